@@ -1,0 +1,195 @@
+import { randomUUID } from "node:crypto";
+
+/**
+ * Builds EventBridge envelopes of CloudTrail records in the shapes AWS emits (see events/samples/ for recorded
+ * examples). Used by the demo, the benchmark and the tests to produce the event a real change would produce.
+ */
+export interface ActorInput {
+  arn?: string;
+  sourceIPAddress?: string;
+  userAgent?: string;
+}
+
+const DEFAULT_ACTOR = {
+  arn: "arn:aws:sts::123456789012:assumed-role/Admin/alice",
+  sourceIPAddress: "203.0.113.10",
+  userAgent: "aws-cli/2.17.0 md/awscrt#0.20.11 ua/2.0 os/linux#6.1",
+};
+
+const EVENTBRIDGE_SOURCE: Record<string, string> = {
+  "ec2.amazonaws.com": "aws.ec2",
+  "elasticfilesystem.amazonaws.com": "aws.elasticfilesystem",
+  "kms.amazonaws.com": "aws.kms",
+};
+
+export interface CloudTrailInput {
+  eventSource: string;
+  eventName: string;
+  requestParameters?: Record<string, unknown> | null;
+  responseElements?: Record<string, unknown> | null;
+  region?: string;
+  account?: string;
+  actor?: ActorInput;
+  errorCode?: string;
+  errorMessage?: string;
+  resources?: { ARN: string; accountId?: string; type?: string }[];
+}
+
+export function cloudTrailEnvelope(input: CloudTrailInput) {
+  const region = input.region ?? "us-east-1";
+  const account = input.account ?? "123456789012";
+  const actor = { ...DEFAULT_ACTOR, ...input.actor };
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const sessionRole = actor.arn.replace(/^arn:aws:sts::(\d+):assumed-role\/([^/]+)\/.*$/, "arn:aws:iam::$1:role/$2");
+  const detail: Record<string, unknown> = {
+    eventVersion: "1.09",
+    userIdentity: {
+      type: "AssumedRole",
+      principalId: "AROAEXAMPLEID:alice",
+      arn: actor.arn,
+      accountId: account,
+      accessKeyId: "ASIAEXAMPLEKEY",
+      sessionContext: {
+        sessionIssuer: {
+          type: "Role",
+          principalId: "AROAEXAMPLEID",
+          arn: sessionRole,
+          accountId: account,
+          userName: "Admin",
+        },
+        attributes: { creationDate: time, mfaAuthenticated: "false" },
+      },
+    },
+    eventTime: time,
+    eventSource: input.eventSource,
+    eventName: input.eventName,
+    awsRegion: region,
+    sourceIPAddress: actor.sourceIPAddress,
+    userAgent: actor.userAgent,
+    requestParameters: input.requestParameters ?? null,
+    responseElements: input.responseElements ?? null,
+    requestID: randomUUID(),
+    eventID: randomUUID(),
+    readOnly: false,
+    eventType: "AwsApiCall",
+    managementEvent: true,
+    recipientAccountId: account,
+    eventCategory: "Management",
+  };
+  if (input.errorCode) {
+    detail.errorCode = input.errorCode;
+    detail.errorMessage = input.errorMessage ?? "error";
+  }
+  if (input.resources) detail.resources = input.resources;
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "AWS API Call via CloudTrail",
+    source: EVENTBRIDGE_SOURCE[input.eventSource] ?? `aws.${input.eventSource.split(".")[0]}`,
+    account,
+    time,
+    region,
+    resources: [],
+    detail,
+  };
+}
+
+export interface NfsRuleInput {
+  groupId: string;
+  ruleId: string;
+  cidr: string;
+  protocol?: string;
+  fromPort?: number;
+  toPort?: number;
+}
+
+/** AuthorizeSecurityGroupIngress as EC2 records it: lists wrapped in {"items": [...]}, empty ones as {}. */
+export function authorizeIngressEvent(rule: NfsRuleInput, extra: Partial<CloudTrailInput> = {}) {
+  const v6 = rule.cidr.includes(":");
+  const protocol = rule.protocol ?? "tcp";
+  const ports = protocol === "-1" ? {} : { fromPort: rule.fromPort ?? 2049, toPort: rule.toPort ?? 2049 };
+  return cloudTrailEnvelope({
+    eventSource: "ec2.amazonaws.com",
+    eventName: "AuthorizeSecurityGroupIngress",
+    requestParameters: {
+      groupId: rule.groupId,
+      ipPermissions: {
+        items: [
+          {
+            ipProtocol: protocol,
+            ...ports,
+            groups: {},
+            ipRanges: v6 ? {} : { items: [{ cidrIp: rule.cidr }] },
+            ipv6Ranges: v6 ? { items: [{ cidrIpv6: rule.cidr }] } : {},
+            prefixListIds: {},
+          },
+        ],
+      },
+    },
+    responseElements: {
+      requestId: randomUUID(),
+      _return: true,
+      securityGroupRuleSet: {
+        items: [
+          {
+            groupOwnerId: extra.account ?? "123456789012",
+            groupId: rule.groupId,
+            securityGroupRuleId: rule.ruleId,
+            isEgress: false,
+            ipProtocol: protocol,
+            fromPort: protocol === "-1" ? -1 : (rule.fromPort ?? 2049),
+            toPort: protocol === "-1" ? -1 : (rule.toPort ?? 2049),
+            ...(v6 ? { cidrIpv6: rule.cidr } : { cidrIpv4: rule.cidr }),
+          },
+        ],
+      },
+    },
+    ...extra,
+  });
+}
+
+/** ModifySecurityGroupRules: PascalCase, nested one level deeper than the other EC2 calls. */
+export function modifyRulesEvent(groupId: string, ruleId: string, rule: Record<string, unknown>) {
+  return cloudTrailEnvelope({
+    eventSource: "ec2.amazonaws.com",
+    eventName: "ModifySecurityGroupRules",
+    requestParameters: {
+      ModifySecurityGroupRulesRequest: {
+        GroupId: groupId,
+        SecurityGroupRule: { SecurityGroupRuleId: ruleId, SecurityGroupRule: rule, tag: 1 },
+      },
+    },
+    responseElements: { ModifySecurityGroupRulesResponse: { return: true, requestId: randomUUID() } },
+  });
+}
+
+export function createMountTargetEvent(mt: {
+  fileSystemId: string;
+  mountTargetId: string;
+  subnetId: string;
+  securityGroups: string[];
+  vpcId?: string;
+}) {
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "CreateMountTarget",
+    requestParameters: { fileSystemId: mt.fileSystemId, subnetId: mt.subnetId, securityGroups: mt.securityGroups },
+    responseElements: {
+      ownerId: "123456789012",
+      mountTargetId: mt.mountTargetId,
+      fileSystemId: mt.fileSystemId,
+      subnetId: mt.subnetId,
+      lifeCycleState: "creating",
+      ...(mt.vpcId ? { vpcId: mt.vpcId } : {}),
+    },
+  });
+}
+
+export function modifyMountTargetSecurityGroupsEvent(mountTargetId: string, securityGroups: string[]) {
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "ModifyMountTargetSecurityGroups",
+    requestParameters: { mountTargetId, securityGroups },
+    responseElements: null,
+  });
+}

@@ -1,0 +1,37 @@
+/** The controls catalog (design section 1): ids, default modes and Security Hub mapping. */
+export const CONTROL_IDS = [
+  "efs-encrypted-at-rest",
+  "efs-tls-enforced",
+  "efs-nfs-ingress-restricted",
+  "efs-key-rotation-enabled",
+  "efs-key-usable",
+  "efs-backup-enabled",
+  "efs-policy-not-public",
+] as const;
+
+export type ControlId = (typeof CONTROL_IDS)[number];
+
+export const MODES = ["off", "alert", "remediate"] as const;
+export type Mode = (typeof MODES)[number];
+
+export const DEFAULT_MODES: Record<ControlId, Mode> = {
+  "efs-encrypted-at-rest": "remediate",
+  "efs-tls-enforced": "remediate",
+  "efs-nfs-ingress-restricted": "remediate",
+  "efs-key-rotation-enabled": "remediate",
+  "efs-key-usable": "alert",
+  "efs-backup-enabled": "alert",
+  "efs-policy-not-public": "alert",
+};
+
+export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {
+  "efs-encrypted-at-rest": ["EFS.1", "EFS.8"],
+  "efs-key-rotation-enabled": ["KMS.4"],
+  "efs-key-usable": ["KMS.3"],
+  "efs-backup-enabled": ["EFS.7"],
+  "efs-nfs-ingress-restricted": ["EC2.18"],
+};
+
+export function isControlId(value: string): value is ControlId {
+  return (CONTROL_IDS as readonly string[]).includes(value);
+}

@@ -1,0 +1,121 @@
+import { type CloudTrailEvent, isRecord, items, type ParsedEvent, parseCloudTrail, str } from "./cloudtrail.js";
+
+/** What an event points at. The guard re-reads that resource; nothing else in the event is trusted. */
+export type Trigger =
+  | { type: "security-group"; groupId: string }
+  | { type: "mount-target"; mountTargetId: string; fileSystemId?: string }
+  | { type: "file-system"; fileSystemId: string }
+  | { type: "kms-key"; keyId: string };
+
+export const SOURCES = {
+  efs: "elasticfilesystem.amazonaws.com",
+  ec2: "ec2.amazonaws.com",
+  kms: "kms.amazonaws.com",
+} as const;
+
+type Extractor = (event: CloudTrailEvent) => Trigger[];
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const value of values) {
+    const s = str(value);
+    if (s !== undefined) return s;
+  }
+  return undefined;
+}
+
+const fileSystemFromRequest: Extractor = (e) => {
+  const id = firstString(e.requestParameters.fileSystemId, e.responseElements.fileSystemId);
+  return id ? [{ type: "file-system", fileSystemId: id }] : [];
+};
+
+const keyFromRequest: Extractor = (e) => {
+  // keyId is whatever the caller sent (id, ARN or alias); the ARN in resources is authoritative when present.
+  const arn = e.resources.find((r) => typeof r.ARN === "string" && r.ARN.includes(":key/"))?.ARN;
+  const id = firstString(arn, e.requestParameters.keyId);
+  return id ? [{ type: "kms-key", keyId: id }] : [];
+};
+
+/** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
+export const EVENT_SPECS: Record<string, Extractor> = {
+  [`${SOURCES.ec2}:AuthorizeSecurityGroupIngress`]: (e) => {
+    const ruleGroups = items(e.responseElements.securityGroupRuleSet)
+      .filter(isRecord)
+      .map((r) => str(r.groupId));
+    const id = firstString(e.requestParameters.groupId, ...ruleGroups);
+    return id ? [{ type: "security-group", groupId: id }] : [];
+  },
+  [`${SOURCES.ec2}:ModifySecurityGroupRules`]: (e) => {
+    const request = isRecord(e.requestParameters.ModifySecurityGroupRulesRequest)
+      ? e.requestParameters.ModifySecurityGroupRulesRequest
+      : e.requestParameters;
+    const id = firstString(request.GroupId, request.groupId);
+    return id ? [{ type: "security-group", groupId: id }] : [];
+  },
+  [`${SOURCES.efs}:CreateMountTarget`]: (e) => {
+    const id = firstString(e.responseElements.mountTargetId);
+    const fileSystemId = firstString(e.responseElements.fileSystemId, e.requestParameters.fileSystemId);
+    if (!id) return [];
+    return [
+      fileSystemId
+        ? { type: "mount-target", mountTargetId: id, fileSystemId }
+        : { type: "mount-target", mountTargetId: id },
+    ];
+  },
+  [`${SOURCES.efs}:ModifyMountTargetSecurityGroups`]: (e) => {
+    const id = firstString(e.requestParameters.mountTargetId);
+    return id ? [{ type: "mount-target", mountTargetId: id }] : [];
+  },
+  [`${SOURCES.efs}:CreateFileSystem`]: (e) => {
+    const id = firstString(e.responseElements.fileSystemId);
+    return id ? [{ type: "file-system", fileSystemId: id }] : [];
+  },
+  [`${SOURCES.efs}:PutFileSystemPolicy`]: fileSystemFromRequest,
+  [`${SOURCES.efs}:DeleteFileSystemPolicy`]: fileSystemFromRequest,
+  [`${SOURCES.efs}:PutBackupPolicy`]: fileSystemFromRequest,
+  [`${SOURCES.kms}:DisableKeyRotation`]: keyFromRequest,
+  [`${SOURCES.kms}:DisableKey`]: keyFromRequest,
+  [`${SOURCES.kms}:ScheduleKeyDeletion`]: keyFromRequest,
+};
+
+export type EventKey = keyof typeof EVENT_SPECS;
+
+export type TriggerResult =
+  | { kind: "triggers"; event: CloudTrailEvent; triggers: Trigger[] }
+  | Extract<ParsedEvent, { kind: "ignored" }>;
+
+/**
+ * Turns a raw event into triggers, given the "source:name" keys the caller handles. The same event name from
+ * another service (s3files.amazonaws.com also emits CreateFileSystem and CreateMountTarget) is foreign.
+ */
+export function toTriggers(raw: unknown, handled: readonly string[]): TriggerResult {
+  const parsed = parseCloudTrail(raw);
+  if (parsed.kind === "ignored") return parsed;
+  const { event } = parsed;
+  const key = `${event.eventSource}:${event.eventName}`;
+  const ids = { eventId: event.eventId, eventName: event.eventName, eventSource: event.eventSource };
+  if (!handled.includes(key)) {
+    const knownName = handled.some((k) => k.endsWith(`:${event.eventName}`));
+    return knownName
+      ? { kind: "ignored", reason: "foreign-source", detail: `${event.eventName} from ${event.eventSource}`, ...ids }
+      : { kind: "ignored", reason: "unsupported-event", detail: `${key} is not a trigger here`, ...ids };
+  }
+  const extract = EVENT_SPECS[key];
+  const triggers = extract ? extract(event) : [];
+  if (triggers.length === 0) {
+    return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };
+  }
+  return { kind: "triggers", event, triggers };
+}
+
+export function triggerResourceId(trigger: Trigger): string {
+  switch (trigger.type) {
+    case "security-group":
+      return trigger.groupId;
+    case "mount-target":
+      return trigger.mountTargetId;
+    case "file-system":
+      return trigger.fileSystemId;
+    case "kms-key":
+      return trigger.keyId;
+  }
+}

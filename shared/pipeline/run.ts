@@ -1,0 +1,166 @@
+import type { GuardConfig } from "../config/schema.js";
+import type { Finding } from "../controls/types.js";
+import { toTriggers } from "../events/triggers.js";
+import type { Clock } from "../runtime/clock.js";
+import { errorMessage, GuardError } from "../runtime/errors.js";
+import { logger } from "../runtime/logger.js";
+import { decide } from "./decide.js";
+import type { Action, EventReport, Guard, Notifier, Origin, Outcome, Result } from "./types.js";
+
+export interface PipelineDeps {
+  config: GuardConfig;
+  clock: Clock;
+  notifier: Notifier;
+}
+
+/**
+ * decide -> act -> report for one finding. The event handlers, the sweep and the CLI all come through here, so a
+ * finding is treated the same way whatever noticed it.
+ */
+export async function handleFinding(
+  finding: Finding,
+  origin: Origin,
+  guard: Guard,
+  deps: PipelineDeps,
+): Promise<Result> {
+  const decision = decide(finding, deps.config, deps.clock);
+  let action: Action = "none";
+  let outcome: Outcome =
+    finding.verdict === "compliant" ? "compliant" : finding.verdict === "not-applicable" ? "not-applicable" : "alerted";
+  let detail = decision.why;
+  let error: Result["error"];
+
+  switch (decision.intent) {
+    case "none":
+      detail = finding.summary;
+      break;
+    case "alert":
+      detail = `alert only: ${decision.why}`;
+      break;
+    case "exempt":
+      action = "exempt";
+      outcome = "exempt";
+      detail = `not remediated: ${decision.why}`;
+      break;
+    case "would-remediate":
+      action = "would-remediate";
+      outcome = "would-remediate";
+      detail = `dry run: would ${describePlan(finding)}`;
+      break;
+    case "remediate": {
+      try {
+        const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config);
+        action = "remediated";
+        outcome = done.status === "already-done" ? "already-remediated" : "remediated";
+        detail =
+          done.status === "already-done"
+            ? `nothing to do: ${done.detail ?? "already remediated"}`
+            : `${pastTense(finding)}${done.detail ? ` (${done.detail})` : ""}`;
+      } catch (e) {
+        action = "failed";
+        outcome = "remediation-failed";
+        const retryable = e instanceof GuardError ? e.retryable : false;
+        const code = e instanceof GuardError ? ((e as { awsCode?: string }).awsCode ?? e.code) : "Error";
+        error = { code, message: errorMessage(e), retryable };
+        detail = `remediation failed: ${errorMessage(e)}`;
+      }
+      break;
+    }
+  }
+
+  const result: Result = { finding, decision, action, outcome, detail, ...(error ? { error } : {}) };
+  const log = {
+    control: finding.control,
+    resource: finding.resource.id,
+    region: finding.resource.region,
+    verdict: finding.verdict,
+    severity: finding.severity,
+    action,
+    outcome,
+    detail,
+    evidence: finding.evidence,
+    ...(origin.kind === "event" ? { eventId: origin.event.eventId, eventName: origin.event.eventName } : {}),
+    ...(error ? { error } : {}),
+  };
+  if (outcome === "remediation-failed") logger.error("decision", log);
+  else logger.info("decision", log);
+
+  if (finding.verdict === "non-compliant" && deps.config.modes[finding.control] !== "off") {
+    await deps.notifier.publish(result, origin);
+  }
+  return result;
+}
+
+function describePlan(finding: Finding): string {
+  const plan = finding.plan;
+  if (!plan) return "remediate";
+  switch (plan.kind) {
+    case "revoke-ingress":
+      return `revoke ${plan.ruleIds.length} rule(s) on ${plan.groupId}: ${plan.rules.join("; ")}`;
+  }
+}
+
+function pastTense(finding: Finding): string {
+  const plan = finding.plan;
+  if (!plan) return "remediated";
+  switch (plan.kind) {
+    case "revoke-ingress":
+      return `revoked ${plan.ruleIds.length} rule(s) on ${plan.groupId}: ${plan.rules.join("; ")}`;
+  }
+}
+
+/**
+ * parse -> read -> evaluate -> decide -> act -> report for one CloudTrail event. Events that must not be acted
+ * upon (malformed, failed calls, foreign sources, unsupported names) return an "ignored" report after one log
+ * line; they never throw, so they cannot cause a retry loop. AWS failures while reading or remediating with a
+ * retryable cause are rethrown after reporting, so Lambda retries the event and finally dead-letters it.
+ */
+export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDeps): Promise<EventReport> {
+  const parsed = toTriggers(raw, guard.events);
+  if (parsed.kind === "ignored") {
+    const report: EventReport = {
+      outcome: "ignored",
+      reason: parsed.reason,
+      detail: parsed.detail,
+      findings: [],
+      ...(parsed.eventId ? { eventId: parsed.eventId } : {}),
+      ...(parsed.eventName ? { eventName: parsed.eventName } : {}),
+      ...(parsed.eventSource ? { eventSource: parsed.eventSource } : {}),
+    };
+    logger.warn("event ignored", { guard: guard.name, ...report });
+    return report;
+  }
+  const { event, triggers } = parsed;
+  logger.appendKeys({ eventId: event.eventId, eventName: event.eventName });
+  const origin: Origin = { kind: "event", event };
+  const report: EventReport = {
+    eventId: event.eventId,
+    eventName: event.eventName,
+    eventSource: event.eventSource,
+    outcome: "evaluated",
+    findings: [],
+  };
+  let retryable: unknown;
+  for (const trigger of triggers) {
+    const findings = await guard.assess(trigger, event.region, deps.config, deps.clock);
+    for (const finding of findings) {
+      if (!finding.resource.account) finding.resource.account = event.account;
+      const result = await handleFinding(finding, origin, guard, deps);
+      report.findings.push(summarize(result));
+      if (result.error?.retryable) retryable = new GuardError("REMEDIATION_FAILED", result.detail, { retryable: true });
+    }
+  }
+  if (retryable) throw retryable;
+  return report;
+}
+
+export function summarize(result: Result): EventReport["findings"][number] {
+  return {
+    control: result.finding.control,
+    resource: result.finding.resource.id,
+    verdict: result.finding.verdict,
+    action: result.action,
+    outcome: result.outcome,
+    detail: result.detail,
+  };
+}

@@ -1,0 +1,68 @@
+import type { GuardConfig } from "../config/schema.js";
+import type { Finding, RemediationPlan } from "../controls/types.js";
+import type { CloudTrailEvent, IgnoreReason } from "../events/cloudtrail.js";
+import type { Trigger } from "../events/triggers.js";
+import type { Clock } from "../runtime/clock.js";
+import type { Decision } from "./decide.js";
+
+/** What happened to a finding, as reported in alerts, logs and `efs-guard replay --json`. */
+export type Action = "none" | "would-remediate" | "remediated" | "failed" | "exempt";
+
+/** The SNS `outcome` message attribute: one word per kind of decision, for subscription filter policies. */
+export type Outcome =
+  | "compliant"
+  | "not-applicable"
+  | "alerted"
+  | "exempt"
+  | "would-remediate"
+  | "remediated"
+  | "already-remediated"
+  | "remediation-failed";
+
+export interface Result {
+  finding: Finding;
+  decision: Decision;
+  action: Action;
+  outcome: Outcome;
+  /** What was done, or what went wrong, in words. */
+  detail: string;
+  error?: { code: string; message: string; retryable: boolean };
+}
+
+export interface RemediationOutcome {
+  status: "done" | "already-done";
+  detail?: string;
+}
+
+/** Where a decision came from: a CloudTrail event, or the sweep / scan looking at everything. */
+export type Origin = { kind: "event"; event: CloudTrailEvent } | { kind: "sweep"; region: string; account?: string };
+
+/** A guard: the reading and evaluating of one family of resources, and the execution of its plans. */
+export interface Guard {
+  name: string;
+  /** "eventSource:eventName" keys this guard reacts to. */
+  events: readonly string[];
+  assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock): Promise<Finding[]>;
+  remediate(plan: RemediationPlan, region: string, config: GuardConfig): Promise<RemediationOutcome>;
+}
+
+export interface Notifier {
+  publish(result: Result, origin: Origin): Promise<void>;
+}
+
+export interface EventReport {
+  eventId?: string;
+  eventName?: string;
+  eventSource?: string;
+  outcome: "ignored" | "evaluated";
+  reason?: IgnoreReason;
+  detail?: string;
+  findings: {
+    control: string;
+    resource: string;
+    verdict: string;
+    action: Action;
+    outcome: Outcome;
+    detail: string;
+  }[];
+}

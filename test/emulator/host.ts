@@ -1,0 +1,229 @@
+import { join } from "node:path";
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
+import { ENTRY_METADATA } from "../../infra/constructs/guard-function.js";
+import type { CfnTemplate } from "./template.js";
+import { PROJECT_ROOT } from "./venv.js";
+
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface Invocation {
+  function: string;
+  entry: string;
+  event: any;
+  result?: unknown;
+  error?: string;
+}
+
+interface DeployedFunction {
+  logicalId: string;
+  entry: string;
+  queueUrl: string;
+  environment: Record<string, string>;
+}
+
+/**
+ * The local stand-in for EventBridge -> Lambda. moto cannot target Lambda, so each EventBridge rule of the
+ * synthesized template is installed in the emulator with its real pattern and an SQS queue as target; the host
+ * consumes those queues and invokes the real handler of the function the rule targets in the template.
+ */
+export class FunctionHost {
+  readonly invocations: Invocation[] = [];
+  readonly alertsTopicArn: string;
+  readonly alertsQueueUrl: string;
+  private readonly functions: DeployedFunction[];
+  private readonly handlers = new Map<string, Handler>();
+  private readonly sqs: SQSClient;
+  private readonly events: EventBridgeClient;
+
+  private constructor(
+    functions: DeployedFunction[],
+    topicArn: string,
+    alertsQueueUrl: string,
+    sqs: SQSClient,
+    events: EventBridgeClient,
+  ) {
+    this.functions = functions;
+    this.alertsTopicArn = topicArn;
+    this.alertsQueueUrl = alertsQueueUrl;
+    this.sqs = sqs;
+    this.events = events;
+  }
+
+  /** Installs the template's rules in the emulator and an alerts topic with a queue subscribed to it. */
+  static async deploy(
+    template: CfnTemplate,
+    options: { region?: string; env?: Record<string, string> } = {},
+  ): Promise<FunctionHost> {
+    const region = options.region ?? "us-east-1";
+    const sqs = new SQSClient({ region });
+    const sns = new SNSClient({ region });
+    const events = new EventBridgeClient({ region });
+    const topic = await sns.send(new CreateTopicCommand({ Name: "efs-guard-alerts" }));
+    const topicArn = topic.TopicArn!;
+    const alertsQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "efs-guard-alerts-inbox" }))).QueueUrl!;
+    await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: await queueArn(sqs, alertsQueueUrl) }),
+    );
+
+    const functions: DeployedFunction[] = [];
+    const resources = template.Resources;
+    for (const [logicalId, resource] of Object.entries(resources)) {
+      if (resource.Type !== "AWS::Lambda::Function" || !resource.Metadata?.[ENTRY_METADATA]) continue;
+      const env = (resource.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+      const environment: Record<string, string> = {};
+      for (const [key, value] of Object.entries(env)) {
+        // Tokens (Ref/GetAtt) are the only values the emulator has to supply: the topic, for now.
+        environment[key] = typeof value === "string" ? value : key === "ALERTS_TOPIC_ARN" ? topicArn : "";
+      }
+      const queueName = `efs-guard-fn-${logicalId}`.slice(0, 80);
+      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
+      Object.assign(environment, options.env);
+      functions.push({ logicalId, entry: resource.Metadata[ENTRY_METADATA], queueUrl, environment });
+      const arn = await queueArn(sqs, queueUrl);
+      for (const [ruleId, rule] of Object.entries(resources)) {
+        if (rule.Type !== "AWS::Events::Rule") continue;
+        const targets = (rule.Properties?.Targets ?? []) as { Arn: any }[];
+        if (!targets.some((t) => t.Arn?.["Fn::GetAtt"]?.[0] === logicalId)) continue;
+        await events.send(
+          new PutRuleCommand({
+            Name: ruleId,
+            EventPattern: JSON.stringify(rule.Properties.EventPattern),
+            State: "ENABLED",
+          }),
+        );
+        await events.send(new PutTargetsCommand({ Rule: ruleId, Targets: [{ Id: "host", Arn: arn }] }));
+      }
+    }
+    return new FunctionHost(functions, topicArn, alertsQueueUrl, sqs, events);
+  }
+
+  /** Overrides the handler of a function (by entry), e.g. one built with another configuration. */
+  use(entry: string, handler: Handler): void {
+    this.handlers.set(entry, handler);
+  }
+
+  private async handlerFor(fn: DeployedFunction): Promise<Handler> {
+    const known = this.handlers.get(fn.entry);
+    if (known) return known;
+    // The function's environment from the template, as Lambda would set it before the module initializes.
+    Object.assign(process.env, fn.environment);
+    const mod = (await import(join(PROJECT_ROOT, fn.entry))) as { handler: Handler };
+    this.handlers.set(fn.entry, mod.handler);
+    return mod.handler;
+  }
+
+  /** Puts EventBridge envelopes on the emulator's default bus, exactly as CloudTrail's integration would. */
+  async putEvents(envelopes: any[]): Promise<void> {
+    for (let i = 0; i < envelopes.length; i += 10) {
+      const batch = envelopes.slice(i, i + 10);
+      const out = await this.events.send(
+        new PutEventsCommand({
+          Entries: batch.map((e) => ({
+            Source: e.source,
+            DetailType: e["detail-type"],
+            Detail: JSON.stringify(e.detail),
+            Resources: e.resources ?? [],
+          })),
+        }),
+      );
+      if (out.FailedEntryCount) throw new Error(`PutEvents failed for ${out.FailedEntryCount} entries`);
+    }
+  }
+
+  /** Delivers every queued event to its handler until all queues are empty; returns the invocations made. */
+  async drain(options: { concurrency?: number } = {}): Promise<Invocation[]> {
+    const start = this.invocations.length;
+    const concurrency = options.concurrency ?? 1;
+    for (;;) {
+      let delivered = 0;
+      for (const fn of this.functions) {
+        const received = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: fn.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        const messages = received.Messages ?? [];
+        if (messages.length === 0) continue;
+        delivered += messages.length;
+        const handler = await this.handlerFor(fn);
+        const run = async (body: string) => {
+          const event = JSON.parse(body);
+          const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event };
+          try {
+            invocation.result = await handler(event, fakeContext(fn.logicalId));
+          } catch (error) {
+            invocation.error = error instanceof Error ? error.message : String(error);
+          }
+          this.invocations.push(invocation);
+        };
+        for (let i = 0; i < messages.length; i += concurrency) {
+          await Promise.all(messages.slice(i, i + concurrency).map((m) => run(m.Body ?? "{}")));
+        }
+        await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: fn.queueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+      if (delivered === 0) break;
+    }
+    return this.invocations.slice(start);
+  }
+
+  /** Reads the alerts published so far (the Chatbot JSON and the message attributes), removing them. */
+  async alerts(): Promise<{ message: any; attributes: Record<string, string> }[]> {
+    const out: { message: any; attributes: Record<string, string> }[] = [];
+    for (;;) {
+      const received = await this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: this.alertsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) break;
+      for (const m of messages) {
+        const envelope = JSON.parse(m.Body ?? "{}");
+        const attributes: Record<string, string> = {};
+        for (const [k, v] of Object.entries(envelope.MessageAttributes ?? {})) attributes[k] = (v as any).Value;
+        out.push({ message: JSON.parse(envelope.Message), attributes });
+      }
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.alertsQueueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
+    return out;
+  }
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  return attrs.Attributes!.QueueArn!;
+}
+
+let requests = 0;
+function fakeContext(functionName: string): Context {
+  requests += 1;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: "256",
+    awsRequestId: `local-${requests}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

@@ -1,0 +1,25 @@
+import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+import { beforeEach, expect, it } from "vitest";
+import { resetEmulator } from "../support/emulator.js";
+import { Seeder } from "../support/seed.js";
+
+beforeEach(resetEmulator);
+
+it("efs_mount_target_eni: a mount target's interface is described as AWS describes it and carries its groups", async () => {
+  const seed = new Seeder();
+  const { vpcId, subnets } = await seed.vpc();
+  const groupId = await seed.securityGroup(vpcId);
+  const fileSystemId = await seed.fileSystem();
+  const mountTargetId = await seed.mountTarget(fileSystemId, subnets[0]!, [groupId]);
+  const out = await seed.ec2.send(
+    new DescribeNetworkInterfacesCommand({
+      Filters: [
+        { Name: "group-id", Values: [groupId] },
+        { Name: "description", Values: ["EFS mount target for *"] },
+      ],
+    }),
+  );
+  expect(out.NetworkInterfaces?.map((n) => n.Description)).toEqual([
+    `EFS mount target for ${fileSystemId} (${mountTargetId})`,
+  ]);
+});

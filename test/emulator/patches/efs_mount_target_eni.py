@@ -1,0 +1,23 @@
+"""EFS mount target network interfaces carry AWS's description.
+
+AWS: the network interface EFS creates for a mount target is described as
+"EFS mount target for fs-0123 (fsmt-0456)" and carries the mount target's security groups. EFS Guard finds
+the mount targets behind a security group with one DescribeNetworkInterfaces call filtered on the group and
+that description, instead of listing every file system.
+
+moto 5.2: creates the interface with the security groups but no description. This patch sets it.
+"""
+
+from moto.efs.models import EFSBackend
+
+
+def apply() -> None:
+    original = EFSBackend.create_mount_target
+
+    def create_mount_target(self, *args, **kwargs):
+        mount_target = original(self, *args, **kwargs)
+        eni = self.ec2_backend.get_network_interface(mount_target.network_interface_id)
+        eni.description = f"EFS mount target for {mount_target.file_system_id} ({mount_target.mount_target_id})"
+        return mount_target
+
+    EFSBackend.create_mount_target = create_mount_target

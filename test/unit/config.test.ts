@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { configFromEnv, parseConfig } from "../../shared/config/schema.js";
+import { ConfigError } from "../../shared/runtime/errors.js";
+
+describe("config schema", () => {
+  it("fills every default", () => {
+    const config = parseConfig({});
+    expect(config.modes["efs-nfs-ingress-restricted"]).toBe("remediate");
+    expect(config.modes["efs-key-usable"]).toBe("alert");
+    expect(config.allowedNfsSources).toBe("vpc");
+    expect(config.rotationPeriodInDays).toBe(365);
+    expect(config.approvalTimeout).toBe("7d");
+    expect(config.dryRun).toBe(false);
+  });
+
+  it.each([
+    [{ modes: { "efs-nfs-ingress-restricted": "fix" } }, "modes.efs-nfs-ingress-restricted", '"fix"'],
+    [{ modes: { "efs-made-up": "alert" } }, "modes", "efs-made-up"],
+    [{ rotationPeriodInDays: 30 }, "rotationPeriodInDays", "30"],
+    [{ allowedNfsSources: ["10.0.0.0/33"] }, "allowedNfsSources.0", "10.0.0.0/33"],
+    [{ kmsKeyArn: "alias/mine" }, "kmsKeyArn", "alias/mine"],
+    [{ dryrun: true }, "(root)", "dryrun"],
+  ])("%j is rejected naming the key and the value", (input, key, value) => {
+    try {
+      parseConfig(input);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const text = (error as ConfigError).issues.join("\n");
+      expect(text).toContain(key);
+      expect(text).toContain(value);
+    }
+  });
+
+  it("round-trips through the function environment", () => {
+    const config = parseConfig({ dryRun: true, allowedNfsSources: ["10.0.0.0/8"] });
+    expect(configFromEnv({ EFS_GUARD_CONFIG: JSON.stringify(config) })).toEqual(config);
+    expect(() => configFromEnv({ EFS_GUARD_CONFIG: "{not json" })).toThrow(ConfigError);
+  });
+});

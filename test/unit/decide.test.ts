@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../shared/config/schema.js";
+import { exemptionFor } from "../../shared/controls/exemptions.js";
+import type { Finding } from "../../shared/controls/types.js";
+import { decide } from "../../shared/pipeline/decide.js";
+import { fixedClock } from "../../shared/runtime/clock.js";
+
+const clock = fixedClock("2026-11-26T12:00:00Z");
+const keys = parseConfig({});
+
+function finding(tags?: Record<string, string>, verdict: Finding["verdict"] = "non-compliant"): Finding {
+  return {
+    control: "efs-nfs-ingress-restricted",
+    resource: { type: "security-group", id: "sg-1", region: "us-east-1" },
+    verdict,
+    severity: "critical",
+    summary: "open",
+    evidence: {},
+    ...(tags ? { tags } : {}),
+    plan: { kind: "revoke-ingress", groupId: "sg-1", ruleIds: ["sgr-1"], rules: ["sgr-1"] },
+  };
+}
+
+describe("exemptionFor", () => {
+  it.each([
+    [undefined, "none"],
+    [{ "efs-guard:exempt": "efs-tls-enforced" }, "none"],
+    [{ "efs-guard:exempt": "efs-nfs-ingress-restricted" }, "active"],
+    [{ "efs-guard:exempt": " efs-tls-enforced , EFS-NFS-INGRESS-RESTRICTED" }, "active"],
+    [{ "efs-guard:exempt": "all" }, "active"],
+    [{ "efs-guard:exempt": "all", "efs-guard:exempt-until": "2026-11-26" }, "active"],
+    [{ "efs-guard:exempt": "all", "efs-guard:exempt-until": "2026-11-25" }, "expired"],
+    [{ "efs-guard:exempt": "all", "efs-guard:exempt-until": "2026-11-26T11:00:00Z" }, "expired"],
+    [{ "efs-guard:exempt": "all", "efs-guard:exempt-until": "next tuesday" }, "invalid"],
+  ])("%j -> %s", (tags, status) => {
+    expect(exemptionFor("efs-nfs-ingress-restricted", tags, keys, clock).status).toBe(status);
+  });
+});
+
+describe("decide", () => {
+  it("compliant and not-applicable findings need nothing", () => {
+    expect(decide(finding(undefined, "compliant"), keys, clock).intent).toBe("none");
+    expect(decide(finding(undefined, "not-applicable"), keys, clock).intent).toBe("none");
+  });
+  it("remediate mode remediates; dry run only says so; alert mode alerts; off does nothing", () => {
+    expect(decide(finding(), keys, clock).intent).toBe("remediate");
+    expect(decide(finding(), parseConfig({ dryRun: true }), clock).intent).toBe("would-remediate");
+    expect(decide(finding(), parseConfig({ modes: { "efs-nfs-ingress-restricted": "alert" } }), clock).intent).toBe(
+      "alert",
+    );
+    expect(decide(finding(), parseConfig({ modes: { "efs-nfs-ingress-restricted": "off" } }), clock).intent).toBe(
+      "none",
+    );
+  });
+  it("an exemption wins over remediation, and an expired one says it expired", () => {
+    expect(decide(finding({ "efs-guard:exempt": "all" }), keys, clock).intent).toBe("exempt");
+    const expired = decide(finding({ "efs-guard:exempt": "all", "efs-guard:exempt-until": "2026-01-01" }), keys, clock);
+    expect(expired.intent).toBe("remediate");
+    expect(expired.why).toContain("expired on 2026-01-01");
+  });
+  it("a finding without a plan can only be alerted", () => {
+    const f = finding();
+    delete f.plan;
+    expect(decide(f, keys, clock).intent).toBe("alert");
+  });
+});

@@ -1,0 +1,33 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Three projects: unit tests run in parallel; integration tests share one emulator (started once by the global
+ * setup, reset by each test file) and run one file at a time; infra tests synthesize the stack.
+ */
+export default defineConfig({
+  test: {
+    reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts", "test/emulator/**/*.test.ts"],
+          globalSetup: ["test/support/global-emulator.ts"],
+          setupFiles: ["test/support/emulator-env.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: { name: "infra", include: ["test/infra/**/*.test.ts"], testTimeout: 180_000, hookTimeout: 180_000 },
+      },
+    ],
+  },
+});
