@@ -51,6 +51,28 @@ export async function mountTargetsOfGroup(ec2: EC2Client, groupId: string): Prom
   return result;
 }
 
+/** Every security group that sits on some mount target in the region (one paginated, filtered call). */
+export async function mountTargetGroupIds(ec2: EC2Client): Promise<string[]> {
+  const groups = new Set<string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await call("ec2:DescribeNetworkInterfaces", () =>
+      ec2.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: [{ Name: "description", Values: ["EFS mount target for *"] }],
+          NextToken,
+        }),
+      ),
+    );
+    for (const eni of page.NetworkInterfaces ?? []) {
+      if (!MOUNT_TARGET_ENI.test(eni.Description ?? "")) continue;
+      for (const group of eni.Groups ?? []) if (group.GroupId) groups.add(group.GroupId);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return [...groups].sort();
+}
+
 function toIngressRule(rule: SecurityGroupRule): IngressRule {
   return {
     ruleId: rule.SecurityGroupRuleId ?? "",

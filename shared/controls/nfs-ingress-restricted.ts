@@ -148,6 +148,14 @@ export function evaluate(state: SecurityGroupState, config: GuardConfig, _clock:
       offendingRules: offending.map((o) => ({ ...o.rule, problem: o.problem })),
     },
     ...(state.tags ? { tags: state.tags } : {}),
-    plan: { kind: "revoke-ingress", groupId: state.groupId, ruleIds: offending.map((o) => o.rule.ruleId), rules },
+    plan: {
+      kind: "revoke-ingress",
+      groupId: state.groupId,
+      ruleIds: offending.map((o) => o.rule.ruleId),
+      rules,
+      describe: `revoke ${rules.length} rule(s) on ${state.groupId}: ${rules.join("; ")}`,
+      done: `revoked ${rules.length} rule(s) on ${state.groupId}: ${rules.join("; ")}`,
+      undo: `To restore, re-authorize the revoked rule(s) on ${state.groupId} (${rules.join("; ")}), then exempt the group or EFS Guard will revoke them again.`,
+    },
   };
 }

@@ -11,11 +11,21 @@ export interface ResourceRef {
   account?: string;
 }
 
+/** What every plan says about itself, so that dry run, alerts and the CLI show exactly what is (or was) done. */
+interface PlanText {
+  /** Imperative, for dry run: "revoke 1 rule(s) on sg-1: ...". */
+  describe: string;
+  /** Past tense, for the alert once done: "revoked 1 rule(s) on sg-1: ...". */
+  done: string;
+  /** How an operator undoes the remediation, if it can be undone. */
+  undo?: string;
+}
+
 /**
- * A remediation described as data. Evaluators produce plans; shared/aws executes them. Keeping plans as plain
- * objects lets dry run, the CLI and the alert text show exactly what would be done.
+ * A remediation described as data. Evaluators produce plans; shared/aws executes them (each guard's `remediate`).
+ * Add a plan kind here, with the fields its executor needs.
  */
-export type RemediationPlan = {
+export type RemediationPlan = PlanText & {
   kind: "revoke-ingress";
   groupId: string;
   ruleIds: string[];

@@ -4,6 +4,7 @@ import { NFS_INGRESS_EVENTS } from "../../events/patterns.js";
 import {
   ec2Client,
   ingressRules,
+  mountTargetGroupIds,
   mountTargetsOfGroup,
   revokeIngressRules,
   securityGroupTags,
@@ -64,6 +65,11 @@ export function nfsIngressGuard(clients: NfsClients = defaultClients): Guard {
       const findings: Finding[] = [];
       for (const groupId of groups) findings.push(await assessSecurityGroup(ec2, groupId, region, config, clock));
       return findings;
+    },
+    async inventory(region: string, config: GuardConfig) {
+      if (config.modes[CONTROL] === "off") return [];
+      const groups = await mountTargetGroupIds(clients.ec2(region));
+      return groups.map((groupId) => ({ type: "security-group" as const, groupId }));
     },
     async remediate(plan, region) {
       if (plan.kind !== "revoke-ingress") throw new Error(`nfs-ingress cannot execute ${plan.kind}`);

@@ -58,12 +58,7 @@ function who(origin: Origin): string {
 }
 
 export function undoHint(result: Result): string | undefined {
-  const plan = result.finding.plan;
-  if (!plan || result.action !== "remediated") return undefined;
-  switch (plan.kind) {
-    case "revoke-ingress":
-      return `To restore, re-authorize the revoked rule(s) on ${plan.groupId} (${plan.rules.join("; ")}), then exempt the group or EFS Guard will revoke them again.`;
-  }
+  return result.action === "remediated" && result.outcome === "remediated" ? result.finding.plan?.undo : undefined;
 }
 
 export function buildMessage(result: Result, origin: Origin): ChatbotMessage {

@@ -45,7 +45,7 @@ export async function handleFinding(
     case "would-remediate":
       action = "would-remediate";
       outcome = "would-remediate";
-      detail = `dry run: would ${describePlan(finding)}`;
+      detail = `dry run: would ${finding.plan?.describe ?? "remediate"}`;
       break;
     case "remediate": {
       try {
@@ -55,7 +55,7 @@ export async function handleFinding(
         detail =
           done.status === "already-done"
             ? `nothing to do: ${done.detail ?? "already remediated"}`
-            : `${pastTense(finding)}${done.detail ? ` (${done.detail})` : ""}`;
+            : `${finding.plan?.done ?? "remediated"}${done.detail ? ` (${done.detail})` : ""}`;
       } catch (e) {
         action = "failed";
         outcome = "remediation-failed";
@@ -89,24 +89,6 @@ export async function handleFinding(
     await deps.notifier.publish(result, origin);
   }
   return result;
-}
-
-function describePlan(finding: Finding): string {
-  const plan = finding.plan;
-  if (!plan) return "remediate";
-  switch (plan.kind) {
-    case "revoke-ingress":
-      return `revoke ${plan.ruleIds.length} rule(s) on ${plan.groupId}: ${plan.rules.join("; ")}`;
-  }
-}
-
-function pastTense(finding: Finding): string {
-  const plan = finding.plan;
-  if (!plan) return "remediated";
-  switch (plan.kind) {
-    case "revoke-ingress":
-      return `revoked ${plan.ruleIds.length} rule(s) on ${plan.groupId}: ${plan.rules.join("; ")}`;
-  }
 }
 
 /**

@@ -17,7 +17,14 @@ function finding(tags?: Record<string, string>, verdict: Finding["verdict"] = "n
     summary: "open",
     evidence: {},
     ...(tags ? { tags } : {}),
-    plan: { kind: "revoke-ingress", groupId: "sg-1", ruleIds: ["sgr-1"], rules: ["sgr-1"] },
+    plan: {
+      kind: "revoke-ingress",
+      groupId: "sg-1",
+      ruleIds: ["sgr-1"],
+      rules: ["sgr-1"],
+      describe: "revoke",
+      done: "revoked",
+    },
   };
 }
 
