@@ -1,10 +1,10 @@
-import { authorizeIngressEvent } from "../events/build.js";
-import type { ChatbotMessage } from "../shared/notify/message.js";
-import { renderForTerminal } from "../shared/notify/render.js";
-import { emulatorEnv, startEmulator } from "../test/emulator/emulator.js";
-import { FunctionHost } from "../test/emulator/host.js";
-import { synthTemplate } from "../test/emulator/template.js";
-import { Seeder } from "../test/support/seed.js";
+import { authorizeIngressEvent } from "../../events/build.js";
+import type { ChatbotMessage } from "../../shared/notify/message.js";
+import { renderForTerminal } from "../../shared/notify/render.js";
+import { emulatorEnv, startEmulator } from "../../test/emulator/emulator.js";
+import { FunctionHost } from "../../test/emulator/host.js";
+import { synthTemplate } from "../../test/emulator/template.js";
+import { Seeder } from "../../test/support/seed.js";
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;

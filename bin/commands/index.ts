@@ -1,0 +1,5 @@
+import { demo } from "./demo.js";
+import type { Command } from "./types.js";
+
+/** Every command of the CLI, in the order `efs-guard --help` lists them. */
+export const COMMANDS: Command[] = [demo];
