@@ -124,7 +124,14 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   };
   let retryable: unknown;
   for (const trigger of triggers) {
-    const findings = await guard.assess(trigger, event.region, deps.config, deps.clock);
+    let findings: Finding[];
+    try {
+      findings = await guard.assess(trigger, event.region, deps.config, deps.clock);
+    } catch (error) {
+      // Nothing was decided: let Lambda retry and, after that, keep the event in the dead-letter queue.
+      logger.error("evaluation failed", { guard: guard.name, trigger, error: errorMessage(error) });
+      throw error;
+    }
     for (const finding of findings) {
       if (!finding.resource.account) finding.resource.account = event.account;
       const result = await handleFinding(finding, origin, guard, deps);
