@@ -96,12 +96,19 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
     if (values.json) io.out(JSON.stringify(line));
     else for (const l of text(line)) io.out(l);
   };
-  const malformed = (item: { file: string; index?: number; record?: string }, problem: string) => {
+  const malformed = (
+    item: { file: string; index?: number; record?: string },
+    problem: string,
+    ids: { eventId?: string; eventName?: string; eventSource?: string } = {},
+  ) => {
     counts.malformed++;
     io.err(`efs-guard replay: ${where(item)}: malformed: ${problem}`);
+    // On a terminal the stderr line says it all; --json keeps one line per input so nothing goes missing.
+    if (!values.json) return;
     emit({
       file: item.file,
       ...(item.index !== undefined ? { index: item.index, record: item.record } : {}),
+      ...ids,
       outcome: "ignored",
       reason: "malformed",
       detail: problem,
@@ -126,7 +133,12 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
         ...(item.index !== undefined ? { index: item.index, record: item.record } : {}),
       };
       if (report.outcome === "ignored" && report.reason === "malformed") {
-        malformed(item, `${report.detail ?? "not a CloudTrail API call"}`);
+        const { eventId, eventName, eventSource } = report;
+        malformed(item, report.detail ?? "not a CloudTrail API call", {
+          ...(eventId ? { eventId } : {}),
+          ...(eventName ? { eventName } : {}),
+          ...(eventSource ? { eventSource } : {}),
+        });
         continue;
       }
       const { error, ...rest } = report;
