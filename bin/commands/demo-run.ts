@@ -5,9 +5,7 @@ import { emulatorEnv, startEmulator } from "../../test/emulator/emulator.js";
 import { FunctionHost } from "../../test/emulator/host.js";
 import { synthTemplate } from "../../test/emulator/template.js";
 import { Seeder } from "../../test/support/seed.js";
-
-const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
-const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
+import { bold, dim, table as formatTable } from "../format.js";
 
 function step(n: number, text: string) {
   console.log(`\n${bold(`[${n}]`)} ${text}`);
@@ -38,13 +36,7 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows
-    .map((r, i) => {
-      const line = `    ${r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}`;
-      return i === 0 ? bold(line) : line;
-    })
-    .join("\n");
+  return formatTable(rows, { indent: "    ", header: bold });
 }
 
 /**

@@ -1,7 +1,16 @@
+/** Where a command writes: stdout for results (tables, JSON), stderr for notes, warnings and errors. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stdout is a terminal (bold table headers); false for pipes, files and tests. */
+  styled?: boolean;
+}
+
 /** One efs-guard command. Exit codes: 0 ok / compliant, 1 non-compliant findings or a failed check, 2 error. */
 export interface Command {
   name: string;
   summary: string;
   help: string;
-  run(args: string[]): Promise<number>;
+  /** `io` is where output goes (the process's streams when run from the shell; a buffer in tests). */
+  run(args: string[], io: Io): Promise<number>;
 }
