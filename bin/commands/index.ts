@@ -1,5 +1,7 @@
+import { approve } from "./approve.js";
 import { demo } from "./demo.js";
+import { reject } from "./reject.js";
 import type { Command } from "./types.js";
 
 /** Every command of the CLI, in the order `efs-guard --help` lists them. */
-export const COMMANDS: Command[] = [demo];
+export const COMMANDS: Command[] = [demo, approve, reject];
