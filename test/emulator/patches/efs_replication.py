@@ -15,6 +15,7 @@ import json
 import time
 
 from moto.efs.exceptions import BadRequest, EFSError, FileSystemNotFound
+from moto.efs import urls as efs_urls
 from moto.efs.models import EFSBackend
 from moto.efs.responses import EFSResponse
 from moto.moto_api._internal import mock_random
@@ -116,6 +117,8 @@ def apply() -> None:
     EFSBackend.create_replication_configuration = create_replication_configuration
     EFSBackend.describe_replication_configurations = describe_replication_configurations
     EFSResponse.create_replication_configuration = r_create_replication_configuration
+    # moto's server routes EFS by explicit paths; the replication ones are not among them.
+    efs_urls.url_paths["/2015-02-01/file-systems/<file_system_id>/replication-configuration"] = efs_urls.response.dispatch
     EFSResponse.describe_replication_configurations = r_describe_replication_configurations
     # Another patch may already add PutBackupPolicy (the efs-backup-enabled control needs it too); keep theirs.
     if not hasattr(EFSResponse, "put_backup_policy"):
