@@ -225,6 +225,11 @@ export function failedMessage(state: MigrationState, ctx: MessageContext): Chatb
     `migration of ${state.fileSystemId} FAILED at ${state.failedAt ?? "an unknown step"}`,
     [
       `*What failed:* step *${state.failedAt ?? "unknown"}*: \`${state.error?.Error ?? "unknown error"}\` ${state.error?.Cause ?? ""}`.trim(),
+      ...(state.backupJob?.State && state.backupJob.State !== "COMPLETED"
+        ? [
+            `*Safety backup job:* ${state.backupJob.State}${state.backupJob.StatusMessage ? ` — ${state.backupJob.StatusMessage}` : ""}`,
+          ]
+        : []),
       `*Where things are:* ${where.join("; ")}.`,
       ...sourceLines(state),
       `*Execution:* \`${ctx.executionArn}\` (its history shows every step)`,

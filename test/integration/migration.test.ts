@@ -248,6 +248,7 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(alert.attributes.severity).toBe("critical");
     expect(alert.message.content.title).toContain("FAILED at Describe safety backup");
     expect(alert.message.content.description).toContain("EfsGuard.BackupFailed");
+    expect(alert.message.content.description).toContain("*Safety backup job:* FAILED — Backup job failed");
     expect(alert.message.content.description).toContain("no new file system was created");
     expect(inbox.of(src.fileSystemId).map((a) => a.attributes.outcome)).not.toContain("approval-requested");
     expect((await allFileSystems()).length).toBe(before);
