@@ -166,7 +166,13 @@ export class MigrationWorkflow extends Construct {
       }),
     ]);
     const verifyFn = fn("verify", "EFS Guard migration: verifies the encrypted replacement", [
-      describeEfs(["DescribeFileSystems", "DescribeMountTargets", "DescribeFileSystemPolicy"]),
+      describeEfs([
+        "DescribeFileSystems",
+        "DescribeMountTargets",
+        "DescribeMountTargetSecurityGroups",
+        "DescribeFileSystemPolicy",
+      ]),
+      new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
     ]);
     const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
     for (const f of [approvalFn, notifyFn]) topic.grantPublish(f);

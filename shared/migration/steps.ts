@@ -322,6 +322,19 @@ export async function verify(event: StepEvent, deps: MigrationDeps): Promise<Mig
         ? `${mts.length} available`
         : `missing or unavailable in ${missing.map((m) => m.subnetId).join(", ")}`,
   });
+  const groupsNow = fs ? await capturedMountTargets(efs, dst) : [];
+  const groupMismatch = source.mountTargets.filter((s) => {
+    const now = groupsNow.find((m) => m.subnetId === s.subnetId);
+    return !now || [...now.securityGroups].sort().join() !== [...s.securityGroups].sort().join();
+  });
+  checks.push({
+    check: "mount targets have the source's security groups",
+    ok: groupMismatch.length === 0,
+    detail:
+      groupMismatch.length === 0
+        ? "same groups in every subnet"
+        : `different in ${groupMismatch.map((m) => m.subnetId).join(", ")}`,
+  });
   const policy = fs ? await fileSystemPolicy(efs, dst) : undefined;
   checks.push({
     check: "policy enforces TLS (efs-tls-enforced)",

@@ -110,8 +110,10 @@ describe("migration workflow (infra)", () => {
       actions("functions/migration/capture/handler.ts").filter((a) => !a.startsWith("elasticfilesystem:Describe")),
     ).toEqual(["ec2:DescribeNetworkInterfaceAttribute"]);
     expect(actions("functions/migration/verify/handler.ts")).toEqual([
+      "ec2:DescribeNetworkInterfaceAttribute",
       "elasticfilesystem:DescribeFileSystemPolicy",
       "elasticfilesystem:DescribeFileSystems",
+      "elasticfilesystem:DescribeMountTargetSecurityGroups",
       "elasticfilesystem:DescribeMountTargets",
     ]);
     expect(actions("functions/migration/notify/handler.ts")).toEqual([

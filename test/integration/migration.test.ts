@@ -194,6 +194,7 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(doneText).toContain(`mount -t efs -o tls ${dst}`);
     expect(doneText).toContain("EFS Guard never deletes it");
     expect(doneText).toContain("✓ policy enforces TLS");
+    expect(doneText).toContain("✓ mount targets have the source's security groups");
 
     // A later trigger reports the finished migration instead of starting another.
     const later = await start(src.fileSystemId);
