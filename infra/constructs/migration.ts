@@ -9,7 +9,14 @@ import {
   ServicePrincipal,
 } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
-import { Architecture, type CfnFunction, type IFunction, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  Architecture,
+  type CfnFunction,
+  type IFunction,
+  type Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+} from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
@@ -423,7 +430,7 @@ export class MigrationWorkflow extends Construct {
   }
 
   /** Lets a function start migrations and see whether one already ran: the env variable and the IAM grants. */
-  grantStart(fn: NodejsFunction): void {
+  grantStart(fn: LambdaFunction): void {
     fn.addEnvironment(MIGRATION_ENV, this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(fn);
     const stack = Stack.of(this);
