@@ -5,6 +5,7 @@ import { NFS_INGRESS_EVENTS } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { GuardFunction } from "./constructs/guard-function.js";
+import { MigrationWorkflow } from "./constructs/migration.js";
 
 export interface EfsGuardStackProps extends StackProps {
   config: GuardConfig;
@@ -14,12 +15,15 @@ export interface EfsGuardStackProps extends StackProps {
 export class EfsGuardStack extends Stack {
   readonly alerts: AlertsTopic;
   readonly functions: Record<string, GuardFunction> = {};
+  /** The migration workflow (design section 4); `migration.grantStart(fn)` lets a guard function start it. */
+  readonly migration: MigrationWorkflow;
 
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: config.alertEmails });
     const common = { config, topic: this.alerts.topic, key: this.alerts.key };
+    this.migration = new MigrationWorkflow(this, "Migration", { config, topic: this.alerts.topic });
     const sgArn = `arn:${this.partition}:ec2:*:${this.account}:security-group/*`;
     const fsArn = `arn:${this.partition}:elasticfilesystem:*:${this.account}:file-system/*`;
 

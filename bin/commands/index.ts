@@ -1,7 +1,9 @@
+import { approve } from "./approve.js";
 import { demo } from "./demo.js";
+import { reject } from "./reject.js";
 import { replay } from "./replay.js";
 import { scan } from "./scan.js";
 import type { Command } from "./types.js";
 
 /** Every command of the CLI, in the order `efs-guard --help` lists them. */
-export const COMMANDS: Command[] = [scan, replay, demo];
+export const COMMANDS: Command[] = [scan, replay, approve, reject, demo];

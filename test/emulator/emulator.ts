@@ -51,7 +51,13 @@ export async function startEmulator(options: { log?: (line: string) => void } = 
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(python, [join(EMULATOR_DIR, "launcher.py"), String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PYTHONUNBUFFERED: "1", MOTO_ALLOW_NONEXISTENT_REGION: "true" },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: "1",
+      MOTO_ALLOW_NONEXISTENT_REGION: "true",
+      // Caps Step Functions Wait states (patches/stepfunctions_wait_cap.py) so polling loops run in test time.
+      EFS_GUARD_WAIT_CAP_SECONDS: process.env.EFS_GUARD_WAIT_CAP_SECONDS ?? "1",
+    },
   });
   let output = "";
   const keep = (chunk: Buffer) => {

@@ -1,0 +1,536 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { BackupVault } from "aws-cdk-lib/aws-backup";
+import {
+  AccountRootPrincipal,
+  type IGrantable,
+  ManagedPolicy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from "aws-cdk-lib/aws-iam";
+import { type IKey, Key } from "aws-cdk-lib/aws-kms";
+import {
+  Architecture,
+  type CfnFunction,
+  type IFunction,
+  type Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+} from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  Pass,
+  Result,
+  StateMachine,
+  Succeed,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from "aws-cdk-lib/aws-stepfunctions";
+import { CallAwsService, LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { MIGRATION_ENV } from "../../shared/aws/migration.js";
+import { CONFIG_ENV, durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
+import { MIGRATION_ENV_KEYS } from "../../shared/migration/steps.js";
+import { ERRORS } from "../../shared/migration/types.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { ENTRY_METADATA } from "./guard-function.js";
+
+export interface MigrationWorkflowProps {
+  config: GuardConfig;
+  topic: ITopic;
+}
+
+/** Fixed names: operators and the efs-guard CLI find the workflow and its vault by them. */
+export const MIGRATION_STATE_MACHINE_NAME = "efs-guard-migration";
+export const MIGRATION_VAULT_NAME = "efs-guard-migration";
+
+/** Polling: a backup of a large file system takes hours; restores too. Each loop has a hard limit. */
+export const POLL = {
+  backup: { seconds: 120, max: 720 }, // 24 h
+  restore: { seconds: 120, max: 720 }, // 24 h
+  ready: { seconds: 15, attempts: 40 }, // 10 min for a new file system or its mount targets to become available
+} as const;
+
+/**
+ * The migration of an unencrypted file system (design section 4): capture, safety backup (waited on), approval
+ * (task token), recreate encrypted (replication or restore), surroundings, verify, notify. Every failure path ends
+ * in a notification and a Fail state; the source is never deleted, changed (but for one tag) or unmounted.
+ */
+export class MigrationWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly key: IKey;
+  readonly vault: BackupVault;
+  readonly backupRole: Role;
+  readonly functions: Record<string, NodejsFunction> = {};
+
+  constructor(scope: Construct, id: string, props: MigrationWorkflowProps) {
+    super(scope, id);
+    const { config, topic } = props;
+    const stack = Stack.of(this);
+    const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
+    const apArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:access-point/*`;
+
+    this.key = config.kmsKeyArn ? Key.fromKeyArn(this, "Key", config.kmsKeyArn) : this.createKey(config);
+    this.vault = new BackupVault(this, "Vault", {
+      backupVaultName: MIGRATION_VAULT_NAME,
+      encryptionKey: this.key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.backupRole = new Role(this, "BackupRole", {
+      description: "EFS Guard migration: AWS Backup backs up and restores file systems with this role",
+      assumedBy: new ServicePrincipal("backup.amazonaws.com"),
+      managedPolicies: [
+        ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSBackupServiceRolePolicyForBackup"),
+        ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSBackupServiceRolePolicyForRestores"),
+      ],
+    });
+    const passBackupRole = new PolicyStatement({
+      sid: "PassTheBackupRoleToAwsBackupOnly",
+      actions: ["iam:PassRole"],
+      resources: [this.backupRole.roleArn],
+      conditions: { StringEquals: { "iam:PassedToService": "backup.amazonaws.com" } },
+    });
+
+    const environment = {
+      [CONFIG_ENV]: JSON.stringify(config),
+      ALERTS_TOPIC_ARN: topic.topicArn,
+      [MIGRATION_ENV_KEYS.kmsKeyArn]: this.key.keyArn,
+      [MIGRATION_ENV_KEYS.backupRoleArn]: this.backupRole.roleArn,
+    };
+    const fn = (name: string, description: string, statements: PolicyStatement[]) => {
+      const f = this.migrationFunction(name, description, environment, statements);
+      this.functions[name] = f;
+      return f;
+    };
+    const describeEfs = (actions: string[]) =>
+      new PolicyStatement({ actions: actions.map((a) => `elasticfilesystem:${a}`), resources: [fsArn, apArn] });
+
+    const captureFn = fn("capture", "EFS Guard migration: captures the source file system and its surroundings", [
+      describeEfs([
+        "DescribeFileSystems",
+        "DescribeMountTargets",
+        "DescribeMountTargetSecurityGroups",
+        "DescribeFileSystemPolicy",
+        "DescribeAccessPoints",
+        "DescribeLifecycleConfiguration",
+        "DescribeBackupPolicy",
+      ]),
+      // DescribeMountTargetSecurityGroups reads the mount target's interface; EC2 Describe* has no resource scope.
+      new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
+    ]);
+    const approvalFn = fn("request-approval", "EFS Guard migration: asks the approvers (task token)", []);
+    const recreateStatements = [
+      describeEfs([
+        "DescribeReplicationConfigurations",
+        "CreateReplicationConfiguration",
+        "CreateFileSystem",
+        "TagResource",
+      ]),
+      new PolicyStatement({ actions: ["kms:DescribeKey", "kms:CreateGrant"], resources: [this.key.keyArn] }),
+    ];
+    if (config.migrationStrategy === "restore") {
+      recreateStatements.push(
+        new PolicyStatement({
+          actions: ["backup:StartRestoreJob"],
+          resources: [`arn:${stack.partition}:backup:${stack.region}:${stack.account}:recovery-point:*`],
+        }),
+        passBackupRole,
+      );
+    }
+    const recreateFn = fn(
+      "recreate",
+      `EFS Guard migration: creates the encrypted file system (${config.migrationStrategy})`,
+      recreateStatements,
+    );
+    const surroundingsFn = fn("surroundings", "EFS Guard migration: mount targets, TLS policy, access points, tags", [
+      describeEfs([
+        "DescribeFileSystems",
+        "DescribeMountTargets",
+        "CreateMountTarget",
+        "PutFileSystemPolicy",
+        "DescribeAccessPoints",
+        "CreateAccessPoint",
+        "TagResource",
+        "PutLifecycleConfiguration",
+        "PutBackupPolicy",
+      ]),
+      // CreateMountTarget creates the mount target's interface with the caller's EC2 permissions.
+      new PolicyStatement({
+        actions: ["ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface"],
+        resources: ["*"],
+      }),
+    ]);
+    const verifyFn = fn("verify", "EFS Guard migration: verifies the encrypted replacement", [
+      describeEfs([
+        "DescribeFileSystems",
+        "DescribeMountTargets",
+        "DescribeMountTargetSecurityGroups",
+        "DescribeFileSystemPolicy",
+      ]),
+      new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
+    ]);
+    const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
+    for (const f of [approvalFn, notifyFn]) topic.grantPublish(f);
+
+    // ---- the definition ----
+    const stepPayload = (extra: Record<string, unknown> = {}) =>
+      TaskInput.fromObject({ state: JsonPath.entirePayload, executionArn: JsonPath.executionId, ...extra });
+    const step = (id: string, f: IFunction, extra?: Record<string, unknown>) =>
+      new LambdaInvoke(this, id, { lambdaFunction: f, payload: stepPayload(extra), outputPath: "$.Payload" });
+
+    const migrationFailed = new Fail(this, "Migration failed", {
+      error: "EfsGuard.MigrationFailed",
+      cause: "a step failed; the notification says which, where things were left and how to resume or clean up",
+    });
+    const notifyFailed = step("Notify failure", notifyFn, { kind: "failed" });
+    notifyFailed.addCatch(
+      new Fail(this, "Migration failed, notification failed too", {
+        error: "EfsGuard.MigrationFailed",
+        cause: "a step failed and the failure notification could not be published; see the execution history",
+      }),
+      { resultPath: "$.notifyError" },
+    );
+    notifyFailed.next(migrationFailed);
+    const routes = new Map<string, Pass>();
+    const failureRoute = (stateName: string): Pass => {
+      let route = routes.get(stateName);
+      if (!route) {
+        route = new Pass(this, `Failed at ${stateName}`, {
+          result: Result.fromString(stateName),
+          resultPath: "$.failedAt",
+        });
+        route.next(notifyFailed);
+        routes.set(stateName, route);
+      }
+      return route;
+    };
+    const catchAll = <
+      T extends { addCatch: (h: IChainable, p?: { errors?: string[]; resultPath?: string }) => unknown },
+    >(
+      state: T,
+      name: string,
+    ): T => {
+      state.addCatch(failureRoute(name), { errors: ["States.ALL"], resultPath: "$.error" });
+      return state;
+    };
+    const failWith = (id: string, error: string, cause: string, failedAt: string) =>
+      new Pass(this, id, { result: Result.fromObject({ Error: error, Cause: cause }), resultPath: "$.error" }).next(
+        failureRoute(failedAt),
+      );
+
+    // 1. capture
+    const capture = catchAll(step("Capture source", captureFn), "Capture source");
+
+    // 2. safety backup, waited on
+    const startBackup = catchAll(
+      new CallAwsService(this, "Start safety backup", {
+        service: "backup",
+        action: "startBackupJob",
+        iamAction: "backup:StartBackupJob",
+        iamResources: [this.vault.backupVaultArn],
+        parameters: {
+          BackupVaultName: this.vault.backupVaultName,
+          ResourceArn: JsonPath.stringAt("$.source.fileSystemArn"),
+          IamRoleArn: this.backupRole.roleArn,
+          IdempotencyToken: JsonPath.executionName,
+          RecoveryPointTags: { "efs-guard:migration": JsonPath.executionName },
+        },
+        resultSelector: {
+          jobId: JsonPath.stringAt("$.BackupJobId"),
+          recoveryPointArn: JsonPath.stringAt("$.RecoveryPointArn"),
+        },
+        resultPath: "$.backup",
+        additionalIamStatements: [passBackupRole],
+      }),
+      "Start safety backup",
+    );
+    const initBackupPolls = new Pass(this, "Backup polls: 0", {
+      parameters: { count: 0 },
+      resultPath: "$.backupPolls",
+    });
+    const describeBackup = catchAll(
+      new CallAwsService(this, "Describe safety backup", {
+        service: "backup",
+        action: "describeBackupJob",
+        iamAction: "backup:DescribeBackupJob",
+        iamResources: ["*"],
+        parameters: { BackupJobId: JsonPath.stringAt("$.backup.jobId") },
+        resultPath: "$.backupJob",
+      }),
+      "Describe safety backup",
+    );
+    const countBackupPoll = new Pass(this, "Backup polls + 1", {
+      parameters: { count: JsonPath.mathAdd(JsonPath.numberAt("$.backupPolls.count"), 1) },
+      resultPath: "$.backupPolls",
+    });
+    const waitBackup = new Wait(this, "Wait for the backup", {
+      time: WaitTime.duration(Duration.seconds(POLL.backup.seconds)),
+    });
+
+    // 3. approval
+    const approvalSeconds = durationToSeconds(config.approvalTimeout);
+    const approval = new LambdaInvoke(this, "Await approval", {
+      lambdaFunction: approvalFn,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({
+        taskToken: JsonPath.taskToken,
+        executionArn: JsonPath.executionId,
+        state: JsonPath.entirePayload,
+      }),
+      taskTimeout: Timeout.duration(Duration.seconds(approvalSeconds)),
+      resultPath: "$.approval",
+    });
+    const rejected = new Fail(this, "Rejected", {
+      error: ERRORS.rejected,
+      cause: "an approver rejected the migration",
+    });
+    const timedOut = new Fail(this, "Approval timed out", {
+      error: "EfsGuard.ApprovalTimedOut",
+      cause: `nobody answered within ${config.approvalTimeout}`,
+    });
+    const notifyRejected = step("Notify rejection", notifyFn, { kind: "rejected" });
+    notifyRejected.addCatch(rejected, { resultPath: "$.notifyError" });
+    notifyRejected.next(rejected);
+    const notifyTimedOut = step("Notify approval timeout", notifyFn, { kind: "timed-out" });
+    notifyTimedOut.addCatch(timedOut, { resultPath: "$.notifyError" });
+    notifyTimedOut.next(timedOut);
+    approval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: "$.error" });
+    approval.addCatch(notifyTimedOut, { errors: ["States.Timeout", "States.HeartbeatTimeout"], resultPath: "$.error" });
+    catchAll(approval, "Await approval");
+
+    // 4. recreate encrypted
+    const recreate = catchAll(step("Recreate encrypted", recreateFn), "Recreate encrypted");
+    const initRestorePolls = new Pass(this, "Restore polls: 0", {
+      parameters: { count: 0 },
+      resultPath: "$.restorePolls",
+    });
+    const describeRestore = catchAll(
+      new CallAwsService(this, "Describe restore", {
+        service: "backup",
+        action: "describeRestoreJob",
+        iamAction: "backup:DescribeRestoreJob",
+        iamResources: ["*"],
+        parameters: { RestoreJobId: JsonPath.stringAt("$.destination.restoreJobId") },
+        resultPath: "$.restoreJob",
+      }),
+      "Describe restore",
+    );
+    const countRestorePoll = new Pass(this, "Restore polls + 1", {
+      parameters: { count: JsonPath.mathAdd(JsonPath.numberAt("$.restorePolls.count"), 1) },
+      resultPath: "$.restorePolls",
+    });
+    const waitRestore = new Wait(this, "Wait for the restore", {
+      time: WaitTime.duration(Duration.seconds(POLL.restore.seconds)),
+    });
+
+    // 5-6. surroundings, verify; a new file system or mount target still being created makes the step retry
+    const retryNotReady = {
+      errors: [ERRORS.notReady],
+      interval: Duration.seconds(POLL.ready.seconds),
+      maxAttempts: POLL.ready.attempts,
+      backoffRate: 1,
+    };
+    const surroundings = step("Recreate surroundings", surroundingsFn);
+    surroundings.addRetry(retryNotReady);
+    catchAll(surroundings, "Recreate surroundings");
+    const verify = step("Verify", verifyFn);
+    verify.addRetry(retryNotReady);
+    catchAll(verify, "Verify");
+    const notifyDone = catchAll(step("Notify cut-over", notifyFn, { kind: "migrated" }), "Notify cut-over");
+
+    const fromSurroundings = surroundings
+      .next(verify)
+      .next(notifyDone)
+      .next(new Succeed(this, "Migrated, cut-over pending"));
+
+    const restoreLoop = new Choice(this, "Restore finished?")
+      .when(Condition.stringEquals("$.restoreJob.Status", "COMPLETED"), fromSurroundings)
+      .when(
+        Condition.or(
+          Condition.stringEquals("$.restoreJob.Status", "FAILED"),
+          Condition.stringEquals("$.restoreJob.Status", "ABORTED"),
+        ),
+        failWith(
+          "Restore did not complete",
+          "EfsGuard.RestoreFailed",
+          "the restore job ended FAILED or ABORTED (see restoreJob.StatusMessage)",
+          "Describe restore",
+        ),
+      )
+      .when(
+        Condition.numberGreaterThanEquals("$.restorePolls.count", POLL.restore.max),
+        failWith(
+          "Restore timed out",
+          "EfsGuard.RestoreTimedOut",
+          `the restore job did not finish within ${(POLL.restore.max * POLL.restore.seconds) / 3600} h`,
+          "Describe restore",
+        ),
+      )
+      .otherwise(countRestorePoll.next(waitRestore).next(describeRestore));
+    describeRestore.next(restoreLoop);
+
+    const afterRecreate = new Choice(this, "Restore started?")
+      .when(Condition.isPresent("$.destination.restoreJobId"), initRestorePolls.next(describeRestore))
+      .otherwise(fromSurroundings);
+
+    const backupLoop = new Choice(this, "Backup finished?")
+      .when(Condition.stringEquals("$.backupJob.State", "COMPLETED"), approval.next(recreate).next(afterRecreate))
+      .when(
+        Condition.or(
+          ...["FAILED", "ABORTED", "EXPIRED", "PARTIAL"].map((s) => Condition.stringEquals("$.backupJob.State", s)),
+        ),
+        failWith(
+          "Backup did not complete",
+          ERRORS.backupFailed,
+          "the safety backup job did not complete (see backupJob.State and StatusMessage); nothing was migrated",
+          "Describe safety backup",
+        ),
+      )
+      .when(
+        Condition.numberGreaterThanEquals("$.backupPolls.count", POLL.backup.max),
+        failWith(
+          "Backup timed out",
+          "EfsGuard.BackupTimedOut",
+          `the safety backup did not finish within ${(POLL.backup.max * POLL.backup.seconds) / 3600} h`,
+          "Describe safety backup",
+        ),
+      )
+      .otherwise(countBackupPoll.next(waitBackup).next(describeBackup));
+    describeBackup.next(backupLoop);
+
+    const definition = capture.next(startBackup).next(initBackupPolls).next(describeBackup);
+
+    this.stateMachine = new StateMachine(this, "StateMachine", {
+      stateMachineName: MIGRATION_STATE_MACHINE_NAME,
+      comment: "EFS Guard: migrates an unencrypted file system to an encrypted replacement, after approval",
+      definitionBody: DefinitionBody.fromChainable(definition),
+      timeout: Duration.seconds(approvalSeconds + 3 * 86400),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, "Logs", {
+          retention: RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+        level: LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+  }
+
+  /** Lets a function start migrations and see whether one already ran: the env variable and the IAM grants. */
+  grantStart(fn: LambdaFunction): void {
+    fn.addEnvironment(MIGRATION_ENV, this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn);
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["states:DescribeExecution"],
+        resources: [
+          `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${MIGRATION_STATE_MACHINE_NAME}:*`,
+        ],
+      }),
+    );
+  }
+
+  /** What an approver needs (see the README's approver policy). */
+  grantApprove(grantee: IGrantable): void {
+    this.stateMachine.grantTaskResponse(grantee);
+    this.stateMachine.grantRead(grantee);
+  }
+
+  private createKey(config: GuardConfig): Key {
+    const stack = Stack.of(this);
+    const key = new Key(this, "Key", {
+      description: "EFS Guard: encrypts the file systems that replace unencrypted ones, and the migration backup vault",
+      alias: "alias/efs-guard-migration",
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(config.rotationPeriodInDays),
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // EFS and AWS Backup use the key on behalf of principals of this account, only through those services.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowEfsAndBackupThroughTheirServices",
+        principals: [new AccountRootPrincipal()],
+        actions: [
+          "kms:Encrypt",
+          "kms:Decrypt",
+          "kms:ReEncrypt*",
+          "kms:GenerateDataKey*",
+          "kms:CreateGrant",
+          "kms:DescribeKey",
+        ],
+        resources: ["*"],
+        conditions: {
+          StringEquals: {
+            "kms:CallerAccount": stack.account,
+            "kms:ViaService": [
+              `elasticfilesystem.${stack.region}.amazonaws.com`,
+              `backup.${stack.region}.amazonaws.com`,
+            ],
+          },
+        },
+      }),
+    );
+    return key;
+  }
+
+  private migrationFunction(
+    name: string,
+    description: string,
+    environment: Record<string, string>,
+    statements: PolicyStatement[],
+  ): NodejsFunction {
+    const entry = `functions/migration/${name}/handler.ts`;
+    const id = name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+    const f = new NodejsFunction(this, `${id}Function`, {
+      entry: `${PROJECT_ROOT}/${entry}`,
+      handler: "handler",
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(120),
+      logGroup: new LogGroup(this, `${id}Logs`, {
+        retention: RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
+      loggingFormat: LoggingFormat.JSON,
+      environment: {
+        ...environment,
+        POWERTOOLS_SERVICE_NAME: "efs-guard-migration",
+        LOG_LEVEL: "INFO",
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      // Same bundle settings as the guard functions (guard-function.ts): ESM, SDK inside, require() shim.
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node22",
+        minify: true,
+        sourceMap: true,
+        externalModules: [],
+        mainFields: ["module", "main"],
+        banner:
+          "import{createRequire as __efsGuardCreateRequire}from'node:module';const require=__efsGuardCreateRequire(import.meta.url);",
+      },
+    });
+    (f.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, entry);
+    for (const s of statements) f.addToRolePolicy(s);
+    return f;
+  }
+}

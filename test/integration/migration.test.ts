@@ -1,0 +1,338 @@
+import { BackupClient, DescribeRecoveryPointCommand } from "@aws-sdk/client-backup";
+import {
+  DescribeAccessPointsCommand,
+  DescribeFileSystemPolicyCommand,
+  DescribeFileSystemsCommand,
+  DescribeLifecycleConfigurationCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+} from "@aws-sdk/client-efs";
+import { ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { approve } from "../../bin/commands/approve.js";
+import { reject } from "../../bin/commands/reject.js";
+import { pendingApproval } from "../../shared/aws/approvals.js";
+import { startMigration } from "../../shared/aws/migration.js";
+import { policyEnforcesTls } from "../../shared/migration/tls.js";
+import { FunctionHost } from "../emulator/host.js";
+import { LambdaHost } from "../emulator/lambda-host.js";
+import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
+import { configureEmulator, resetEmulator } from "../support/emulator.js";
+import { AlertInbox, executionEnded, historyOf, unencryptedFileSystem, waitFor } from "../support/migration.js";
+
+/** The commands' output goes to the console, where `quietly` can silence it. */
+const consoleIo = { out: (t: string) => console.log(t), err: (t: string) => console.error(t) };
+
+/**
+ * The synthesized migration state machine, executed by the emulator's Step Functions: aws-sdk tasks against the
+ * emulator's Backup (patched), lambda:invoke tasks running the real step handlers in the local Lambda host, the
+ * approval answered by the real `efs-guard approve` / `reject` command code.
+ */
+
+const region = "us-east-1";
+const sfn = new SFNClient({ region });
+const efs = new EFSClient({ region });
+let template: CfnTemplate;
+let host: FunctionHost;
+let lambdas: LambdaHost;
+let inbox: AlertInbox;
+let keyArn: string;
+
+beforeAll(async () => {
+  template = synthTemplate();
+  await resetEmulator();
+  await configureEmulator({ stepfunctions: { execute_state_machine: true } });
+  host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
+  lambdas = await LambdaHost.deploy(template, { topicArn: host.alertsTopicArn, region });
+  inbox = new AlertInbox(host);
+  keyArn = lambdas.ref("MigrationKey", "Arn");
+}, 120_000);
+
+afterAll(async () => {
+  await lambdas?.stop();
+  await configureEmulator({ stepfunctions: { execute_state_machine: false } });
+});
+
+const fsOf = async (id: string) =>
+  (await efs.send(new DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems![0]!;
+const tagsOf = async (id: string) => Object.fromEntries((await fsOf(id)).Tags!.map((t) => [t.Key, t.Value]));
+const allFileSystems = async () => (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
+
+async function start(fileSystemId: string) {
+  return startMigration(sfn, lambdas.stateMachineArn, {
+    fileSystemId,
+    region,
+    reason: "efs-encrypted-at-rest: the file system is not encrypted at rest",
+    requestedBy: "arn:aws:iam::123456789012:role/Admin (CreateFileSystem)",
+  });
+}
+
+async function quietly<T>(work: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await work();
+  } finally {
+    console.log = log;
+  }
+}
+
+describe("migration, replication strategy, executed end to end", () => {
+  it("backs up, asks, waits for approval, recreates encrypted with the surroundings, verifies, leaves the source untouched", async () => {
+    const src = await unencryptedFileSystem();
+    const before = await allFileSystems();
+    const started = await start(src.fileSystemId);
+    expect(started.status).toBe("done");
+    const executionArn = started.executionArn;
+
+    const ask = await inbox.next("approval-requested", src.fileSystemId);
+    expect(ask.message.version).toBe("1.0");
+    expect(ask.message.source).toBe("custom");
+    expect(ask.attributes).toEqual({
+      control: "efs-encrypted-at-rest",
+      severity: "high",
+      outcome: "approval-requested",
+    });
+    const text = `${ask.message.content.description}\n${ask.message.content.nextSteps.join("\n")}`;
+    expect(text).toContain(`efs-guard approve ${executionArn}`);
+    expect(text).toContain(`efs-guard reject ${executionArn} --reason`);
+    expect(text).toContain("Mount targets (2)");
+    expect(text).toContain("0 B");
+    expect(text).toContain(keyArn);
+    expect(text).toContain("recovery point `arn:aws:backup:");
+    // Nothing is created before the approval, and a second trigger does not start a second run.
+    expect((await allFileSystems()).length).toBe(before.length);
+    const again = await start(src.fileSystemId);
+    expect(again).toMatchObject({ status: "already-done", executionArn });
+    expect(again.detail).toContain("already in progress");
+    const runs = await sfn.send(new ListExecutionsCommand({ stateMachineArn: lambdas.stateMachineArn }));
+    expect(runs.executions!.filter((e) => e.name!.includes(src.fileSystemId))).toHaveLength(1);
+
+    // The approval, through the real command code, by file system id.
+    expect(await quietly(() => approve.run([src.fileSystemId], consoleIo))).toBe(0);
+    const ended = await executionEnded(sfn, executionArn);
+    const output = JSON.parse(ended.output!);
+
+    // The replacement: encrypted with the stack's key, mount targets, TLS policy, access point, lifecycle, tags.
+    const dst = output.destination.fileSystemId as string;
+    expect(dst).toMatch(/^fs-/);
+    expect(dst).not.toBe(src.fileSystemId);
+    const replacement = await fsOf(dst);
+    expect(replacement.Encrypted).toBe(true);
+    expect(replacement.KmsKeyId).toBe(keyArn);
+    const mts = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: dst }))).MountTargets!;
+    expect(mts.map((m) => m.SubnetId).sort()).toEqual(src.subnets.slice(0, 2).sort());
+    for (const mt of mts) {
+      const groups = (await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mt.MountTargetId })))
+        .SecurityGroups;
+      expect(groups).toEqual(mt.SubnetId === src.subnets[0] ? [src.groupId] : [src.groupId, src.otherGroup]);
+    }
+    const policy = (await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: dst }))).Policy!;
+    expect(policyEnforcesTls(policy)).toBe(true);
+    const statements = JSON.parse(policy).Statement;
+    expect(statements[0]).toMatchObject({ Sid: "AppMount", Resource: replacement.FileSystemArn });
+    expect(statements).toHaveLength(2);
+    const aps = (await efs.send(new DescribeAccessPointsCommand({ FileSystemId: dst }))).AccessPoints!;
+    expect(aps).toHaveLength(1);
+    expect(aps[0]).toMatchObject({
+      PosixUser: { Uid: 1000, Gid: 1000 },
+      RootDirectory: { Path: "/app" },
+    });
+    expect(Object.fromEntries(aps[0]!.Tags!.map((t) => [t.Key, t.Value]))).toEqual({
+      Name: "app",
+      "efs-guard:source-access-point": src.accessPointId,
+    });
+    const lifecycle = await efs.send(new DescribeLifecycleConfigurationCommand({ FileSystemId: dst }));
+    expect(lifecycle.LifecyclePolicies).toEqual([{ TransitionToIA: "AFTER_30_DAYS" }]);
+    expect(await tagsOf(dst)).toEqual({
+      Name: "winterday-shared",
+      team: "data",
+      "efs-guard:migrated-from": src.fileSystemId,
+    });
+
+    // The source: same id, still unencrypted, still mounted, same policy, tagged with its replacement.
+    const source = await fsOf(src.fileSystemId);
+    expect(source.Encrypted).toBe(false);
+    expect(source.LifeCycleState).toBe("available");
+    expect(
+      (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: src.fileSystemId }))).MountTargets,
+    ).toHaveLength(2);
+    expect((await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: src.fileSystemId }))).Policy).toBe(
+      src.policy,
+    );
+    expect(await tagsOf(src.fileSystemId)).toEqual({
+      Name: "winterday-shared",
+      team: "data",
+      "efs-guard:replacement": dst,
+    });
+
+    // The safety backup exists in the guard's vault.
+    const point = await new BackupClient({ region }).send(
+      new DescribeRecoveryPointCommand({
+        BackupVaultName: "efs-guard-migration",
+        RecoveryPointArn: output.backup.recoveryPointArn,
+      }),
+    );
+    expect(point.Status).toBe("COMPLETED");
+    expect(point.ResourceArn).toBe(src.arn);
+
+    // Every step ran in the real handlers; the backup was polled through the Wait loop.
+    const entries = lambdas.invocations
+      .filter((i) => JSON.stringify(i.event).includes(src.fileSystemId))
+      .map((i) => i.entry);
+    for (const step of ["capture", "request-approval", "recreate", "surroundings", "verify", "notify"]) {
+      expect(entries).toContain(`functions/migration/${step}/handler.ts`);
+    }
+    const states = (await historyOf(sfn, executionArn))
+      .filter((e) => e.type?.endsWith("StateEntered"))
+      .map((e) => e.stateEnteredEventDetails?.name);
+    expect(states.filter((s) => s === "Describe safety backup").length).toBeGreaterThanOrEqual(2);
+    expect(states).toContain("Wait for the backup");
+
+    const done = await inbox.next("migrated", src.fileSystemId);
+    const doneText = `${done.message.content.description}\n${done.message.content.nextSteps.join("\n")}`;
+    expect(done.message.content.title).toContain(dst);
+    expect(doneText).toContain(`aws efs delete-replication-configuration --source-file-system-id ${src.fileSystemId}`);
+    expect(doneText).toContain(`mount -t efs -o tls ${dst}`);
+    expect(doneText).toContain("EFS Guard never deletes it");
+    expect(doneText).toContain("✓ policy enforces TLS");
+    expect(doneText).toContain("✓ mount targets have the source's security groups");
+
+    // A later trigger reports the finished migration instead of starting another.
+    const later = await start(src.fileSystemId);
+    expect(later.status).toBe("already-done");
+    expect(later.detail).toContain("already migrated");
+  });
+
+  it("reject ends the run, reported with the reason; nothing is created; a later trigger starts attempt 2", async () => {
+    const src = await unencryptedFileSystem();
+    const before = (await allFileSystems()).length;
+    const started = await start(src.fileSystemId);
+    await inbox.next("approval-requested", src.fileSystemId);
+    const name = started.executionArn.split(":").at(-1)!;
+    // --reason is required.
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      expect(await reject.run([name], consoleIo)).toBe(2);
+    } finally {
+      console.error = error;
+    }
+    expect(errors.join("\n")).toContain("--reason");
+    expect(await quietly(() => reject.run([name, "--reason", "not during quarter close"], consoleIo))).toBe(0);
+    const ended = await executionEnded(sfn, started.executionArn);
+    expect(ended.status).toBe("FAILED");
+    expect(ended.error).toBe("EfsGuard.Rejected");
+    const alert = await inbox.next("migration-rejected", src.fileSystemId);
+    expect(alert.message.content.description).toContain("not during quarter close");
+    expect(alert.message.content.nextSteps.join(" ")).toContain("efs-guard:exempt=efs-encrypted-at-rest");
+    expect((await allFileSystems()).length).toBe(before);
+    expect(await tagsOf(src.fileSystemId)).not.toHaveProperty("efs-guard:replacement");
+    // Answering again is an error that says why.
+    await expect(pendingApproval(sfn, started.executionArn)).rejects.toThrow(/is FAILED: there is nothing to approve/);
+
+    const retry = await start(src.fileSystemId);
+    expect(retry.status).toBe("done");
+    expect(retry.executionArn).toMatch(new RegExp(`efs-guard-migrate-${src.fileSystemId}-2$`));
+    await inbox.next("approval-requested", src.fileSystemId);
+    expect(await quietly(() => reject.run([retry.executionArn, "--reason", "still no"], consoleIo))).toBe(0);
+    expect((await executionEnded(sfn, retry.executionArn)).status).toBe("FAILED");
+  });
+
+  it("a failed safety backup ends the run loudly before any approval is asked", async () => {
+    const src = await unencryptedFileSystem({ "emulator:backup": "fail" });
+    const before = (await allFileSystems()).length;
+    const started = await start(src.fileSystemId);
+    const ended = await executionEnded(sfn, started.executionArn);
+    expect(ended.status).toBe("FAILED");
+    expect(ended.error).toBe("EfsGuard.MigrationFailed");
+    const alert = await inbox.next("migration-failed", src.fileSystemId);
+    expect(alert.attributes.severity).toBe("critical");
+    expect(alert.message.content.title).toContain("FAILED at Describe safety backup");
+    expect(alert.message.content.description).toContain("EfsGuard.BackupFailed");
+    expect(alert.message.content.description).toContain("*Safety backup job:* FAILED — Backup job failed");
+    expect(alert.message.content.description).toContain("no new file system was created");
+    expect(inbox.of(src.fileSystemId).map((a) => a.attributes.outcome)).not.toContain("approval-requested");
+    expect((await allFileSystems()).length).toBe(before);
+  });
+
+  it("a failing step after approval is caught, notified with where things were left and how to clean up", async () => {
+    const src = await unencryptedFileSystem();
+    lambdas.override("functions/migration/surroundings/handler.ts", async () => {
+      const e = new Error("elasticfilesystem:CreateMountTarget failed: AccessDeniedException: not authorized");
+      e.name = "AwsCallError";
+      throw e;
+    });
+    try {
+      const started = await start(src.fileSystemId);
+      await inbox.next("approval-requested", src.fileSystemId);
+      expect(await quietly(() => approve.run([started.executionArn, "--comment", "go"], consoleIo))).toBe(0);
+      const ended = await executionEnded(sfn, started.executionArn);
+      expect(ended.status).toBe("FAILED");
+      const alert = await inbox.next("migration-failed", src.fileSystemId);
+      const text = `${alert.message.content.description}\n${alert.message.content.nextSteps.join("\n")}`;
+      expect(alert.message.content.title).toContain("FAILED at Recreate surroundings");
+      expect(text).toContain("AccessDeniedException");
+      const dst = alert.message.metadata.additionalContext.replacement;
+      expect(dst).toMatch(/^fs-/);
+      expect(text).toContain(`the new file system \`${dst}\` exists without its mount targets`);
+      expect(text).toContain(`aws efs delete-file-system --file-system-id ${dst}`);
+      expect(text).toContain("starts a new attempt");
+      // The source is untouched: no tag, still unencrypted, still mounted.
+      expect(await tagsOf(src.fileSystemId)).not.toHaveProperty("efs-guard:replacement");
+      expect((await fsOf(src.fileSystemId)).Encrypted).toBe(false);
+    } finally {
+      lambdas.clearOverrides();
+    }
+  });
+
+  it("approve names what was wrong: unknown file system, no running migration", async () => {
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      expect(await approve.run(["fs-0123456789abcdef0"], consoleIo)).toBe(2);
+      expect(await approve.run([], consoleIo)).toBe(2);
+    } finally {
+      console.error = error;
+    }
+    expect(errors[0]).toContain("no migration of fs-0123456789abcdef0 is running");
+    expect(errors[1]).toContain("give exactly one execution");
+  });
+});
+
+describe("approval timeout", () => {
+  it("is in the definition that runs: TimeoutSeconds from approvalTimeout and a Catch on States.Timeout", async () => {
+    // moto does not let a test wait out the minimum approvalTimeout (5m); the route is asserted on the definition
+    // the emulator runs, and the notification it leads to is the same notify step the other paths exercise.
+    const sm = Object.values(template.Resources).find((r) => r.Type === "AWS::StepFunctions::StateMachine")!;
+    const json = JSON.parse(
+      (sm.Properties.DefinitionString["Fn::Join"][1] as unknown[])
+        .map((p) => (typeof p === "string" ? p : "X"))
+        .join(""),
+    );
+    const approval = json.States["Await approval"];
+    expect(approval.TimeoutSeconds).toBe(7 * 86400);
+    expect(approval.Resource).toMatch(/lambda:invoke\.waitForTaskToken$/);
+    const timeoutCatch = approval.Catch.find((c: any) => c.ErrorEquals.includes("States.Timeout"));
+    expect(timeoutCatch.Next).toBe("Notify approval timeout");
+    expect(json.States["Notify approval timeout"].Parameters.Payload.kind).toBe("timed-out");
+    expect(json.States["Notify approval timeout"].Next).toBe("Approval timed out");
+    expect(json.States["Approval timed out"].Type).toBe("Fail");
+  });
+});
+
+it("the pending approval is read from the execution history while the run waits", async () => {
+  const src = await unencryptedFileSystem();
+  const started = await start(src.fileSystemId);
+  await inbox.next("approval-requested", src.fileSystemId);
+  const pending = await waitFor("pending approval", async () =>
+    pendingApproval(sfn, started.executionArn).catch(() => undefined),
+  );
+  expect(pending.fileSystemId).toBe(src.fileSystemId);
+  expect(pending.taskToken.length).toBeGreaterThan(10);
+  expect(await quietly(() => reject.run([src.fileSystemId, "--reason", "cleanup"], consoleIo))).toBe(0);
+  await executionEnded(sfn, started.executionArn);
+});

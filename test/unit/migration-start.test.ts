@@ -1,0 +1,78 @@
+import { ExecutionAlreadyExists, ExecutionDoesNotExist, type SFNClient } from "@aws-sdk/client-sfn";
+import { describe, expect, it } from "vitest";
+import { migrationExecutionName, startMigration } from "../../shared/aws/migration.js";
+
+/** startMigration's decisions, with a scripted Step Functions client (error handling only; the real runs are integration tests). */
+
+const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:efs-guard-migration";
+const input = { fileSystemId: "fs-12345678", region: "us-east-1", reason: "r", requestedBy: "b" };
+const meta = { $metadata: {} };
+
+function fakeSfn(executions: Record<string, string>, options: { startedAt?: Date; raceTo?: string } = {}) {
+  const calls: string[] = [];
+  const client = {
+    async send(command: any) {
+      const name = command.constructor.name;
+      calls.push(`${name}:${command.input.executionArn ?? command.input.name}`);
+      if (name === "DescribeExecutionCommand") {
+        const execName = command.input.executionArn.split(":").at(-1);
+        const status = executions[execName];
+        if (!status) throw new ExecutionDoesNotExist({ message: "nope", ...meta });
+        return { status, startDate: new Date() };
+      }
+      if (name === "StartExecutionCommand") {
+        if (options.raceTo) {
+          executions[command.input.name] = options.raceTo;
+          throw new ExecutionAlreadyExists({ message: "exists", ...meta });
+        }
+        return {
+          executionArn: `${SM.replace("stateMachine", "execution")}:${command.input.name}`,
+          startDate: options.startedAt ?? new Date(),
+        };
+      }
+      throw new Error(name);
+    },
+  } as unknown as SFNClient;
+  return { client, calls };
+}
+
+describe("startMigration", () => {
+  it("starts attempt 1 when nothing ran", async () => {
+    const { client } = fakeSfn({});
+    const out = await startMigration(client, SM, input);
+    expect(out.status).toBe("done");
+    expect(out.executionArn.endsWith(`:${migrationExecutionName("fs-12345678")}`)).toBe(true);
+  });
+
+  it("reports a running migration as in progress, and a succeeded one as already migrated", async () => {
+    const running = await startMigration(fakeSfn({ "efs-guard-migrate-fs-12345678": "RUNNING" }).client, SM, input);
+    expect(running).toMatchObject({ status: "already-done" });
+    expect(running.detail).toContain("already in progress");
+    const done = await startMigration(fakeSfn({ "efs-guard-migrate-fs-12345678": "SUCCEEDED" }).client, SM, input);
+    expect(done.detail).toContain("already migrated");
+  });
+
+  it("after failed attempts starts the next name", async () => {
+    const { client } = fakeSfn({
+      "efs-guard-migrate-fs-12345678": "FAILED",
+      "efs-guard-migrate-fs-12345678-2": "ABORTED",
+    });
+    const out = await startMigration(client, SM, input);
+    expect(out).toMatchObject({ status: "done" });
+    expect(out.executionArn.endsWith(":efs-guard-migrate-fs-12345678-3")).toBe(true);
+  });
+
+  it("StartExecution answering with an older execution (same name and input) is reported as in progress", async () => {
+    const { client } = fakeSfn({}, { startedAt: new Date(Date.now() - 60_000) });
+    expect((await startMigration(client, SM, input)).detail).toContain("already in progress");
+  });
+
+  it("a concurrent trigger that won the race is reported as in progress", async () => {
+    const { client } = fakeSfn({}, { raceTo: "RUNNING" });
+    expect(await startMigration(client, SM, input)).toMatchObject({ status: "already-done" });
+  });
+
+  it("without the state machine it fails with NOT_DEPLOYED", async () => {
+    await expect(startMigration(fakeSfn({}).client, undefined, input)).rejects.toMatchObject({ code: "NOT_DEPLOYED" });
+  });
+});
