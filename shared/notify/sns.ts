@@ -3,6 +3,7 @@ import { call } from "../aws/errors.js";
 import { clientConfig } from "../aws/sdk-config.js";
 import type { Notifier, Origin, Result } from "../pipeline/types.js";
 import { buildMessage } from "./message.js";
+import { buildSummaryMessage } from "./summary.js";
 
 /**
  * Publishes one message per non-compliant decision to the alerts topic. The message attributes control,
@@ -25,6 +26,21 @@ export function snsNotifier(topicArn: string, region: string = topicArn.split(":
               severity: attr(result.finding.severity),
               outcome: attr(result.outcome),
             },
+          }),
+        ),
+      );
+    },
+    async publishSummary(summary) {
+      const message = buildSummaryMessage(summary, new Date());
+      const attr = (value: string) => ({ DataType: "String", StringValue: value });
+      await call("sns:Publish", () =>
+        sns.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Subject: message.content.title.replace(/:[a-z_]+:\s*/g, "").slice(0, 99),
+            Message: JSON.stringify(message),
+            // A filter policy on severity or control does not page anyone for a summary; outcome tells it apart.
+            MessageAttributes: { control: attr("sweep"), severity: attr("info"), outcome: attr("summary") },
           }),
         ),
       );
