@@ -108,7 +108,8 @@ export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
   let remediated = 0;
   let failed = 0;
   for (const result of reports.flatMap((r) => r.results)) {
-    const perControl = (counts[result.finding.control] ??= {});
+    const perControl = counts[result.finding.control] ?? {};
+    counts[result.finding.control] = perControl;
     perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
     if (result.finding.verdict === "non-compliant") nonCompliant += 1;
     if (result.outcome === "remediated") remediated += 1;
