@@ -1,4 +1,4 @@
-import { TagResourceCommand } from "@aws-sdk/client-kms";
+import { EnableKeyCommand, EnableKeyRotationCommand, TagResourceCommand } from "@aws-sdk/client-kms";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   cloudTrailEnvelope,
@@ -139,8 +139,9 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     await host.putEvents([trigger, trigger]);
     const first = await host.drain();
     expect(first).toHaveLength(2);
-    const outcomes = (await host.alerts()).map((a) => a.attributes.outcome).sort();
-    expect(outcomes).toEqual(["already-remediated", "remediated"]);
+    // The duplicate re-reads the key, finds it compliant and stays quiet.
+    expect((await host.alerts()).map((a) => a.attributes.outcome)).toEqual(["remediated"]);
+    expect((first[1]!.result as any).findings.map((f: any) => f.verdict)).toEqual(["compliant", "compliant"]);
 
     await host.putEvents([
       kmsKeyEvent("EnableKeyRotation", ref, { rotationPeriodInDays: 365 }),
@@ -284,6 +285,27 @@ describe("modes, exemptions and idempotence, through the same pipeline", () => {
     expect(expired.findings[1]).toMatchObject({ action: "remediated", outcome: "remediated" });
     expect(expired.findings[1]?.detail).toContain("enabled automatic rotation");
     expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 });
+  });
+
+  it("remediations re-read first: a key fixed meanwhile is already remediated and not written again", async () => {
+    const seed = new KeySeeder();
+    const key = await seed.keyWithFileSystem();
+    await seed.disable(key.keyId);
+    const guard = kmsKeyGuard();
+    const deps = testDeps(restore);
+    const trigger = { type: "kms-key" as const, keyId: key.keyId };
+    const [usableFinding] = await guard.assess(trigger, "us-east-1", deps.config, deps.clock);
+    await seed.kms.send(new EnableKeyCommand({ KeyId: key.keyId }));
+    expect(await guard.remediate(usableFinding!.plan!, "us-east-1", deps.config)).toMatchObject({
+      status: "already-done",
+    });
+    const [, rotationFinding] = await guard.assess(trigger, "us-east-1", deps.config, deps.clock);
+    expect(rotationFinding?.verdict).toBe("non-compliant");
+    await seed.kms.send(new EnableKeyRotationCommand({ KeyId: key.keyId, RotationPeriodInDays: 200 }));
+    expect(await guard.remediate(rotationFinding!.plan!, "us-east-1", deps.config)).toMatchObject({
+      status: "already-done",
+    });
+    expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 200 });
   });
 
   it("a key deleted meanwhile produces no finding and no error", async () => {
