@@ -39,8 +39,12 @@ export function snsNotifier(topicArn: string, region: string = topicArn.split(":
             TopicArn: topicArn,
             Subject: message.content.title.replace(/:[a-z_]+:\s*/g, "").slice(0, 99),
             Message: JSON.stringify(message),
-            // A filter policy on severity or control does not page anyone for a summary; outcome tells it apart.
-            MessageAttributes: { control: attr("sweep"), severity: attr("info"), outcome: attr("summary") },
+            // outcome=summary tells it apart; a sweep that failed somewhere is "high" so a paging filter sees it.
+            MessageAttributes: {
+              control: attr("sweep"),
+              severity: attr(summary.failed > 0 || summary.errors.length > 0 ? "high" : "info"),
+              outcome: attr("summary"),
+            },
           }),
         ),
       );
