@@ -193,3 +193,114 @@ export function modifyMountTargetSecurityGroupsEvent(mountTargetId: string, secu
     responseElements: null,
   });
 }
+
+export interface KmsKeyRef {
+  /** What the caller sent as keyId: a key id, a key ARN, an alias name or an alias ARN. */
+  sent: string;
+  /** The key's ARN. KMS events name the key in resources[]; undefined leaves resources out (older records). */
+  keyArn?: string;
+}
+
+function kmsResources(key: KmsKeyRef, account: string) {
+  return key.keyArn ? [{ accountId: account, type: "AWS::KMS::Key", ARN: key.keyArn }] : undefined;
+}
+
+/**
+ * A KMS management call as CloudTrail records it: requestParameters.keyId is what the caller sent, the key's ARN is in
+ * resources[0].ARN, and the key-state calls have responseElements null (ScheduleKeyDeletion and CancelKeyDeletion
+ * answer with the key ARN).
+ */
+export function kmsKeyEvent(
+  eventName: "DisableKeyRotation" | "EnableKeyRotation" | "DisableKey" | "EnableKey" | "CancelKeyDeletion",
+  key: KmsKeyRef,
+  extra: Partial<CloudTrailInput> & { rotationPeriodInDays?: number } = {},
+) {
+  const account = extra.account ?? "123456789012";
+  const { rotationPeriodInDays, ...rest } = extra;
+  const resources = kmsResources(key, account);
+  return cloudTrailEnvelope({
+    eventSource: "kms.amazonaws.com",
+    eventName,
+    requestParameters: {
+      keyId: key.sent,
+      ...(rotationPeriodInDays !== undefined ? { rotationPeriodInDays } : {}),
+    },
+    responseElements: eventName === "CancelKeyDeletion" && key.keyArn ? { keyId: key.keyArn } : null,
+    ...(resources ? { resources } : {}),
+    ...rest,
+  });
+}
+
+/** ScheduleKeyDeletion: CloudTrail writes the deletion date as "Dec 26, 2026, 12:00:00 AM". */
+export function scheduleKeyDeletionEvent(
+  key: KmsKeyRef,
+  pendingWindowInDays = 30,
+  deletionDate = new Date(Date.now() + pendingWindowInDays * 86_400_000),
+  extra: Partial<CloudTrailInput> = {},
+) {
+  const account = extra.account ?? "123456789012";
+  const resources = kmsResources(key, account);
+  const when = deletionDate.toLocaleString("en-US", {
+    timeZone: "UTC",
+    month: "short",
+    day: "numeric",
+    year: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+  return cloudTrailEnvelope({
+    eventSource: "kms.amazonaws.com",
+    eventName: "ScheduleKeyDeletion",
+    requestParameters: { keyId: key.sent, pendingWindowInDays },
+    responseElements: {
+      keyId: key.keyArn ?? key.sent,
+      deletionDate: when,
+      keyState: "PendingDeletion",
+      pendingWindowInDays,
+    },
+    ...(resources ? { resources } : {}),
+    ...extra,
+  });
+}
+
+/** EFS CreateFileSystem as CloudTrail records it; the response carries the file system id and the key ARN. */
+export function fileSystemCreatedEvent(
+  fs: { fileSystemId: string; encrypted?: boolean; kmsKeyId?: string; kmsKeyArn?: string },
+  extra: Partial<CloudTrailInput> = {},
+) {
+  const account = extra.account ?? "123456789012";
+  const region = extra.region ?? "us-east-1";
+  const encrypted = fs.encrypted ?? fs.kmsKeyId !== undefined;
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "CreateFileSystem",
+    requestParameters: {
+      creationToken: `console-${randomUUID()}`,
+      performanceMode: "generalPurpose",
+      encrypted,
+      ...(fs.kmsKeyId ? { kmsKeyId: fs.kmsKeyId } : {}),
+      throughputMode: "elastic",
+      backup: true,
+      tags: [{ key: "Name", value: "shared" }],
+    },
+    responseElements: {
+      ownerId: account,
+      creationToken: `console-${randomUUID()}`,
+      fileSystemId: fs.fileSystemId,
+      fileSystemArn: `arn:aws:elasticfilesystem:${region}:${account}:file-system/${fs.fileSystemId}`,
+      createdTime: "Nov 26, 2026, 12:00:00 PM",
+      lifeCycleState: "creating",
+      name: "shared",
+      numberOfMountTargets: 0,
+      sizeInBytes: { value: 0, valueInIA: 0, valueInStandard: 0, valueInArchive: 0 },
+      performanceMode: "generalPurpose",
+      encrypted,
+      ...((fs.kmsKeyArn ?? fs.kmsKeyId) ? { kmsKeyId: fs.kmsKeyArn ?? fs.kmsKeyId } : {}),
+      throughputMode: "elastic",
+      tags: [{ key: "Name", value: "shared" }],
+      fileSystemProtection: { replicationOverwriteProtection: "ENABLED" },
+    },
+    ...extra,
+  });
+}

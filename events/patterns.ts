@@ -47,3 +47,11 @@ export const NFS_INGRESS_EVENTS = [
   `${SOURCES.efs}:CreateMountTarget`,
   `${SOURCES.efs}:ModifyMountTargetSecurityGroups`,
 ] as const;
+
+/** The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key. */
+export const KMS_KEY_EVENTS = [
+  `${SOURCES.kms}:DisableKeyRotation`,
+  `${SOURCES.kms}:DisableKey`,
+  `${SOURCES.kms}:ScheduleKeyDeletion`,
+  `${SOURCES.efs}:CreateFileSystem`,
+] as const;

@@ -1,11 +1,12 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { NFS_INGRESS_EVENTS } from "../events/patterns.js";
+import { KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
+import { Sweep } from "./constructs/sweep.js";
+import { kmsKeyStatements, nfsIngressStatements } from "./permissions.js";
 
 export interface EfsGuardStackProps extends StackProps {
   config: GuardConfig;
@@ -17,6 +18,7 @@ export class EfsGuardStack extends Stack {
   readonly functions: Record<string, GuardFunction> = {};
   /** The migration workflow (design section 4); `migration.grantStart(fn)` lets a guard function start it. */
   readonly migration: MigrationWorkflow;
+  readonly sweep: Sweep;
 
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
@@ -24,8 +26,6 @@ export class EfsGuardStack extends Stack {
     this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: config.alertEmails });
     const common = { config, topic: this.alerts.topic, key: this.alerts.key };
     this.migration = new MigrationWorkflow(this, "Migration", { config, topic: this.alerts.topic });
-    const sgArn = `arn:${this.partition}:ec2:*:${this.account}:security-group/*`;
-    const fsArn = `arn:${this.partition}:elasticfilesystem:*:${this.account}:file-system/*`;
 
     this.functions.nfsIngress = new GuardFunction(this, "NfsIngress", {
       ...common,
@@ -33,29 +33,23 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-nfs-ingress-restricted: revokes over-broad NFS ingress on mount-target security groups",
       events: NFS_INGRESS_EVENTS,
-      statements: [
-        new PolicyStatement({
-          sid: "ReadSecurityGroups",
-          // EC2 Describe* calls support no resource-level permissions.
-          actions: [
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSecurityGroupRules",
-            "ec2:DescribeSecurityGroups",
-            "ec2:DescribeVpcs",
-          ],
-          resources: ["*"],
-        }),
-        new PolicyStatement({
-          sid: "RevokeNfsIngress",
-          actions: ["ec2:RevokeSecurityGroupIngress"],
-          resources: [sgArn],
-        }),
-        new PolicyStatement({
-          sid: "ReadMountTargetSecurityGroups",
-          actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups"],
-          resources: [fsArn],
-        }),
-      ],
+      statements: nfsIngressStatements(this),
     });
+
+    this.functions.kmsKey = new GuardFunction(this, "KmsKey", {
+      ...common,
+      entry: "functions/kms-key/handler.ts",
+      description:
+        "EFS Guard efs-key-rotation-enabled, efs-key-usable: rotation and availability of the keys that encrypt EFS",
+      events: KMS_KEY_EVENTS,
+      statements: kmsKeyStatements(this),
+    });
+
+    this.sweep = new Sweep(this, "Sweep", {
+      ...common,
+      // The union of every guard's statements: the sweep runs them all.
+      statements: [...nfsIngressStatements(this), ...kmsKeyStatements(this)],
+    });
+    this.functions.sweep = this.sweep.function;
   }
 }

@@ -25,13 +25,33 @@ interface PlanText {
  * A remediation described as data. Evaluators produce plans; shared/aws executes them (each guard's `remediate`).
  * Add a plan kind here, with the fields its executor needs.
  */
-export type RemediationPlan = PlanText & {
-  kind: "revoke-ingress";
-  groupId: string;
-  ruleIds: string[];
-  /** Human-readable rule descriptions, for the alert and the undo hint. */
-  rules: string[];
-};
+export type RemediationPlan = PlanText &
+  (
+    | {
+        kind: "revoke-ingress";
+        groupId: string;
+        ruleIds: string[];
+        /** Human-readable rule descriptions, for the alert and the undo hint. */
+        rules: string[];
+      }
+    | {
+        kind: "enable-key-rotation";
+        /** The bare key id: what every KMS write accepts (moto accepts no ARN for some). */
+        keyId: string;
+        keyArn: string;
+        rotationPeriodInDays: number;
+        /** Set when rotation was on with a longer period. */
+        previousPeriodInDays?: number;
+      }
+    | {
+        kind: "restore-key";
+        keyId: string;
+        keyArn: string;
+        /** The state seen at evaluation; the executor re-reads it before acting. */
+        fromState: string;
+        fileSystems: string[];
+      }
+  );
 
 export interface Finding {
   control: ControlId;

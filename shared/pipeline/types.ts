@@ -4,6 +4,7 @@ import type { CloudTrailEvent, IgnoreReason } from "../events/cloudtrail.js";
 import type { Trigger } from "../events/triggers.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Decision } from "./decide.js";
+import type { SweepSummary } from "./sweep.js";
 
 /** What happened to a finding, as reported in alerts, logs and `efs-guard replay --json`. */
 export type Action = "none" | "would-remediate" | "remediated" | "failed" | "exempt";
@@ -50,6 +51,8 @@ export interface Guard {
 
 export interface Notifier {
   publish(result: Result, origin: Origin): Promise<void>;
+  /** The one summary message at the end of a sweep. */
+  publishSummary?(summary: SweepSummary): Promise<void>;
 }
 
 export interface EventReport {

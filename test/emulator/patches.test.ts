@@ -1,4 +1,14 @@
 import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+import { DescribeFileSystemsCommand } from "@aws-sdk/client-efs";
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyRotationCommand,
+  EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+} from "@aws-sdk/client-kms";
 import { beforeEach, expect, it } from "vitest";
 import { resetEmulator } from "../support/emulator.js";
 import { Seeder } from "../support/seed.js";
@@ -22,4 +32,56 @@ it("efs_mount_target_eni: a mount target's interface is described as AWS describ
   expect(out.NetworkInterfaces?.map((n) => n.Description)).toEqual([
     `EFS mount target for ${fileSystemId} (${mountTargetId})`,
   ]);
+});
+
+it("kms_rotation_period: EnableKeyRotation stores RotationPeriodInDays, GetKeyRotationStatus reports it, the range is checked", async () => {
+  const kms = new KMSClient({ region: "us-east-1" });
+  const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+  expect(await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).toMatchObject({
+    KeyRotationEnabled: false,
+  });
+  await kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));
+  const standard = await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
+  expect(standard).toMatchObject({ KeyRotationEnabled: true, RotationPeriodInDays: 365 });
+  expect(standard.NextRotationDate).toBeInstanceOf(Date);
+  // Calling it again changes the period of a key that already rotates, as AWS does.
+  await kms.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: 90 }));
+  expect(await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).toMatchObject({
+    KeyRotationEnabled: true,
+    RotationPeriodInDays: 90,
+  });
+  await expect(
+    kms.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: 89 })),
+  ).rejects.toMatchObject({ name: "ValidationException" });
+  await kms.send(new DisableKeyRotationCommand({ KeyId: keyId }));
+  const off = await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
+  expect(off.KeyRotationEnabled).toBe(false);
+  expect(off.RotationPeriodInDays).toBeUndefined();
+});
+
+it("efs_kms_key_arn: a file system reports its key as an ARN whatever was sent; the default key is AWS managed", async () => {
+  const seed = new Seeder();
+  const kms = new KMSClient({ region: "us-east-1" });
+  const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  await kms.send(new CreateAliasCommand({ AliasName: "alias/efs-data", TargetKeyId: key.KeyId! }));
+  const sent = [key.KeyId!, key.Arn!, "alias/efs-data", `arn:aws:kms:us-east-1:${key.AWSAccountId}:alias/efs-data`];
+  for (const kmsKeyId of sent) {
+    const id = await seed.fileSystem({ encrypted: true, kmsKeyId });
+    const fs = (await seed.efs.send(new DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems![0]!;
+    expect(fs.KmsKeyId, kmsKeyId).toBe(key.Arn);
+  }
+  const byDefault = await seed.fileSystem({ encrypted: true });
+  const again = await seed.fileSystem({ encrypted: true });
+  const keys = await Promise.all(
+    [byDefault, again].map(
+      async (id) =>
+        (await seed.efs.send(new DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems![0]!.KmsKeyId,
+    ),
+  );
+  expect(keys[0]).toBe(keys[1]);
+  const managed = (await kms.send(new DescribeKeyCommand({ KeyId: "alias/aws/elasticfilesystem" }))).KeyMetadata!;
+  expect(managed).toMatchObject({ Arn: keys[0], KeyManager: "AWS" });
+  const plain = await seed.fileSystem({ encrypted: false });
+  const plainFs = (await seed.efs.send(new DescribeFileSystemsCommand({ FileSystemId: plain }))).FileSystems![0]!;
+  expect(plainFs.KmsKeyId).toBeUndefined();
 });

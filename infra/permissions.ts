@@ -1,0 +1,62 @@
+import { Stack } from "aws-cdk-lib";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Construct } from "constructs";
+
+/**
+ * The IAM statements each guard needs, in one place: a guard's own function gets its guard's statements, the sweep
+ * (which runs every guard) gets their union. Least privilege: read what the controls evaluate, and only the writes
+ * that remediate (revoke, never authorize; enable and cancel deletion, never disable, schedule deletion or rewrite a
+ * key policy).
+ */
+export function nfsIngressStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const sgArn = `arn:${stack.partition}:ec2:*:${stack.account}:security-group/*`;
+  const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
+  return [
+    new PolicyStatement({
+      sid: "ReadSecurityGroups",
+      // EC2 Describe* calls support no resource-level permissions.
+      actions: [
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+      ],
+      resources: ["*"],
+    }),
+    new PolicyStatement({
+      sid: "RevokeNfsIngress",
+      actions: ["ec2:RevokeSecurityGroupIngress"],
+      resources: [sgArn],
+    }),
+    new PolicyStatement({
+      sid: "ReadMountTargetSecurityGroups",
+      actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups"],
+      resources: [fsArn],
+    }),
+  ];
+}
+
+export function kmsKeyStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const keyArn = `arn:${stack.partition}:kms:*:${stack.account}:key/*`;
+  return [
+    new PolicyStatement({
+      sid: "ReadKeys",
+      // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to.
+      actions: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+      resources: [keyArn],
+    }),
+    new PolicyStatement({
+      sid: "RestoreKeys",
+      actions: ["kms:EnableKeyRotation", "kms:CancelKeyDeletion", "kms:EnableKey"],
+      resources: [keyArn],
+    }),
+    new PolicyStatement({
+      sid: "ListFileSystems",
+      // Listing every file system (no FileSystemId) is authorized against "*".
+      actions: ["elasticfilesystem:DescribeFileSystems"],
+      resources: ["*"],
+    }),
+  ];
+}

@@ -1,0 +1,126 @@
+import type { Trigger } from "../events/triggers.js";
+import { triggerResourceId } from "../events/triggers.js";
+import { errorMessage, GuardError } from "../runtime/errors.js";
+import { logger } from "../runtime/logger.js";
+import { mapLimit } from "./concurrency.js";
+import { handleFinding, type PipelineDeps } from "./run.js";
+import type { Guard, Origin, Outcome, Result } from "./types.js";
+
+/** How many resources are read and decided at once: enough to finish a large account, few enough for rate limits. */
+export const SWEEP_CONCURRENCY = 4;
+
+export interface SweepError {
+  guard: string;
+  region: string;
+  /** The resource being assessed, or undefined when the guard's inventory itself failed. */
+  resource?: string;
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface SweepReport {
+  region: string;
+  /** Every decision taken, compliant and not applicable included, in inventory order per guard. */
+  results: Result[];
+  /** Resources (or whole inventories) that could not be read: reported, never silently skipped. */
+  errors: SweepError[];
+}
+
+export interface SweepOptions {
+  concurrency?: number;
+  account?: string;
+}
+
+function toSweepError(guard: string, region: string, error: unknown, resource?: string): SweepError {
+  const e = error as { awsCode?: string; code?: string };
+  return {
+    guard,
+    region,
+    ...(resource ? { resource } : {}),
+    code: e?.awsCode ?? e?.code ?? "Error",
+    message: errorMessage(error),
+    retryable: error instanceof GuardError ? error.retryable : false,
+  };
+}
+
+/**
+ * Every guard's inventory -> assess -> handleFinding for one region, the same path the event handlers take (so the
+ * decisions, remediations and alerts are the same), with origin "sweep". One resource failing to read is recorded
+ * and the sweep goes on; nothing here throws for an AWS failure. Used by the scheduled sweep and the `scan` command
+ * (with a silent notifier and dry run, scan changes nothing).
+ */
+export async function sweepRegion(
+  guards: readonly Guard[],
+  region: string,
+  deps: PipelineDeps,
+  options: SweepOptions = {},
+): Promise<SweepReport> {
+  const origin: Origin = { kind: "sweep", region, ...(options.account ? { account: options.account } : {}) };
+  const report: SweepReport = { region, results: [], errors: [] };
+  for (const guard of guards) {
+    let triggers: Trigger[];
+    try {
+      triggers = await guard.inventory(region, deps.config);
+    } catch (error) {
+      report.errors.push(toSweepError(guard.name, region, error));
+      logger.error("sweep inventory failed", { guard: guard.name, region, error: errorMessage(error) });
+      continue;
+    }
+    const perTrigger = await mapLimit(triggers, options.concurrency ?? SWEEP_CONCURRENCY, async (trigger) => {
+      const results: Result[] = [];
+      try {
+        const findings = await guard.assess(trigger, region, deps.config, deps.clock);
+        for (const finding of findings) {
+          if (!finding.resource.account && options.account) finding.resource.account = options.account;
+          results.push(await handleFinding(finding, origin, guard, deps));
+        }
+      } catch (error) {
+        const id = triggerResourceId(trigger);
+        report.errors.push(toSweepError(guard.name, region, error, id));
+        logger.error("sweep assessment failed", {
+          guard: guard.name,
+          region,
+          resource: id,
+          error: errorMessage(error),
+        });
+      }
+      return results;
+    });
+    report.results.push(...perTrigger.flat());
+  }
+  return report;
+}
+
+export interface SweepSummary {
+  regions: string[];
+  /** control -> outcome -> count. */
+  counts: Record<string, Partial<Record<Outcome, number>>>;
+  nonCompliant: number;
+  remediated: number;
+  failed: number;
+  errors: SweepError[];
+}
+
+export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
+  const counts: SweepSummary["counts"] = {};
+  let nonCompliant = 0;
+  let remediated = 0;
+  let failed = 0;
+  for (const result of reports.flatMap((r) => r.results)) {
+    const perControl = counts[result.finding.control] ?? {};
+    counts[result.finding.control] = perControl;
+    perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
+    if (result.finding.verdict === "non-compliant") nonCompliant += 1;
+    if (result.outcome === "remediated") remediated += 1;
+    if (result.outcome === "remediation-failed") failed += 1;
+  }
+  return {
+    regions: reports.map((r) => r.region),
+    counts,
+    nonCompliant,
+    remediated,
+    failed,
+    errors: reports.flatMap((r) => r.errors),
+  };
+}

@@ -1,0 +1,143 @@
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
+import { buildApp } from "../../infra/app.js";
+
+let template: Template;
+beforeAll(() => {
+  const app = buildApp(new App({ context: { efsGuard: { sweepSchedule: "rate(12 hours)" } } }));
+  template = Template.fromStack(app.node.findChild("EfsGuard") as any);
+});
+
+function functionLogicalId(entry: string): string {
+  const ids = Object.keys(template.findResources("AWS::Lambda::Function", { Metadata: { EfsGuardEntry: entry } }));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+function roleOf(logicalId: string): string {
+  return template.toJSON().Resources[logicalId].Properties.Role["Fn::GetAtt"][0];
+}
+
+function actionsOfRole(roleId: string): string[] {
+  const actions = new Set<string>();
+  for (const policy of Object.values(template.findResources("AWS::IAM::Policy"))) {
+    if (!policy.Properties.Roles.some((r: any) => r.Ref === roleId)) continue;
+    for (const s of policy.Properties.PolicyDocument.Statement) for (const a of [s.Action].flat()) actions.add(a);
+  }
+  return [...actions].sort();
+}
+
+/** Actions common to every guard function: publish alerts (KMS-encrypted topic) and dead-letter (encrypted queue). */
+const PLUMBING = [
+  "kms:Decrypt",
+  "kms:Encrypt",
+  "kms:GenerateDataKey*",
+  "kms:ReEncrypt*",
+  "sns:Publish",
+  "sqs:GetQueueAttributes",
+  "sqs:GetQueueUrl",
+  "sqs:SendMessage",
+];
+
+const KMS_GUARD = [
+  "elasticfilesystem:DescribeFileSystems",
+  "kms:CancelKeyDeletion",
+  "kms:DescribeKey",
+  "kms:EnableKey",
+  "kms:EnableKeyRotation",
+  "kms:GetKeyRotationStatus",
+  "kms:ListResourceTags",
+];
+
+const NFS_GUARD = [
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSecurityGroupRules",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeVpcs",
+  "ec2:RevokeSecurityGroupIngress",
+  "elasticfilesystem:DescribeMountTargetSecurityGroups",
+];
+
+const FORBIDDEN = [
+  "kms:ScheduleKeyDeletion",
+  "kms:DisableKey",
+  "kms:DisableKeyRotation",
+  "kms:PutKeyPolicy",
+  "kms:*",
+  "ec2:AuthorizeSecurityGroupIngress",
+  "*",
+];
+
+describe("key guard function", () => {
+  it("has exactly the key controls' actions: enable and cancel deletion, never disable, delete or re-policy", () => {
+    const actions = actionsOfRole(roleOf(functionLogicalId("functions/kms-key/handler.ts")));
+    expect(actions).toEqual([...new Set([...KMS_GUARD, ...PLUMBING])].sort());
+    for (const a of FORBIDDEN) expect(actions).not.toContain(a);
+  });
+
+  it("scopes the KMS actions to keys of the account", () => {
+    const roleId = roleOf(functionLogicalId("functions/kms-key/handler.ts"));
+    for (const policy of Object.values(template.findResources("AWS::IAM::Policy"))) {
+      if (!policy.Properties.Roles.some((r: any) => r.Ref === roleId)) continue;
+      for (const s of policy.Properties.PolicyDocument.Statement) {
+        if (!["ReadKeys", "RestoreKeys"].includes(s.Sid)) continue;
+        expect(JSON.stringify(s.Resource)).toContain(":key/*");
+      }
+    }
+  });
+
+  it("has one rule per event source with exactly the handler's patterns", () => {
+    const id = functionLogicalId("functions/kms-key/handler.ts");
+    const rules = Object.values(template.findResources("AWS::Events::Rule")).filter((r: any) =>
+      r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === id),
+    );
+    expect(rules.map((r: any) => r.Properties.EventPattern)).toEqual(patternsFor(KMS_KEY_EVENTS));
+    expect(rules.map((r: any) => r.Properties.EventPattern.source[0]).sort()).toEqual([
+      "aws.elasticfilesystem",
+      "aws.kms",
+    ]);
+  });
+});
+
+describe("scheduled sweep", () => {
+  it("runs on an EventBridge Scheduler schedule from sweepSchedule, with retries and a dead-letter queue", () => {
+    const id = functionLogicalId("functions/sweep/handler.ts");
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")) as any[];
+    expect(schedules).toHaveLength(1);
+    const schedule = schedules[0].Properties;
+    expect(schedule.ScheduleExpression).toBe("rate(12 hours)");
+    expect(schedule.State).toBe("ENABLED");
+    expect(schedule.Target.Arn).toEqual({ "Fn::GetAtt": [id, "Arn"] });
+    expect(schedule.Target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 });
+    expect(schedule.Target.DeadLetterConfig.Arn).toBeDefined();
+    // The scheduler's role may invoke the sweep and write to its encrypted dead-letter queue, nothing else.
+    const roleId = schedule.Target.RoleArn["Fn::GetAtt"][0];
+    expect(actionsOfRole(roleId)).toEqual([
+      "kms:Decrypt",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+      "lambda:InvokeFunction",
+      "sqs:SendMessage",
+    ]);
+  });
+
+  it("has the union of the guards' actions and still no authorize, disable or schedule deletion", () => {
+    const id = functionLogicalId("functions/sweep/handler.ts");
+    const fn = template.toJSON().Resources[id].Properties;
+    expect(fn.Timeout).toBe(900);
+    const actions = actionsOfRole(roleOf(id));
+    expect(actions).toEqual([...new Set([...NFS_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
+    for (const a of FORBIDDEN) expect(actions).not.toContain(a);
+  });
+
+  it("is triggered by no EventBridge rule (only by the schedule)", () => {
+    const id = functionLogicalId("functions/sweep/handler.ts");
+    const rules = Object.values(template.findResources("AWS::Events::Rule")).filter((r: any) =>
+      r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === id),
+    );
+    expect(rules).toEqual([]);
+  });
+});
