@@ -47,3 +47,11 @@ export const NFS_INGRESS_EVENTS = [
   `${SOURCES.efs}:CreateMountTarget`,
   `${SOURCES.efs}:ModifyMountTargetSecurityGroups`,
 ] as const;
+
+/** The file-system guard: efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public. */
+export const FILE_SYSTEM_EVENTS = [
+  `${SOURCES.efs}:CreateFileSystem`,
+  `${SOURCES.efs}:PutFileSystemPolicy`,
+  `${SOURCES.efs}:DeleteFileSystemPolicy`,
+  `${SOURCES.efs}:PutBackupPolicy`,
+] as const;

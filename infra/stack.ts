@@ -1,7 +1,7 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { NFS_INGRESS_EVENTS } from "../events/patterns.js";
+import { FILE_SYSTEM_EVENTS, NFS_INGRESS_EVENTS } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { GuardFunction } from "./constructs/guard-function.js";
@@ -50,6 +50,39 @@ export class EfsGuardStack extends Stack {
           sid: "ReadMountTargetSecurityGroups",
           actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups"],
           resources: [fsArn],
+        }),
+      ],
+    });
+
+    this.functions.fileSystem = new GuardFunction(this, "FileSystem", {
+      ...common,
+      entry: "functions/file-system/handler.ts",
+      description:
+        "EFS Guard efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system settings",
+      events: FILE_SYSTEM_EVENTS,
+      // MIGRATION_STATE_MACHINE_ARN and states:StartExecution come with the migration workflow
+      // (fn.addEnvironment + grantStartExecution); until then the function reports that it is not deployed.
+      statements: [
+        new PolicyStatement({
+          sid: "ListFileSystems",
+          // DescribeFileSystems without a file system id (the sweep) needs "*".
+          actions: ["elasticfilesystem:DescribeFileSystems"],
+          resources: ["*"],
+        }),
+        new PolicyStatement({
+          sid: "FileSystemPolicyAndBackups",
+          actions: [
+            "elasticfilesystem:DescribeBackupPolicy",
+            "elasticfilesystem:DescribeFileSystemPolicy",
+            "elasticfilesystem:PutBackupPolicy",
+            "elasticfilesystem:PutFileSystemPolicy",
+          ],
+          resources: [fsArn],
+        }),
+        new PolicyStatement({
+          sid: "ReadFileSystemKeys",
+          actions: ["kms:DescribeKey"],
+          resources: [`arn:${this.partition}:kms:*:${this.account}:key/*`],
         }),
       ],
     });

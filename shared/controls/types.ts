@@ -25,13 +25,25 @@ interface PlanText {
  * A remediation described as data. Evaluators produce plans; shared/aws executes them (each guard's `remediate`).
  * Add a plan kind here, with the fields its executor needs.
  */
-export type RemediationPlan = PlanText & {
-  kind: "revoke-ingress";
-  groupId: string;
-  ruleIds: string[];
-  /** Human-readable rule descriptions, for the alert and the undo hint. */
-  rules: string[];
-};
+export type RemediationPlan =
+  | (PlanText & {
+      kind: "revoke-ingress";
+      groupId: string;
+      ruleIds: string[];
+      /** Human-readable rule descriptions, for the alert and the undo hint. */
+      rules: string[];
+    })
+  | (PlanText & {
+      kind: "put-file-system-policy";
+      fileSystemId: string;
+      fileSystemArn?: string;
+      /** The policy to write (the evaluated one with the TLS deny merged in, or the console's default pair). */
+      policy: string;
+      /** The policy text it was derived from (null: none); if the live policy differs, the merge is redone. */
+      basedOn: string | null;
+    })
+  | (PlanText & { kind: "put-backup-policy"; fileSystemId: string })
+  | (PlanText & { kind: "start-migration"; fileSystemId: string; reason: string });
 
 export interface Finding {
   control: ControlId;

@@ -124,7 +124,7 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   };
   let retryable: unknown;
   for (const trigger of triggers) {
-    const findings = await guard.assess(trigger, event.region, deps.config, deps.clock);
+    const findings = await guard.assess(trigger, event.region, deps.config, deps.clock, origin);
     for (const finding of findings) {
       if (!finding.resource.account) finding.resource.account = event.account;
       const result = await handleFinding(finding, origin, guard, deps);

@@ -16,7 +16,14 @@ beforeEach(resetEmulator);
 const policy = (fileSystemId: string) =>
   JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "elasticfilesystem:ClientMount", Resource: "*" }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { AWS: "*" },
+        Action: "elasticfilesystem:ClientMount",
+        Resource: `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${fileSystemId}`,
+      },
+    ],
   });
 
 async function errorName(p: Promise<unknown>): Promise<string> {
@@ -47,7 +54,9 @@ describe("efs_policies", () => {
     expect(await errorName(seed.efs.send(new DescribeBackupPolicyCommand({ FileSystemId: fs })))).toBe(
       "PolicyNotFound",
     );
-    const on = await seed.efs.send(new PutBackupPolicyCommand({ FileSystemId: fs, BackupPolicy: { Status: "ENABLED" } }));
+    const on = await seed.efs.send(
+      new PutBackupPolicyCommand({ FileSystemId: fs, BackupPolicy: { Status: "ENABLED" } }),
+    );
     expect(on.BackupPolicy?.Status).toBe("ENABLED");
     expect((await seed.efs.send(new DescribeBackupPolicyCommand({ FileSystemId: fs }))).BackupPolicy?.Status).toBe(
       "ENABLED",
