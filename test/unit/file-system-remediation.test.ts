@@ -50,7 +50,10 @@ describe("enforceTls error handling", () => {
   it("gives up after bounded retries when the policy keeps changing, writing nothing, retryable", async () => {
     let n = 0;
     const { client, sent } = fakeEfs((command) => {
-      if (command instanceof DescribeFileSystemPolicyCommand) return { Policy: allow((n += 1)) };
+      if (command instanceof DescribeFileSystemPolicyCommand) {
+        n += 1;
+        return { Policy: allow(n) };
+      }
       throw new Error("unexpected write");
     });
     const error = await enforceTls(client, planFor(allow(0))).catch((e) => e);
