@@ -96,9 +96,27 @@ export async function fileSystemPolicy(efs: EFSClient, fileSystemId: string): Pr
   }
 }
 
+/**
+ * A write to a file system that is still "creating" (the CreateFileSystem event can arrive before it is available)
+ * fails with IncorrectFileSystemLifeCycleState; waiting helps, so it is marked retryable and the event comes back.
+ */
+async function write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await call(operation, fn);
+  } catch (error) {
+    if (error instanceof AwsCallError && error.awsCode === "IncorrectFileSystemLifeCycleState") {
+      throw new AwsCallError(operation, error.awsCode, (error.cause as Error | undefined)?.message ?? error.message, {
+        cause: error.cause,
+        retryable: true,
+      });
+    }
+    throw error;
+  }
+}
+
 /** Writes the policy and returns the policy EFS says it now has. The lockout safety check stays on. */
 export async function putFileSystemPolicy(efs: EFSClient, fileSystemId: string, policy: string): Promise<string> {
-  const out = await call("efs:PutFileSystemPolicy", () =>
+  const out = await write("efs:PutFileSystemPolicy", () =>
     efs.send(
       new PutFileSystemPolicyCommand({
         FileSystemId: fileSystemId,
@@ -131,7 +149,7 @@ export async function backupPolicyStatus(efs: EFSClient, fileSystemId: string): 
 
 /** PutBackupPolicy ENABLED; returns the status EFS reports afterwards (ENABLED or ENABLING). */
 export async function enableBackups(efs: EFSClient, fileSystemId: string): Promise<string | undefined> {
-  const out = await call("efs:PutBackupPolicy", () =>
+  const out = await write("efs:PutBackupPolicy", () =>
     efs.send(new PutBackupPolicyCommand({ FileSystemId: fileSystemId, BackupPolicy: { Status: "ENABLED" } })),
   );
   return out.BackupPolicy?.Status;

@@ -108,3 +108,22 @@ describe("describeKeyFacts error handling", () => {
     await expect(describeKeyFacts(fakeKms(throttled), "k")).rejects.toMatchObject({ retryable: true });
   });
 });
+
+describe("writes to a file system that is still creating", () => {
+  it("are retryable, so the event comes back once the file system is available", async () => {
+    const creating = Object.assign(new Error("File system is in creating state"), {
+      name: "IncorrectFileSystemLifeCycleState",
+      $metadata: { httpStatusCode: 409 },
+    });
+    const { client } = fakeEfs((command) => {
+      if (command instanceof DescribeFileSystemPolicyCommand) {
+        throw new PolicyNotFound({ message: "none", $metadata: {} });
+      }
+      throw creating;
+    });
+    await expect(enforceTls(client, planFor(undefined))).rejects.toMatchObject({
+      awsCode: "IncorrectFileSystemLifeCycleState",
+      retryable: true,
+    });
+  });
+});
