@@ -304,3 +304,88 @@ export function fileSystemCreatedEvent(
     ...extra,
   });
 }
+
+export interface FileSystemInput {
+  fileSystemId: string;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  creationToken?: string;
+  tags?: Record<string, string>;
+  account?: string;
+  region?: string;
+}
+
+/** CreateFileSystem as EFS records it: the new id, encryption and key are in responseElements. */
+export function createFileSystemEvent(fs: FileSystemInput, extra: Partial<CloudTrailInput> = {}) {
+  const account = fs.account ?? "123456789012";
+  const region = fs.region ?? "us-east-1";
+  const token = fs.creationToken ?? `console-${fs.fileSystemId}`;
+  const tags = Object.entries(fs.tags ?? { Name: "shared" }).map(([key, value]) => ({ key, value }));
+  const encrypted = fs.encrypted ?? false;
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "CreateFileSystem",
+    requestParameters: {
+      creationToken: token,
+      performanceMode: "generalPurpose",
+      encrypted,
+      ...(fs.kmsKeyId ? { kmsKeyId: fs.kmsKeyId } : {}),
+      throughputMode: "elastic",
+      tags,
+    },
+    responseElements: {
+      ownerId: account,
+      creationToken: token,
+      fileSystemId: fs.fileSystemId,
+      fileSystemArn: `arn:aws:elasticfilesystem:${region}:${account}:file-system/${fs.fileSystemId}`,
+      creationTime: "Nov 26, 2026, 10:15:42 AM",
+      lifeCycleState: "creating",
+      numberOfMountTargets: 0,
+      sizeInBytes: { value: 0, valueInIA: 0, valueInStandard: 0, valueInArchive: 0 },
+      performanceMode: "generalPurpose",
+      encrypted,
+      ...(encrypted && fs.kmsKeyId ? { kmsKeyId: fs.kmsKeyId } : {}),
+      throughputMode: "elastic",
+      tags,
+      fileSystemProtection: { replicationOverwriteProtection: "ENABLED" },
+    },
+    account,
+    region,
+    ...extra,
+  });
+}
+
+/** PutFileSystemPolicy: the policy travels as a JSON string, in the request and echoed in the response. */
+export function putFileSystemPolicyEvent(fileSystemId: string, policy: string, extra: Partial<CloudTrailInput> = {}) {
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "PutFileSystemPolicy",
+    requestParameters: { fileSystemId, policy, bypassPolicyLockoutSafetyCheck: false },
+    responseElements: { fileSystemId, policy },
+    ...extra,
+  });
+}
+
+export function deleteFileSystemPolicyEvent(fileSystemId: string, extra: Partial<CloudTrailInput> = {}) {
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "DeleteFileSystemPolicy",
+    requestParameters: { fileSystemId },
+    responseElements: null,
+    ...extra,
+  });
+}
+
+export function putBackupPolicyEvent(
+  fileSystemId: string,
+  status: "ENABLED" | "DISABLED",
+  extra: Partial<CloudTrailInput> = {},
+) {
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "PutBackupPolicy",
+    requestParameters: { fileSystemId, backupPolicy: { status } },
+    responseElements: { backupPolicy: { status: status === "ENABLED" ? "ENABLING" : "DISABLING" } },
+    ...extra,
+  });
+}

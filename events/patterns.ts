@@ -55,3 +55,11 @@ export const KMS_KEY_EVENTS = [
   `${SOURCES.kms}:ScheduleKeyDeletion`,
   `${SOURCES.efs}:CreateFileSystem`,
 ] as const;
+
+/** The file-system guard: efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public. */
+export const FILE_SYSTEM_EVENTS = [
+  `${SOURCES.efs}:CreateFileSystem`,
+  `${SOURCES.efs}:PutFileSystemPolicy`,
+  `${SOURCES.efs}:DeleteFileSystemPolicy`,
+  `${SOURCES.efs}:PutBackupPolicy`,
+] as const;

@@ -60,3 +60,31 @@ export function kmsKeyStatements(scope: Construct): PolicyStatement[] {
     }),
   ];
 }
+
+export function fileSystemStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
+  return [
+    new PolicyStatement({
+      sid: "ListFileSystems",
+      // DescribeFileSystems without a file system id (the sweep) needs "*".
+      actions: ["elasticfilesystem:DescribeFileSystems"],
+      resources: ["*"],
+    }),
+    new PolicyStatement({
+      sid: "FileSystemPolicyAndBackups",
+      actions: [
+        "elasticfilesystem:DescribeBackupPolicy",
+        "elasticfilesystem:DescribeFileSystemPolicy",
+        "elasticfilesystem:PutBackupPolicy",
+        "elasticfilesystem:PutFileSystemPolicy",
+      ],
+      resources: [fsArn],
+    }),
+    new PolicyStatement({
+      sid: "ReadFileSystemKeys",
+      actions: ["kms:DescribeKey"],
+      resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
+    }),
+  ];
+}

@@ -1,12 +1,12 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../events/patterns.js";
+import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
 import { Sweep } from "./constructs/sweep.js";
-import { kmsKeyStatements, nfsIngressStatements } from "./permissions.js";
+import { fileSystemStatements, kmsKeyStatements, nfsIngressStatements } from "./permissions.js";
 
 export interface EfsGuardStackProps extends StackProps {
   config: GuardConfig;
@@ -36,6 +36,17 @@ export class EfsGuardStack extends Stack {
       statements: nfsIngressStatements(this),
     });
 
+    this.functions.fileSystem = new GuardFunction(this, "FileSystem", {
+      ...common,
+      entry: "functions/file-system/handler.ts",
+      description:
+        "EFS Guard efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system settings",
+      events: FILE_SYSTEM_EVENTS,
+      statements: fileSystemStatements(this),
+    });
+    // The remediation of efs-encrypted-at-rest starts the migration (and may check on a running one).
+    this.migration.grantStart(this.functions.fileSystem.fn);
+
     this.functions.kmsKey = new GuardFunction(this, "KmsKey", {
       ...common,
       entry: "functions/kms-key/handler.ts",
@@ -48,8 +59,9 @@ export class EfsGuardStack extends Stack {
     this.sweep = new Sweep(this, "Sweep", {
       ...common,
       // The union of every guard's statements: the sweep runs them all.
-      statements: [...nfsIngressStatements(this), ...kmsKeyStatements(this)],
+      statements: [...nfsIngressStatements(this), ...fileSystemStatements(this), ...kmsKeyStatements(this)],
     });
     this.functions.sweep = this.sweep.function;
+    this.migration.grantStart(this.sweep.function.fn);
   }
 }

@@ -1,10 +1,7 @@
-import { nfsIngressGuard } from "../../shared/guards/nfs-ingress.js";
+import { allGuards } from "../../shared/guards/index.js";
 import type { Guard } from "../../shared/pipeline/types.js";
 
-/**
- * The guards `scan` and `replay` run: the one place the CLI lists them. At merge this becomes allGuards() from
- * shared/guards/index.ts, so the CLI covers every control the deployed stack does.
- */
+/** The guards `scan` and `replay` run: every guard the deployed stack runs, from the one registry. */
 export function cliGuards(): Guard[] {
-  return [nfsIngressGuard()];
+  return allGuards();
 }

@@ -1,4 +1,16 @@
-import { DescribeMountTargetSecurityGroupsCommand, EFSClient } from "@aws-sdk/client-efs";
+import {
+  DeleteFileSystemPolicyCommand,
+  DescribeBackupPolicyCommand,
+  DescribeFileSystemPolicyCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  EFSClient,
+  type FileSystemDescription,
+  PutBackupPolicyCommand,
+  PutFileSystemPolicyCommand,
+} from "@aws-sdk/client-efs";
+import type { FileSystemFacts } from "../controls/file-system.js";
+import { AwsCallError } from "../runtime/errors.js";
 import { awsErrorCode, call } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
 
@@ -15,4 +27,130 @@ export async function mountTargetSecurityGroups(efs: EFSClient, mountTargetId: s
     if (awsErrorCode((error as { cause?: unknown }).cause) === "MountTargetNotFound") return undefined;
     throw error;
   }
+}
+
+/** True when the error says the file system does not exist (deleted after the event that named it). */
+export function isFileSystemNotFound(error: unknown): boolean {
+  return error instanceof AwsCallError && error.awsCode === "FileSystemNotFound";
+}
+
+function toFacts(fs: FileSystemDescription, region: string): FileSystemFacts {
+  const tags: Record<string, string> = {};
+  for (const tag of fs.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
+  const facts: FileSystemFacts = {
+    fileSystemId: fs.FileSystemId ?? "",
+    region,
+    lifeCycleState: fs.LifeCycleState ?? "available",
+    encrypted: fs.Encrypted === true,
+    tags,
+  };
+  if (fs.OwnerId) facts.account = fs.OwnerId;
+  if (fs.FileSystemArn) facts.arn = fs.FileSystemArn;
+  if (fs.Name) facts.name = fs.Name;
+  if (fs.KmsKeyId) facts.kmsKeyId = fs.KmsKeyId;
+  return facts;
+}
+
+/** One file system as DescribeFileSystems shows it (with its tags); lifeCycleState "missing" when it is gone. */
+export async function describeFileSystem(
+  efs: EFSClient,
+  fileSystemId: string,
+  region: string,
+): Promise<FileSystemFacts> {
+  try {
+    const out = await call("efs:DescribeFileSystems", () =>
+      efs.send(new DescribeFileSystemsCommand({ FileSystemId: fileSystemId })),
+    );
+    const fs = out.FileSystems?.[0];
+    if (fs) return toFacts(fs, region);
+  } catch (error) {
+    if (!isFileSystemNotFound(error)) throw error;
+  }
+  return { fileSystemId, region, lifeCycleState: "missing" };
+}
+
+/** Every file system of the region (DescribeFileSystems, all pages). */
+export async function listFileSystems(efs: EFSClient, region: string): Promise<FileSystemFacts[]> {
+  const all: FileSystemFacts[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await call("efs:DescribeFileSystems", () =>
+      efs.send(new DescribeFileSystemsCommand({ Marker, MaxItems: 100 })),
+    );
+    for (const fs of page.FileSystems ?? []) all.push(toFacts(fs, region));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return all;
+}
+
+/** The file system policy text; undefined when there is none (the default policy applies). */
+export async function fileSystemPolicy(efs: EFSClient, fileSystemId: string): Promise<string | undefined> {
+  try {
+    const out = await call("efs:DescribeFileSystemPolicy", () =>
+      efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: fileSystemId })),
+    );
+    return out.Policy ?? undefined;
+  } catch (error) {
+    if (error instanceof AwsCallError && error.awsCode === "PolicyNotFound") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A write to a file system that is still "creating" (the CreateFileSystem event can arrive before it is available)
+ * fails with IncorrectFileSystemLifeCycleState; waiting helps, so it is marked retryable and the event comes back.
+ */
+async function write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await call(operation, fn);
+  } catch (error) {
+    if (error instanceof AwsCallError && error.awsCode === "IncorrectFileSystemLifeCycleState") {
+      throw new AwsCallError(operation, error.awsCode, (error.cause as Error | undefined)?.message ?? error.message, {
+        cause: error.cause,
+        retryable: true,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Writes the policy and returns the policy EFS says it now has. The lockout safety check stays on. */
+export async function putFileSystemPolicy(efs: EFSClient, fileSystemId: string, policy: string): Promise<string> {
+  const out = await write("efs:PutFileSystemPolicy", () =>
+    efs.send(
+      new PutFileSystemPolicyCommand({
+        FileSystemId: fileSystemId,
+        Policy: policy,
+        BypassPolicyLockoutSafetyCheck: false,
+      }),
+    ),
+  );
+  return out.Policy ?? "";
+}
+
+export async function deleteFileSystemPolicy(efs: EFSClient, fileSystemId: string): Promise<void> {
+  await call("efs:DeleteFileSystemPolicy", () =>
+    efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: fileSystemId })),
+  );
+}
+
+/** The backup policy status (ENABLED, ENABLING, DISABLED, DISABLING); undefined when there is no backup policy. */
+export async function backupPolicyStatus(efs: EFSClient, fileSystemId: string): Promise<string | undefined> {
+  try {
+    const out = await call("efs:DescribeBackupPolicy", () =>
+      efs.send(new DescribeBackupPolicyCommand({ FileSystemId: fileSystemId })),
+    );
+    return out.BackupPolicy?.Status ?? undefined;
+  } catch (error) {
+    if (error instanceof AwsCallError && error.awsCode === "PolicyNotFound") return undefined;
+    throw error;
+  }
+}
+
+/** PutBackupPolicy ENABLED; returns the status EFS reports afterwards (ENABLED or ENABLING). */
+export async function enableBackups(efs: EFSClient, fileSystemId: string): Promise<string | undefined> {
+  const out = await write("efs:PutBackupPolicy", () =>
+    efs.send(new PutBackupPolicyCommand({ FileSystemId: fileSystemId, BackupPolicy: { Status: "ENABLED" } })),
+  );
+  return out.BackupPolicy?.Status;
 }

@@ -51,6 +51,17 @@ export type RemediationPlan = PlanText &
         fromState: string;
         fileSystems: string[];
       }
+    | {
+        kind: "put-file-system-policy";
+        fileSystemId: string;
+        fileSystemArn?: string;
+        /** The policy to write (the evaluated one with the TLS deny merged in, or the console's default pair). */
+        policy: string;
+        /** The policy text it was derived from (null: none); if the live policy differs, the merge is redone. */
+        basedOn: string | null;
+      }
+    | { kind: "put-backup-policy"; fileSystemId: string }
+    | { kind: "start-migration"; fileSystemId: string; reason: string }
   );
 
 export interface Finding {

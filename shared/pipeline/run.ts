@@ -126,7 +126,7 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   for (const trigger of triggers) {
     let findings: Finding[];
     try {
-      findings = await guard.assess(trigger, event.region, deps.config, deps.clock);
+      findings = await guard.assess(trigger, event.region, deps.config, deps.clock, origin);
     } catch (error) {
       // Nothing was decided: let Lambda retry and, after that, keep the event in the dead-letter queue.
       logger.error("evaluation failed", { guard: guard.name, trigger, error: errorMessage(error) });

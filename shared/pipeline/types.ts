@@ -43,7 +43,8 @@ export interface Guard {
   name: string;
   /** "eventSource:eventName" keys this guard reacts to. */
   events: readonly string[];
-  assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock): Promise<Finding[]>;
+  /** `origin` says which event (if any) named the trigger, for guards whose controls have different triggers. */
+  assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin): Promise<Finding[]>;
   /** Every resource of the region this guard looks after, as triggers: what the sweep and `scan` evaluate. */
   inventory(region: string, config: GuardConfig): Promise<Trigger[]>;
   remediate(plan: RemediationPlan, region: string, config: GuardConfig): Promise<RemediationOutcome>;

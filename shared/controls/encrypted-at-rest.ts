@@ -1,0 +1,95 @@
+import type { GuardConfig } from "../config/schema.js";
+import type { Clock } from "../runtime/clock.js";
+import { type FileSystemFacts, fileSystemResource, isGone, label, notApplicable } from "./file-system.js";
+import type { Finding } from "./types.js";
+
+/**
+ * efs-encrypted-at-rest: the file system is encrypted at rest and, while requireCustomerManagedKey is on (the
+ * default), with a customer managed KMS key rather than the AWS managed aws/elasticfilesystem key (whose policy
+ * the account cannot restrict or audit the same way). Encryption cannot be changed on an existing file system:
+ * the remediation starts the migration workflow, which copies the data to a new encrypted file system after an
+ * approval and never touches the source.
+ */
+export const CONTROL = "efs-encrypted-at-rest" as const;
+
+/** What DescribeKey says about the key, or why it could not be read. */
+export type KeyFacts = { keyManager: string; keyState?: string; arn?: string } | { error: string };
+
+export interface EncryptionState {
+  fileSystem: FileSystemFacts;
+  /** Read only when the file system is encrypted and the key manager matters. */
+  key?: KeyFacts;
+}
+
+/** True when the evaluation needs DescribeKey on the file system's key. */
+export function needsKey(fs: FileSystemFacts, config: Pick<GuardConfig, "requireCustomerManagedKey">): boolean {
+  return !isGone(fs) && fs.encrypted === true && config.requireCustomerManagedKey;
+}
+
+export function evaluate(state: EncryptionState, config: GuardConfig, _clock: Clock): Finding {
+  const fs = state.fileSystem;
+  if (isGone(fs)) return notApplicable(CONTROL, fs);
+  const base = { control: CONTROL, resource: fileSystemResource(fs) };
+  const tags = fs.tags ? { tags: fs.tags } : {};
+  const migrate = (reason: string) => ({
+    kind: "start-migration" as const,
+    fileSystemId: fs.fileSystemId,
+    reason,
+    describe: `start the migration workflow for ${fs.fileSystemId}: safety backup, approval, then a copy encrypted with the configured customer managed key (the source is never changed)`,
+    done: `started the migration workflow for ${fs.fileSystemId}; it takes a safety backup and then waits for approval`,
+    undo: `Reject the approval (efs-guard reject) or stop the execution efs-guard-migrate-${fs.fileSystemId} in Step Functions; the source file system is never modified.`,
+  });
+  if (fs.encrypted !== true) {
+    return {
+      ...base,
+      verdict: "non-compliant",
+      severity: "critical",
+      summary: `${label(fs)} is not encrypted at rest`,
+      evidence: { encrypted: false },
+      ...tags,
+      plan: migrate("the file system is not encrypted at rest"),
+    };
+  }
+  const evidence: Record<string, unknown> = { encrypted: true, kmsKeyId: fs.kmsKeyId };
+  if (!config.requireCustomerManagedKey) {
+    return {
+      ...base,
+      verdict: "compliant",
+      severity: "info",
+      summary: `${label(fs)} is encrypted at rest`,
+      evidence,
+    };
+  }
+  const key = state.key;
+  if (key === undefined || "error" in key) {
+    // Without DescribeKey the key manager is unknown: alert, never start a migration on a guess.
+    return {
+      ...base,
+      verdict: "non-compliant",
+      severity: "medium",
+      summary: `${label(fs)} is encrypted, but whether its key ${fs.kmsKeyId ?? "(unknown)"} is customer managed cannot be verified${key ? `: ${key.error}` : ""}`,
+      evidence: { ...evidence, keyError: key?.error ?? "key not read" },
+      ...tags,
+    };
+  }
+  evidence.keyManager = key.keyManager;
+  if (key.keyState) evidence.keyState = key.keyState;
+  if (key.keyManager === "AWS") {
+    return {
+      ...base,
+      verdict: "non-compliant",
+      severity: "high",
+      summary: `${label(fs)} is encrypted with the AWS managed key aws/elasticfilesystem, not a customer managed key`,
+      evidence,
+      ...tags,
+      plan: migrate("the file system is encrypted with the AWS managed key, not a customer managed key"),
+    };
+  }
+  return {
+    ...base,
+    verdict: "compliant",
+    severity: "info",
+    summary: `${label(fs)} is encrypted at rest with a customer managed key`,
+    evidence,
+  };
+}

@@ -1,0 +1,240 @@
+import type { EFSClient } from "@aws-sdk/client-efs";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { SFNClient } from "@aws-sdk/client-sfn";
+import { FILE_SYSTEM_EVENTS } from "../../events/patterns.js";
+import {
+  backupPolicyStatus,
+  describeFileSystem,
+  efsClient,
+  enableBackups,
+  fileSystemPolicy,
+  isFileSystemNotFound,
+  listFileSystems,
+  putFileSystemPolicy,
+} from "../aws/efs.js";
+import { describeKeyFacts, kmsDescribeClient } from "../aws/kms-describe.js";
+import { sfnClient, startMigration } from "../aws/migration.js";
+import type { ControlId } from "../config/controls.js";
+import type { GuardConfig } from "../config/schema.js";
+import * as backup from "../controls/backup-enabled.js";
+import * as encryption from "../controls/encrypted-at-rest.js";
+import { type FileSystemFacts, isGone, notApplicable } from "../controls/file-system.js";
+import { assessTls, mergeTlsDeny, parsePolicy } from "../controls/policy.js";
+import * as publicPolicy from "../controls/policy-not-public.js";
+import * as tls from "../controls/tls-enforced.js";
+import type { Finding, RemediationPlan } from "../controls/types.js";
+import { SOURCES, type Trigger } from "../events/triggers.js";
+import type { Guard, Origin, RemediationOutcome } from "../pipeline/types.js";
+import type { Clock } from "../runtime/clock.js";
+import { GuardError } from "../runtime/errors.js";
+
+export interface FileSystemClients {
+  efs: (region: string) => EFSClient;
+  kms: (region: string) => KMSClient;
+  sfn: (region: string) => SFNClient;
+}
+
+export interface FileSystemGuardOptions {
+  clients?: FileSystemClients;
+  /** The migration workflow's ARN (MIGRATION_STATE_MACHINE_ARN); unset means it is not deployed. */
+  migrationStateMachineArn?: string | undefined;
+}
+
+const ALL_CONTROLS: ControlId[] = [encryption.CONTROL, tls.CONTROL, backup.CONTROL, publicPolicy.CONTROL];
+
+/**
+ * Which controls an event can have changed (design section 1). The sweep and the CLI evaluate all of them; an
+ * event only its own, so a backup-policy change does not re-alert on encryption, nor restart a migration.
+ */
+export const CONTROLS_BY_EVENT: Record<string, ControlId[]> = {
+  [`${SOURCES.efs}:CreateFileSystem`]: [encryption.CONTROL, tls.CONTROL, backup.CONTROL],
+  [`${SOURCES.efs}:PutFileSystemPolicy`]: [tls.CONTROL, publicPolicy.CONTROL],
+  [`${SOURCES.efs}:DeleteFileSystemPolicy`]: [tls.CONTROL],
+  [`${SOURCES.efs}:PutBackupPolicy`]: [backup.CONTROL],
+};
+
+export function controlsFor(origin: Origin | undefined): ControlId[] {
+  if (origin?.kind !== "event") return ALL_CONTROLS;
+  return CONTROLS_BY_EVENT[`${origin.event.eventSource}:${origin.event.eventName}`] ?? ALL_CONTROLS;
+}
+
+/** How many times the TLS merge is redone when the policy keeps changing under it before giving up (retryable). */
+export const MAX_POLICY_ATTEMPTS = 3;
+
+const defaultClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
+
+/**
+ * Reads one file system for the controls that are asked for, with only the calls they need: DescribeFileSystems
+ * (state, encryption, key id, tags) always, DescribeFileSystemPolicy for the policy controls, DescribeBackupPolicy
+ * for backups, DescribeKey only for an encrypted file system while a customer managed key is required.
+ */
+export async function assessFileSystem(
+  clients: FileSystemClients,
+  fileSystemId: string,
+  region: string,
+  controls: ControlId[],
+  config: GuardConfig,
+  clock: Clock,
+): Promise<Finding[]> {
+  const efs = clients.efs(region);
+  let fs: FileSystemFacts = await describeFileSystem(efs, fileSystemId, region);
+  try {
+    if (isGone(fs)) return controls.map((c) => notApplicable(c, fs));
+    const needsPolicy = controls.includes(tls.CONTROL) || controls.includes(publicPolicy.CONTROL);
+    const policy = needsPolicy ? await fileSystemPolicy(efs, fileSystemId) : undefined;
+    const findings: Finding[] = [];
+    for (const control of controls) {
+      switch (control) {
+        case tls.CONTROL:
+          findings.push(tls.evaluate({ fileSystem: fs, policy }, config, clock));
+          break;
+        case publicPolicy.CONTROL:
+          findings.push(publicPolicy.evaluate({ fileSystem: fs, policy }, config, clock));
+          break;
+        case backup.CONTROL: {
+          const status = await backupPolicyStatus(efs, fileSystemId);
+          findings.push(backup.evaluate({ fileSystem: fs, status }, config, clock));
+          break;
+        }
+        case encryption.CONTROL: {
+          const key =
+            encryption.needsKey(fs, config) && fs.kmsKeyId
+              ? await describeKeyFacts(clients.kms(region), fs.kmsKeyId)
+              : undefined;
+          findings.push(encryption.evaluate({ fileSystem: fs, ...(key ? { key } : {}) }, config, clock));
+          break;
+        }
+      }
+    }
+    return findings;
+  } catch (error) {
+    // Deleted between two reads: nothing to evaluate any more.
+    if (!isFileSystemNotFound(error)) throw error;
+    fs = { fileSystemId, region, lifeCycleState: "missing" };
+    return controls.map((c) => notApplicable(c, fs));
+  }
+}
+
+const gone = (fileSystemId: string): RemediationOutcome => ({
+  status: "already-done",
+  detail: `${fileSystemId} no longer exists`,
+});
+
+/**
+ * Read-merge-write without losing a concurrent update: EFS has no conditional write, so the policy is re-read just
+ * before writing; if it is not the one the plan was derived from, the merge is redone on the live policy (or the
+ * live policy already enforces TLS, or can no longer be merged), and the read is repeated until it is stable.
+ * The remaining window is the time between that last read and the write (milliseconds).
+ */
+export async function enforceTls(
+  efs: EFSClient,
+  plan: Extract<RemediationPlan, { kind: "put-file-system-policy" }>,
+): Promise<RemediationOutcome> {
+  let expected = plan.basedOn ?? undefined;
+  let policy = plan.policy;
+  let redone = false;
+  for (let attempt = 1; attempt <= MAX_POLICY_ATTEMPTS; attempt += 1) {
+    let current: string | undefined;
+    try {
+      current = await fileSystemPolicy(efs, plan.fileSystemId);
+    } catch (error) {
+      if (isFileSystemNotFound(error)) return gone(plan.fileSystemId);
+      throw error;
+    }
+    if (current !== expected) {
+      const merge = mergeTlsDeny(current, plan.fileSystemArn);
+      if (merge.status === "compliant") {
+        return { status: "already-done", detail: "the policy was changed meanwhile and now denies non-TLS access" };
+      }
+      if (merge.status === "invalid" || merge.status === "too-large") {
+        throw new GuardError(
+          "POLICY_INVALID",
+          `the policy of ${plan.fileSystemId} changed meanwhile and can no longer be merged: ${merge.detail}; nothing was written`,
+        );
+      }
+      expected = current;
+      policy = merge.policy;
+      redone = true;
+      continue;
+    }
+    let written: string;
+    try {
+      written = await putFileSystemPolicy(efs, plan.fileSystemId, policy);
+    } catch (error) {
+      if (isFileSystemNotFound(error)) return gone(plan.fileSystemId);
+      throw error;
+    }
+    const confirmed = parsePolicy(written);
+    if (confirmed.status !== "ok" || !assessTls(confirmed.statements, plan.fileSystemArn).enforced) {
+      throw new GuardError("REMEDIATION_FAILED", `EFS did not confirm a TLS-enforcing policy on ${plan.fileSystemId}`);
+    }
+    return redone
+      ? {
+          status: "done",
+          detail: "the policy had changed since the evaluation; the deny was merged into the current one",
+        }
+      : { status: "done" };
+  }
+  throw new GuardError(
+    "REMEDIATION_FAILED",
+    `the policy of ${plan.fileSystemId} changed ${MAX_POLICY_ATTEMPTS} times while EFS Guard was merging; nothing was written, the event will be retried`,
+    { retryable: true },
+  );
+}
+
+async function turnOnBackups(efs: EFSClient, fileSystemId: string): Promise<RemediationOutcome> {
+  try {
+    const now = await backupPolicyStatus(efs, fileSystemId);
+    if (now === "ENABLED" || now === "ENABLING") {
+      return { status: "already-done", detail: `automatic backups are already ${now.toLowerCase()}` };
+    }
+    const status = await enableBackups(efs, fileSystemId);
+    if (status !== "ENABLED" && status !== "ENABLING") {
+      throw new GuardError("REMEDIATION_FAILED", `PutBackupPolicy answered status ${status ?? "(none)"}`);
+    }
+    return { status: "done", detail: `backup policy ${status}` };
+  } catch (error) {
+    if (isFileSystemNotFound(error)) return gone(fileSystemId);
+    throw error;
+  }
+}
+
+export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
+  const clients = options.clients ?? defaultClients;
+  return {
+    name: "file-system",
+    events: FILE_SYSTEM_EVENTS,
+    async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
+      if (trigger.type !== "file-system") return [];
+      const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
+      if (controls.length === 0) return [];
+      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock);
+    },
+    async inventory(region: string, config: GuardConfig) {
+      if (ALL_CONTROLS.every((c) => config.modes[c] === "off")) return [];
+      const all = await listFileSystems(clients.efs(region), region);
+      return all
+        .filter((fs) => !isGone(fs))
+        .map((fs) => ({ type: "file-system" as const, fileSystemId: fs.fileSystemId }));
+    },
+    async remediate(plan, region) {
+      switch (plan.kind) {
+        case "put-file-system-policy":
+          return enforceTls(clients.efs(region), plan);
+        case "put-backup-policy":
+          return turnOnBackups(clients.efs(region), plan.fileSystemId);
+        case "start-migration": {
+          const started = await startMigration(clients.sfn(region), options.migrationStateMachineArn, {
+            fileSystemId: plan.fileSystemId,
+            region,
+            reason: plan.reason,
+            requestedBy: "efs-guard efs-encrypted-at-rest",
+          });
+          return { status: started.status, detail: started.detail };
+        }
+        default:
+          throw new Error(`the file-system guard cannot execute ${plan.kind}`);
+      }
+    },
+  };
+}
