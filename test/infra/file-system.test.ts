@@ -45,6 +45,8 @@ describe("file-system guard function", () => {
       "sqs:GetQueueAttributes",
       "sqs:GetQueueUrl",
       "sqs:SendMessage",
+      "states:DescribeExecution",
+      "states:StartExecution",
     ]);
   });
 
@@ -73,11 +75,11 @@ describe("file-system guard function", () => {
     }
   });
 
-  it("runs on nodejs24.x with the validated configuration; no migration workflow wired yet", () => {
+  it("runs on nodejs24.x with the validated configuration and knows the migration workflow", () => {
     const fn = template.toJSON().Resources[functionLogicalId()];
     expect(fn.Properties.Runtime).toBe("nodejs24.x");
     const env = fn.Properties.Environment.Variables;
     expect(JSON.parse(env.EFS_GUARD_CONFIG).modes["efs-tls-enforced"]).toBe("remediate");
-    expect(env.MIGRATION_STATE_MACHINE_ARN).toBeUndefined();
+    expect(env.MIGRATION_STATE_MACHINE_ARN).toEqual({ Ref: expect.stringMatching(/^Migration/) });
   });
 });

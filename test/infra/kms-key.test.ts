@@ -51,6 +51,18 @@ const KMS_GUARD = [
   "kms:ListResourceTags",
 ];
 
+const FILE_SYSTEM_GUARD = [
+  "elasticfilesystem:DescribeBackupPolicy",
+  "elasticfilesystem:DescribeFileSystemPolicy",
+  "elasticfilesystem:DescribeFileSystems",
+  "elasticfilesystem:PutBackupPolicy",
+  "elasticfilesystem:PutFileSystemPolicy",
+  "kms:DescribeKey",
+  // The remediation of efs-encrypted-at-rest starts (or checks on) the migration.
+  "states:DescribeExecution",
+  "states:StartExecution",
+];
+
 const NFS_GUARD = [
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
@@ -129,7 +141,7 @@ describe("scheduled sweep", () => {
     const fn = template.toJSON().Resources[id].Properties;
     expect(fn.Timeout).toBe(900);
     const actions = actionsOfRole(roleOf(id));
-    expect(actions).toEqual([...new Set([...NFS_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
+    expect(actions).toEqual([...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
     for (const a of FORBIDDEN) expect(actions).not.toContain(a);
   });
 
