@@ -34,7 +34,9 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
     config = parseConfig(contextValue(app.node.tryGetContext("efsGuard")));
   } catch (error) {
     if (error instanceof ConfigError) {
-      throw new Error(`cdk.json context "efsGuard" is invalid:\n  - ${error.issues.join("\n  - ")}`);
+      throw new Error(
+        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - ${error.issues.join("\n  - ")}`,
+      );
     }
     throw error;
   }
@@ -43,12 +45,12 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
   if (config.regions.length > 0) {
     if (!homeRegion) {
       throw new Error(
-        `cdk.json context "efsGuard" is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): forwarding needs a known home region; set AWS_REGION or a profile region for cdk`,
+        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): forwarding needs a known home region; set AWS_REGION or a profile region for cdk`,
       );
     }
     if (config.regions.includes(homeRegion) || new Set(config.regions).size !== config.regions.length) {
       throw new Error(
-        `cdk.json context "efsGuard" is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): list each other region once, without the home region ${homeRegion}`,
+        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): list each other region once, without the home region ${homeRegion}`,
       );
     }
   }

@@ -4,11 +4,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
 import { functionPermissions, type Template as IamTemplate } from "./iam.js";
+import { cdkJsonFlags } from "./synth.js";
 
 let template: Template;
 beforeAll(() => {
   // Bundled for real: the synth must work offline with the local esbuild.
-  const app = buildApp(new App({ context: { efsGuard: { alertEmails: ["secops@example.com"] } } }));
+  const app = buildApp(new App({ context: { ...cdkJsonFlags(), efsGuard: { alertEmails: ["secops@example.com"] } } }));
   template = Template.fromStack(app.node.findChild("EfsGuard") as any);
 });
 
