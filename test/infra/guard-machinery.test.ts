@@ -182,6 +182,42 @@ describe("nothing lost, for every rule, function, queue and topic", () => {
     }
   });
 
+  it("alarms on failed, timed-out and aborted executions of every state machine (alarmOnStateMachine)", () => {
+    for (const [stack, t] of all()) {
+      const alarms = resourcesOfType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+      for (const [id] of resourcesOfType(t, "AWS::StepFunctions::StateMachine")) {
+        const metrics = alarms
+          .filter((a) => a.Namespace === "AWS/States" && a.Dimensions.some((d: any) => d.Value.Ref === id))
+          .map((a) => a.MetricName)
+          .sort();
+        expect({ stack, id, metrics }).toEqual({
+          stack,
+          id,
+          metrics: ["ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"],
+        });
+      }
+    }
+  });
+
+  it("gives every EventBridge Scheduler target a retry policy and a dead-letter queue", () => {
+    for (const [stack, t] of all()) {
+      for (const [id, schedule] of resourcesOfType(t, "AWS::Scheduler::Schedule")) {
+        const target = schedule.Properties.Target;
+        expect({
+          stack,
+          id,
+          dlq: target.DeadLetterConfig?.Arn !== undefined,
+          retry: target.RetryPolicy !== undefined,
+        }).toEqual({
+          stack,
+          id,
+          dlq: true,
+          retry: true,
+        });
+      }
+    }
+  });
+
   it("lets CloudWatch and EventBridge use every key that encrypts a topic or a dead-letter queue", () => {
     for (const [, t] of all()) {
       for (const [, key] of resourcesOfType(t, "AWS::KMS::Key")) {
