@@ -25,7 +25,9 @@ const ACCOUNT_WIDE_TYPE =
  * Acknowledges AwsSolutions-IAM5 findings that are justified by construction, and only those, with a reason that
  * says why. Checked on the resolved policy, after every grant was made:
  * - `Resource::*` when every Allow statement on `*` grants only actions of NO_RESOURCE_LEVEL_ACTIONS;
- * - `Resource::arn:...:TYPE/*` when the ARN is account-wide for one resource type (ACCOUNT_WIDE_TYPE).
+ * - `Resource::arn:...:TYPE/*` when the ARN is account-wide for one resource type (ACCOUNT_WIDE_TYPE);
+ * - `Resource::<Fn.Arn>:*` in a statement that only allows lambda:InvokeFunction (versions and aliases of one
+ *   function, as grantInvoke writes it).
  * Action wildcards (`kms:GenerateDataKey*`, `ec2:*`) are never acknowledged: they fail the synth.
  */
 export class JustifiedWildcards implements IAspect {
@@ -42,6 +44,17 @@ export class JustifiedWildcards implements IAspect {
     }
     const seen = new Set<string>();
     for (const statement of allows) {
+      // grantInvoke names the function and `${arn}:*`, its versions and aliases: still that one function.
+      if (list(statement.Action).every((a) => a === "lambda:InvokeFunction")) {
+        for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+          if (!/^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource) || seen.has(resource)) continue;
+          seen.add(resource);
+          Validations.of(node).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+            reason: `lambda:InvokeFunction on ${resource.slice(0, -2)} and its qualified ARNs (versions and aliases) only: one named function, no other.`,
+          });
+        }
+      }
       for (const resource of list(statement.Resource).map(flattenCfnReference)) {
         const match = ACCOUNT_WIDE_TYPE.exec(resource);
         if (!match || seen.has(resource)) continue;

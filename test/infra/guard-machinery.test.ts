@@ -1,6 +1,6 @@
 import { App, Stack, Validations } from "aws-cdk-lib";
 import { Template as CdkTemplate } from "aws-cdk-lib/assertions";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { DefinitionBody, Pass, StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -328,6 +328,14 @@ describe("cdk-nag AwsSolutions on every synth", () => {
       if (a.id === "AwsSolutions::AwsSolutions-SQS3") expect(a.path).toMatch(/\/DeadLetterQueue$/);
       else expect(a.id).toMatch(/^AwsSolutions::AwsSolutions-IAM5\[Resource::(\*|arn:[^\]]+[/:]\*)\]$/);
     }
+  });
+
+  it("accepts grantInvoke on one function (its `:*` qualifiers), as a scheduler role writes it", () => {
+    const app = buildApp(new App({ context }));
+    const guard = app.node.findAll().find((c) => c instanceof GuardFunction) as GuardFunction;
+    const role = new Role(guard, "SchedulerRole", { assumedBy: new ServicePrincipal("scheduler.amazonaws.com") });
+    guard.fn.grantInvoke(role);
+    expect(() => app.synth()).not.toThrow();
   });
 
   it("fails the synth on a service-wide wildcard action", () => {
