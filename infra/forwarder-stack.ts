@@ -1,5 +1,5 @@
 import { Aws, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
-import { EventBus, Rule } from "aws-cdk-lib/aws-events";
+import { type CfnRule, EventBus, Rule } from "aws-cdk-lib/aws-events";
 import { EventBus as EventBusTarget } from "aws-cdk-lib/aws-events-targets";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
@@ -23,8 +23,7 @@ export interface ForwarderStackProps extends StackProps {
  * the guard covers this region without running here.
  *
  * Same account, so the home bus needs no resource policy (that is only for other accounts): the rule's role with
- * events:PutEvents on that one bus is the whole authorisation. Delivery retries for 24 hours (EventBridge's default
- * for bus targets), then dead-letters into
+ * events:PutEvents on that one bus is the whole authorisation. Delivery retries for 24 hours, then dead-letters into
  * a queue in this region (EventBridge wants the dead-letter queue in the rule's region), watched by alarms that
  * notify a small alerts topic in this region (CloudWatch alarm actions must be in the alarm's region).
  */
@@ -64,11 +63,13 @@ export class ForwarderStack extends Stack {
       const rule = new Rule(this, `Forward${index}`, {
         description: `EFS Guard: forward ${pattern.detail.eventName.join(", ")} (${pattern.detail.eventSource[0]}) to ${props.homeRegion}`,
         eventPattern: toCdkPattern(pattern),
-        targets: [
-          // An event-bus target takes no RetryPolicy (CDK refuses one); EventBridge's default applies: 24 hours,
-          // 185 attempts, then the dead-letter queue.
-          new EventBusTarget(homeBus, { role: this.role, deadLetterQueue: this.deadLetterQueue }),
-        ],
+        targets: [new EventBusTarget(homeBus, { role: this.role, deadLetterQueue: this.deadLetterQueue })],
+      });
+      // CDK's EventBus target has no retry props (aws/aws-cdk#28735); the target accepts a RetryPolicy like any other.
+      // Same policy as the home rules: 8 attempts within 24 hours, then the dead-letter queue.
+      (rule.node.defaultChild as CfnRule).addPropertyOverride("Targets.0.RetryPolicy", {
+        MaximumRetryAttempts: 8,
+        MaximumEventAgeInSeconds: Duration.hours(24).toSeconds(),
       });
       this.rules.push(rule);
       alarmOnRuleDlqFailure(this, `Forward${index}DlqFailureAlarm`, rule, this.alerts.topic);
