@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureVenv, VENV } from "../emulator/venv.js";
 import { synthApp } from "./synth.js";
 
@@ -30,6 +30,7 @@ beforeAll(() => {
     .filter((f) => f.endsWith(".template.json"))
     .map((f) => join(outdir, f));
 });
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe("cfn-lint", () => {
   it("finds no error and no untolerated warning in any synthesized template", () => {

@@ -1,9 +1,10 @@
+import { rmSync } from "node:fs";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import { Template as CdkTemplate } from "aws-cdk-lib/assertions";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { DefinitionBody, Pass, StateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
 import { alarmOnStateMachine } from "../../infra/constructs/alarms.js";
 import { GuardFunction } from "../../infra/constructs/guard-function.js";
@@ -26,6 +27,7 @@ beforeAll(() => {
   synthesized = synthApp({ regions: OTHERS, alertEmails: ["secops@example.com"] }, { region: HOME });
   home = synthesized.templates.EfsGuard as Template;
 });
+afterAll(() => rmSync(synthesized.outdir, { recursive: true, force: true }));
 
 const resourcesOfType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
