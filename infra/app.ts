@@ -1,24 +1,75 @@
 import { App } from "aws-cdk-lib";
 import { parseConfig } from "../shared/config/schema.js";
 import { ConfigError } from "../shared/runtime/errors.js";
+import { guardEventsOf } from "./constructs/guard-function.js";
+import { ForwarderStack } from "./forwarder-stack.js";
+import { enableNag } from "./nag.js";
 import { EfsGuardStack } from "./stack.js";
 
-/** `cdk synth` entry point: the efsGuard context is validated by the same schema the functions use. */
-export function buildApp(app: App = new App()): App {
+/** `cdk synth -c efsGuard='{...}'` passes the context as a string; cdk.json passes an object. */
+function contextValue(raw: unknown): unknown {
+  if (typeof raw !== "string") return raw ?? {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(
+      `context "efsGuard" (got ${JSON.stringify(raw)}): not valid JSON; pass -c efsGuard='{"dryRun":true}'`,
+    );
+  }
+}
+
+export interface BuildOptions {
+  /** Account and home region; default: what the CDK CLI sets (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION). */
+  account?: string;
+  region?: string;
+}
+
+/**
+ * `cdk synth` entry point: the efsGuard context is validated by the same schema the functions use; the home region
+ * gets the guard, each of `regions` a forwarder; cdk-nag checks everything.
+ */
+export function buildApp(app: App = new App(), options: BuildOptions = {}): App {
   let config: ReturnType<typeof parseConfig>;
   try {
-    config = parseConfig(app.node.tryGetContext("efsGuard") ?? {});
+    config = parseConfig(contextValue(app.node.tryGetContext("efsGuard")));
   } catch (error) {
     if (error instanceof ConfigError) {
-      throw new Error(`cdk.json context "efsGuard" is invalid:\n  - ${error.issues.join("\n  - ")}`);
+      throw new Error(
+        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - ${error.issues.join("\n  - ")}`,
+      );
     }
     throw error;
   }
-  new EfsGuardStack(app, "EfsGuard", {
+  const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+  const homeRegion = options.region ?? process.env.CDK_DEFAULT_REGION;
+  if (config.regions.length > 0) {
+    if (!homeRegion) {
+      throw new Error(
+        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): forwarding needs a known home region; set AWS_REGION or a profile region for cdk`,
+      );
+    }
+    if (config.regions.includes(homeRegion) || new Set(config.regions).size !== config.regions.length) {
+      throw new Error(
+        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): list each other region once, without the home region ${homeRegion}`,
+      );
+    }
+  }
+  const home = new EfsGuardStack(app, "EfsGuard", {
     config,
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: { account, region: homeRegion },
     description: "EFS Guard: keeps Amazon EFS encrypted at rest, in transit, and closed to the network",
   });
+  // One forwarder per other region, with the union of every guard function's events.
+  for (const region of config.regions) {
+    new ForwarderStack(app, `EfsGuardForwarder-${region}`, {
+      env: { account, region },
+      homeRegion: homeRegion as string,
+      events: guardEventsOf(home),
+      alertEmails: config.alertEmails,
+      description: `EFS Guard: forwards CloudTrail events from ${region} to the guard in ${homeRegion}`,
+    });
+  }
+  enableNag(app);
   return app;
 }
 

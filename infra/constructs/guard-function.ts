@@ -1,10 +1,9 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import type { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { Architecture, type CfnFunction, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
-import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { Architecture, type CfnFunction, type IDestination, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
@@ -12,7 +11,9 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type EventPattern, patternsFor } from "../../events/patterns.js";
 import { CONFIG_ENV, type GuardConfig } from "../../shared/config/schema.js";
+import { regionFence } from "../iam.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { alarmOnDeadLetterQueue, alarmOnFunction, alarmOnRuleDlqFailure } from "./alarms.js";
 
 export interface GuardFunctionProps {
   /** Path of the handler, relative to the project root (functions/NAME/handler.ts). */
@@ -35,26 +36,79 @@ export const ENTRY_METADATA = "EfsGuardEntry";
 /**
  * One guard function with the defaults every guard function shares: Node.js 24 on arm64, an ESM bundle with the
  * SDK inside (no dependency on the runtime's SDK version), JSON logs kept 90 days, the validated configuration in
- * its environment, its own least-privilege role, and nothing lost on failure: rule targets retry and dead-letter,
- * asynchronous invocations that still fail go to the same queue.
+ * its environment, and:
+ * - its own role holding only `statements`, the alerts publish, the dead-letter send and the log writes (no AWS
+ *   managed policy), fenced to the guarded regions;
+ * - nothing lost on failure: rule targets retry and dead-letter, asynchronous invocations that still fail go to the
+ *   same queue;
+ * - alarms to the alerts topic on a non-empty dead-letter queue, errors, throttles, and lost events.
  */
 export class GuardFunction extends Construct {
   readonly fn: NodejsFunction;
+  readonly role: Role;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[] = [];
+  /** The "eventSource:eventName" keys this function's rules match (forwarded from the other regions too). */
+  readonly events: readonly string[];
 
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
+    this.events = props.events ?? [];
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: props.key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions::AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter queue of the function's EventBridge targets and of its asynchronous invocations (on-failure destination); cdk-nag only recognises queues named in another queue's RedrivePolicy.",
+    });
     const logGroup = new LogGroup(this, "Logs", {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Our own role: the default one carries AWSLambdaBasicExecutionRole (logs:* on every log group of the account).
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `EFS Guard ${id}: the function's execution role`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    // The alerts go to the topic and failed invocations to the queue, both encrypted with the guard's key. A producer
+    // of an SSE-KMS topic or queue needs GenerateDataKey and Decrypt only, and only through those two services.
+    this.role.addToPolicy(
+      new PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [props.topic.topicArn] }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: "SendToDeadLetterQueue",
+        actions: ["sqs:SendMessage"],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: "UseGuardKeyViaSnsAndSqs",
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: [props.key.keyArn],
+        conditions: {
+          StringEquals: {
+            "kms:ViaService": [`sns.${stack.region}.amazonaws.com`, `sqs.${stack.region}.amazonaws.com`],
+          },
+        },
+      }),
+    );
+    this.role.addToPolicy(regionFence([stack.region, ...props.config.regions]));
+    // The grant above is ours; CDK's SqsDestination would also grant kms:Encrypt and kms:ReEncrypt*.
+    const onFailure: IDestination = { bind: () => ({ destination: this.deadLetterQueue.queueArn }) };
     this.fn = new NodejsFunction(this, "Function", {
       entry: `${PROJECT_ROOT}/${props.entry}`,
       handler: "handler",
@@ -67,7 +121,8 @@ export class GuardFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(60),
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      onFailure: new SqsDestination(this.deadLetterQueue),
+      role: this.role,
+      onFailure,
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       environment: {
@@ -92,8 +147,7 @@ export class GuardFunction extends Construct {
       },
     });
     (this.fn.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
-    for (const statement of props.statements) this.fn.addToRolePolicy(statement);
-    props.topic.grantPublish(this.fn);
+    for (const statement of props.statements) this.role.addToPolicy(statement);
 
     const patterns = props.events ? patternsFor(props.events) : [];
     patterns.forEach((pattern, index) => {
@@ -109,7 +163,17 @@ export class GuardFunction extends Construct {
         ],
       });
       this.rules.push(rule);
+      alarmOnRuleDlqFailure(this, `Rule${index}DlqFailureAlarm`, rule, props.topic);
     });
+
+    alarmOnDeadLetterQueue(
+      this,
+      "DeadLetterAlarm",
+      this.deadLetterQueue,
+      props.topic,
+      `the dead-letter queue of ${id}`,
+    );
+    alarmOnFunction(this, this.fn, props.topic, id);
   }
 
   get region(): string {
@@ -117,6 +181,13 @@ export class GuardFunction extends Construct {
   }
 }
 
-function toCdkPattern(pattern: EventPattern) {
+/** Every event key some guard function under `scope` subscribes to: what the other regions must forward. */
+export function guardEventsOf(scope: Construct): string[] {
+  const keys = new Set<string>();
+  for (const c of scope.node.findAll()) if (c instanceof GuardFunction) for (const k of c.events) keys.add(k);
+  return [...keys].sort();
+}
+
+export function toCdkPattern(pattern: EventPattern) {
   return { source: pattern.source, detailType: pattern["detail-type"], detail: pattern.detail };
 }

@@ -3,11 +3,13 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
+import { functionPermissions, type Template as IamTemplate } from "./iam.js";
+import { cdkJsonFlags } from "./synth.js";
 
 let template: Template;
 beforeAll(() => {
   // Bundled for real: the synth must work offline with the local esbuild.
-  const app = buildApp(new App({ context: { efsGuard: { alertEmails: ["secops@example.com"] } } }));
+  const app = buildApp(new App({ context: { ...cdkJsonFlags(), efsGuard: { alertEmails: ["secops@example.com"] } } }));
   template = Template.fromStack(app.node.findChild("EfsGuard") as any);
 });
 
@@ -18,19 +20,10 @@ function functionLogicalId(entry: string): string {
   return ids[0]!;
 }
 
-/** Every action granted to a function's role, across all its policies. */
-function actionsOf(logicalId: string): string[] {
-  const fn = template.toJSON().Resources[logicalId];
-  const roleId = fn.Properties.Role["Fn::GetAtt"][0];
-  const policies = template.findResources("AWS::IAM::Policy");
-  const actions = new Set<string>();
-  for (const policy of Object.values(policies)) {
-    if (!policy.Properties.Roles.some((r: any) => r.Ref === roleId)) continue;
-    for (const s of policy.Properties.PolicyDocument.Statement) {
-      for (const a of [s.Action].flat()) actions.add(a);
-    }
-  }
-  return [...actions].sort();
+function nfsPermissions() {
+  const permissions = functionPermissions(template.toJSON() as IamTemplate).get("functions/nfs-ingress/handler.ts");
+  if (!permissions) throw new Error("no NFS function in the template");
+  return permissions;
 }
 
 describe("EfsGuard stack", () => {
@@ -64,7 +57,7 @@ describe("EfsGuard stack", () => {
   });
 
   it("gives the NFS guard only what its control needs: it may revoke but never authorize", () => {
-    const actions = actionsOf(functionLogicalId("functions/nfs-ingress/handler.ts"));
+    const { actions } = nfsPermissions();
     expect(actions).toEqual([
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroupRules",
@@ -72,21 +65,61 @@ describe("EfsGuard stack", () => {
       "ec2:DescribeVpcs",
       "ec2:RevokeSecurityGroupIngress",
       "elasticfilesystem:DescribeMountTargetSecurityGroups",
+      // SSE-KMS producers (the alerts topic, the dead-letter queue) need these two and nothing else.
       "kms:Decrypt",
-      "kms:Encrypt",
-      "kms:GenerateDataKey*",
-      "kms:ReEncrypt*",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
       "sns:Publish",
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:SendMessage",
     ]);
   });
 
-  it("sends failed asynchronous invocations to the dead-letter queue", () => {
+  it("scopes every NFS permission to its resources: revoke on this account's security groups, keys via SNS/SQS", () => {
+    const { allows, denies, managedPolicyArns } = nfsPermissions();
+    const resourcesOf = (action: string) =>
+      allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+    expect(managedPolicyArns).toEqual([]);
+    expect(resourcesOf("ec2:RevokeSecurityGroupIngress")).toEqual([
+      "arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group/*",
+    ]);
+    expect(resourcesOf("elasticfilesystem:DescribeMountTargetSecurityGroups")).toEqual([
+      "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
+    ]);
+    expect(resourcesOf("ec2:DescribeSecurityGroups")).toEqual(["*"]);
+    expect(resourcesOf("sns:Publish")).toEqual([expect.stringMatching(/^<AlertsTopic[0-9A-F]+>$/)]);
+    expect(resourcesOf("sqs:SendMessage")).toEqual([
+      expect.stringMatching(/^<NfsIngressDeadLetterQueue[0-9A-F]+\.Arn>$/),
+    ]);
+    expect(resourcesOf("logs:PutLogEvents")).toEqual([expect.stringMatching(/^<NfsIngressLogs[0-9A-F]+\.Arn>$/)]);
+    const kms = allows.find((s) => s.actions.includes("kms:Decrypt"));
+    expect(kms?.resources).toEqual([expect.stringMatching(/^<AlertsKey[0-9A-F]+\.Arn>$/)]);
+    expect(kms?.condition).toEqual({
+      StringEquals: {
+        "kms:ViaService": [
+          { "Fn::Join": ["", ["sns.", { Ref: "AWS::Region" }, ".amazonaws.com"]] },
+          { "Fn::Join": ["", ["sqs.", { Ref: "AWS::Region" }, ".amazonaws.com"]] },
+        ],
+      },
+    });
+    // Single-region deployment: the fence denies everything outside the home region.
+    expect(denies).toEqual([
+      expect.objectContaining({
+        actions: ["*"],
+        resources: ["*"],
+        condition: { StringNotEquals: { "aws:RequestedRegion": [{ Ref: "AWS::Region" }] } },
+      }),
+    ]);
+  });
+
+  it("sends failed asynchronous invocations to the function's own dead-letter queue", () => {
+    const id = functionLogicalId("functions/nfs-ingress/handler.ts");
     template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: id },
       MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      DestinationConfig: {
+        OnFailure: { Destination: { "Fn::GetAtt": [Match.stringLikeRegexp("^NfsIngressDeadLetterQueue"), "Arn"] } },
+      },
     });
   });
 
@@ -107,7 +140,31 @@ describe("EfsGuard stack", () => {
     template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "secops@example.com" });
   });
 
-  it("fails the synth with a message naming the bad key", () => {
-    expect(() => buildApp(new App({ context: { efsGuard: { dryRun: "yes" } } }))).toThrow(/dryRun \(got "yes"\)/);
+  it.each([
+    [{ dryRun: "yes" }, /dryRun \(got "yes"\): Invalid input: expected boolean/],
+    [{ modes: { "efs-tls-enforced": "fix" } }, /modes\.efs-tls-enforced \(got "fix"\): .*"off"\|"alert"\|"remediate"/],
+    [{ allowedNfsSources: ["10.0.0.0/33"] }, /allowedNfsSources\.0 \(got "10\.0\.0\.0\/33"\): a CIDR block/],
+    [{ kmsKeyArn: "alias/efs" }, /kmsKeyArn \(got "alias\/efs"\): a KMS key ARN/],
+    [{ rotationPeriodInDays: 30 }, /rotationPeriodInDays \(got 30\): .*>=90/],
+    [{ approvalTimeout: "2w" }, /approvalTimeout \(got "2w"\): a duration such as 7d/],
+    [{ alertEmails: ["secops"] }, /alertEmails\.0 \(got "secops"\): Invalid email/],
+    [{ regions: ["Europe"] }, /regions\.0 \(got "Europe"\): an AWS region name/],
+    [{ sweepSchedule: "daily" }, /sweepSchedule \(got "daily"\): rate\(\.\.\.\) or cron\(\.\.\.\)/],
+    [{ chatbot: { slackWorkspaceId: "T1" } }, /chatbot\.slackChannelId: Invalid input/],
+    [{ dryrun: true }, /\(root\): unknown key\(s\) "dryrun"/],
+  ])("fails the synth with a message naming the bad key, the value and what is allowed: %j", (efsGuard, message) => {
+    expect(() => buildApp(new App({ context: { efsGuard } }))).toThrow(message);
+  });
+
+  it("accepts the configuration as a JSON string, as `cdk synth -c efsGuard='{...}'` passes it", () => {
+    expect(() =>
+      buildApp(new App({ context: { efsGuard: '{"dryRun":"yes"}', "aws:cdk:bundling-stacks": [] } })),
+    ).toThrow(/dryRun \(got "yes"\)/);
+    expect(() => buildApp(new App({ context: { efsGuard: "{dryRun" } }))).toThrow(/not valid JSON/);
+    const app = buildApp(new App({ context: { efsGuard: '{"dryRun":true}', "aws:cdk:bundling-stacks": [] } }));
+    const fn = Object.values(
+      Template.fromStack(app.node.findChild("EfsGuard") as any).findResources("AWS::Lambda::Function"),
+    )[0] as any;
+    expect(JSON.parse(fn.Properties.Environment.Variables.EFS_GUARD_CONFIG).dryRun).toBe(true);
   });
 });

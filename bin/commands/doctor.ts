@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { CheckResult } from "../../shared/aws/doctor.js";
+import { parseConfig } from "../../shared/config/schema.js";
+import { ConfigError } from "../../shared/runtime/errors.js";
+import type { Command } from "./types.js";
+
+const HELP = `Usage: efs-guard doctor [--region REGION] [--config FILE] [--stack NAME] [--json]
+
+Checks what a deployment of EFS Guard relies on, for the current credentials' account:
+  credentials          STS GetCallerIdentity answers
+  cloudtrail trail     in the home region and each of the configured regions, a trail is logging the write
+                       management events of EC2, EFS and KMS (EventBridge gets no CloudTrail events without one)
+  migration key        the configured kmsKeyArn is enabled, customer managed, symmetric, rotating, in the home
+                       region, and its key policy lets EFS and AWS Backup use it
+  deployed stack       if deployed: the stack's EventBridge rules (and each forwarder's) are enabled and every
+                       target has a dead-letter queue (optional: "not deployed" is not a failure)
+
+Options:
+  --region REGION   home region (default: AWS_REGION, then AWS_DEFAULT_REGION)
+  --config FILE     a cdk.json whose context "efsGuard" gives regions and kmsKeyArn (default: ./cdk.json if present)
+  --stack NAME      the home stack's name (default: EfsGuard)
+  --json            print the results as JSON instead of a table
+
+Exit code: 0 when every check passes (info and warn rows included), 1 when any check fails, 2 on an error
+(bad arguments, invalid configuration, unreachable endpoint).`;
+
+const MARK: Record<CheckResult["status"], string> = { pass: "PASS", fail: "FAIL", warn: "WARN", info: "INFO" };
+
+export function formatTable(results: CheckResult[]): string {
+  const rows = [
+    ["status", "check", "region", "detail"],
+    ...results.map((r) => [MARK[r.status], r.check, r.region, r.detail]),
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => [...r.slice(0, 3).map((cell, c) => cell.padEnd(widths[c]!)), r[3]].join("  ")).join("\n");
+}
+
+function readConfig(path: string | undefined) {
+  const file = path ?? (existsSync("cdk.json") ? "cdk.json" : undefined);
+  if (!file) return parseConfig({});
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"))?.context?.efsGuard;
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return parseConfig(raw ?? {});
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new Error(`${file}: context "efsGuard" is invalid:\n  - ${error.issues.join("\n  - ")}`);
+    throw error;
+  }
+}
+
+export const doctor: Command = {
+  name: "doctor",
+  summary: "check the deploy prerequisites (credentials, CloudTrail, migration key, deployed stack)",
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        region: { type: "string" },
+        config: { type: "string" },
+        stack: { type: "string", default: "EfsGuard" },
+        json: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    const home = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!home) throw new Error("no region: pass --region or set AWS_REGION");
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(home))
+      throw new Error(`--region (got "${home}"): an AWS region name such as eu-west-1`);
+    const config = readConfig(values.config);
+    const { runDoctor } = await import("../../shared/aws/doctor.js");
+    const results = await runDoctor({
+      regions: [home, ...config.regions.filter((r) => r !== home)],
+      ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+      stackName: values.stack,
+    });
+    io.out(values.json ? JSON.stringify(results, null, 2) : formatTable(results));
+    return results.some((r) => r.status === "fail") ? 1 : 0;
+  },
+};

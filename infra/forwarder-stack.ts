@@ -1,0 +1,85 @@
+import { Aws, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { type CfnRule, EventBus, Rule } from "aws-cdk-lib/aws-events";
+import { EventBus as EventBusTarget } from "aws-cdk-lib/aws-events-targets";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { patternsFor } from "../events/patterns.js";
+import { alarmOnDeadLetterQueue, alarmOnRuleDlqFailure } from "./constructs/alarms.js";
+import { AlertsTopic } from "./constructs/alerts-topic.js";
+import { toCdkPattern } from "./constructs/guard-function.js";
+
+export interface ForwarderStackProps extends StackProps {
+  /** The region where the guard runs; its default bus receives the forwarded events. */
+  homeRegion: string;
+  /** "eventSource:eventName" keys: the union of what the home region's guard functions subscribe to. */
+  events: readonly string[];
+  alertEmails: string[];
+}
+
+/**
+ * One per other region: EventBridge rules with the same CloudTrail patterns as the home region's functions, whose
+ * target is the home region's default event bus. The handlers act in the region the event names (event.region), so
+ * the guard covers this region without running here.
+ *
+ * Same account, so the home bus needs no resource policy (that is only for other accounts): the rule's role with
+ * events:PutEvents on that one bus is the whole authorisation. Delivery retries for 24 hours, then dead-letters into
+ * a queue in this region (EventBridge wants the dead-letter queue in the rule's region), watched by alarms that
+ * notify a small alerts topic in this region (CloudWatch alarm actions must be in the alarm's region).
+ */
+export class ForwarderStack extends Stack {
+  readonly homeBusArn: string;
+  readonly rules: Rule[] = [];
+  readonly role: Role;
+  readonly deadLetterQueue: Queue;
+  readonly alerts: AlertsTopic;
+
+  constructor(scope: Construct, id: string, props: ForwarderStackProps) {
+    super(scope, id, props);
+    this.homeBusArn = `arn:${Aws.PARTITION}:events:${props.homeRegion}:${Aws.ACCOUNT_ID}:event-bus/default`;
+    this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: props.alertEmails });
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.alerts.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions::AwsSolutions-SQS3",
+      reason:
+        "This queue is the dead-letter queue of the forwarding rules' targets; cdk-nag only recognises queues named in another queue's RedrivePolicy.",
+    });
+    this.role = new Role(this, "ForwardRole", {
+      description: `EFS Guard: forwards CloudTrail events from ${this.region} to the default bus in ${props.homeRegion}`,
+      // Only EventBridge acting for this account may assume it (confused-deputy protection).
+      assumedBy: new ServicePrincipal("events.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
+      }),
+    });
+    // The EventBus target grants the role events:PutEvents on the home bus, and nothing else.
+    const homeBus = EventBus.fromEventBusArn(this, "HomeBus", this.homeBusArn);
+
+    patternsFor(props.events).forEach((pattern, index) => {
+      const rule = new Rule(this, `Forward${index}`, {
+        description: `EFS Guard: forward ${pattern.detail.eventName.join(", ")} (${pattern.detail.eventSource[0]}) to ${props.homeRegion}`,
+        eventPattern: toCdkPattern(pattern),
+        targets: [new EventBusTarget(homeBus, { role: this.role, deadLetterQueue: this.deadLetterQueue })],
+      });
+      // CDK's EventBus target has no retry props (aws/aws-cdk#28735); the target accepts a RetryPolicy like any other.
+      // Same policy as the home rules: 8 attempts within 24 hours, then the dead-letter queue.
+      (rule.node.defaultChild as CfnRule).addPropertyOverride("Targets.0.RetryPolicy", {
+        MaximumRetryAttempts: 8,
+        MaximumEventAgeInSeconds: Duration.hours(24).toSeconds(),
+      });
+      this.rules.push(rule);
+      alarmOnRuleDlqFailure(this, `Forward${index}DlqFailureAlarm`, rule, this.alerts.topic);
+    });
+    alarmOnDeadLetterQueue(
+      this,
+      "DeadLetterAlarm",
+      this.deadLetterQueue,
+      this.alerts.topic,
+      `the forwarding dead-letter queue in ${this.region}`,
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
+
+/**
+ * Actions that may be granted on `Resource: "*"`, because IAM cannot scope them: the Service Authorization
+ * Reference lists no resource types for them (https://docs.aws.amazon.com/service-authorization/latest/reference/).
+ * Every other action must name its resources (ARNs, at least pinned to partition and account). The infra tests
+ * fail on any `*` resource outside this list, and the cdk-nag acknowledgement of `Resource::*` is only given when
+ * every such statement stays inside it. Add an action here only after checking its row in the reference.
+ */
+export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
+  // EC2 Describe* calls support no resource-level permissions at all.
+  "ec2:DescribeAvailabilityZones",
+  "ec2:DescribeManagedPrefixLists",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSecurityGroupRules",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeTags",
+  "ec2:DescribeVpcs",
+  // Listing calls: the set of keys and aliases is what is being asked for.
+  "kms:ListAliases",
+  "kms:ListKeys",
+  // The Resource Groups Tagging API has no resource types.
+  "tag:GetResources",
+  // Telemetry writes have no resource types.
+  "cloudwatch:PutMetricData",
+  "xray:PutTelemetryRecords",
+  "xray:PutTraceSegments",
+]);
+
+/**
+ * The region fence: whatever a guard role allows, it is denied in every region the deployment does not guard. The
+ * functions act in the region an event names, so their Allow statements name resources in any region of the
+ * account; this one Deny keeps that to the home region and the configured `regions`.
+ */
+export function regionFence(regions: string[]): PolicyStatement {
+  return new PolicyStatement({
+    sid: "DenyOutsideGuardedRegions",
+    effect: Effect.DENY,
+    actions: ["*"],
+    resources: ["*"],
+    conditions: { StringNotEquals: { "aws:RequestedRegion": regions } },
+  });
+}

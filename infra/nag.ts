@@ -1,0 +1,79 @@
+import { type App, Aspects, type IAspect, Stack, Validations } from "aws-cdk-lib";
+import { CfnPolicy } from "aws-cdk-lib/aws-iam";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { flattenCfnReference } from "cdk-nag/lib/utils/flatten-cfn-reference.js";
+import type { IConstruct } from "constructs";
+import { NO_RESOURCE_LEVEL_ACTIONS } from "./iam.js";
+
+interface Statement {
+  Effect: "Allow" | "Deny";
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+/**
+ * `arn:PARTITION:SERVICE:REGION-or-*:ACCOUNT:TYPE/*` (or `TYPE:*`): every resource of one type in
+ * this account. A guard acts on whichever file system, security group or key an event names, which no deploy-time
+ * ARN can list; partition, service, account and type stay pinned, and the region fence pins the regions.
+ */
+const ACCOUNT_WIDE_TYPE =
+  /^arn:(?:<AWS::Partition>|aws[a-z-]*):([a-z0-9-]+):(\*|<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):([a-z-]+)[/:]\*$/;
+
+/**
+ * Acknowledges AwsSolutions-IAM5 findings that are justified by construction, and only those, with a reason that
+ * says why. Checked on the resolved policy, after every grant was made:
+ * - `Resource::*` when every Allow statement on `*` grants only actions of NO_RESOURCE_LEVEL_ACTIONS;
+ * - `Resource::arn:...:TYPE/*` when the ARN is account-wide for one resource type (ACCOUNT_WIDE_TYPE);
+ * - `Resource::<Fn.Arn>:*` in a statement that only allows lambda:InvokeFunction (versions and aliases of one
+ *   function, as grantInvoke writes it).
+ * Action wildcards (`kms:GenerateDataKey*`, `ec2:*`) are never acknowledged: they fail the synth.
+ */
+export class JustifiedWildcards implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnPolicy)) return;
+    const document = Stack.of(node).resolve(node.policyDocument) as { Statement?: Statement[] };
+    const allows = (document.Statement ?? []).filter((s) => s.Effect === "Allow");
+    const starActions = allows.filter((s) => list(s.Resource).some((r) => r === "*")).flatMap((s) => list(s.Action));
+    if (starActions.length > 0 && starActions.every((a) => NO_RESOURCE_LEVEL_ACTIONS.has(a))) {
+      Validations.of(node).acknowledge({
+        id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        reason: `${[...new Set(starActions)].sort().join(", ")} support no resource-level permissions (Service Authorization Reference), so IAM accepts only "*" for them; the role's region fence denies them outside the guarded regions.`,
+      });
+    }
+    const seen = new Set<string>();
+    for (const statement of allows) {
+      // grantInvoke names the function and `${arn}:*`, its versions and aliases: still that one function.
+      if (list(statement.Action).every((a) => a === "lambda:InvokeFunction")) {
+        for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+          if (!/^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource) || seen.has(resource)) continue;
+          seen.add(resource);
+          Validations.of(node).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+            reason: `lambda:InvokeFunction on ${resource.slice(0, -2)} and its qualified ARNs (versions and aliases) only: one named function, no other.`,
+          });
+        }
+      }
+      for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+        const match = ACCOUNT_WIDE_TYPE.exec(resource);
+        if (!match || seen.has(resource)) continue;
+        seen.add(resource);
+        const [, service, region, type] = match;
+        Validations.of(node).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+          reason: `The guard acts on whichever ${service} ${type} a CloudTrail event or the sweep names, which no deploy-time ARN can list; the ARN pins partition, service, this account and the resource type${region === "*" ? ", and the role's region fence limits it to the guarded regions" : ""}.`,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * cdk-nag's AwsSolutions pack on every synth (`cdk synth`, `cdk deploy`, the tests): any unacknowledged finding
+ * fails the synth with CDK's validation report. Acknowledgements live next to what they excuse, with their reason.
+ */
+export function enableNag(app: App): void {
+  Aspects.of(app).add(new JustifiedWildcards());
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}
