@@ -1,18 +1,28 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import type { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { Architecture, type CfnFunction, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  Function as LambdaFn,
+  LoggingFormat,
+  Runtime,
+} from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type EventPattern, patternsFor } from "../../events/patterns.js";
 import { CONFIG_ENV, type GuardConfig } from "../../shared/config/schema.js";
+import { BUNDLE_FILE, bundleFunctionSync } from "../bundling.js";
 import { PROJECT_ROOT } from "../paths.js";
+
+/** How the functions are bundled; `npm run bench` and the infra tests build with exactly these. */
+export { BUNDLE_OPTIONS, BUNDLE_PLUGINS, bundleFunction, esbuildOptions } from "../bundling.js";
 
 export interface GuardFunctionProps {
   /** Path of the handler, relative to the project root (functions/NAME/handler.ts). */
@@ -34,12 +44,12 @@ export const ENTRY_METADATA = "EfsGuardEntry";
 
 /**
  * One guard function with the defaults every guard function shares: Node.js 24 on arm64, an ESM bundle with the
- * SDK inside (no dependency on the runtime's SDK version), JSON logs kept 90 days, the validated configuration in
+ * SDK inside (no dependency on the runtime's SDK version; see infra/bundling.ts), JSON logs kept 90 days, the validated configuration in
  * its environment, its own least-privilege role, and nothing lost on failure: rule targets retry and dead-letter,
  * asynchronous invocations that still fail go to the same queue.
  */
 export class GuardFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFn;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[] = [];
 
@@ -55,11 +65,9 @@ export class GuardFunction extends Construct {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.fn = new NodejsFunction(this, "Function", {
-      entry: `${PROJECT_ROOT}/${props.entry}`,
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+    this.fn = new LambdaFn(this, "Function", {
+      code: bundledCode(props.entry),
+      handler: `${BUNDLE_FILE.replace(/\.mjs$/, "")}.handler`,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -77,18 +85,6 @@ export class GuardFunction extends Construct {
         LOG_LEVEL: "INFO",
         NODE_OPTIONS: "--enable-source-maps",
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        externalModules: [],
-        mainFields: ["module", "main"],
-        metafile: true,
-        // Some CommonJS dependencies call require(); an ESM bundle needs it defined.
-        banner:
-          "import{createRequire as __efsGuardCreateRequire}from'node:module';const require=__efsGuardCreateRequire(import.meta.url);",
       },
     });
     (this.fn.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
@@ -115,6 +111,26 @@ export class GuardFunction extends Construct {
   get region(): string {
     return Stack.of(this).region;
   }
+}
+
+/**
+ * The function's code: the entry bundled by infra/bundling.ts (esbuild with the plugins that make the SDK
+ * tree-shakeable, which NodejsFunction's command-line bundling cannot run), hashed by its output like
+ * NodejsFunction does. Bundling always runs locally; there is no Docker fallback.
+ */
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry("efs-guard-local-bundling-only"),
+      local: {
+        tryBundle(outputDir: string) {
+          bundleFunctionSync(entry, outputDir);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 function toCdkPattern(pattern: EventPattern) {
