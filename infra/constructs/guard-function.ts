@@ -22,7 +22,7 @@ import { BUNDLE_FILE, bundleFunctionSync } from "../bundling.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** How the functions are bundled; `npm run bench` and the infra tests build with exactly these. */
-export { BUNDLE_OPTIONS, BUNDLE_PLUGINS, bundleFunction, esbuildOptions } from "../bundling.js";
+export { BUNDLE_FILE, BUNDLE_OPTIONS, BUNDLE_PLUGINS, bundleFunction, esbuildOptions } from "../bundling.js";
 
 export interface GuardFunctionProps {
   /** Path of the handler, relative to the project root (functions/NAME/handler.ts). */
