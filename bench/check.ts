@@ -46,6 +46,7 @@ export interface LatencyResult {
   trigger: string;
   path: string;
   events: number;
+  accountFileSystems?: number;
   p50Ms: number;
   p99Ms: number;
 }

@@ -71,7 +71,8 @@ export class CountingProxy {
             port: target.port,
             method: req.method,
             path: req.url,
-            headers: { ...req.headers, host: target.host },
+            // The Host header stays the proxy's: moto builds URLs it hands out (SQS queue URLs) from it.
+            headers: req.headers,
           },
           (upstreamRes) => {
             res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);

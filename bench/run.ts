@@ -334,6 +334,7 @@ async function main(): Promise<number> {
   const calls: CallResult[] = [];
   let latency: LatencyResult[] = [];
   let throughput: BenchResults["throughput"];
+  let latencyAccount = 0;
   try {
     let handlers: Map<string, Loaded> | undefined;
     for (const size of ACCOUNT_SIZES) {
@@ -345,10 +346,13 @@ async function main(): Promise<number> {
       handlers ??= await loadBundles(functions);
       for (const loaded of handlers.values()) host.use(loaded.fn.entry, loaded.handler);
       calls.push(...(await countCalls(proxy, handlers, account)));
-      if (!CHECK && size === ACCOUNT_SIZES.at(-1)) {
+      // Warm latency and the burst in the small account: with 200 file systems moto's linear interface filter
+      // dominates every call, which says more about the emulator than about the guard.
+      if (!CHECK && size === ACCOUNT_SIZES[0]) {
         latency = await measureLatency(handlers, account);
         log(`burst of ${BURST_EVENTS} events`);
         throughput = await measureThroughput(host, account);
+        latencyAccount = size;
       }
     }
   } finally {
@@ -376,7 +380,7 @@ async function main(): Promise<number> {
         a.accountFileSystems - b.accountFileSystems,
     ),
     unmeasured: functions.filter((f) => !measured.has(f.entry)).map((f) => f.name),
-    latency,
+    latency: latency.map((l) => ({ ...l, accountFileSystems: latencyAccount })),
     ...(throughput ? { throughput } : {}),
   };
   if (!CHECK) await writeFile(join(PROJECT_ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);

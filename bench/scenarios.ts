@@ -31,11 +31,16 @@ export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
   const mountTargets: string[] = [];
   for (const subnet of subnets) mountTargets.push(await seed.mountTarget(fileSystemId, subnet, [groupId]));
   const rest = Array.from({ length: fileSystems - 1 }, (_, i) => i);
-  for (let i = 0; i < rest.length; i += 10) {
+  for (let i = 0; i < rest.length; i += 5) {
     await Promise.all(
-      rest.slice(i, i + 10).map(async (n) => {
+      rest.slice(i, i + 5).map(async (n) => {
         const fs = await seed.fileSystem();
-        await seed.mountTarget(fs, subnets[n % subnets.length] as string, [groupId]);
+        try {
+          await seed.mountTarget(fs, subnets[n % subnets.length] as string, [groupId]);
+        } catch (error) {
+          // A retried CreateMountTarget whose first attempt succeeded: the mount target is there.
+          if ((error as { name?: string }).name !== "MountTargetConflict") throw error;
+        }
       }),
     );
   }
