@@ -5,8 +5,9 @@ import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES } from "./controls.js
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
-// ships without messages; the English locale gives the same texts classic zod prints.
-z.config(en());
+// ships without messages; the English locale gives the same texts classic zod prints. The configuration is parsed
+// once per container, so compiling a fast parser for it (zod's JIT, which uses eval) would only add init time.
+z.config({ ...en(), jitless: true });
 
 /**
  * The one configuration schema. `cdk synth` parses the `efsGuard` context with it (a bad value fails the synth),
