@@ -8,7 +8,7 @@ import { BUNDLE_FILE, bundleFunction, ENTRY_METADATA } from "../infra/constructs
 import { PROJECT_ROOT } from "../infra/paths.js";
 import type { CfnTemplate } from "../test/emulator/template.js";
 
-export const OUT_DIR = join(PROJECT_ROOT, "bench", ".out");
+export const OUT_DIR = join(PROJECT_ROOT, "bench", "out");
 
 export interface GuardFunctionInfo {
   /** functions/NAME/handler.ts */

@@ -22,6 +22,7 @@ import {
   type GuardFunctionInfo,
   measureBundle,
   median,
+  OUT_DIR,
   percentile,
 } from "./bundles.js";
 import {
@@ -141,7 +142,7 @@ async function loadBundles(functions: GuardFunctionInfo[]): Promise<Map<string, 
   const loaded = new Map<string, Loaded>();
   for (const fn of functions) {
     Object.assign(process.env, functionEnv(fn));
-    const mod = (await import(join(PROJECT_ROOT, "bench", ".out", fn.name, "index.mjs"))) as { handler: Handler };
+    const mod = (await import(join(OUT_DIR, fn.name, "index.mjs"))) as { handler: Handler };
     loaded.set(fn.entry, { fn, handler: mod.handler });
   }
   return loaded;
