@@ -1,19 +1,30 @@
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { Architecture, type CfnFunction, type IDestination, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  type IDestination,
+  Function as LambdaFn,
+  LoggingFormat,
+  Runtime,
+} from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type EventPattern, patternsFor } from "../../events/patterns.js";
 import { CONFIG_ENV, type GuardConfig } from "../../shared/config/schema.js";
+import { BUNDLE_FILE, bundleFunctionSync } from "../bundling.js";
 import { regionFence } from "../iam.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { alarmOnDeadLetterQueue, alarmOnFunction, alarmOnRuleDlqFailure } from "./alarms.js";
+
+/** How the functions are bundled; `npm run bench` and the infra tests build with exactly these. */
+export { BUNDLE_FILE, BUNDLE_OPTIONS, BUNDLE_PLUGINS, bundleFunction, esbuildOptions } from "../bundling.js";
 
 export interface GuardFunctionProps {
   /** Path of the handler, relative to the project root (functions/NAME/handler.ts). */
@@ -35,7 +46,7 @@ export const ENTRY_METADATA = "EfsGuardEntry";
 
 /**
  * One guard function with the defaults every guard function shares: Node.js 24 on arm64, an ESM bundle with the
- * SDK inside (no dependency on the runtime's SDK version), JSON logs kept 90 days, the validated configuration in
+ * SDK inside (no dependency on the runtime's SDK version; see infra/bundling.ts), JSON logs kept 90 days, the validated configuration in
  * its environment, and:
  * - its own role holding only `statements`, the alerts publish, the dead-letter send and the log writes (no AWS
  *   managed policy), fenced to the guarded regions;
@@ -44,7 +55,7 @@ export const ENTRY_METADATA = "EfsGuardEntry";
  * - alarms to the alerts topic on a non-empty dead-letter queue, errors, throttles, and lost events.
  */
 export class GuardFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFn;
   readonly role: Role;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[] = [];
@@ -109,11 +120,9 @@ export class GuardFunction extends Construct {
     this.role.addToPolicy(regionFence([stack.region, ...props.config.regions]));
     // The grant above is ours; CDK's SqsDestination would also grant kms:Encrypt and kms:ReEncrypt*.
     const onFailure: IDestination = { bind: () => ({ destination: this.deadLetterQueue.queueArn }) };
-    this.fn = new NodejsFunction(this, "Function", {
-      entry: `${PROJECT_ROOT}/${props.entry}`,
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+    this.fn = new LambdaFn(this, "Function", {
+      code: bundledCode(props.entry),
+      handler: `${BUNDLE_FILE.replace(/\.mjs$/, "")}.handler`,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -132,18 +141,6 @@ export class GuardFunction extends Construct {
         LOG_LEVEL: "INFO",
         NODE_OPTIONS: "--enable-source-maps",
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        externalModules: [],
-        mainFields: ["module", "main"],
-        metafile: true,
-        // Some CommonJS dependencies call require(); an ESM bundle needs it defined.
-        banner:
-          "import{createRequire as __efsGuardCreateRequire}from'node:module';const require=__efsGuardCreateRequire(import.meta.url);",
       },
     });
     (this.fn.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
@@ -186,6 +183,26 @@ export function guardEventsOf(scope: Construct): string[] {
   const keys = new Set<string>();
   for (const c of scope.node.findAll()) if (c instanceof GuardFunction) for (const k of c.events) keys.add(k);
   return [...keys].sort();
+}
+
+/**
+ * The function's code: the entry bundled by infra/bundling.ts (esbuild with the plugins that make the SDK
+ * tree-shakeable, which NodejsFunction's command-line bundling cannot run), hashed by its output like
+ * NodejsFunction does. Bundling always runs locally; there is no Docker fallback.
+ */
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry("efs-guard-local-bundling-only"),
+      local: {
+        tryBundle(outputDir: string) {
+          bundleFunctionSync(entry, outputDir);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 export function toCdkPattern(pattern: EventPattern) {

@@ -21,19 +21,25 @@ export interface MountTargetsOfGroup {
   mountTargets: MountTargetRef[];
 }
 
+/** A mount target's network interface: which mount target, in which VPC, with which security groups now. */
+export interface MountTargetInterface extends MountTargetRef {
+  vpcId?: string;
+  groupIds: string[];
+}
+
 /**
- * Which mount targets carry a security group, found through their network interfaces: one filtered call
- * whatever the number of file systems in the account, instead of listing every file system's mount targets.
+ * The mount-target network interfaces that carry any of the groups: one filtered call (paginated) whatever the
+ * number of file systems in the account, instead of listing every file system's mount targets.
  */
-export async function mountTargetsOfGroup(ec2: EC2Client, groupId: string): Promise<MountTargetsOfGroup> {
-  const result: MountTargetsOfGroup = { mountTargets: [] };
+export async function mountTargetInterfaces(ec2: EC2Client, groupIds: string[]): Promise<MountTargetInterface[]> {
+  const out: MountTargetInterface[] = [];
   let NextToken: string | undefined;
   do {
     const page = await call("ec2:DescribeNetworkInterfaces", () =>
       ec2.send(
         new DescribeNetworkInterfacesCommand({
           Filters: [
-            { Name: "group-id", Values: [groupId] },
+            { Name: "group-id", Values: groupIds },
             { Name: "description", Values: ["EFS mount target for *"] },
           ],
           NextToken,
@@ -43,11 +49,31 @@ export async function mountTargetsOfGroup(ec2: EC2Client, groupId: string): Prom
     for (const eni of page.NetworkInterfaces ?? []) {
       const match = MOUNT_TARGET_ENI.exec(eni.Description ?? "");
       if (!match) continue;
-      result.mountTargets.push({ fileSystemId: match[1] as string, mountTargetId: match[2] as string });
-      if (eni.VpcId) result.vpcId = eni.VpcId;
+      out.push({
+        fileSystemId: match[1] as string,
+        mountTargetId: match[2] as string,
+        ...(eni.VpcId ? { vpcId: eni.VpcId } : {}),
+        groupIds: (eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => typeof g === "string"),
+      });
     }
     NextToken = page.NextToken;
   } while (NextToken);
+  return out;
+}
+
+/** Which mount targets carry a security group, found through their network interfaces (one filtered call). */
+export async function mountTargetsOfGroup(ec2: EC2Client, groupId: string): Promise<MountTargetsOfGroup> {
+  return groupView(await mountTargetInterfaces(ec2, [groupId]), groupId);
+}
+
+/** The mount targets among `interfaces` that carry `groupId`, and their VPC. */
+export function groupView(interfaces: MountTargetInterface[], groupId: string): MountTargetsOfGroup {
+  const result: MountTargetsOfGroup = { mountTargets: [] };
+  for (const eni of interfaces) {
+    if (!eni.groupIds.includes(groupId)) continue;
+    result.mountTargets.push({ fileSystemId: eni.fileSystemId, mountTargetId: eni.mountTargetId });
+    if (eni.vpcId) result.vpcId = eni.vpcId;
+  }
   return result;
 }
 

@@ -3,7 +3,13 @@ import { type CloudTrailEvent, isRecord, items, type ParsedEvent, parseCloudTrai
 /** What an event points at. The guard re-reads that resource; nothing else in the event is trusted. */
 export type Trigger =
   | { type: "security-group"; groupId: string }
-  | { type: "mount-target"; mountTargetId: string; fileSystemId?: string }
+  | {
+      type: "mount-target";
+      mountTargetId: string;
+      fileSystemId?: string;
+      /** The groups the caller asked for: a hint for the re-read (one call instead of two), never the truth. */
+      securityGroups?: string[];
+    }
   | { type: "file-system"; fileSystemId: string }
   | { type: "kms-key"; keyId: string };
 
@@ -21,6 +27,14 @@ function firstString(...values: unknown[]): string | undefined {
     if (s !== undefined) return s;
   }
   return undefined;
+}
+
+function groupIds(value: unknown): string[] {
+  return items(value).filter((g): g is string => typeof g === "string" && /^sg-[0-9a-f]+$/.test(g));
+}
+
+function withGroups<T extends object>(trigger: T, groups: string[]): T & { securityGroups?: string[] } {
+  return groups.length > 0 ? { ...trigger, securityGroups: groups } : trigger;
 }
 
 const fileSystemFromRequest: Extractor = (e) => {
@@ -55,15 +69,20 @@ export const EVENT_SPECS: Record<string, Extractor> = {
     const id = firstString(e.responseElements.mountTargetId);
     const fileSystemId = firstString(e.responseElements.fileSystemId, e.requestParameters.fileSystemId);
     if (!id) return [];
+    const groups = groupIds(e.requestParameters.securityGroups);
     return [
-      fileSystemId
-        ? { type: "mount-target", mountTargetId: id, fileSystemId }
-        : { type: "mount-target", mountTargetId: id },
+      withGroups(
+        fileSystemId
+          ? { type: "mount-target" as const, mountTargetId: id, fileSystemId }
+          : { type: "mount-target" as const, mountTargetId: id },
+        groups,
+      ),
     ];
   },
   [`${SOURCES.efs}:ModifyMountTargetSecurityGroups`]: (e) => {
     const id = firstString(e.requestParameters.mountTargetId);
-    return id ? [{ type: "mount-target", mountTargetId: id }] : [];
+    const groups = groupIds(e.requestParameters.securityGroups);
+    return id ? [withGroups({ type: "mount-target" as const, mountTargetId: id }, groups)] : [];
   },
   [`${SOURCES.efs}:CreateFileSystem`]: (e) => {
     const id = firstString(e.responseElements.fileSystemId);

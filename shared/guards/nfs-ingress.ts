@@ -3,8 +3,11 @@ import type { EFSClient } from "@aws-sdk/client-efs";
 import { NFS_INGRESS_EVENTS } from "../../events/patterns.js";
 import {
   ec2Client,
+  groupView,
   ingressRules,
+  type MountTargetsOfGroup,
   mountTargetGroupIds,
+  mountTargetInterfaces,
   mountTargetsOfGroup,
   revokeIngressRules,
   securityGroupTags,
@@ -36,8 +39,9 @@ export async function assessSecurityGroup(
   region: string,
   config: GuardConfig,
   clock: Clock,
+  known?: MountTargetsOfGroup,
 ): Promise<Finding> {
-  const { mountTargets, vpcId } = await mountTargetsOfGroup(ec2, groupId);
+  const { mountTargets, vpcId } = known ?? (await mountTargetsOfGroup(ec2, groupId));
   if (mountTargets.length === 0) return evaluate({ groupId, region, mountTargets, rules: [] }, config, clock);
   const rules = await ingressRules(ec2, groupId);
   const cidrs = vpcId && needsVpcCidrs(rules, config) ? await vpcCidrs(ec2, vpcId) : undefined;
@@ -50,6 +54,31 @@ export async function assessSecurityGroup(
   return finding;
 }
 
+/**
+ * The groups on a mount target now, each with every mount target that carries it. When the event names the
+ * groups the caller set, one DescribeNetworkInterfaces call on those groups returns the mount target's own
+ * interface (with its current groups) and every other mount target behind them; it is used only when the re-read
+ * confirms that the interface carries no group outside that call. Otherwise (no hint, the groups changed since,
+ * the interface is not there) EFS is asked for the mount target's groups, one call more.
+ */
+async function groupsOfMountTarget(
+  clients: NfsClients,
+  region: string,
+  trigger: Extract<Trigger, { type: "mount-target" }>,
+): Promise<{ groupId: string; known?: MountTargetsOfGroup }[]> {
+  const ec2 = clients.ec2(region);
+  const hint = trigger.securityGroups ?? [];
+  if (hint.length > 0) {
+    const interfaces = await mountTargetInterfaces(ec2, hint);
+    const own = interfaces.find((i) => i.mountTargetId === trigger.mountTargetId);
+    if (own && own.groupIds.length > 0 && own.groupIds.every((g) => hint.includes(g))) {
+      return own.groupIds.map((groupId) => ({ groupId, known: groupView(interfaces, groupId) }));
+    }
+  }
+  const groups = (await mountTargetSecurityGroups(clients.efs(region), trigger.mountTargetId)) ?? [];
+  return groups.map((groupId) => ({ groupId }));
+}
+
 export function nfsIngressGuard(clients: NfsClients = defaultClients): Guard {
   return {
     name: "nfs-ingress",
@@ -57,13 +86,14 @@ export function nfsIngressGuard(clients: NfsClients = defaultClients): Guard {
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock) {
       if (config.modes[CONTROL] === "off") return [];
       const ec2 = clients.ec2(region);
-      let groups: string[];
-      if (trigger.type === "security-group") groups = [trigger.groupId];
-      else if (trigger.type === "mount-target")
-        groups = (await mountTargetSecurityGroups(clients.efs(region), trigger.mountTargetId)) ?? [];
+      let groups: { groupId: string; known?: MountTargetsOfGroup }[];
+      if (trigger.type === "security-group") groups = [{ groupId: trigger.groupId }];
+      else if (trigger.type === "mount-target") groups = await groupsOfMountTarget(clients, region, trigger);
       else return [];
       const findings: Finding[] = [];
-      for (const groupId of groups) findings.push(await assessSecurityGroup(ec2, groupId, region, config, clock));
+      for (const { groupId, known } of groups) {
+        findings.push(await assessSecurityGroup(ec2, groupId, region, config, clock, known));
+      }
       return findings;
     },
     async inventory(region: string, config: GuardConfig) {

@@ -1,0 +1,402 @@
+/**
+ * `npm run bench`: bundle sizes, cold import time against the SDK floor, AWS API calls per event (counted on the
+ * wire) and their growth with the account, warm latency and burst throughput, measured in one run on the
+ * embedded emulator. Writes bench/results.json and prints a table.
+ *
+ * `npm run bench -- --check`: the deterministic part only (sizes, call counts, growth; no timings), compared with
+ * bench/budgets.json; exits 1 when a budget is exceeded. CI runs it.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import type { Context } from "aws-lambda";
+import { PROJECT_ROOT } from "../infra/paths.js";
+import { emulatorEnv, startEmulator } from "../test/emulator/emulator.js";
+import { FunctionHost, type Handler } from "../test/emulator/host.js";
+import { synthTemplate } from "../test/emulator/template.js";
+import {
+  buildFloor,
+  buildFunction,
+  coldImports,
+  discoverFunctions,
+  type GuardFunctionInfo,
+  measureBundle,
+  median,
+  OUT_DIR,
+  percentile,
+} from "./bundles.js";
+import {
+  type BenchResults,
+  type Budgets,
+  bundleLimitKb,
+  type CallResult,
+  checkBudgets,
+  type FunctionResult,
+  type LatencyResult,
+} from "./check.js";
+import { type Call, CountingProxy } from "./proxy.js";
+import { type BenchAccount, buildAccount, EXPECTED_OUTCOME, type PathName, SCENARIOS } from "./scenarios.js";
+
+const args = new Set(process.argv.slice(2));
+const CHECK = args.has("--check");
+const IMPORT_RUNS = 15;
+const LATENCY_EVENTS = 200;
+const BURST_EVENTS = 200;
+const BURST_CONCURRENCY = 10;
+const ACCOUNT_SIZES = [1, 200];
+const REGION = "us-east-1";
+const TOPIC_PLACEHOLDER = "arn:aws:sns:us-east-1:123456789012:efs-guard-alerts";
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function classify(call: Call): "reads" | "writes" | "publishes" {
+  if (call.service === "sns" && call.operation === "Publish") return "publishes";
+  return /^(Describe|List|Get)/.test(call.operation) || call.operation.startsWith("GET ") ? "reads" : "writes";
+}
+
+function fakeContext(name: string, n: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${name}`,
+    memoryLimitInMB: "256",
+    awsRequestId: `bench-${n}`,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: "bench",
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** The function's environment from the template, as Lambda sets it; tokens get the emulator's values. */
+function functionEnv(fn: GuardFunctionInfo): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fn.environment)) {
+    env[key] = typeof value === "string" ? value : key === "ALERTS_TOPIC_ARN" ? TOPIC_PLACEHOLDER : "";
+  }
+  // Decision log lines would drown the table; the log level is the only difference from the deployed function.
+  env.LOG_LEVEL = "ERROR";
+  return env;
+}
+
+async function measureBundles(functions: GuardFunctionInfo[]): Promise<FunctionResult[]> {
+  const results: FunctionResult[] = [];
+  const importTargets: { fn: FunctionResult; file: string; floor: string; env: Record<string, string> }[] = [];
+  for (const fn of functions) {
+    log(`bundling ${fn.entry}`);
+    const built = await buildFunction(fn);
+    const measure = await measureBundle(built.metafile, built.outdir);
+    const floorBuilt = await buildFloor(fn.name, measure.sdkClients);
+    const floor = await measureBundle(floorBuilt.metafile, floorBuilt.outdir);
+    const result: FunctionResult = {
+      name: fn.name,
+      entry: fn.entry,
+      minifiedBytes: measure.minifiedBytes,
+      gzippedBytes: measure.gzippedBytes,
+      sdkClients: measure.sdkClients,
+      packages: measure.packages,
+      largestInputs: measure.largestInputs,
+      floorMinifiedBytes: floor.minifiedBytes,
+    };
+    results.push(result);
+    importTargets.push({
+      fn: result,
+      file: join(PROJECT_ROOT, measure.file),
+      floor: join(PROJECT_ROOT, floor.file),
+      env: functionEnv(fn),
+    });
+  }
+  if (!CHECK) {
+    for (const target of importTargets) {
+      log(`cold imports of ${target.fn.name} and its floor (${IMPORT_RUNS} fresh processes each)`);
+      const env = {
+        ...target.env,
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+        AWS_SESSION_TOKEN: "testing",
+      };
+      const samples = await coldImports([target.file, target.floor], IMPORT_RUNS, env);
+      const ours = median(samples.get(target.file) ?? []);
+      const floor = median(samples.get(target.floor) ?? []);
+      target.fn.coldImportMs = { median: round(ours), runs: IMPORT_RUNS };
+      target.fn.floorImportMs = { median: round(floor), runs: IMPORT_RUNS };
+      target.fn.importRatio = Math.round((ours / floor) * 100) / 100;
+    }
+  }
+  return results;
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+interface Loaded {
+  fn: GuardFunctionInfo;
+  handler: Handler;
+}
+
+/** Imports each function's bundle into this process, with its environment set first, as Lambda's init does. */
+async function loadBundles(functions: GuardFunctionInfo[]): Promise<Map<string, Loaded>> {
+  const loaded = new Map<string, Loaded>();
+  for (const fn of functions) {
+    Object.assign(process.env, functionEnv(fn));
+    const mod = (await import(join(OUT_DIR, fn.name, "index.mjs"))) as { handler: Handler };
+    loaded.set(fn.entry, { fn, handler: mod.handler });
+  }
+  return loaded;
+}
+
+let invocations = 0;
+async function invoke(loaded: Loaded, event: unknown): Promise<any> {
+  invocations += 1;
+  return loaded.handler(event, fakeContext(loaded.fn.name, invocations));
+}
+
+function outcomeOf(report: any): string {
+  const findings = (report?.findings ?? []) as { outcome: string }[];
+  if (findings.length === 0) return report?.outcome ?? "none";
+  return [...new Set(findings.map((f) => f.outcome))].join(",");
+}
+
+async function countCalls(
+  proxy: CountingProxy,
+  handlers: Map<string, Loaded>,
+  account: BenchAccount,
+): Promise<CallResult[]> {
+  const rows: CallResult[] = [];
+  for (const scenario of SCENARIOS) {
+    const loaded = handlers.get(scenario.function);
+    if (!loaded) continue;
+    for (const [path, prepare] of Object.entries(scenario.paths) as [PathName, (a: BenchAccount) => Promise<any>][]) {
+      const event = await prepare(account);
+      const { result, calls } = await proxy.count(() => invoke(loaded, event));
+      const outcome = outcomeOf(result);
+      if (outcome !== EXPECTED_OUTCOME[path]) {
+        throw new Error(
+          `${scenario.trigger} ${path}: expected ${EXPECTED_OUTCOME[path]}, the handler reported ${outcome}`,
+        );
+      }
+      const byOperation: Record<string, number> = {};
+      const tally = { reads: 0, writes: 0, publishes: 0 };
+      for (const call of calls) {
+        const key = `${call.service}:${call.operation}`;
+        byOperation[key] = (byOperation[key] ?? 0) + 1;
+        tally[classify(call)] += 1;
+      }
+      rows.push({
+        function: loaded.fn.name,
+        trigger: scenario.trigger,
+        kind: scenario.kind,
+        path,
+        accountFileSystems: account.size,
+        ...tally,
+        total: calls.length,
+        byOperation,
+        outcome,
+      });
+    }
+  }
+  return rows;
+}
+
+async function measureLatency(handlers: Map<string, Loaded>, account: BenchAccount): Promise<LatencyResult[]> {
+  const rows: LatencyResult[] = [];
+  for (const scenario of SCENARIOS) {
+    const loaded = handlers.get(scenario.function);
+    if (!loaded) continue;
+    for (const path of ["compliant", "remediation"] as PathName[]) {
+      const prepare = scenario.paths[path];
+      if (!prepare) continue;
+      log(`latency: ${scenario.trigger} ${path} x ${LATENCY_EVENTS}`);
+      const samples: number[] = [];
+      for (let i = 0; i < LATENCY_EVENTS; i++) {
+        const event = await prepare(account);
+        const started = performance.now();
+        const report = await invoke(loaded, event);
+        samples.push(performance.now() - started);
+        if (outcomeOf(report) !== EXPECTED_OUTCOME[path]) throw new Error(`${scenario.trigger} ${path}: wrong outcome`);
+      }
+      rows.push({
+        function: loaded.fn.name,
+        trigger: scenario.trigger,
+        path,
+        events: LATENCY_EVENTS,
+        p50Ms: round(percentile(samples, 50)),
+        p99Ms: round(percentile(samples, 99)),
+      });
+    }
+  }
+  return rows;
+}
+
+/** A burst of compliant AuthorizeSecurityGroupIngress events through the emulated EventBridge and the host. */
+async function measureThroughput(host: FunctionHost, account: BenchAccount) {
+  const burst = SCENARIOS.find((s) => s.trigger === "ec2:AuthorizeSecurityGroupIngress");
+  const prepare = burst?.paths.compliant;
+  if (!prepare) return undefined;
+  const events: unknown[] = [];
+  for (let i = 0; i < BURST_EVENTS; i++) events.push(await prepare(account));
+  const started = performance.now();
+  await host.putEvents(events);
+  const done = await host.drain({ concurrency: BURST_CONCURRENCY });
+  const seconds = (performance.now() - started) / 1000;
+  const failed = done.filter((i) => i.error);
+  if (done.length !== BURST_EVENTS || failed.length > 0) {
+    throw new Error(`burst: ${done.length} of ${BURST_EVENTS} delivered, ${failed.length} failed`);
+  }
+  return {
+    events: BURST_EVENTS,
+    concurrency: BURST_CONCURRENCY,
+    seconds: round(seconds),
+    eventsPerSecond: round(BURST_EVENTS / seconds),
+  };
+}
+
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+
+export function renderTables(results: BenchResults, budgets: Budgets): string {
+  const lines: string[] = [];
+  const table = (rows: string[][]) => {
+    const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+    rows.forEach((r, i) => {
+      lines.push(`| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(" | ")} |`);
+      if (i === 0) lines.push(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+    });
+    lines.push("");
+  };
+  table([
+    [
+      "function",
+      "minified",
+      "gzipped",
+      "budget",
+      "cold import (median)",
+      "floor import",
+      "ratio (budget)",
+      "largest inputs",
+    ],
+    ...results.functions.map((f) => [
+      f.name,
+      kb(f.minifiedBytes),
+      kb(f.gzippedBytes),
+      `${bundleLimitKb(f, budgets)} kB`,
+      f.coldImportMs ? `${f.coldImportMs.median} ms` : "-",
+      f.floorImportMs ? `${f.floorImportMs.median} ms (${kb(f.floorMinifiedBytes)})` : kb(f.floorMinifiedBytes),
+      f.importRatio !== undefined ? `${f.importRatio.toFixed(2)} (${budgets.importRatio.max})` : "-",
+      f.packages
+        .slice(0, 4)
+        .map((p) => `${p.name} ${kb(p.bytes)}`)
+        .join(", "),
+    ]),
+  ]);
+  table([
+    ["trigger", "path", "file systems", "reads", "writes", "publishes", "calls by operation"],
+    ...results.calls.map((c) => [
+      c.trigger,
+      c.path,
+      String(c.accountFileSystems),
+      String(c.reads),
+      String(c.writes),
+      String(c.publishes),
+      Object.entries(c.byOperation)
+        .map(([op, n]) => `${op.replace(/^[a-z0-9]+:/, "")}${n > 1 ? ` x${n}` : ""}`)
+        .join(", "),
+    ]),
+  ]);
+  if (results.latency.length > 0) {
+    table([
+      ["trigger", "path", "events", "p50", "p99"],
+      ...results.latency.map((l) => [l.trigger, l.path, String(l.events), `${l.p50Ms} ms`, `${l.p99Ms} ms`]),
+    ]);
+  }
+  if (results.throughput) {
+    const t = results.throughput;
+    lines.push(
+      `Burst: ${t.events} events through EventBridge -> SQS -> host, concurrency ${t.concurrency}: ${t.seconds} s, ${t.eventsPerSecond} events/s`,
+      "",
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<number> {
+  const budgets = JSON.parse(await readFile(join(PROJECT_ROOT, "bench", "budgets.json"), "utf8")) as Budgets;
+  const template = synthTemplate();
+  const functions = discoverFunctions(template);
+  log(`${functions.length} guard function(s): ${functions.map((f) => f.name).join(", ")}`);
+  const bundleResults = await measureBundles(functions);
+
+  log("starting the emulator");
+  const emulator = await startEmulator({ log });
+  const proxy = await CountingProxy.start(emulator.endpoint);
+  Object.assign(process.env, emulatorEnv(proxy.endpoint, REGION));
+  const calls: CallResult[] = [];
+  let latency: LatencyResult[] = [];
+  let throughput: BenchResults["throughput"];
+  let latencyAccount = 0;
+  try {
+    let handlers: Map<string, Loaded> | undefined;
+    for (const size of ACCOUNT_SIZES) {
+      await emulator.reset();
+      const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
+      if (host.alertsTopicArn !== TOPIC_PLACEHOLDER) throw new Error(`unexpected topic ${host.alertsTopicArn}`);
+      log(`building an account with ${size} file system(s)`);
+      const account = await buildAccount(size);
+      handlers ??= await loadBundles(functions);
+      for (const loaded of handlers.values()) host.use(loaded.fn.entry, loaded.handler);
+      calls.push(...(await countCalls(proxy, handlers, account)));
+      // Warm latency and the burst in the small account: with 200 file systems moto's linear interface filter
+      // dominates every call, which says more about the emulator than about the guard.
+      if (!CHECK && size === ACCOUNT_SIZES[0]) {
+        latency = await measureLatency(handlers, account);
+        log(`burst of ${BURST_EVENTS} events`);
+        throughput = await measureThroughput(host, account);
+        latencyAccount = size;
+      }
+    }
+  } finally {
+    await proxy.stop();
+    await emulator.stop();
+  }
+
+  const measured = new Set(SCENARIOS.map((s) => s.function));
+  const cpu = cpus();
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model ?? "unknown",
+    },
+    functions: bundleResults,
+    calls: calls.sort(
+      (a, b) =>
+        a.function.localeCompare(b.function) ||
+        a.trigger.localeCompare(b.trigger) ||
+        a.path.localeCompare(b.path) ||
+        a.accountFileSystems - b.accountFileSystems,
+    ),
+    unmeasured: functions.filter((f) => !measured.has(f.entry)).map((f) => f.name),
+    latency: latency.map((l) => ({ ...l, accountFileSystems: latencyAccount })),
+    ...(throughput ? { throughput } : {}),
+  };
+  if (!CHECK) await writeFile(join(PROJECT_ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTables(results, budgets));
+  const verdict = checkBudgets(results, budgets);
+  for (const warning of verdict.warnings) console.log(`warning: ${warning}`);
+  for (const violation of verdict.violations) console.log(`OVER BUDGET: ${violation}`);
+  if (verdict.violations.length === 0) console.log("every deterministic budget holds (bench/budgets.json)");
+  return CHECK && verdict.violations.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,115 @@
+import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BuildOptions, BuildResult, Metafile, Plugin } from "esbuild";
+import { PROJECT_ROOT } from "./paths.js";
+
+/**
+ * How every guard function is bundled: the one definition that `cdk synth` (infra/constructs/guard-function.ts),
+ * the infra tests and `npm run bench` all use, so the bench measures exactly what is deployed.
+ *
+ * An ESM bundle for Node.js 22+ syntax (the functions run on nodejs24.x) with the SDK inside, so a function never
+ * depends on the SDK version of the runtime; minified; source maps for readable stack traces.
+ */
+export const BUNDLE_FILE = "index.mjs";
+export const METAFILE = "index.meta.json";
+
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  minify: true,
+  sourcemap: true,
+  // The SDK and Powertools ship ES module builds under "module": only those can be tree-shaken.
+  mainFields: ["module", "main"],
+  // Some CommonJS dependencies call require(); an ESM bundle needs it defined.
+  banner: {
+    js: "import{createRequire as __efsGuardCreateRequire}from'node:module';const require=__efsGuardCreateRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+} as const satisfies BuildOptions;
+
+/**
+ * Makes the SDK's generated schemas tree-shakeable. Since aws-sdk-js-v3 3.930 every client's schemas_0.js writes
+ * trait objects with computed keys that name string constants of the same file (`{ [_eQN]: "x" }`). esbuild must
+ * assume a computed key can run code (toString), so it keeps every such statement: the whole EC2 model, 540 kB
+ * minified, for five commands (aws/aws-sdk-js-v3#7607; the generator fix is smithy-lang/smithy-typescript#1889).
+ * This rewrites exactly those keys to the string literal the constant holds, which is what the fixed generator
+ * emits; a key whose constant is not a plain string literal of the file is left alone.
+ */
+export const sdkSchemaLiteralKeys: Plugin = {
+  name: "sdk-schema-literal-keys",
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/](.+[\\/])?schemas[\\/]schemas_\d+\.js$/ },
+      async (args) => {
+        const source = await readFile(args.path, "utf8");
+        const strings = new Map<string, string>();
+        for (const m of source.matchAll(/^const (_[A-Za-z0-9_]+) = ("(?:[^"\\\n]|\\.)*");$/gm)) {
+          strings.set(m[1] as string, m[2] as string);
+        }
+        const contents = source.replace(/\[(_[A-Za-z0-9_]+)\]:/g, (key, name: string) => {
+          const literal = strings.get(name);
+          return literal === undefined ? key : `${literal}:`;
+        });
+        return { contents, loader: "js" };
+      },
+    );
+  },
+};
+
+/**
+ * Inside Lambda, credentials always come from the environment: the Node.js default credential chain (SSO, ini,
+ * process, web identity, with their nested STS/SSO clients) is replaced by infra/lambda-credentials.ts.
+ */
+export const lambdaCredentialChain: Plugin = {
+  name: "lambda-credential-chain",
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: join(PROJECT_ROOT, "infra", "lambda-credentials.ts"),
+    }));
+  },
+};
+
+export const BUNDLE_PLUGINS: Plugin[] = [sdkSchemaLiteralKeys, lambdaCredentialChain];
+
+/** The complete esbuild options for one function: its entry (relative to the project root) into outdir. */
+export function esbuildOptions(entry: string, outdir: string): BuildOptions & { metafile: true } {
+  return {
+    ...BUNDLE_OPTIONS,
+    mainFields: [...BUNDLE_OPTIONS.mainFields],
+    banner: { ...BUNDLE_OPTIONS.banner },
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [join(PROJECT_ROOT, entry)],
+    outfile: join(outdir, BUNDLE_FILE),
+    metafile: true,
+    plugins: BUNDLE_PLUGINS,
+  };
+}
+
+/** Bundles one function (asynchronously, in this process) and returns esbuild's metafile. */
+export async function bundleFunction(entry: string, outdir: string): Promise<Metafile> {
+  const { build } = await import("esbuild");
+  const result: BuildResult<{ metafile: true }> = await build(esbuildOptions(entry, outdir));
+  return result.metafile;
+}
+
+/**
+ * The same bundling, synchronously, for CDK's local bundling hook: esbuild's synchronous API cannot run plugins,
+ * so a child process runs bundleFunction (infra/bundle-cli.ts) and writes the metafile next to the bundle.
+ */
+export function bundleFunctionSync(entry: string, outdir: string): void {
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(PROJECT_ROOT, "infra", "bundle-cli.ts"), entry, outdir],
+    {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    },
+  );
+  if (result.status !== 0) {
+    throw new Error(`bundling ${entry} failed (exit ${result.status}):\n${result.stderr}${result.stdout}`);
+  }
+}
