@@ -89,12 +89,19 @@ export class FunctionHost {
   /** Installs the template's rules in the emulator and an alerts topic with a queue subscribed to it. */
   static async deploy(
     template: CfnTemplate,
-    options: { region?: string; env?: Record<string, string>; asyncRetry?: AsyncRetryOptions } = {},
+    options: {
+      region?: string;
+      env?: Record<string, string>;
+      asyncRetry?: AsyncRetryOptions;
+      /** The host's own plumbing (bus, queues) talks to this endpoint, not AWS_ENDPOINT_URL (e.g. a fault proxy). */
+      endpoint?: string;
+    } = {},
   ): Promise<FunctionHost> {
     const region = options.region ?? "us-east-1";
-    const sqs = new SQSClient({ region });
-    const sns = new SNSClient({ region });
-    const events = new EventBridgeClient({ region });
+    const client = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    const sqs = new SQSClient(client);
+    const sns = new SNSClient(client);
+    const events = new EventBridgeClient(client);
     const topic = await sns.send(new CreateTopicCommand({ Name: "efs-guard-alerts" }));
     const topicArn = topic.TopicArn!;
     const alertsQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "efs-guard-alerts-inbox" }))).QueueUrl!;
