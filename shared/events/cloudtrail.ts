@@ -100,10 +100,13 @@ export function parseCloudTrail(input: unknown): ParsedEvent {
       return {
         kind: "ignored",
         reason: "malformed",
-        detail: `detail-type is ${JSON.stringify(input["detail-type"])}, not "${CLOUDTRAIL_DETAIL_TYPE}"`,
+        detail: `detail-type is ${describeValue(input["detail-type"])}, not "${CLOUDTRAIL_DETAIL_TYPE}"`,
+        ...idsOf(input),
       };
     }
-    if (!isRecord(input.detail)) return { kind: "ignored", reason: "malformed", detail: "detail is not an object" };
+    if (!isRecord(input.detail)) {
+      return { kind: "ignored", reason: "malformed", detail: "detail is not an object", ...idsOf(input) };
+    }
     record = input.detail;
     envelopeRegion = str(input.region);
     envelopeAccount = str(input.account);
@@ -146,6 +149,23 @@ export function parseCloudTrail(input: unknown): ParsedEvent {
   const eventTime = str(record.eventTime);
   if (eventTime !== undefined) event.eventTime = eventTime;
   return { kind: "event", event };
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value.slice(0, 100)) : value === null ? "null" : typeof value;
+}
+
+/** Whatever names the event, so that even a malformed one can be found in the logs by its id. */
+function idsOf(input: Record<string, unknown>): { eventId?: string; eventName?: string; eventSource?: string } {
+  const record = isRecord(input.detail) ? input.detail : {};
+  const ids: { eventId?: string; eventName?: string; eventSource?: string } = {};
+  const eventId = str(record.eventID) ?? str(record.eventId) ?? str(input.id);
+  const eventName = str(record.eventName);
+  const eventSource = str(record.eventSource);
+  if (eventId !== undefined) ids.eventId = eventId;
+  if (eventName !== undefined) ids.eventName = eventName;
+  if (eventSource !== undefined) ids.eventSource = eventSource;
+  return ids;
 }
 
 function parseMaybeJson(value: unknown): Record<string, unknown> {

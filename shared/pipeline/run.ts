@@ -1,6 +1,6 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding } from "../controls/types.js";
-import { toTriggers } from "../events/triggers.js";
+import { toTriggers, triggerResourceId } from "../events/triggers.js";
 import type { Clock } from "../runtime/clock.js";
 import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
@@ -113,6 +113,8 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
     return report;
   }
   const { event, triggers } = parsed;
+  // The keys are removed again below: replay and tests call processEvent many times in one process, and one
+  // event's id must never appear on the next event's log lines.
   logger.appendKeys({ eventId: event.eventId, eventName: event.eventName });
   const origin: Origin = { kind: "event", event };
   const report: EventReport = {
@@ -123,21 +125,38 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
     findings: [],
   };
   let retryable: unknown;
-  for (const trigger of triggers) {
-    let findings: Finding[];
-    try {
-      findings = await guard.assess(trigger, event.region, deps.config, deps.clock, origin);
-    } catch (error) {
-      // Nothing was decided: let Lambda retry and, after that, keep the event in the dead-letter queue.
-      logger.error("evaluation failed", { guard: guard.name, trigger, error: errorMessage(error) });
-      throw error;
+  try {
+    for (const trigger of triggers) {
+      const findings = await guard.assess(trigger, event.region, deps.config, deps.clock, origin);
+      for (const finding of findings) {
+        if (!finding.resource.account) finding.resource.account = event.account;
+        const result = await handleFinding(finding, origin, guard, deps);
+        report.findings.push(summarize(result));
+        if (result.error?.retryable) {
+          retryable = new GuardError("REMEDIATION_FAILED", result.detail, { retryable: true });
+        }
+      }
     }
-    for (const finding of findings) {
-      if (!finding.resource.account) finding.resource.account = event.account;
-      const result = await handleFinding(finding, origin, guard, deps);
-      report.findings.push(summarize(result));
-      if (result.error?.retryable) retryable = new GuardError("REMEDIATION_FAILED", result.detail, { retryable: true });
+    // No finding means no decision line; this line still says that the event was seen and why nothing followed.
+    if (report.findings.length === 0) {
+      logger.info("event evaluated", {
+        guard: guard.name,
+        ...report,
+        reason: "no-resource-in-scope",
+        detail: `no resource of ${guard.name} behind ${triggers.map(triggerResourceId).join(", ")} (control off, or the resource is gone)`,
+      });
     }
+  } catch (error) {
+    // A failed read: logged with the event id before Lambda retries or dead-letters the event.
+    logger.error("event failed", {
+      guard: guard.name,
+      ...report,
+      reason: "error",
+      error: { message: errorMessage(error), retryable: error instanceof GuardError ? error.retryable : false },
+    });
+    throw error;
+  } finally {
+    logger.removeKeys(["eventId", "eventName"]);
   }
   if (retryable) throw retryable;
   return report;

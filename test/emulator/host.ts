@@ -6,6 +6,7 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
@@ -21,12 +22,36 @@ export interface Invocation {
   event: any;
   result?: unknown;
   error?: string;
+  /** 1 for the first delivery, 2 and 3 for Lambda's asynchronous retries (with `asyncRetries`). */
+  attempt?: number;
+}
+
+/** An event that failed every attempt, as Lambda puts it on a function's dead-letter queue. */
+export interface DeadLetter {
+  function: string;
+  event: any;
+  /** Lambda's DLQ message attributes: RequestID, ErrorCode, ErrorMessage. */
+  requestId: string;
+  errorCode: string;
+  errorMessage: string;
+}
+
+/**
+ * Lambda's asynchronous invocation, as far as delivery goes: a handler that throws is retried up to `retries`
+ * more times (Lambda's default and maximum is 2; it waits about 1 and then 2 minutes, `delayMs` here), and an
+ * event that fails every attempt goes to the function's dead-letter queue with the error. Off by default: a
+ * thrown error is then only recorded on the invocation.
+ */
+export interface AsyncRetryOptions {
+  retries?: number;
+  delayMs?: number;
 }
 
 interface DeployedFunction {
   logicalId: string;
   entry: string;
   queueUrl: string;
+  dlqUrl?: string;
   environment: Record<string, string>;
 }
 
@@ -43,6 +68,7 @@ export class FunctionHost {
   private readonly handlers = new Map<string, Handler>();
   private readonly sqs: SQSClient;
   private readonly events: EventBridgeClient;
+  private readonly asyncRetry: AsyncRetryOptions | undefined;
 
   private constructor(
     functions: DeployedFunction[],
@@ -50,23 +76,32 @@ export class FunctionHost {
     alertsQueueUrl: string,
     sqs: SQSClient,
     events: EventBridgeClient,
+    asyncRetry?: AsyncRetryOptions,
   ) {
     this.functions = functions;
     this.alertsTopicArn = topicArn;
     this.alertsQueueUrl = alertsQueueUrl;
     this.sqs = sqs;
     this.events = events;
+    this.asyncRetry = asyncRetry;
   }
 
   /** Installs the template's rules in the emulator and an alerts topic with a queue subscribed to it. */
   static async deploy(
     template: CfnTemplate,
-    options: { region?: string; env?: Record<string, string> } = {},
+    options: {
+      region?: string;
+      env?: Record<string, string>;
+      asyncRetry?: AsyncRetryOptions;
+      /** The host's own plumbing (bus, queues) talks to this endpoint, not AWS_ENDPOINT_URL (e.g. a fault proxy). */
+      endpoint?: string;
+    } = {},
   ): Promise<FunctionHost> {
     const region = options.region ?? "us-east-1";
-    const sqs = new SQSClient({ region });
-    const sns = new SNSClient({ region });
-    const events = new EventBridgeClient({ region });
+    const client = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    const sqs = new SQSClient(client);
+    const sns = new SNSClient(client);
+    const events = new EventBridgeClient(client);
     const topic = await sns.send(new CreateTopicCommand({ Name: "efs-guard-alerts" }));
     const topicArn = topic.TopicArn!;
     const alertsQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "efs-guard-alerts-inbox" }))).QueueUrl!;
@@ -87,7 +122,16 @@ export class FunctionHost {
       const queueName = `efs-guard-fn-${logicalId}`.slice(0, 80);
       const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
       Object.assign(environment, options.env);
-      functions.push({ logicalId, entry: resource.Metadata[ENTRY_METADATA], queueUrl, environment });
+      const dlqUrl = options.asyncRetry
+        ? (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-dlq-${logicalId}`.slice(0, 80) }))).QueueUrl
+        : undefined;
+      functions.push({
+        logicalId,
+        entry: resource.Metadata[ENTRY_METADATA],
+        queueUrl,
+        environment,
+        ...(dlqUrl ? { dlqUrl } : {}),
+      });
       const arn = await queueArn(sqs, queueUrl);
       for (const [ruleId, rule] of Object.entries(resources)) {
         if (rule.Type !== "AWS::Events::Rule") continue;
@@ -103,7 +147,7 @@ export class FunctionHost {
         await events.send(new PutTargetsCommand({ Rule: ruleId, Targets: [{ Id: "host", Arn: arn }] }));
       }
     }
-    return new FunctionHost(functions, topicArn, alertsQueueUrl, sqs, events);
+    return new FunctionHost(functions, topicArn, alertsQueueUrl, sqs, events, options.asyncRetry);
   }
 
   /** Overrides the handler of a function (by entry), e.g. one built with another configuration. */
@@ -155,13 +199,25 @@ export class FunctionHost {
         const handler = await this.handlerFor(fn);
         const run = async (body: string) => {
           const event = JSON.parse(body);
-          const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event };
-          try {
-            invocation.result = await handler(event, fakeContext(fn.logicalId));
-          } catch (error) {
-            invocation.error = error instanceof Error ? error.message : String(error);
+          const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
+          const context = fakeContext(fn.logicalId);
+          for (let attempt = 1; attempt <= attempts; attempt++) {
+            const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt };
+            let failure: unknown;
+            try {
+              invocation.result = await handler(event, context);
+            } catch (error) {
+              failure = error;
+              invocation.error = error instanceof Error ? error.message : String(error);
+            }
+            this.invocations.push(invocation);
+            if (invocation.error === undefined) return;
+            if (attempt < attempts) {
+              if (this.asyncRetry?.delayMs) await new Promise((r) => setTimeout(r, this.asyncRetry?.delayMs));
+              continue;
+            }
+            if (fn.dlqUrl) await this.deadLetter(fn.dlqUrl, body, context.awsRequestId, failure);
           }
-          this.invocations.push(invocation);
         };
         for (let i = 0; i < messages.length; i += concurrency) {
           await Promise.all(messages.slice(i, i + concurrency).map((m) => run(m.Body ?? "{}")));
@@ -176,6 +232,68 @@ export class FunctionHost {
       if (delivered === 0) break;
     }
     return this.invocations.slice(start);
+  }
+
+  private async deadLetter(queueUrl: string, body: string, requestId: string, error: unknown): Promise<void> {
+    const attr = (value: string) => ({ DataType: "String", StringValue: value.slice(0, 1000) || "-" });
+    const code = error instanceof Error ? error.name : "Error";
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: body,
+        MessageAttributes: {
+          RequestID: attr(requestId),
+          ErrorCode: attr(code),
+          ErrorMessage: attr(error instanceof Error ? error.message : String(error)),
+        },
+      }),
+    );
+  }
+
+  /** Reads (and removes) every dead-lettered event, with the error of its last attempt. */
+  async deadLetters(): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    for (const fn of this.functions) {
+      if (!fn.dlqUrl) continue;
+      for (;;) {
+        const received = await this.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: fn.dlqUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        const messages = received.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          const a = m.MessageAttributes ?? {};
+          out.push({
+            function: fn.logicalId,
+            event: JSON.parse(m.Body ?? "{}"),
+            requestId: a.RequestID?.StringValue ?? "",
+            errorCode: a.ErrorCode?.StringValue ?? "",
+            errorMessage: a.ErrorMessage?.StringValue ?? "",
+          });
+        }
+        await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: fn.dlqUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+    }
+    return out;
+  }
+
+  /** Sends dead-lettered events back to their function's queue (a DLQ redrive); drain() then delivers them. */
+  async redrive(letters: DeadLetter[]): Promise<void> {
+    for (const letter of letters) {
+      const fn = this.functions.find((f) => f.logicalId === letter.function);
+      if (!fn) throw new Error(`no function ${letter.function}`);
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: fn.queueUrl, MessageBody: JSON.stringify(letter.event) }));
+    }
   }
 
   /** Reads the alerts published so far (the Chatbot JSON and the message attributes), removing them. */

@@ -85,3 +85,23 @@ it("efs_kms_key_arn: a file system reports its key as an ARN whatever was sent; 
   const plainFs = (await seed.efs.send(new DescribeFileSystemsCommand({ FileSystemId: plain }))).FileSystems![0]!;
   expect(plainFs.KmsKeyId).toBeUndefined();
 });
+
+it("ec2_security_group_atomic: of 8 concurrent revokes of one rule, exactly one succeeds, the others find it gone", async () => {
+  const { RevokeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+  const seed = new Seeder();
+  const { vpcId } = await seed.vpc();
+  for (let round = 0; round < 5; round++) {
+    const groupId = await seed.securityGroup(vpcId);
+    const rule = await seed.nfsFrom(groupId, "0.0.0.0/0");
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [rule] })).then(
+          () => "revoked",
+          (e: Error) => e.name,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "revoked")).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== "revoked").every((o) => o.endsWith(".NotFound"))).toBe(true);
+  }
+});

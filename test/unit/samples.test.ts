@@ -1,0 +1,114 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { patternsFor } from "../../events/patterns.js";
+import { EVENT_SPECS, type Trigger, toTriggers } from "../../shared/events/triggers.js";
+import { matchesPattern } from "../support/event-pattern.js";
+
+const SAMPLES = join(import.meta.dirname, "../../events/samples");
+const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "utf8"));
+
+/** Every trigger of every control in the design: what the whole product reacts to, whichever guard handles it. */
+const ALL_EVENTS = Object.keys(EVENT_SPECS);
+const FS = "fs-0123456789abcdef0";
+const SG = "sg-0123456789abcdef0";
+const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+type Expected = { triggers: Trigger[] } | { ignored: "failed-call" | "foreign-source" | "unsupported-event" };
+
+/**
+ * What each recorded shape must give. A new sample without an entry fails the last test, so every shape that
+ * lands in events/samples/ gets a stated expectation.
+ */
+const EXPECTED: Record<string, Expected> = {
+  "ec2-authorize-security-group-egress.json": { ignored: "unsupported-event" },
+  "ec2-authorize-security-group-ingress-all-traffic-ipv6.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-authorize-security-group-ingress-cloudformation.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-authorize-security-group-ingress-failed.json": { ignored: "failed-call" },
+  "ec2-authorize-security-group-ingress-many-permissions.json": {
+    triggers: [{ type: "security-group", groupId: SG }],
+  },
+  "ec2-authorize-security-group-ingress-minimal.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-authorize-security-group-ingress.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-modify-security-group-rules-list.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-modify-security-group-rules-ports-as-strings.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-modify-security-group-rules.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-revoke-security-group-ingress-by-guard.json": { ignored: "unsupported-event" },
+  "efs-create-file-system-encrypted-cloudformation.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-create-file-system-failed.json": { ignored: "failed-call" },
+  "efs-create-file-system.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-create-mount-target-cloudformation.json": {
+    triggers: [{ type: "mount-target", mountTargetId: "fsmt-0aaaaaaaaaaaaaaaa", fileSystemId: FS }],
+  },
+  "efs-create-mount-target-failed.json": { ignored: "failed-call" },
+  "efs-create-mount-target.json": {
+    triggers: [{ type: "mount-target", mountTargetId: "fsmt-0123456789abcdef0", fileSystemId: FS }],
+  },
+  "efs-delete-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-modify-mount-target-security-groups.json": {
+    triggers: [{ type: "mount-target", mountTargetId: "fsmt-0123456789abcdef0" }],
+  },
+  "efs-put-backup-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-put-file-system-policy-failed.json": { ignored: "failed-call" },
+  "efs-put-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "kms-disable-key-no-resources-no-recipient.json": {
+    triggers: [{ type: "kms-key", keyId: "1234abcd-12ab-34cd-56ef-1234567890ab" }],
+  },
+  "kms-disable-key-rotation-failed.json": { ignored: "failed-call" },
+  "kms-disable-key-rotation.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "kms-disable-key.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "kms-schedule-key-deletion-alias.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "kms-schedule-key-deletion.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "s3files-create-file-system.json": { ignored: "foreign-source" },
+  "s3files-create-mount-target.json": { ignored: "foreign-source" },
+};
+
+const files = readdirSync(SAMPLES)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
+
+describe("every recorded shape, against every trigger in the design", () => {
+  it.each(files)("%s", (file) => {
+    const expected = EXPECTED[file];
+    expect(expected, `add ${file} to EXPECTED`).toBeDefined();
+    const result = toTriggers(sample(file), ALL_EVENTS);
+    if (expected && "triggers" in expected) {
+      expect(result).toMatchObject({ kind: "triggers" });
+      expect(result.kind === "triggers" && result.triggers).toEqual(expected.triggers);
+    } else {
+      expect(result).toMatchObject({ kind: "ignored", reason: expected?.ignored });
+      // An ignored event still names itself, so its log line can be found.
+      expect(result.kind === "ignored" && result.eventId).toBe(sample(file).detail.eventID);
+    }
+  });
+
+  it("the EventBridge patterns of all triggers deliver exactly the samples that give triggers", () => {
+    const patterns = patternsFor(ALL_EVENTS);
+    for (const file of files) {
+      const event = sample(file);
+      const acted = toTriggers(event, ALL_EVENTS).kind === "triggers";
+      expect(
+        patterns.some((p) => matchesPattern(p, event)),
+        file,
+      ).toBe(acted);
+    }
+  });
+
+  it("covers every trigger in the design with a successful and a CloudTrail-shaped sample", () => {
+    const seen = new Set<string>();
+    for (const file of files) {
+      const result = toTriggers(sample(file), ALL_EVENTS);
+      if (result.kind === "triggers") seen.add(`${result.event.eventSource}:${result.event.eventName}`);
+    }
+    expect([...seen].sort()).toEqual([...ALL_EVENTS].sort());
+  });
+
+  it("the actor of a CloudFormation-invoked call names CloudFormation and the deploying role", () => {
+    const result = toTriggers(sample("ec2-authorize-security-group-ingress-cloudformation.json"), ALL_EVENTS);
+    expect(result.kind === "triggers" && result.event.actor).toMatchObject({
+      invokedBy: "cloudformation.amazonaws.com",
+      sourceIPAddress: "cloudformation.amazonaws.com",
+      sessionIssuerArn: "arn:aws:iam::123456789012:role/cfn-deploy-role",
+    });
+  });
+});
