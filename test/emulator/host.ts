@@ -150,6 +150,14 @@ export class FunctionHost {
     return new FunctionHost(functions, topicArn, alertsQueueUrl, sqs, events, options.asyncRetry);
   }
 
+  /**
+   * Sets variables in every function's environment, for values the template holds as tokens that the emulator
+   * resolves later (e.g. the migration state machine's ARN). Takes effect for handlers not yet initialised.
+   */
+  setEnvironment(vars: Record<string, string>): void {
+    for (const fn of this.functions) Object.assign(fn.environment, vars);
+  }
+
   /** Overrides the handler of a function (by entry), e.g. one built with another configuration. */
   use(entry: string, handler: Handler): void {
     this.handlers.set(entry, handler);

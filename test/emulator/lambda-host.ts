@@ -197,9 +197,18 @@ export class LambdaHost {
       resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: out.BackupVaultArn } });
     }
 
+    // Only the functions a state machine invokes run here; the guard functions run in the FunctionHost, and their
+    // environment may name the state machine, which does not exist yet.
+    const invoked = new Set<string>();
+    for (const [, r] of resources) {
+      if (r.Type !== "AWS::StepFunctions::StateMachine") continue;
+      for (const m of JSON.stringify(r.Properties.DefinitionString).matchAll(/"Fn::GetAtt":\["([^"]+)"/g)) {
+        invoked.add(m[1] as string);
+      }
+    }
     const functions = new Map<string, HostedFunction>();
     for (const [id, r] of resources) {
-      if (r.Type !== "AWS::Lambda::Function") continue;
+      if (r.Type !== "AWS::Lambda::Function" || !invoked.has(id)) continue;
       const entry = r.Metadata?.[ENTRY_METADATA] as string | undefined;
       const name = id.slice(0, 64);
       const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
