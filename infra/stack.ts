@@ -23,7 +23,7 @@ export class EfsGuardStack extends Stack {
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
     const { config } = props;
-    this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: config.alertEmails });
+    this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: config.alertEmails, chatbot: config.chatbot });
     const common = { config, topic: this.alerts.topic, key: this.alerts.key };
     this.migration = new MigrationWorkflow(this, "Migration", { config, topic: this.alerts.topic });
 

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
-import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { LoggingLevel, SlackChannelConfiguration } from "aws-cdk-lib/aws-chatbot";
+import { ManagedPolicy, PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -7,6 +8,8 @@ import { Construct } from "constructs";
 
 export interface AlertsTopicProps {
   alertEmails: string[];
+  /** A Slack channel (already authorized in the AWS Chatbot console) that receives every alert. */
+  chatbot?: { slackWorkspaceId: string; slackChannelId: string } | undefined;
 }
 
 /**
@@ -42,5 +45,18 @@ export class AlertsTopic extends Construct {
       enforceSSL: true,
     });
     for (const email of props.alertEmails) this.topic.addSubscription(new EmailSubscription(email));
+    if (props.chatbot) {
+      // The alerts are AWS Chatbot custom notifications, rendered by the channel as they are. The channel only
+      // reads notifications: its guardrail allows nothing beyond read-only, whatever a member's own role allows.
+      new SlackChannelConfiguration(this, "Slack", {
+        slackChannelConfigurationName: `efs-guard-${this.node.addr.slice(0, 8)}`,
+        slackWorkspaceId: props.chatbot.slackWorkspaceId,
+        slackChannelId: props.chatbot.slackChannelId,
+        notificationTopics: [this.topic],
+        guardrailPolicies: [ManagedPolicy.fromAwsManagedPolicyName("ReadOnlyAccess")],
+        loggingLevel: LoggingLevel.ERROR,
+        userRoleRequired: false,
+      });
+    }
   }
 }

@@ -168,3 +168,27 @@ describe("EfsGuard stack", () => {
     expect(JSON.parse(fn.Properties.Environment.Variables.EFS_GUARD_CONFIG).dryRun).toBe(true);
   });
 });
+
+describe("Slack through AWS Chatbot", () => {
+  it("subscribes the configured channel to the alerts topic with a read-only guardrail", () => {
+    const app = buildApp(
+      new App({
+        context: {
+          efsGuard: { chatbot: { slackWorkspaceId: "T012ABCDEF", slackChannelId: "C012ABCDEF" } },
+          "aws:cdk:bundling-stacks": [],
+        },
+      }),
+    );
+    const chat = Template.fromStack(app.node.findChild("EfsGuard") as any);
+    chat.hasResourceProperties("AWS::Chatbot::SlackChannelConfiguration", {
+      SlackWorkspaceId: "T012ABCDEF",
+      SlackChannelId: "C012ABCDEF",
+      SnsTopicArns: [{ Ref: Match.stringLikeRegexp("^AlertsTopic") }],
+      GuardrailPolicies: [{ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::aws:policy/ReadOnlyAccess"]] }],
+    });
+  });
+
+  it("creates no channel configuration without the chatbot key", () => {
+    template.resourceCountIs("AWS::Chatbot::SlackChannelConfiguration", 0);
+  });
+});
