@@ -1,8 +1,6 @@
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { call } from "../aws/errors.js";
-import { clientConfig } from "../aws/sdk-config.js";
 import type { Notifier, Origin, Result } from "../pipeline/types.js";
 import { buildMessage } from "./message.js";
+import { publishChatbot, snsClient } from "./publish.js";
 import { buildSummaryMessage } from "./summary.js";
 
 /**
@@ -10,44 +8,22 @@ import { buildSummaryMessage } from "./summary.js";
  * severity and outcome let a subscriber filter (for example: only critical, or only remediation-failed).
  */
 export function snsNotifier(topicArn: string, region: string = topicArn.split(":")[3] ?? "us-east-1"): Notifier {
-  const sns = new SNSClient(clientConfig(region));
+  const sns = snsClient(region);
   return {
     async publish(result: Result, origin: Origin) {
-      const message = buildMessage(result, origin);
-      const attr = (value: string) => ({ DataType: "String", StringValue: value });
-      await call("sns:Publish", () =>
-        sns.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: message.content.title.replace(/:[a-z_]+:\s*/g, "").slice(0, 99),
-            Message: JSON.stringify(message),
-            MessageAttributes: {
-              control: attr(result.finding.control),
-              severity: attr(result.finding.severity),
-              outcome: attr(result.outcome),
-            },
-          }),
-        ),
-      );
+      await publishChatbot(sns, topicArn, buildMessage(result, origin), {
+        control: result.finding.control,
+        severity: result.finding.severity,
+        outcome: result.outcome,
+      });
     },
     async publishSummary(summary) {
-      const message = buildSummaryMessage(summary, new Date());
-      const attr = (value: string) => ({ DataType: "String", StringValue: value });
-      await call("sns:Publish", () =>
-        sns.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: message.content.title.replace(/:[a-z_]+:\s*/g, "").slice(0, 99),
-            Message: JSON.stringify(message),
-            // outcome=summary tells it apart; a sweep that failed somewhere is "high" so a paging filter sees it.
-            MessageAttributes: {
-              control: attr("sweep"),
-              severity: attr(summary.failed > 0 || summary.errors.length > 0 ? "high" : "info"),
-              outcome: attr("summary"),
-            },
-          }),
-        ),
-      );
+      // outcome=summary tells it apart; a sweep that failed somewhere is "high" so a paging filter sees it.
+      await publishChatbot(sns, topicArn, buildSummaryMessage(summary, new Date()), {
+        control: "sweep",
+        severity: summary.failed > 0 || summary.errors.length > 0 ? "high" : "info",
+        outcome: "summary",
+      });
     },
   };
 }
