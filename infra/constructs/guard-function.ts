@@ -208,6 +208,9 @@ export function bundledCode(entry: string): Code {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: DockerImage.fromRegistry("efs-guard-local-bundling-only"),
+      // Never run (local bundling always succeeds), but part of CDK's staging cache key, which serializes the bundling
+      // options as JSON and so drops tryBundle: without the entry here every function would get the first bundle.
+      command: ["bundle", entry],
       local: {
         tryBundle(outputDir: string) {
           bundleFunctionSync(entry, outputDir);
