@@ -197,6 +197,11 @@ export class LambdaHost {
       resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: out.BackupVaultArn } });
     }
 
+    // Only the workflow's steps run here: the guard functions (which reference the state machine, deployed below)
+    // are hosted by FunctionHost.
+    const definitions = JSON.stringify(
+      resources.filter(([, r]) => r.Type === "AWS::StepFunctions::StateMachine").map(([, r]) => r.Properties),
+    );
     const functions = new Map<string, HostedFunction>();
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Lambda::Function") continue;
@@ -204,7 +209,7 @@ export class LambdaHost {
       const name = id.slice(0, 64);
       const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
       resolved.set(id, { ref: name, atts: { Arn: arn } });
-      if (!entry) continue;
+      if (!entry || !definitions.includes(`{"Fn::GetAtt":["${id}","Arn"]}`)) continue;
       const environment = Object.fromEntries(
         Object.entries((r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [
           k,
