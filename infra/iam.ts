@@ -17,6 +17,20 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   "ec2:DescribeSubnets",
   "ec2:DescribeTags",
   "ec2:DescribeVpcs",
+  "ec2:DescribeNetworkInterfaceAttribute",
+  // AWS Backup's job descriptions have no resource types (the migration polls its backup and restore jobs).
+  "backup:DescribeBackupJob",
+  "backup:DescribeRestoreJob",
+  // What a state machine needs to deliver its execution logs; the Step Functions guide ("IAM policies for logging
+  // to CloudWatch Logs") requires "*" because these log-delivery calls support no resource-level permissions.
+  "logs:CreateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:DescribeLogGroups",
+  "logs:DescribeResourcePolicies",
+  "logs:GetLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:UpdateLogDelivery",
   // Listing calls: the set of keys and aliases is what is being asked for.
   "kms:ListAliases",
   "kms:ListKeys",
@@ -24,6 +38,8 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   "tag:GetResources",
   // Telemetry writes have no resource types.
   "cloudwatch:PutMetricData",
+  "xray:GetSamplingRules",
+  "xray:GetSamplingTargets",
   "xray:PutTelemetryRecords",
   "xray:PutTraceSegments",
 ]);

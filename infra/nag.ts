@@ -22,10 +22,18 @@ const ACCOUNT_WIDE_TYPE =
   /^arn:(?:<AWS::Partition>|aws[a-z-]*):([a-z0-9-]+):(\*|<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):([a-z-]+)[/:]\*$/;
 
 /**
+ * `arn:PARTITION:states:REGION:ACCOUNT:execution:NAME:*`: the executions of one named state machine. Execution names
+ * are chosen when an execution starts, so no deploy-time ARN can list them.
+ */
+const EXECUTIONS_OF_ONE_STATE_MACHINE =
+  /^arn:(?:<AWS::Partition>|aws[a-z-]*):states:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):execution:([A-Za-z0-9_-]+):\*$/;
+
+/**
  * Acknowledges AwsSolutions-IAM5 findings that are justified by construction, and only those, with a reason that
  * says why. Checked on the resolved policy, after every grant was made:
  * - `Resource::*` when every Allow statement on `*` grants only actions of NO_RESOURCE_LEVEL_ACTIONS;
  * - `Resource::arn:...:TYPE/*` when the ARN is account-wide for one resource type (ACCOUNT_WIDE_TYPE);
+ * - `Resource::arn:...:execution:NAME:*`, the executions of one named state machine (EXECUTIONS_OF_ONE_STATE_MACHINE);
  * - `Resource::<Fn.Arn>:*` in a statement that only allows lambda:InvokeFunction (versions and aliases of one
  *   function, as grantInvoke writes it).
  * Action wildcards (`kms:GenerateDataKey*`, `ec2:*`) are never acknowledged: they fail the synth.
@@ -54,6 +62,15 @@ export class JustifiedWildcards implements IAspect {
             reason: `lambda:InvokeFunction on ${resource.slice(0, -2)} and its qualified ARNs (versions and aliases) only: one named function, no other.`,
           });
         }
+      }
+      for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+        const machine = EXECUTIONS_OF_ONE_STATE_MACHINE.exec(resource)?.[1];
+        if (!machine || seen.has(resource)) continue;
+        seen.add(resource);
+        Validations.of(node).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+          reason: `The executions of the state machine ${machine} only, in this account: an execution's name is chosen when it starts, so no deploy-time ARN can list them.`,
+        });
       }
       for (const resource of list(statement.Resource).map(flattenCfnReference)) {
         const match = ACCOUNT_WIDE_TYPE.exec(resource);

@@ -54,9 +54,9 @@ export function kmsKeyStatements(scope: Construct): PolicyStatement[] {
     }),
     new PolicyStatement({
       sid: "ListFileSystems",
-      // Listing every file system (no FileSystemId) is authorized against "*".
+      // Listing every file system (no FileSystemId) is authorized against the file-system resource type.
       actions: ["elasticfilesystem:DescribeFileSystems"],
-      resources: ["*"],
+      resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
     }),
   ];
 }
@@ -67,9 +67,10 @@ export function fileSystemStatements(scope: Construct): PolicyStatement[] {
   return [
     new PolicyStatement({
       sid: "ListFileSystems",
-      // DescribeFileSystems without a file system id (the sweep) needs "*".
+      // With or without a FileSystemId (the sweep lists them all), DescribeFileSystems is authorized against the
+      // file-system resource type, as the migration's capture step grants it.
       actions: ["elasticfilesystem:DescribeFileSystems"],
-      resources: ["*"],
+      resources: [fsArn],
     }),
     new PolicyStatement({
       sid: "FileSystemPolicyAndBackups",

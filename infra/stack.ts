@@ -2,6 +2,7 @@ import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
+import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
@@ -25,7 +26,12 @@ export class EfsGuardStack extends Stack {
     const { config } = props;
     this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: config.alertEmails, chatbot: config.chatbot });
     const common = { config, topic: this.alerts.topic, key: this.alerts.key };
-    this.migration = new MigrationWorkflow(this, "Migration", { config, topic: this.alerts.topic });
+    this.migration = new MigrationWorkflow(this, "Migration", {
+      config,
+      topic: this.alerts.topic,
+      key: this.alerts.key,
+    });
+    alarmOnStateMachine(this, this.migration.stateMachine, this.alerts.topic, "MigrationAlarms");
 
     this.functions.nfsIngress = new GuardFunction(this, "NfsIngress", {
       ...common,

@@ -12,7 +12,7 @@ import {
   LoggingFormat,
   Runtime,
 } from "aws-cdk-lib/aws-lambda";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { type ILogGroup, LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
@@ -80,23 +80,9 @@ export class GuardFunction extends Construct {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Our own role: the default one carries AWSLambdaBasicExecutionRole (logs:* on every log group of the account).
-    this.role = new Role(this, "Role", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: `EFS Guard ${id}: the function's execution role`,
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        sid: "WriteOwnLogs",
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    // The alerts go to the topic and failed invocations to the queue, both encrypted with the guard's key. A producer
-    // of an SSE-KMS topic or queue needs GenerateDataKey and Decrypt only, and only through those two services.
-    this.role.addToPolicy(
-      new PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [props.topic.topicArn] }),
-    );
+    this.role = functionRole(this, "Role", logGroup, `EFS Guard ${id}: the function's execution role`);
+    // The alerts go to the topic and failed invocations to the queue, both encrypted with the guard's key.
+    for (const statement of publishAlertStatements(this, props.topic, props.key)) this.role.addToPolicy(statement);
     this.role.addToPolicy(
       new PolicyStatement({
         sid: "SendToDeadLetterQueue",
@@ -105,24 +91,12 @@ export class GuardFunction extends Construct {
       }),
     );
     const stack = Stack.of(this);
-    this.role.addToPolicy(
-      new PolicyStatement({
-        sid: "UseGuardKeyViaSnsAndSqs",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-        resources: [props.key.keyArn],
-        conditions: {
-          StringEquals: {
-            "kms:ViaService": [`sns.${stack.region}.amazonaws.com`, `sqs.${stack.region}.amazonaws.com`],
-          },
-        },
-      }),
-    );
     this.role.addToPolicy(regionFence([stack.region, ...props.config.regions]));
     // The grant above is ours; CDK's SqsDestination would also grant kms:Encrypt and kms:ReEncrypt*.
     const onFailure: IDestination = { bind: () => ({ destination: this.deadLetterQueue.queueArn }) };
     this.fn = new LambdaFn(this, "Function", {
       code: bundledCode(props.entry),
-      handler: `${BUNDLE_FILE.replace(/\.mjs$/, "")}.handler`,
+      handler: BUNDLE_HANDLER,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -178,6 +152,45 @@ export class GuardFunction extends Construct {
   }
 }
 
+/** The handler setting of a function whose code is bundledCode(): the `handler` export of the bundle. */
+export const BUNDLE_HANDLER = `${BUNDLE_FILE.replace(/\.mjs$/, "")}.handler`;
+
+/**
+ * A function's own execution role: it may write to its own log group, nothing else yet. The default role carries
+ * AWSLambdaBasicExecutionRole (logs:CreateLogGroup, CreateLogStream, PutLogEvents on every log group of the account).
+ */
+export function functionRole(scope: Construct, id: string, logGroup: ILogGroup, description: string): Role {
+  const role = new Role(scope, id, { assumedBy: new ServicePrincipal("lambda.amazonaws.com"), description });
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: "WriteOwnLogs",
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  return role;
+}
+
+/**
+ * Publishing to the alerts topic, which is encrypted with `key`. A producer of an SSE-KMS topic or queue needs
+ * GenerateDataKey and Decrypt only, and only through SNS or SQS (the guard functions also dead-letter to an SQS
+ * queue under the same key); CDK's grantPublish would add `kms:GenerateDataKey*` on the key from anywhere.
+ */
+export function publishAlertStatements(scope: Construct, topic: ITopic, key: IKey): PolicyStatement[] {
+  const region = Stack.of(scope).region;
+  return [
+    new PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] }),
+    new PolicyStatement({
+      sid: "UseGuardKeyViaSnsAndSqs",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [key.keyArn],
+      conditions: {
+        StringEquals: { "kms:ViaService": [`sns.${region}.amazonaws.com`, `sqs.${region}.amazonaws.com`] },
+      },
+    }),
+  ];
+}
+
 /** Every event key some guard function under `scope` subscribes to: what the other regions must forward. */
 export function guardEventsOf(scope: Construct): string[] {
   const keys = new Set<string>();
@@ -190,11 +203,14 @@ export function guardEventsOf(scope: Construct): string[] {
  * tree-shakeable, which NodejsFunction's command-line bundling cannot run), hashed by its output like
  * NodejsFunction does. Bundling always runs locally; there is no Docker fallback.
  */
-function bundledCode(entry: string): Code {
+export function bundledCode(entry: string): Code {
   return Code.fromAsset(PROJECT_ROOT, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: DockerImage.fromRegistry("efs-guard-local-bundling-only"),
+      // Never run (local bundling always succeeds), but part of CDK's staging cache key, which serializes the bundling
+      // options as JSON and so drops tryBundle: without the entry here every function would get the first bundle.
+      command: ["bundle", entry],
       local: {
         tryBundle(outputDir: string) {
           bundleFunctionSync(entry, outputDir);

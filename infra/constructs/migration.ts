@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { BackupVault } from "aws-cdk-lib/aws-backup";
 import {
   AccountRootPrincipal,
@@ -13,11 +13,11 @@ import {
   Architecture,
   type CfnFunction,
   type IFunction,
+  Function as LambdaFn,
   type Function as LambdaFunction,
   LoggingFormat,
   Runtime,
 } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import {
@@ -44,12 +44,15 @@ import { MIGRATION_ENV } from "../../shared/aws/migration.js";
 import { CONFIG_ENV, durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
 import { MIGRATION_ENV_KEYS } from "../../shared/migration/steps.js";
 import { ERRORS } from "../../shared/migration/types.js";
-import { PROJECT_ROOT } from "../paths.js";
-import { ENTRY_METADATA } from "./guard-function.js";
+import { regionFence } from "../iam.js";
+import { alarmOnFunction } from "./alarms.js";
+import { BUNDLE_HANDLER, bundledCode, ENTRY_METADATA, functionRole, publishAlertStatements } from "./guard-function.js";
 
 export interface MigrationWorkflowProps {
   config: GuardConfig;
   topic: ITopic;
+  /** The key of the alerts topic: the approval and notify steps publish to it. */
+  key: IKey;
 }
 
 /** Fixed names: operators and the efs-guard CLI find the workflow and its vault by them. */
@@ -73,7 +76,7 @@ export class MigrationWorkflow extends Construct {
   readonly key: IKey;
   readonly vault: BackupVault;
   readonly backupRole: Role;
-  readonly functions: Record<string, NodejsFunction> = {};
+  readonly functions: Record<string, LambdaFunction> = {};
 
   constructor(scope: Construct, id: string, props: MigrationWorkflowProps) {
     super(scope, id);
@@ -96,6 +99,12 @@ export class MigrationWorkflow extends Construct {
         ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSBackupServiceRolePolicyForRestores"),
       ],
     });
+    for (const policy of ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) {
+      Validations.of(this.backupRole).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+        reason: `${policy} is the AWS-maintained service-role policy that the AWS Backup guide documents for the role AWS Backup assumes to back up and restore (its default service role carries it); AWS updates it as the backup and restore of EFS change. Only backup.amazonaws.com can assume this role, and only the migration's state machine and recreate step may pass it, only to AWS Backup (iam:PassedToService).`,
+      });
+    }
     const passBackupRole = new PolicyStatement({
       sid: "PassTheBackupRoleToAwsBackupOnly",
       actions: ["iam:PassRole"],
@@ -110,7 +119,7 @@ export class MigrationWorkflow extends Construct {
       [MIGRATION_ENV_KEYS.backupRoleArn]: this.backupRole.roleArn,
     };
     const fn = (name: string, description: string, statements: PolicyStatement[]) => {
-      const f = this.migrationFunction(name, description, environment, statements);
+      const f = this.migrationFunction(name, description, environment, statements, props);
       this.functions[name] = f;
       return f;
     };
@@ -166,10 +175,15 @@ export class MigrationWorkflow extends Construct {
         "PutLifecycleConfiguration",
         "PutBackupPolicy",
       ]),
-      // CreateMountTarget creates the mount target's interface with the caller's EC2 permissions.
+      // CreateMountTarget creates the mount target's interface with the caller's EC2 permissions. EC2 Describe* calls
+      // support no resource-level permissions; CreateNetworkInterface is authorized on the interface, its subnet
+      // and its security groups.
+      new PolicyStatement({ actions: ["ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"], resources: ["*"] }),
       new PolicyStatement({
-        actions: ["ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface"],
-        resources: ["*"],
+        actions: ["ec2:CreateNetworkInterface"],
+        resources: ["network-interface", "subnet", "security-group"].map(
+          (type) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
+        ),
       }),
     ]);
     const verifyFn = fn("verify", "EFS Guard migration: verifies the encrypted replacement", [
@@ -182,7 +196,10 @@ export class MigrationWorkflow extends Construct {
       new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
     ]);
     const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
-    for (const f of [approvalFn, notifyFn]) topic.grantPublish(f);
+    // Not topic.grantPublish(): it would add kms:GenerateDataKey* on the alerts key from any service.
+    for (const f of [approvalFn, notifyFn]) {
+      for (const statement of publishAlertStatements(this, topic, props.key)) f.addToRolePolicy(statement);
+    }
 
     // ---- the definition ----
     const stepPayload = (extra: Record<string, unknown> = {}) =>
@@ -493,44 +510,38 @@ export class MigrationWorkflow extends Construct {
     description: string,
     environment: Record<string, string>,
     statements: PolicyStatement[],
-  ): NodejsFunction {
+    props: MigrationWorkflowProps,
+  ): LambdaFunction {
     const entry = `functions/migration/${name}/handler.ts`;
     const id = name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
-    const f = new NodejsFunction(this, `${id}Function`, {
-      entry: `${PROJECT_ROOT}/${entry}`,
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = functionRole(this, `${id}Role`, logGroup, `EFS Guard migration ${name}: the step's execution role`);
+    const f = new LambdaFn(this, `${id}Function`, {
+      // The same bundle as the guard functions (infra/bundling.ts), so `npm run bench` measures what is deployed.
+      code: bundledCode(entry),
+      handler: BUNDLE_HANDLER,
       description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(120),
-      logGroup: new LogGroup(this, `${id}Logs`, {
-        retention: RetentionDays.THREE_MONTHS,
-        removalPolicy: RemovalPolicy.RETAIN,
-      }),
+      logGroup,
       loggingFormat: LoggingFormat.JSON,
+      role,
       environment: {
         ...environment,
         POWERTOOLS_SERVICE_NAME: "efs-guard-migration",
         LOG_LEVEL: "INFO",
         NODE_OPTIONS: "--enable-source-maps",
       },
-      // Same bundle settings as the guard functions (guard-function.ts): ESM, SDK inside, require() shim.
-      bundling: {
-        format: OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        externalModules: [],
-        mainFields: ["module", "main"],
-        banner:
-          "import{createRequire as __efsGuardCreateRequire}from'node:module';const require=__efsGuardCreateRequire(import.meta.url);",
-      },
     });
     (f.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, entry);
-    for (const s of statements) f.addToRolePolicy(s);
+    for (const s of statements) role.addToPolicy(s);
+    role.addToPolicy(regionFence([Stack.of(this).region, ...props.config.regions]));
+    alarmOnFunction(new Construct(this, `${id}Alarms`), f, props.topic, `the migration step ${name}`);
     return f;
   }
 }

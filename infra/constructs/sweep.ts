@@ -1,5 +1,5 @@
-import { Duration } from "aws-cdk-lib";
-import { type PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Duration, Stack } from "aws-cdk-lib";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Schedule, ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
@@ -42,8 +42,17 @@ export class Sweep extends Construct {
       assumedBy: new ServicePrincipal("scheduler.amazonaws.com"),
       description: "EFS Guard sweep schedule: invokes the sweep function, dead-letters what it cannot deliver",
     });
-    // The dead-letter queue is encrypted with the alerts key: the scheduler must be able to write to it.
-    props.key.grantEncryptDecrypt(role);
+    // The dead-letter queue is encrypted with the alerts key: the scheduler must be able to write to it. A producer of
+    // an SSE-KMS queue needs GenerateDataKey and Decrypt only, through SQS; the target adds sqs:SendMessage on the queue.
+    // (key.grantEncryptDecrypt would add kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey* from any service.)
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: "UseGuardKeyViaSqs",
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: [props.key.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `sqs.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
     this.schedule = new Schedule(this, "Schedule", {
       schedule: ScheduleExpression.expression(props.config.sweepSchedule),
       description: "EFS Guard: sweep every EFS control",

@@ -197,23 +197,19 @@ export class LambdaHost {
       resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: out.BackupVaultArn } });
     }
 
-    // Only the functions a state machine invokes run here; the guard functions run in the FunctionHost, and their
-    // environment may name the state machine, which does not exist yet.
-    const invoked = new Set<string>();
-    for (const [, r] of resources) {
-      if (r.Type !== "AWS::StepFunctions::StateMachine") continue;
-      for (const m of JSON.stringify(r.Properties.DefinitionString).matchAll(/"Fn::GetAtt":\["([^"]+)"/g)) {
-        invoked.add(m[1] as string);
-      }
-    }
+    // Only the workflow's steps run here: the guard functions (which reference the state machine, deployed below)
+    // are hosted by FunctionHost.
+    const definitions = JSON.stringify(
+      resources.filter(([, r]) => r.Type === "AWS::StepFunctions::StateMachine").map(([, r]) => r.Properties),
+    );
     const functions = new Map<string, HostedFunction>();
     for (const [id, r] of resources) {
-      if (r.Type !== "AWS::Lambda::Function" || !invoked.has(id)) continue;
+      if (r.Type !== "AWS::Lambda::Function") continue;
       const entry = r.Metadata?.[ENTRY_METADATA] as string | undefined;
       const name = id.slice(0, 64);
       const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
       resolved.set(id, { ref: name, atts: { Arn: arn } });
-      if (!entry) continue;
+      if (!entry || !definitions.includes(`{"Fn::GetAtt":["${id}","Arn"]}`)) continue;
       const environment = Object.fromEntries(
         Object.entries((r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [
           k,

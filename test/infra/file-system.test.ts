@@ -29,7 +29,9 @@ function statementsOf(logicalId: string): any[] {
 
 describe("file-system guard function", () => {
   it("has exactly the actions its controls need: no delete, no KMS use beyond DescribeKey and the alerts key", () => {
-    const actions = [...new Set(statementsOf(functionLogicalId()).flatMap((s) => [s.Action].flat()))].sort();
+    const statements = statementsOf(functionLogicalId());
+    const allows = statements.filter((s) => s.Effect === "Allow");
+    const actions = [...new Set(allows.flatMap((s) => [s.Action].flat()))].sort();
     expect(actions).toEqual([
       "elasticfilesystem:DescribeBackupPolicy",
       "elasticfilesystem:DescribeFileSystemPolicy",
@@ -38,16 +40,16 @@ describe("file-system guard function", () => {
       "elasticfilesystem:PutFileSystemPolicy",
       "kms:Decrypt",
       "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey*",
-      "kms:ReEncrypt*",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
       "sns:Publish",
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:SendMessage",
       "states:DescribeExecution",
       "states:StartExecution",
     ]);
+    // The only Deny is the region fence.
+    expect(statements.filter((s) => s.Effect !== "Allow").map((s) => s.Sid)).toEqual(["DenyOutsideGuardedRegions"]);
   });
 
   it("scopes the policy and backup writes to file system ARNs and DescribeKey to key ARNs", () => {

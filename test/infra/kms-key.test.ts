@@ -20,24 +20,35 @@ function roleOf(logicalId: string): string {
   return template.toJSON().Resources[logicalId].Properties.Role["Fn::GetAtt"][0];
 }
 
-function actionsOfRole(roleId: string): string[] {
-  const actions = new Set<string>();
-  for (const policy of Object.values(template.findResources("AWS::IAM::Policy"))) {
-    if (!policy.Properties.Roles.some((r: any) => r.Ref === roleId)) continue;
-    for (const s of policy.Properties.PolicyDocument.Statement) for (const a of [s.Action].flat()) actions.add(a);
-  }
-  return [...actions].sort();
+function statementsOfRole(roleId: string): any[] {
+  return Object.values(template.findResources("AWS::IAM::Policy"))
+    .filter((policy: any) => policy.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement);
 }
 
-/** Actions common to every guard function: publish alerts (KMS-encrypted topic) and dead-letter (encrypted queue). */
+/** What the role allows; its Deny statements are checked by denySidsOfRole. */
+function actionsOfRole(roleId: string): string[] {
+  const allows = statementsOfRole(roleId).filter((s) => s.Effect === "Allow");
+  return [...new Set(allows.flatMap((s) => [s.Action].flat() as string[]))].sort();
+}
+
+function denySidsOfRole(roleId: string): string[] {
+  return statementsOfRole(roleId)
+    .filter((s) => s.Effect === "Deny")
+    .map((s) => s.Sid)
+    .sort();
+}
+
+/**
+ * Actions common to every guard function: write its own logs, publish alerts (KMS-encrypted topic) and dead-letter
+ * (encrypted queue), using the key through SNS and SQS only.
+ */
 const PLUMBING = [
   "kms:Decrypt",
-  "kms:Encrypt",
-  "kms:GenerateDataKey*",
-  "kms:ReEncrypt*",
+  "kms:GenerateDataKey",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
   "sns:Publish",
-  "sqs:GetQueueAttributes",
-  "sqs:GetQueueUrl",
   "sqs:SendMessage",
 ];
 
@@ -84,8 +95,10 @@ const FORBIDDEN = [
 
 describe("key guard function", () => {
   it("has exactly the key controls' actions: enable and cancel deletion, never disable, delete or re-policy", () => {
-    const actions = actionsOfRole(roleOf(functionLogicalId("functions/kms-key/handler.ts")));
+    const roleId = roleOf(functionLogicalId("functions/kms-key/handler.ts"));
+    const actions = actionsOfRole(roleId);
     expect(actions).toEqual([...new Set([...KMS_GUARD, ...PLUMBING])].sort());
+    expect(denySidsOfRole(roleId)).toEqual(["DenyOutsideGuardedRegions"]);
     for (const a of FORBIDDEN) expect(actions).not.toContain(a);
   });
 
@@ -128,12 +141,15 @@ describe("scheduled sweep", () => {
     const roleId = schedule.Target.RoleArn["Fn::GetAtt"][0];
     expect(actionsOfRole(roleId)).toEqual([
       "kms:Decrypt",
-      "kms:Encrypt",
-      "kms:GenerateDataKey*",
-      "kms:ReEncrypt*",
+      "kms:GenerateDataKey",
       "lambda:InvokeFunction",
       "sqs:SendMessage",
     ]);
+    const kms = statementsOfRole(roleId).find((s) => [s.Action].flat().includes("kms:GenerateDataKey"));
+    // Through SQS only: the scheduler writes to the queue and nothing else under that key.
+    const via = JSON.stringify(kms.Condition.StringEquals["kms:ViaService"]);
+    expect(via).toMatch(/"sqs\./);
+    expect(via).not.toMatch(/sns/);
   });
 
   it("has the union of the guards' actions and still no authorize, disable or schedule deletion", () => {
@@ -142,6 +158,7 @@ describe("scheduled sweep", () => {
     expect(fn.Timeout).toBe(900);
     const actions = actionsOfRole(roleOf(id));
     expect(actions).toEqual([...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
+    expect(denySidsOfRole(roleOf(id))).toEqual(["DenyOutsideGuardedRegions"]);
     for (const a of FORBIDDEN) expect(actions).not.toContain(a);
   });
 

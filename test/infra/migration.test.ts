@@ -100,32 +100,44 @@ describe("migration workflow (infra)", () => {
   });
 
   it("each step function has only its own actions", () => {
+    const statements = (entry: string) => statementsByRole(template).get(roleOfFunction(template, entry)) ?? [];
     const actions = (entry: string) =>
       [
         ...new Set(
-          (statementsByRole(template).get(roleOfFunction(template, entry)) ?? []).flatMap((s) => [s.Action].flat()),
+          statements(entry)
+            .filter((s) => s.Effect === "Allow")
+            .flatMap((s) => [s.Action].flat()),
         ),
       ].sort();
+    // Every step writes its own log group (no AWSLambdaBasicExecutionRole) and is fenced to the guarded regions.
+    const LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
+    for (const step of ["capture", "request-approval", "recreate", "surroundings", "verify", "notify"]) {
+      const entry = `functions/migration/${step}/handler.ts`;
+      expect(actions(entry)).toEqual(expect.arrayContaining(LOGS));
+      expect(statements(entry).filter((s) => s.Effect === "Deny")).toEqual([
+        expect.objectContaining({ Sid: "DenyOutsideGuardedRegions", Action: "*", Resource: "*" }),
+      ]);
+    }
     expect(
       actions("functions/migration/capture/handler.ts").filter((a) => !a.startsWith("elasticfilesystem:Describe")),
-    ).toEqual(["ec2:DescribeNetworkInterfaceAttribute"]);
+    ).toEqual(["ec2:DescribeNetworkInterfaceAttribute", ...LOGS]);
     expect(actions("functions/migration/verify/handler.ts")).toEqual([
       "ec2:DescribeNetworkInterfaceAttribute",
       "elasticfilesystem:DescribeFileSystemPolicy",
       "elasticfilesystem:DescribeFileSystems",
       "elasticfilesystem:DescribeMountTargetSecurityGroups",
       "elasticfilesystem:DescribeMountTargets",
+      ...LOGS,
     ]);
-    expect(actions("functions/migration/notify/handler.ts")).toEqual([
-      "kms:Decrypt",
-      "kms:GenerateDataKey*",
-      "sns:Publish",
-    ]);
-    expect(actions("functions/migration/request-approval/handler.ts")).toEqual([
-      "kms:Decrypt",
-      "kms:GenerateDataKey*",
-      "sns:Publish",
-    ]);
+    // Publishing to the encrypted alerts topic: the key only through SNS and SQS, no GenerateDataKey* wildcard.
+    for (const step of ["notify", "request-approval"]) {
+      expect(actions(`functions/migration/${step}/handler.ts`)).toEqual([
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        ...LOGS,
+        "sns:Publish",
+      ]);
+    }
     const surroundings = actions("functions/migration/surroundings/handler.ts");
     expect(surroundings).toContain("elasticfilesystem:CreateMountTarget");
     expect(surroundings).not.toContain("elasticfilesystem:CreateFileSystem");
