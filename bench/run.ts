@@ -83,7 +83,14 @@ function fakeContext(name: string, n: number): Context {
 function functionEnv(fn: GuardFunctionInfo): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(fn.environment)) {
-    env[key] = typeof value === "string" ? value : key === "ALERTS_TOPIC_ARN" ? TOPIC_PLACEHOLDER : "";
+    // A token (Ref/GetAtt) is what CloudFormation resolves at deploy: the topic is the emulator's; the others
+    // (the migration's key, backup role and state machine) get a stand-in that is set, as deployed, and names itself.
+    env[key] =
+      typeof value === "string"
+        ? value
+        : key === "ALERTS_TOPIC_ARN"
+          ? TOPIC_PLACEHOLDER
+          : `arn:aws:bench:${REGION}:123456789012:unresolved/${key}`;
   }
   // Decision log lines would drown the table; the log level (and BENCH_CONFIG in the template) are the only
   // differences from the deployed function.
@@ -358,8 +365,8 @@ async function main(): Promise<number> {
       if (host.alertsTopicArn !== TOPIC_PLACEHOLDER) throw new Error(`unexpected topic ${host.alertsTopicArn}`);
       log(`building an account with ${size} file system(s)`);
       const account = await buildAccount(size);
-      // Only the functions with scenarios run here: the migration steps need the workflow's resources
-      // (their environment names the stack's key and backup role) and are measured for size and import only.
+      // Only the functions with scenarios are invoked; the others (the migration steps, run by the workflow,
+      // and the sweep) are measured for size and import time only.
       handlers ??= await loadBundles(functions.filter((f) => SCENARIOS.some((s) => s.function === f.entry)));
       for (const loaded of handlers.values()) host.use(loaded.fn.entry, loaded.handler);
       calls.push(...(await countCalls(proxy, handlers, account)));
