@@ -313,8 +313,9 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
     ]),
   ]);
   table([
-    ["trigger", "path", "file systems", "reads", "writes", "publishes", "calls by operation"],
+    ["function", "trigger", "path", "file systems", "reads", "writes", "publishes", "calls by operation"],
     ...results.calls.map((c) => [
+      c.function,
       c.trigger,
       c.path,
       String(c.accountFileSystems),
@@ -328,8 +329,15 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
   ]);
   if (results.latency.length > 0) {
     table([
-      ["trigger", "path", "events", "p50", "p99"],
-      ...results.latency.map((l) => [l.trigger, l.path, String(l.events), `${l.p50Ms} ms`, `${l.p99Ms} ms`]),
+      ["function", "trigger", "path", "events", "p50", "p99"],
+      ...results.latency.map((l) => [
+        l.function,
+        l.trigger,
+        l.path,
+        String(l.events),
+        `${l.p50Ms} ms`,
+        `${l.p99Ms} ms`,
+      ]),
     ]);
   }
   if (results.throughput) {
