@@ -1,18 +1,43 @@
+import { DeleteFileSystemPolicyCommand, PutBackupPolicyCommand, PutFileSystemPolicyCommand } from "@aws-sdk/client-efs";
+import {
+  CancelKeyDeletionCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  DisableKeyRotationCommand,
+  EnableKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+} from "@aws-sdk/client-kms";
 import {
   authorizeIngressEvent,
+  createFileSystemEvent,
   createMountTargetEvent,
+  deleteFileSystemPolicyEvent,
+  fileSystemCreatedEvent,
+  kmsKeyEvent,
   modifyMountTargetSecurityGroupsEvent,
   modifyRulesEvent,
+  putBackupPolicyEvent,
+  putFileSystemPolicyEvent,
+  scheduleKeyDeletionEvent,
 } from "../events/build.js";
-import { Seeder } from "../test/support/seed.js";
+import { consoleDefaultPolicy } from "../shared/controls/policy.js";
+import { REGION, Seeder } from "../test/support/seed.js";
 
 /**
  * The account the call counts are measured in: one VPC over three AZs, one security group shared by every
  * mount target (NFS allowed from the VPC only, the usual setup), and `fileSystems` file systems, the first with a
- * mount target in each AZ and the others with one. Growth is measured by building it with 1 and with 200.
+ * mount target in each AZ and the others with one. The first is encrypted with a customer managed key (rotating
+ * yearly), with the console's TLS policy and automatic backups on: the compliant state of every control. Growth is
+ * measured by building it with 1 and with 200.
  */
 export interface BenchAccount {
   seed: Seeder;
+  kms: KMSClient;
+  keyId: string;
+  keyArn: string;
   size: number;
   vpcId: string;
   subnets: string[];
@@ -27,7 +52,10 @@ export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
   const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
   const groupId = await seed.securityGroup(vpcId, "efs-shared");
   const insideRuleId = await seed.nfsFrom(groupId, "10.0.0.0/16");
-  const fileSystemId = await seed.fileSystem();
+  const kms = new KMSClient({ region: REGION });
+  const key = (await kms.send(new CreateKeyCommand({ Description: "efs data" }))).KeyMetadata!;
+  await kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId, RotationPeriodInDays: 365 }));
+  const fileSystemId = await seed.fileSystem({ encrypted: true, kmsKeyId: key.Arn! });
   const mountTargets: string[] = [];
   for (const subnet of subnets) mountTargets.push(await seed.mountTarget(fileSystemId, subnet, [groupId]));
   const rest = Array.from({ length: fileSystems - 1 }, (_, i) => i);
@@ -44,8 +72,11 @@ export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
       }),
     );
   }
-  return {
+  const account: BenchAccount = {
     seed,
+    kms,
+    keyId: key.KeyId!,
+    keyArn: key.Arn!,
     size: fileSystems,
     vpcId,
     subnets,
@@ -54,6 +85,8 @@ export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
     fileSystemId,
     mountTargetId: mountTargets[0] as string,
   };
+  await compliantFileSystem(account);
+  return account;
 }
 
 /** Which way a trigger finds its resources; it decides how its calls may grow with the account (budgets.json). */
@@ -61,12 +94,31 @@ export type PathKind = "security-group" | "policy" | "key";
 
 export type PathName = "compliant" | "remediation" | "remediation, private range";
 
+/**
+ * The bench's stack configuration: the defaults, with the two opt-in remediations (efs-backup-enabled and
+ * efs-key-usable alert by default) turned on, so that every trigger's remediation path is measured. Their default
+ * alert path makes the same reads without the write.
+ */
+export const BENCH_CONFIG = { modes: { "efs-backup-enabled": "remediate", "efs-key-usable": "remediate" } } as const;
+
 /** What the handler's report must show for the path to count: a cheap but wrong path is not a measurement. */
 export const EXPECTED_OUTCOME: Record<PathName, string> = {
   compliant: "compliant",
   remediation: "remediated",
   "remediation, private range": "remediated",
 };
+
+/**
+ * Whether a report's outcomes (one per finding) are the path's: every finding compliant, or at least one
+ * remediated and every other compliant or not applicable (an event can evaluate several controls of one resource;
+ * a disabled key's rotation, for one, does not apply until the key is enabled again).
+ */
+export function outcomeMatches(path: PathName, outcomes: string[]): boolean {
+  const wanted = EXPECTED_OUTCOME[path];
+  if (outcomes.length === 0) return false;
+  if (wanted === "compliant") return outcomes.every((o) => o === "compliant");
+  return outcomes.includes(wanted) && outcomes.every((o) => [wanted, "compliant", "not-applicable"].includes(o));
+}
 
 export interface TriggerScenario {
   /** The function's entry, as in the template's EfsGuardEntry metadata. */
@@ -112,6 +164,45 @@ function nfsMountTargetPaths(event: (a: BenchAccount) => unknown) {
 }
 
 const NFS = "functions/nfs-ingress/handler.ts";
+const FILE_SYSTEM = "functions/file-system/handler.ts";
+const KMS_KEY = "functions/kms-key/handler.ts";
+
+const fsArn = (a: BenchAccount) => `arn:aws:elasticfilesystem:${REGION}:123456789012:file-system/${a.fileSystemId}`;
+const appStatement = (a: BenchAccount) => ({
+  Sid: "AppRole",
+  Effect: "Allow",
+  Principal: { AWS: "arn:aws:iam::123456789012:role/app" },
+  Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+  Resource: fsArn(a),
+});
+
+async function putPolicy(a: BenchAccount, policy: unknown): Promise<string> {
+  const Policy = JSON.stringify(policy);
+  await a.seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: a.fileSystemId, Policy }));
+  return Policy;
+}
+
+async function backups(a: BenchAccount, Status: "ENABLED" | "DISABLED") {
+  await a.seed.efs.send(new PutBackupPolicyCommand({ FileSystemId: a.fileSystemId, BackupPolicy: { Status } }));
+}
+
+/** The first file system's compliant state: the console's TLS policy, automatic backups on. */
+async function compliantFileSystem(a: BenchAccount): Promise<string> {
+  await backups(a, "ENABLED");
+  return putPolicy(a, consoleDefaultPolicy(fsArn(a)));
+}
+
+/** The key's compliant state: enabled, not pending deletion, rotating yearly. */
+async function compliantKey(a: BenchAccount) {
+  const state = (await a.kms.send(new DescribeKeyCommand({ KeyId: a.keyId }))).KeyMetadata?.KeyState;
+  if (state === "PendingDeletion") await a.kms.send(new CancelKeyDeletionCommand({ KeyId: a.keyId }));
+  if (state !== "Enabled") await a.kms.send(new EnableKeyCommand({ KeyId: a.keyId }));
+  await a.kms.send(new EnableKeyRotationCommand({ KeyId: a.keyId, RotationPeriodInDays: 365 }));
+}
+
+const keyRef = (a: BenchAccount) => ({ sent: a.keyId, keyArn: a.keyArn });
+const created = (a: BenchAccount) =>
+  createFileSystemEvent({ fileSystemId: a.fileSystemId, encrypted: true, kmsKeyId: a.keyArn });
 
 /**
  * One row per trigger. New functions add their rows here (the lead adds them at merge); a function without rows
@@ -155,5 +246,123 @@ export const SCENARIOS: TriggerScenario[] = [
     trigger: "elasticfilesystem:ModifyMountTargetSecurityGroups",
     kind: "security-group",
     paths: nfsMountTargetPaths((a) => modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.groupId])),
+  },
+  {
+    function: FILE_SYSTEM,
+    trigger: "elasticfilesystem:CreateFileSystem",
+    kind: "policy",
+    paths: {
+      compliant: async (a) => {
+        await compliantFileSystem(a);
+        return created(a);
+      },
+      remediation: async (a) => {
+        await a.seed.efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: a.fileSystemId }));
+        return created(a);
+      },
+    },
+  },
+  {
+    function: FILE_SYSTEM,
+    trigger: "elasticfilesystem:PutFileSystemPolicy",
+    kind: "policy",
+    paths: {
+      compliant: async (a) => putFileSystemPolicyEvent(a.fileSystemId, await compliantFileSystem(a)),
+      remediation: async (a) => {
+        const policy = await putPolicy(a, { Version: "2012-10-17", Statement: [appStatement(a)] });
+        return putFileSystemPolicyEvent(a.fileSystemId, policy);
+      },
+    },
+  },
+  {
+    function: FILE_SYSTEM,
+    trigger: "elasticfilesystem:DeleteFileSystemPolicy",
+    kind: "policy",
+    paths: {
+      // A late event: the policy was put back before the guard read it.
+      compliant: async (a) => {
+        await compliantFileSystem(a);
+        return deleteFileSystemPolicyEvent(a.fileSystemId);
+      },
+      remediation: async (a) => {
+        await a.seed.efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: a.fileSystemId }));
+        return deleteFileSystemPolicyEvent(a.fileSystemId);
+      },
+    },
+  },
+  {
+    function: FILE_SYSTEM,
+    trigger: "elasticfilesystem:PutBackupPolicy",
+    kind: "policy",
+    paths: {
+      compliant: async (a) => {
+        await backups(a, "ENABLED");
+        return putBackupPolicyEvent(a.fileSystemId, "ENABLED");
+      },
+      remediation: async (a) => {
+        await backups(a, "DISABLED");
+        return putBackupPolicyEvent(a.fileSystemId, "DISABLED");
+      },
+    },
+  },
+  {
+    function: KMS_KEY,
+    trigger: "kms:DisableKeyRotation",
+    kind: "key",
+    paths: {
+      compliant: async (a) => {
+        await compliantKey(a);
+        return kmsKeyEvent("DisableKeyRotation", keyRef(a));
+      },
+      remediation: async (a) => {
+        await a.kms.send(new DisableKeyRotationCommand({ KeyId: a.keyId }));
+        return kmsKeyEvent("DisableKeyRotation", keyRef(a));
+      },
+    },
+  },
+  {
+    function: KMS_KEY,
+    trigger: "kms:DisableKey",
+    kind: "key",
+    paths: {
+      compliant: async (a) => {
+        await compliantKey(a);
+        return kmsKeyEvent("DisableKey", keyRef(a));
+      },
+      remediation: async (a) => {
+        await a.kms.send(new DisableKeyCommand({ KeyId: a.keyId }));
+        return kmsKeyEvent("DisableKey", keyRef(a));
+      },
+    },
+  },
+  {
+    function: KMS_KEY,
+    trigger: "kms:ScheduleKeyDeletion",
+    kind: "key",
+    paths: {
+      compliant: async (a) => {
+        await compliantKey(a);
+        return scheduleKeyDeletionEvent(keyRef(a));
+      },
+      remediation: async (a) => {
+        const out = await a.kms.send(new ScheduleKeyDeletionCommand({ KeyId: a.keyId, PendingWindowInDays: 30 }));
+        return scheduleKeyDeletionEvent(keyRef(a), 30, out.DeletionDate!);
+      },
+    },
+  },
+  {
+    function: KMS_KEY,
+    trigger: "elasticfilesystem:CreateFileSystem",
+    kind: "key",
+    paths: {
+      compliant: async (a) => {
+        await compliantKey(a);
+        return fileSystemCreatedEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
+      },
+      remediation: async (a) => {
+        await a.kms.send(new DisableKeyRotationCommand({ KeyId: a.keyId }));
+        return fileSystemCreatedEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
+      },
+    },
   },
 ];

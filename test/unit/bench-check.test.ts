@@ -109,6 +109,76 @@ describe("bench budget check", () => {
     expect(checkBudgets(results({ calls: remediation("file-system", 4) }), budgets).violations).toHaveLength(2);
   });
 
+  it("scopes an exception to its trigger, lets it raise writes, and grants a paging path its pages per event", () => {
+    const key = (trigger: string, path: string, reads: number, writes: number, accountFileSystems: number) =>
+      call({
+        function: "kms-key",
+        kind: "key",
+        trigger,
+        path,
+        reads,
+        writes,
+        publishes: path === "compliant" ? 0 : 1,
+        total: reads + writes,
+        accountFileSystems,
+      });
+    // ScheduleKeyDeletion's remediation may write twice; DisableKey's may not.
+    const schedule = [
+      key("kms:ScheduleKeyDeletion", "remediation", 5, 2, 1),
+      key("kms:ScheduleKeyDeletion", "remediation", 6, 2, 200),
+    ];
+    expect(checkBudgets(results({ calls: schedule }), budgets).violations).toEqual([]);
+    const disable = [key("kms:DisableKey", "remediation", 5, 2, 1), key("kms:DisableKey", "remediation", 6, 2, 200)];
+    expect(checkBudgets(results({ calls: disable }), budgets).violations).toEqual([
+      expect.stringContaining("2 writes > 1"),
+      expect.stringContaining("2 writes > 1"),
+    ]);
+    // A key path reads one more page with 200 file systems than with 1: within the compliant budget of 3.
+    const paged = [key("kms:DisableKey", "compliant", 3, 0, 1), key("kms:DisableKey", "compliant", 4, 0, 200)];
+    expect(checkBudgets(results({ calls: paged }), budgets).violations).toEqual([]);
+    // A policy path gets no pages: 4 reads stay over 3.
+    const policy = (reads: number, accountFileSystems: number) =>
+      call({
+        function: "file-system",
+        kind: "policy",
+        trigger: "elasticfilesystem:PutFileSystemPolicy",
+        reads,
+        total: reads,
+        accountFileSystems,
+      });
+    expect(checkBudgets(results({ calls: [policy(3, 1), policy(4, 200)] }), budgets).violations).toEqual(
+      expect.arrayContaining([expect.stringContaining("4 reads > 3")]),
+    );
+    // The file-system exception is CreateFileSystem's only.
+    const create = (trigger: string) => [
+      call({ function: "file-system", kind: "policy", trigger, reads: 4, total: 4 }),
+      call({ function: "file-system", kind: "policy", trigger, reads: 4, total: 4, accountFileSystems: 200 }),
+    ];
+    expect(checkBudgets(results({ calls: create("elasticfilesystem:CreateFileSystem") }), budgets).violations).toEqual(
+      [],
+    );
+    expect(
+      checkBudgets(results({ calls: create("elasticfilesystem:PutBackupPolicy") }), budgets).violations,
+    ).toHaveLength(2);
+  });
+
+  it("a bundle exception raises the limit of the function it names only", () => {
+    const fs = results();
+    fs.functions[0] = {
+      ...fs.functions[0]!,
+      name: "file-system",
+      sdkClients: ["@aws-sdk/client-efs", "@aws-sdk/client-kms", "@aws-sdk/client-sfn", "@aws-sdk/client-sns"],
+      minifiedBytes: 372_300,
+    };
+    const within = checkBudgets(fs, budgets);
+    expect(within.violations).toEqual([]);
+    expect(within.warnings).toEqual([expect.stringContaining("file-system: bundle 372.3 kB, over the general limit")]);
+    fs.functions[0]!.name = "kms-key";
+    expect(checkBudgets(fs, budgets).violations).toEqual([
+      expect.stringContaining("kms-key: bundle 372.3 kB > 350 kB"),
+    ]);
+  });
+
   it("fails calls that grow with the number of file systems beyond what the path's kind allows", () => {
     const grows = checkBudgets(
       results({ calls: [call({}), call({ accountFileSystems: 200, total: 4, reads: 3 })] }),

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS } from "../../events/patterns.js";
 import { parseConfig } from "../../shared/config/schema.js";
 import { evaluate, type IngressRule } from "../../shared/controls/nfs-ingress-restricted.js";
+import { assessTls, MAX_POLICY_LENGTH, mergeTlsDeny, parsePolicy } from "../../shared/controls/policy.js";
+import * as tlsEnforced from "../../shared/controls/tls-enforced.js";
 import type { RemediationPlan } from "../../shared/controls/types.js";
 import { EVENT_SPECS, toTriggers } from "../../shared/events/triggers.js";
 import { buildMessage } from "../../shared/notify/message.js";
@@ -95,30 +97,92 @@ describe("oversized events", () => {
     },
   );
 
-  // TODO(efs-tls-enforced, on the file-system controls branch): enable at merge. The merged policy (every
-  // existing statement + the SecureTransport deny) must stay within EFS's 20,000-character limit; a policy that
-  // would not fit must be reported as "remediation-failed"/alert with the reason, never truncated or clobbered.
-  // Expected API: evaluate(state with `policy` text) -> finding whose plan carries the merged policy.
-  it.skip("efs-tls-enforced: a policy near and over 20,000 characters is merged within the limit or refused", async () => {
-    const tls = (await import("../../shared/controls/tls-enforced.js" as string)) as {
-      evaluate: (state: unknown, config: unknown, clock: unknown) => { verdict: string; plan?: { policy?: string } };
-    };
-    for (const length of [19_000, 19_990]) {
-      const statements = [];
+  describe("efs-tls-enforced: the TLS merge near and over EFS's 20,000-character policy limit", () => {
+    const FS_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1";
+    const fileSystem = { fileSystemId: "fs-1", region: "us-east-1", arn: FS_ARN, lifeCycleState: "available" };
+    const statement = (i: number, sid = `s${i}`) => ({
+      Sid: sid,
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::123456789012:role/app-${i}` },
+      Action: "elasticfilesystem:ClientMount",
+      Resource: FS_ARN,
+    });
+    /** A compact policy of at least `length` characters, made of distinct Allow statements without the TLS deny. */
+    function policyOf(length: number): { policy: string; statements: Record<string, unknown>[] } {
+      const statements: Record<string, unknown>[] = [];
       let policy = "";
       for (let i = 0; policy.length < length; i++) {
-        statements.push({
-          Sid: `s${i}`,
-          Effect: "Allow",
-          Principal: { AWS: "*" },
-          Action: "elasticfilesystem:ClientMount",
-        });
+        statements.push(statement(i));
         policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
       }
-      const finding = tls.evaluate({ fileSystemId: "fs-1", region: "us-east-1", policy }, parseConfig({}), clock);
-      expect(finding.verdict).toBe("non-compliant");
-      if (finding.plan?.policy) expect(finding.plan.policy.length).toBeLessThanOrEqual(20_000);
+      return { policy, statements };
     }
+    /** A policy whose merge is exactly `merged` characters long (compact): the last Sid is padded to fit. */
+    function policyMergingTo(merged: number): string {
+      const { statements } = policyOf(18_500);
+      const lengthWithSid = (sid: string) => {
+        const padded = [...statements.slice(0, -1), statement(statements.length - 1, sid)];
+        const result = mergeTlsDeny(JSON.stringify({ Version: "2012-10-17", Statement: padded }), FS_ARN);
+        return { padded, result };
+      };
+      const base = lengthWithSid("p");
+      if (base.result.status !== "too-large" && base.result.status !== "merged") throw new Error(base.result.status);
+      const baseLength = base.result.status === "merged" ? base.result.policy.length : base.result.length;
+      const sid = `p${"x".repeat(merged - baseLength)}`;
+      return JSON.stringify({ Version: "2012-10-17", Statement: lengthWithSid(sid).padded });
+    }
+    const config = parseConfig({});
+
+    it.each([12_000, 19_000])(
+      "a %i-character policy: merged within the limit, every statement kept, TLS enforced",
+      (length) => {
+        const { policy, statements } = policyOf(length);
+        const { value: finding, ms } = measure(() => tlsEnforced.evaluate({ fileSystem, policy }, config, clock));
+        expect(ms).toBeLessThan(200);
+        expect(finding.verdict).toBe("non-compliant");
+        const plan = finding.plan;
+        if (plan?.kind !== "put-file-system-policy") throw new Error(`expected a policy plan, got ${plan?.kind}`);
+        expect(plan.policy.length).toBeLessThanOrEqual(MAX_POLICY_LENGTH);
+        expect(plan.basedOn).toBe(policy);
+        const merged = parsePolicy(plan.policy);
+        if (merged.status !== "ok") throw new Error(merged.status);
+        // Readable when the pretty-printed form fits, compact (never cut) when only that fits.
+        const pretty = JSON.stringify(merged.document, null, 2);
+        expect(plan.policy).toBe(pretty.length <= MAX_POLICY_LENGTH ? pretty : JSON.stringify(merged.document));
+        expect(merged.statements.slice(0, -1)).toEqual(statements);
+        expect(merged.statements).toHaveLength(statements.length + 1);
+        expect(assessTls(merged.statements, FS_ARN).enforced).toBe(true);
+      },
+    );
+
+    it("exactly 20,000 characters after the merge is written; 20,001 is refused", () => {
+      const fits = policyMergingTo(MAX_POLICY_LENGTH);
+      const merge = mergeTlsDeny(fits, FS_ARN);
+      expect(merge.status).toBe("merged");
+      expect(merge.status === "merged" && merge.policy.length).toBe(MAX_POLICY_LENGTH);
+
+      const over = policyMergingTo(MAX_POLICY_LENGTH + 1);
+      expect(mergeTlsDeny(over, FS_ARN)).toMatchObject({ status: "too-large", length: MAX_POLICY_LENGTH + 1 });
+    });
+
+    it.each([19_990, 20_000])(
+      "a %i-character policy cannot take the deny: non-compliant, no plan (never truncated or overwritten), the alert says why and fits in SNS",
+      (length) => {
+        const { policy } = policyOf(length);
+        const finding = tlsEnforced.evaluate({ fileSystem, policy }, config, clock);
+        expect(finding.verdict).toBe("non-compliant");
+        expect(finding.plan).toBeUndefined();
+        expect(finding.evidence).toMatchObject({ problem: "too-large", policyLength: policy.length });
+        expect(finding.summary).toContain("20000");
+        const decision = decide(finding, config, clock);
+        expect(decision.intent).not.toBe("remediate");
+        const message = buildMessage(
+          { finding, decision, action: "none", outcome: "alerted", detail: finding.summary },
+          { kind: "sweep", region: "us-east-1" },
+        );
+        expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThan(SNS_LIMIT);
+      },
+    );
   });
 });
 

@@ -2,15 +2,19 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NFS_INGRESS_EVENTS } from "../../events/patterns.js";
+import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../../events/patterns.js";
 import { CONTROL_IDS, MODES } from "../../shared/config/controls.js";
-import { parseConfig } from "../../shared/config/schema.js";
+import { type GuardConfig, parseConfig } from "../../shared/config/schema.js";
+import * as backup from "../../shared/controls/backup-enabled.js";
+import * as rotation from "../../shared/controls/key-rotation-enabled.js";
 import {
   coversNfs,
   evaluate,
   type IngressRule,
   type SecurityGroupState,
 } from "../../shared/controls/nfs-ingress-restricted.js";
+import { tlsDenyStatement } from "../../shared/controls/policy.js";
+import * as tls from "../../shared/controls/tls-enforced.js";
 import type { Finding, RemediationPlan } from "../../shared/controls/types.js";
 import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
 import { EVENT_SPECS, type Trigger, toTriggers } from "../../shared/events/triggers.js";
@@ -21,7 +25,7 @@ import { fixedClock } from "../../shared/runtime/clock.js";
 import { testDeps } from "../support/deps.js";
 import { captureLogs } from "../support/logs.js";
 
-/** The rule ids of a revoke plan (the only plan kind these tests can produce). */
+/** The rule ids of a revoke plan (the only plan kind the evaluator properties below produce). */
 const ruleIdsOf = (plan: RemediationPlan | undefined) => (plan?.kind === "revoke-ingress" ? plan.ruleIds : undefined);
 
 /**
@@ -143,8 +147,15 @@ const garbage = fc.oneof(
 // ---- parsers -----------------------------------------------------------------------------------------------
 
 function validTrigger(t: Trigger): boolean {
-  const ids = Object.values(t).filter((v) => v !== t.type);
-  return ids.length > 0 && ids.every((v) => typeof v === "string" && v.length > 0);
+  const { type: _, ...fields } = t;
+  const ids = Object.entries(fields).filter(([k]) => k !== "securityGroups");
+  const okIds = ids.length > 0 && ids.every(([, v]) => typeof v === "string" && v.length > 0);
+  // The requested groups are only a hint, but a hint must still be well-formed group ids, never event garbage.
+  const groups = "securityGroups" in t ? t.securityGroups : undefined;
+  const okGroups =
+    groups === undefined ||
+    (groups.length > 0 && groups.every((g) => typeof g === "string" && /^sg-[0-9a-f]+$/.test(g)));
+  return okIds && okGroups;
 }
 
 describe("parsers, on arbitrary JSON and damaged real samples", () => {
@@ -168,6 +179,8 @@ describe("parsers, on arbitrary JSON and damaged real samples", () => {
   it.each([
     ["all triggers", ALL_EVENTS],
     ["nfs-ingress", [...NFS_INGRESS_EVENTS]],
+    ["file-system", [...FILE_SYSTEM_EVENTS]],
+    ["kms-key", [...KMS_KEY_EVENTS]],
   ])("toTriggers (%s) never throws; a trigger always names a resource by a non-empty string", (_, handled) => {
     fc.assert(
       fc.property(garbage, ({ event }) => {
@@ -214,27 +227,75 @@ const INSIDE_RULE: IngressRule = {
   cidrIpv4: "10.0.0.0/16",
 };
 
+/** What a guard re-reads, compliant or not: a fixed account state run through the real evaluators. */
+type World = (region: string, config: GuardConfig, compliant: boolean) => Finding[];
+
+const nfsWorld: World = (region, config, compliant) => [
+  evaluate(
+    {
+      groupId: "sg-state",
+      region,
+      vpcId: "vpc-1",
+      vpcCidrs: ["10.0.0.0/16"],
+      mountTargets: [{ mountTargetId: "fsmt-1", fileSystemId: "fs-1" }],
+      rules: compliant ? [INSIDE_RULE] : [WORLD_RULE, INSIDE_RULE],
+    },
+    config,
+    clock,
+  ),
+];
+
+const FS_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-state";
+/** A policy with one statement the guard must keep, with or without the TLS deny. */
+const keptStatement = {
+  Sid: "AppAccess",
+  Effect: "Allow",
+  Principal: { AWS: "arn:aws:iam::123456789012:role/app" },
+  Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+  Resource: FS_ARN,
+};
+const fileSystemWorld: World = (region, config, compliant) => {
+  const fileSystem = { fileSystemId: "fs-state", region, arn: FS_ARN, lifeCycleState: "available", encrypted: true };
+  const statements = compliant ? [keptStatement, tlsDenyStatement(FS_ARN)] : [keptStatement];
+  const policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+  return [
+    tls.evaluate({ fileSystem, policy }, config, clock),
+    backup.evaluate({ fileSystem, status: compliant ? "ENABLED" : "DISABLED" }, config, clock),
+  ];
+};
+
+const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
+const keyWorld: World = (region, config, compliant) => [
+  rotation.evaluate(
+    {
+      keyId: KEY_ID,
+      arn: `arn:aws:kms:us-east-1:123456789012:key/${KEY_ID}`,
+      region,
+      keyManager: "CUSTOMER",
+      keyState: "Enabled",
+      fileSystems: ["fs-state"],
+      rotation: compliant ? { enabled: true, periodInDays: 365 } : { enabled: false },
+    },
+    config,
+    clock,
+  ),
+];
+
 /**
  * A guard over a fixed account state: whatever the event says, the state it re-reads is this one. Parameterised
- * by the events it handles, so the same properties hold for every guard (add the other guards' event lists here).
+ * by the events it handles and the state it re-reads, so the same properties hold for every guard.
  */
-function stateGuard(events: readonly string[], rules: IngressRule[]) {
+function stateGuard(events: readonly string[], world: World, compliant: boolean) {
   const remediated: RemediationPlan[] = [];
   const assessed: Trigger[] = [];
+  const regions: string[] = [];
   const guard: Guard = {
     name: "property-guard",
     events,
     async assess(trigger, region, config) {
       assessed.push(trigger);
-      const state: SecurityGroupState = {
-        groupId: "sg-state",
-        region,
-        vpcId: "vpc-1",
-        vpcCidrs: ["10.0.0.0/16"],
-        mountTargets: [{ mountTargetId: "fsmt-1", fileSystemId: "fs-1" }],
-        rules,
-      };
-      return [evaluate(state, config, clock)];
+      regions.push(region);
+      return world(region, config, compliant);
     },
     async inventory() {
       return [];
@@ -244,13 +305,23 @@ function stateGuard(events: readonly string[], rules: IngressRule[]) {
       return { status: "done" };
     },
   };
-  return { guard, remediated, assessed };
+  return { guard, remediated, assessed, regions };
 }
 
-const GUARD_EVENT_SETS: [string, readonly string[]][] = [
-  ["nfs-ingress", NFS_INGRESS_EVENTS],
-  ["all triggers", ALL_EVENTS],
+const GUARD_EVENT_SETS: [string, readonly string[], World][] = [
+  ["nfs-ingress", NFS_INGRESS_EVENTS, nfsWorld],
+  ["file-system", FILE_SYSTEM_EVENTS, fileSystemWorld],
+  ["kms-key", KMS_KEY_EVENTS, keyWorld],
+  ["all triggers, NFS state", ALL_EVENTS, nfsWorld],
+  ["all triggers, file-system state", ALL_EVENTS, fileSystemWorld],
 ];
+
+/**
+ * The plans the non-compliant state calls for: the only ones a guard may ever execute. The region is the one the
+ * guard re-read in (it comes from the event, and a plan's instructions may name it); nothing else from the event.
+ */
+const statePlans = (world: World, region = "us-east-1") =>
+  world(region, parseConfig({}), false).flatMap((f) => (f.plan ? [f.plan] : []));
 
 describe("processEvent on garbage", () => {
   const logs = captureLogs();
@@ -262,10 +333,10 @@ describe("processEvent on garbage", () => {
 
   it.each(GUARD_EVENT_SETS)(
     "(%s) never throws, and with a compliant state never acts and never alerts",
-    async (_, events) => {
+    async (_, events, world) => {
       await fc.assert(
         fc.asyncProperty(garbage, async ({ event }) => {
-          const { guard, remediated } = stateGuard(events, [INSIDE_RULE]);
+          const { guard, remediated } = stateGuard(events, world, true);
           const deps = testDeps();
           const report = await processEvent(event, guard, deps);
           expect(["ignored", "evaluated"]).toContain(report.outcome);
@@ -280,31 +351,19 @@ describe("processEvent on garbage", () => {
 
   it.each(GUARD_EVENT_SETS)(
     "(%s) with a non-compliant state, the plan is the state's, never something taken from the event",
-    async (_, events) => {
-      const expected = evaluate(
-        {
-          groupId: "sg-state",
-          region: "us-east-1",
-          vpcId: "vpc-1",
-          vpcCidrs: ["10.0.0.0/16"],
-          mountTargets: [{ mountTargetId: "fsmt-1", fileSystemId: "fs-1" }],
-          rules: [WORLD_RULE, INSIDE_RULE],
-        },
-        parseConfig({}),
-        clock,
-      ).plan;
+    async (_, events, world) => {
+      const expected = statePlans(world);
+      expect(expected.length, "the non-compliant state calls for a plan").toBeGreaterThan(0);
       await fc.assert(
         fc.asyncProperty(garbage, async ({ event }) => {
-          const { guard, remediated, assessed } = stateGuard(events, [WORLD_RULE, INSIDE_RULE]);
+          const { guard, remediated, assessed, regions } = stateGuard(events, world, false);
           const report = await processEvent(event, guard, testDeps());
           if (report.outcome === "ignored") {
             expect(remediated).toEqual([]);
             expect(assessed).toEqual([]);
           } else {
-            for (const plan of remediated) {
-              expect(ruleIdsOf(plan)).toEqual(["sgr-world"]);
-              expect(plan).toEqual(expected);
-            }
+            const allowed = [...new Set(regions)].flatMap((region) => statePlans(world, region));
+            for (const plan of remediated) expect(allowed).toContainEqual(plan);
           }
         }),
         { numRuns: RUNS },
@@ -312,8 +371,23 @@ describe("processEvent on garbage", () => {
     },
   );
 
+  it.each(GUARD_EVENT_SETS)(
+    "(%s) the undamaged samples do lead to the state's plans (the properties above are not vacuous)",
+    async (_, events, world) => {
+      const expected = statePlans(world);
+      const acting = samples.filter((s) => toTriggers(s.event, events).kind === "triggers");
+      expect(acting.length).toBeGreaterThan(0);
+      for (const { file, event } of acting) {
+        const { guard, remediated } = stateGuard(events, world, false);
+        await processEvent(event, guard, testDeps());
+        expect(remediated.length, file).toBeGreaterThan(0);
+        for (const plan of remediated) expect(expected, file).toContainEqual(plan);
+      }
+    },
+  );
+
   it("always leaves a log line that names the event id (when there is one) and the reason, and no other id", async () => {
-    const { guard } = stateGuard(NFS_INGRESS_EVENTS, [INSIDE_RULE]);
+    const { guard } = stateGuard(NFS_INGRESS_EVENTS, nfsWorld, true);
     // A guard that finds nothing behind the trigger (the resource is gone, or the control is off).
     const empty: Guard = { ...guard, assess: async () => [] };
     // Alternate with a good event so a leaked id from the previous event would show.

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { patternsFor } from "../../events/patterns.js";
+import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { EVENT_SPECS, type Trigger, toTriggers } from "../../shared/events/triggers.js";
 import { matchesPattern } from "../support/event-pattern.js";
 
@@ -36,17 +36,29 @@ const EXPECTED: Record<string, Expected> = {
   "ec2-revoke-security-group-ingress-by-guard.json": { ignored: "unsupported-event" },
   "efs-create-file-system-encrypted-cloudformation.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-file-system-failed.json": { ignored: "failed-call" },
+  // The key guard reads the key from the re-read file system, not from the event: the trigger is the file system.
+  "efs-create-file-system-key-arn.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-file-system.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-mount-target-cloudformation.json": {
-    triggers: [{ type: "mount-target", mountTargetId: "fsmt-0aaaaaaaaaaaaaaaa", fileSystemId: FS }],
+    triggers: [
+      { type: "mount-target", mountTargetId: "fsmt-0aaaaaaaaaaaaaaaa", fileSystemId: FS, securityGroups: [SG] },
+    ],
   },
   "efs-create-mount-target-failed.json": { ignored: "failed-call" },
   "efs-create-mount-target.json": {
-    triggers: [{ type: "mount-target", mountTargetId: "fsmt-0123456789abcdef0", fileSystemId: FS }],
+    triggers: [
+      { type: "mount-target", mountTargetId: "fsmt-0123456789abcdef0", fileSystemId: FS, securityGroups: [SG] },
+    ],
   },
   "efs-delete-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-modify-mount-target-security-groups.json": {
-    triggers: [{ type: "mount-target", mountTargetId: "fsmt-0123456789abcdef0" }],
+    triggers: [
+      {
+        type: "mount-target",
+        mountTargetId: "fsmt-0123456789abcdef0",
+        securityGroups: [SG, "sg-0aaaaaaaaaaaaaaaa"],
+      },
+    ],
   },
   "efs-put-backup-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-put-file-system-policy-failed.json": { ignored: "failed-call" },
@@ -56,6 +68,8 @@ const EXPECTED: Record<string, Expected> = {
   },
   "kms-disable-key-rotation-failed.json": { ignored: "failed-call" },
   "kms-disable-key-rotation.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  // Turning rotation on needs no reaction: not a trigger of any control.
+  "kms-enable-key-rotation.json": { ignored: "unsupported-event" },
   "kms-disable-key.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-schedule-key-deletion-alias.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-schedule-key-deletion.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
@@ -80,6 +94,32 @@ describe("every recorded shape, against every trigger in the design", () => {
       // An ignored event still names itself, so its log line can be found.
       expect(result.kind === "ignored" && result.eventId).toBe(sample(file).detail.eventID);
     }
+  });
+
+  it.each([
+    ["nfs-ingress", NFS_INGRESS_EVENTS],
+    ["file-system", FILE_SYSTEM_EVENTS],
+    ["kms-key", KMS_KEY_EVENTS],
+  ] as const)(
+    "the %s guard's event list gives the same triggers for its own events, and ignores the rest",
+    (_, events) => {
+      for (const file of files) {
+        const event = sample(file);
+        const all = toTriggers(event, ALL_EVENTS);
+        const own = toTriggers(event, events);
+        const key = `${event.detail.eventSource}:${event.detail.eventName}`;
+        if (all.kind === "triggers" && (events as readonly string[]).includes(key)) {
+          expect(own, file).toEqual(all);
+        } else {
+          expect(own.kind, file).toBe("ignored");
+        }
+      }
+    },
+  );
+
+  it("every trigger in the design belongs to at least one guard's event list", () => {
+    const guarded = new Set<string>([...NFS_INGRESS_EVENTS, ...FILE_SYSTEM_EVENTS, ...KMS_KEY_EVENTS]);
+    expect([...guarded].sort()).toEqual([...ALL_EVENTS].sort());
   });
 
   it("the EventBridge patterns of all triggers deliver exactly the samples that give triggers", () => {

@@ -1,20 +1,34 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModifyMountTargetSecurityGroupsCommand } from "@aws-sdk/client-efs";
+import {
+  DeleteFileSystemPolicyCommand,
+  DescribeBackupPolicyCommand,
+  DescribeFileSystemPolicyCommand,
+  ModifyMountTargetSecurityGroupsCommand,
+  PutBackupPolicyCommand,
+  PutFileSystemPolicyCommand,
+} from "@aws-sdk/client-efs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   authorizeIngressEvent,
   createMountTargetEvent,
+  deleteFileSystemPolicyEvent,
+  kmsKeyEvent,
   modifyMountTargetSecurityGroupsEvent,
   modifyRulesEvent,
+  putBackupPolicyEvent,
+  putFileSystemPolicyEvent,
 } from "../../../events/build.js";
+import { CONFIG_ENV } from "../../../shared/config/schema.js";
+import { assessTls, consoleDefaultPolicy, parsePolicy, tlsDenyStatement } from "../../../shared/controls/policy.js";
 import { nfsIngressGuard } from "../../../shared/guards/nfs-ingress.js";
 import { processEvent } from "../../../shared/pipeline/run.js";
 import { FunctionHost } from "../../emulator/host.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { testDeps } from "../../support/deps.js";
 import { resetEmulator } from "../../support/emulator.js";
-import { Seeder } from "../../support/seed.js";
+import { REGION, Seeder } from "../../support/seed.js";
+import { KeySeeder } from "../../support/seed-kms.js";
 
 /** Duplicate and concurrent deliveries, and the guard's own events: one remediation, no error, no loop. */
 let template: CfnTemplate;
@@ -25,7 +39,10 @@ beforeAll(() => {
 let host: FunctionHost;
 beforeEach(async () => {
   await resetEmulator();
-  host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "CRITICAL" } });
+  // efs-backup-enabled alerts by default; remediate mode here so its trigger has a remediation to duplicate.
+  host = await FunctionHost.deploy(template, {
+    env: { LOG_LEVEL: "CRITICAL", [CONFIG_ENV]: JSON.stringify({ modes: { "efs-backup-enabled": "remediate" } }) },
+  });
 });
 
 async function account() {
@@ -39,59 +56,191 @@ async function account() {
 }
 type Account = Awaited<ReturnType<typeof account>>;
 
-/** Each trigger of the control, as the event its change produces (parameterised: add other guards' here). */
-const TRIGGERS: [string, (a: Account, rule: string) => Promise<any>][] = [
+/**
+ * A change made in the emulator, the CloudTrail event it produces, and a check of the state it must end in.
+ * `conditional`: the remediating call itself refuses a second application (RevokeSecurityGroupRules on a rule
+ * already gone), so of simultaneous duplicates exactly one can say "remediated". The other remediations are
+ * plain puts (PutFileSystemPolicy, PutBackupPolicy, EnableKeyRotation): AWS offers no conditional form, so
+ * duplicates that re-read before any of them wrote all write the same thing, and each truthfully reports it.
+ */
+interface Change {
+  event: any;
+  converged: () => Promise<void>;
+  conditional?: boolean;
+}
+
+async function nfsChange(make: (a: Account, rule: string) => Promise<any>): Promise<Change> {
+  const a = await account();
+  const open = await a.seed.nfsFrom(a.groupId, "0.0.0.0/0");
+  const event = await make(a, open);
+  return {
+    event,
+    conditional: true,
+    converged: async () =>
+      expect((await a.seed.ingressRules(a.groupId)).map((r) => r.SecurityGroupRuleId)).toEqual([a.inside]),
+  };
+}
+
+const ACCOUNT = "123456789012";
+const arnOf = (fs: string) => `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/${fs}`;
+const appStatement = (fs: string, sid = "AppRole", role = "app") => ({
+  Sid: sid,
+  Effect: "Allow",
+  Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/${role}` },
+  Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+  Resource: arnOf(fs),
+});
+const policyText = (statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+
+async function policyOf(seed: Seeder, FileSystemId: string): Promise<string | undefined> {
+  try {
+    return (await seed.efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))).Policy;
+  } catch (error) {
+    if ((error as Error).name === "PolicyNotFound") return undefined;
+    throw error;
+  }
+}
+
+/** The live policy denies non-TLS access and still holds every statement in `kept`, unchanged. */
+async function expectTlsWith(seed: Seeder, fs: string, kept: unknown[]) {
+  const parsed = parsePolicy(await policyOf(seed, fs));
+  if (parsed.status !== "ok") throw new Error(`policy of ${fs}: ${parsed.status}`);
+  expect(assessTls(parsed.statements, arnOf(fs)).enforced).toBe(true);
+  for (const statement of kept) expect(parsed.statements).toContainEqual(statement);
+}
+
+/** Each trigger of every control that remediates, as the event its change produces. */
+const TRIGGERS: [string, () => Promise<Change>][] = [
   [
     "AuthorizeSecurityGroupIngress",
-    async (a, rule) => authorizeIngressEvent({ groupId: a.groupId, ruleId: rule, cidr: "0.0.0.0/0" }),
+    () => nfsChange(async (a, rule) => authorizeIngressEvent({ groupId: a.groupId, ruleId: rule, cidr: "0.0.0.0/0" })),
   ],
   [
     "ModifySecurityGroupRules",
-    async (a, rule) =>
-      modifyRulesEvent(a.groupId, rule, { IpProtocol: "tcp", FromPort: 2049, ToPort: 2049, CidrIpv4: "0.0.0.0/0" }),
+    () =>
+      nfsChange(async (a, rule) =>
+        modifyRulesEvent(a.groupId, rule, { IpProtocol: "tcp", FromPort: 2049, ToPort: 2049, CidrIpv4: "0.0.0.0/0" }),
+      ),
   ],
   [
     "CreateMountTarget",
-    async (a) =>
-      createMountTargetEvent({
-        fileSystemId: a.fileSystemId,
-        mountTargetId: a.mountTargetId,
-        subnetId: a.subnets[0]!,
-        securityGroups: [a.groupId],
-      }),
+    () =>
+      nfsChange(async (a) =>
+        createMountTargetEvent({
+          fileSystemId: a.fileSystemId,
+          mountTargetId: a.mountTargetId,
+          subnetId: a.subnets[0]!,
+          securityGroups: [a.groupId],
+        }),
+      ),
   ],
   [
     "ModifyMountTargetSecurityGroups",
-    async (a) => {
-      await a.seed.efs.send(
-        new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: a.mountTargetId, SecurityGroups: [a.groupId] }),
-      );
-      return modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.groupId]);
+    () =>
+      nfsChange(async (a) => {
+        await a.seed.efs.send(
+          new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: a.mountTargetId, SecurityGroups: [a.groupId] }),
+        );
+        return modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.groupId]);
+      }),
+  ],
+  [
+    "PutFileSystemPolicy that removes the TLS deny",
+    async () => {
+      const seed = new Seeder();
+      const fs = await seed.fileSystem();
+      const app = appStatement(fs);
+      const compliant = policyText([app, tlsDenyStatement(arnOf(fs))]);
+      await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: compliant }));
+      const without = policyText([app]);
+      await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: without }));
+      return { event: putFileSystemPolicyEvent(fs, without), converged: () => expectTlsWith(seed, fs, [app]) };
+    },
+  ],
+  [
+    "DeleteFileSystemPolicy",
+    async () => {
+      const seed = new Seeder();
+      const fs = await seed.fileSystem();
+      const policy = JSON.stringify(consoleDefaultPolicy(arnOf(fs)));
+      await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: policy }));
+      await seed.efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: fs }));
+      return {
+        event: deleteFileSystemPolicyEvent(fs),
+        converged: async () => expect(JSON.parse((await policyOf(seed, fs))!)).toEqual(consoleDefaultPolicy(arnOf(fs))),
+      };
+    },
+  ],
+  [
+    "PutBackupPolicy DISABLED",
+    async () => {
+      const seed = new Seeder();
+      const fs = await seed.fileSystem();
+      await seed.efs.send(new PutBackupPolicyCommand({ FileSystemId: fs, BackupPolicy: { Status: "DISABLED" } }));
+      return {
+        event: putBackupPolicyEvent(fs, "DISABLED"),
+        converged: async () => {
+          const out = await seed.efs.send(new DescribeBackupPolicyCommand({ FileSystemId: fs }));
+          expect(["ENABLED", "ENABLING"]).toContain(out.BackupPolicy?.Status);
+        },
+      };
+    },
+  ],
+  [
+    "DisableKeyRotation",
+    async () => {
+      const seed = new KeySeeder();
+      const key = await seed.keyWithFileSystem({ rotation: 365 });
+      await seed.disableRotation(key.keyId);
+      return {
+        event: kmsKeyEvent("DisableKeyRotation", { sent: key.keyId, keyArn: key.arn }),
+        converged: async () => expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 }),
+      };
     },
   ],
 ];
 
+const remediatedOutcomes = (invocations: { result?: unknown }[]) =>
+  invocations.flatMap((i) => (i.result as any).findings.map((f: any) => f.outcome as string));
+
 describe("the same event delivered three times at once", () => {
   it.each(TRIGGERS)(
-    "%s: one remediation, the others already-remediated or compliant, never an error",
-    async (_, make) => {
-      const a = await account();
-      const open = await a.seed.nfsFrom(a.groupId, "0.0.0.0/0");
-      const event = await make(a, open);
+    "%s: no error, the state converges, one remediation (or identical writes under one alert id)",
+    async (_, change) => {
+      const { event, converged, conditional } = await change();
       await host.putEvents([event, event, event]);
       const invocations = await host.drain({ concurrency: 3 });
 
       expect(invocations).toHaveLength(3);
       expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
-      const outcomes = invocations.flatMap((i) => (i.result as any).findings.map((f: any) => f.outcome)).sort();
-      expect(outcomes.filter((o: string) => o === "remediated")).toHaveLength(1);
+      const outcomes = remediatedOutcomes(invocations);
       for (const o of outcomes) expect(["remediated", "already-remediated", "compliant"]).toContain(o);
+      const remediated = outcomes.filter((o) => o === "remediated").length;
+      if (conditional) expect(remediated).toBe(1);
+      else expect(remediated).toBeGreaterThanOrEqual(1);
       const alerts = await host.alerts();
-      expect(alerts.filter((x) => x.attributes.outcome === "remediated")).toHaveLength(1);
       expect(alerts.map((x) => x.attributes.outcome)).not.toContain("remediation-failed");
-      expect((await a.seed.ingressRules(a.groupId)).map((r) => r.SecurityGroupRuleId)).toEqual([a.inside]);
+      const remediatedAlerts = alerts.filter((x) => x.attributes.outcome === "remediated");
+      expect(remediatedAlerts).toHaveLength(remediated);
+      // Duplicates of one event carry one alert id (event:control:resource): a chat or ticket consumer folds them.
+      expect(new Set(remediatedAlerts.map((x) => x.message.id)).size).toBe(1);
+      await converged();
     },
   );
+});
+
+describe("the same event redelivered after the first delivery was handled", () => {
+  it.each(TRIGGERS)("%s: exactly one remediation, the redeliveries find it compliant", async (_, change) => {
+    const { event, converged } = await change();
+    await host.putEvents([event, event, event]);
+    const invocations = await host.drain({ concurrency: 1 });
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
+    const outcomes = remediatedOutcomes(invocations);
+    expect(outcomes.filter((o) => o === "remediated")).toHaveLength(1);
+    for (const o of outcomes) expect(["remediated", "compliant"]).toContain(o);
+    expect((await host.alerts()).map((x) => x.attributes.outcome)).toEqual(["remediated"]);
+    await converged();
+  });
 });
 
 describe("two different events for the same resource at once", () => {
@@ -125,6 +274,67 @@ describe("two different events for the same resource at once", () => {
     await drained;
     await host.drain({ concurrency: 2 });
     expect((await a.seed.ingressRules(a.groupId)).map((r) => r.SecurityGroupRuleId)).toEqual([a.inside]);
+  });
+});
+
+describe("two different file-policy events for one file system at once", () => {
+  /** Two policy changes, both already made, whose events arrive together: the final policy is the last one + the deny. */
+  const RACES: [string, (seed: Seeder, fs: string) => Promise<{ events: any[]; kept: unknown[]; total: number }>][] = [
+    [
+      "PutFileSystemPolicy, then another PutFileSystemPolicy adding a statement",
+      async (seed, fs) => {
+        const first = policyText([appStatement(fs)]);
+        await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: first }));
+        const kept = [appStatement(fs), appStatement(fs, "Backup", "backup")];
+        const second = policyText(kept);
+        await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: second }));
+        return {
+          events: [putFileSystemPolicyEvent(fs, first), putFileSystemPolicyEvent(fs, second)],
+          kept,
+          total: 3,
+        };
+      },
+    ],
+    [
+      "DeleteFileSystemPolicy, then PutFileSystemPolicy",
+      async (seed, fs) => {
+        await seed.efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: fs })).catch(() => undefined);
+        const kept = [appStatement(fs)];
+        const policy = policyText(kept);
+        await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: policy }));
+        return { events: [deleteFileSystemPolicyEvent(fs), putFileSystemPolicyEvent(fs, policy)], kept, total: 2 };
+      },
+    ],
+    [
+      "PutFileSystemPolicy, then DeleteFileSystemPolicy",
+      async (seed, fs) => {
+        const policy = policyText([appStatement(fs)]);
+        await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fs, Policy: policy }));
+        await seed.efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: fs }));
+        // Nothing is left to keep: the console's pair is written, which carries the deny.
+        return {
+          events: [putFileSystemPolicyEvent(fs, policy), deleteFileSystemPolicyEvent(fs)],
+          kept: consoleDefaultPolicy(arnOf(fs)).Statement as unknown[],
+          total: 2,
+        };
+      },
+    ],
+  ];
+
+  it.each(RACES)("%s: the final policy has the TLS deny and every statement of the last change", async (_, make) => {
+    const seed = new Seeder();
+    const fs = await seed.fileSystem();
+    const { events, kept, total } = await make(seed, fs);
+    await host.putEvents(events);
+    const invocations = await host.drain({ concurrency: 2 });
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined]);
+    await expectTlsWith(seed, fs, kept);
+    const parsed = parsePolicy(await policyOf(seed, fs));
+    // One deny, not one per event: whichever invocation wrote second found it already there.
+    expect(parsed.status === "ok" && parsed.statements).toHaveLength(total);
+    const outcomes = (await host.alerts()).map((x) => x.attributes.outcome);
+    expect(outcomes).not.toContain("remediation-failed");
+    expect(outcomes).toContain("remediated");
   });
 });
 
