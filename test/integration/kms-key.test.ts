@@ -74,9 +74,9 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     expect(invocations).toHaveLength(1);
     expect(invocations[0]?.error).toBeUndefined();
     expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 });
-    expect((await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control)).map((a) => a.attributes)).toEqual([
-      { control: "efs-key-rotation-enabled", severity: "medium", outcome: "remediated" },
-    ]);
+    expect(
+      (await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control)).map((a) => a.attributes),
+    ).toEqual([{ control: "efs-key-rotation-enabled", severity: "medium", outcome: "remediated" }]);
   });
 
   it("CreateFileSystem with the AWS managed key, or unencrypted, is nobody's business here: no change, no alert", async () => {
