@@ -75,7 +75,7 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     expect(invocations[0]?.error).toBeUndefined();
     expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 });
     expect(
-      (await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control)).map((a) => a.attributes),
+      (await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control ?? "")).map((a) => a.attributes),
     ).toEqual([{ control: "efs-key-rotation-enabled", severity: "medium", outcome: "remediated" }]);
   });
 
@@ -93,7 +93,7 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     expect(findings.map((f: any) => f.verdict)).toEqual(["not-applicable", "not-applicable"]);
     expect(findings[0].detail).toContain("AWS managed");
     // The file-system function alerts on these file systems for its own controls; none of that is the key guard's.
-    expect((await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control))).toEqual([]);
+    expect((await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control ?? ""))).toEqual([]);
   });
 
   it("a key that encrypts no file system is not applicable: rotation stays off, no alert", async () => {
