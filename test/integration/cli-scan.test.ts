@@ -2,17 +2,25 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { PutBackupPolicyCommand, PutFileSystemPolicyCommand } from "@aws-sdk/client-efs";
 import { beforeEach, describe, expect, inject, it } from "vitest";
+import { consoleDefaultPolicy } from "../../shared/controls/policy.js";
 import { freePort } from "../emulator/emulator.js";
 import { countingProxy, isWrite, runCli, spawnCli } from "../support/cli.js";
 import { resetEmulator } from "../support/emulator.js";
-import { Seeder } from "../support/seed.js";
+import type { Seeder } from "../support/seed.js";
+import { KeySeeder } from "../support/seed-kms.js";
 
 const EXEMPT = { "efs-guard:exempt": "efs-nfs-ingress-restricted", "efs-guard:exempt-until": "2099-12-31" };
 
-/** One file system mounted in three subnets, one security group per mount target: compliant, open, open+exempt. */
+/**
+ * One file system mounted in three subnets, one security group per mount target: compliant, open, open+exempt.
+ * The scan covers every guard; the file system (and its key) are seeded compliant with every other control
+ * (customer managed key with rotation, TLS deny, backups on) so that the network groups decide the verdicts and
+ * the exit codes, while their compliant findings are still counted exactly.
+ */
 async function account() {
-  const seed = new Seeder();
+  const seed = new KeySeeder();
   const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
   const good = await seed.securityGroup(vpcId, "good");
   const open = await seed.securityGroup(vpcId, "open");
@@ -20,11 +28,17 @@ async function account() {
   await seed.nfsFrom(good, "10.0.0.0/16");
   const openRule = await seed.nfsFrom(open, "0.0.0.0/0");
   await seed.nfsFrom(exempt, "0.0.0.0/0");
-  const fileSystemId = await seed.fileSystem();
+  const key = await seed.keyWithFileSystem({ rotation: 365 });
+  const { fileSystemId } = key;
+  const arn = `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${fileSystemId}`;
+  await seed.efs.send(
+    new PutFileSystemPolicyCommand({ FileSystemId: fileSystemId, Policy: JSON.stringify(consoleDefaultPolicy(arn)) }),
+  );
+  await seed.efs.send(new PutBackupPolicyCommand({ FileSystemId: fileSystemId, BackupPolicy: { Status: "ENABLED" } }));
   await seed.mountTarget(fileSystemId, subnets[0]!, [good]);
   await seed.mountTarget(fileSystemId, subnets[1]!, [open]);
   await seed.mountTarget(fileSystemId, subnets[2]!, [exempt]);
-  return { seed, good, open, exempt, openRule, fileSystemId };
+  return { seed, good, open, exempt, openRule, fileSystemId, keyId: key.keyId };
 }
 
 async function allRules(seed: Seeder, groups: string[]) {
@@ -35,7 +49,7 @@ describe("efs-guard scan against the emulator", () => {
   beforeEach(resetEmulator);
 
   it("reports compliant, non-compliant and exempt groups in a table, exit 1, and changes nothing", async () => {
-    const { seed, good, open, exempt } = await account();
+    const { seed, good, open, exempt, fileSystemId, keyId } = await account();
     const before = await allRules(seed, [good, open, exempt]);
     const run = await runCli(["scan"]);
     expect(run.stderr).toBe("");
@@ -51,23 +65,33 @@ describe("efs-guard scan against the emulator", () => {
     // worst first
     expect(lines.indexOf(row(open))).toBeLessThan(lines.indexOf(row(exempt)));
     expect(lines.indexOf(row(exempt))).toBeLessThan(lines.indexOf(row(good)));
+    // The file system's four controls and the key's two are compliant rows too.
+    for (const control of [
+      "efs-tls-enforced",
+      "efs-encrypted-at-rest",
+      "efs-backup-enabled",
+      "efs-policy-not-public",
+    ]) {
+      expect(lines.filter((l) => l.startsWith(`${control} `) && l.includes(fileSystemId))).toHaveLength(1);
+    }
+    expect(lines.filter((l) => l.includes(` ${keyId} `) && /\scompliant\s/.test(l))).toHaveLength(2);
     expect(run.stdout).toContain(
-      "3 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 1 compliant, 0 not applicable",
+      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 7 compliant, 0 not applicable",
     );
     expect(await allRules(seed, [good, open, exempt])).toEqual(before);
   });
 
   it("--json gives findings, errors and a summary; exempt alone exits 0", async () => {
-    const { seed, good, open, exempt, openRule } = await account();
+    const { seed, good, open, exempt, openRule, fileSystemId, keyId } = await account();
     const run = await runCli(["scan", "--json", "--region", "us-east-1"]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.errors).toEqual([]);
     expect(report.summary).toMatchObject({
       regions: ["us-east-1"],
-      guards: ["nfs-ingress"],
-      resources: 3,
-      compliant: 1,
+      guards: ["nfs-ingress", "file-system", "kms-key"],
+      resources: 5,
+      compliant: 7,
       nonCompliant: 1,
       exempt: 1,
       notApplicable: 0,
@@ -87,12 +111,24 @@ describe("efs-guard scan against the emulator", () => {
     expect(byId[exempt]).toMatchObject({ verdict: "non-compliant", wouldDo: "exempt" });
     expect(byId[exempt].why).toContain("until 2099-12-31");
     expect(byId[good]).toMatchObject({ verdict: "compliant", wouldDo: "none" });
+    const verdictsOf = (id: string) =>
+      report.findings
+        .filter((f: any) => f.resource === id)
+        .map((f: any) => `${f.control}:${f.verdict}`)
+        .sort();
+    expect(verdictsOf(fileSystemId)).toEqual([
+      "efs-backup-enabled:compliant",
+      "efs-encrypted-at-rest:compliant",
+      "efs-policy-not-public:compliant",
+      "efs-tls-enforced:compliant",
+    ]);
+    expect(verdictsOf(keyId)).toEqual(["efs-key-rotation-enabled:compliant", "efs-key-usable:compliant"]);
 
     // Fix the open group by hand: what remains is compliant or exempt, so the exit code is 0.
     await seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: open, SecurityGroupRuleIds: [openRule] }));
     const after = await runCli(["scan", "--json"]);
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 2 });
+    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 8 });
   });
 
   it("--config: alert mode shows alert; an invalid config is a usage error naming the key", async () => {
@@ -103,7 +139,8 @@ describe("efs-guard scan against the emulator", () => {
     const run = await runCli(["scan", "--json", "--config", alert]);
     const report = JSON.parse(run.stdout);
     const wouldDo = report.findings.map((f: any) => f.wouldDo).sort();
-    expect(wouldDo).toEqual(["alert", "exempt", "none"]);
+    // none: the compliant group, the file system's four controls and the key's two.
+    expect(wouldDo).toEqual(["alert", "exempt", ...Array(7).fill("none")]);
 
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ modes: { "efs-nfs-ingress-restricted": "fix-it" } }));
@@ -139,7 +176,7 @@ describe("efs-guard scan against the emulator", () => {
     try {
       const run = await spawnCli(["scan", "--json"], { AWS_ENDPOINT_URL: proxy.endpoint });
       expect(run.code, run.stderr).toBe(1);
-      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 1 });
+      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 7 });
       const operations = proxy.calls.map((c) => c.operation);
       expect(operations).toContain("DescribeNetworkInterfaces");
       expect(operations).toContain("DescribeSecurityGroupRules");

@@ -29,6 +29,7 @@ import { resetEmulator } from "../support/emulator.js";
 import { REGION, Seeder } from "../support/seed.js";
 
 const ENTRY = "functions/file-system/handler.ts";
+const KMS_ENTRY = "functions/kms-key/handler.ts";
 const ACCOUNT = "123456789012";
 const arnOf = (fs: string) => `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/${fs}`;
 
@@ -110,10 +111,12 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs })]);
+    // CreateFileSystem also reaches the kms-key function; for an unencrypted file system it has nothing to say.
     const invocations = await host.drain();
-    expect(invocations).toHaveLength(1);
-    expect(invocations[0]?.entry).toBe(ENTRY);
-    expect(invocations[0]?.error).toBeUndefined();
+    expect(invocations.map((i) => i.entry).sort()).toEqual([ENTRY, KMS_ENTRY]);
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined]);
+    const keyFindings = invocations.find((i) => i.entry === KMS_ENTRY)!.result as any;
+    expect(keyFindings.findings).toEqual([]);
 
     expect(JSON.parse((await policyOf(seed, fs))!)).toEqual(consoleDefaultPolicy(arnOf(fs)));
     expect(await backupOf(seed, fs)).toBeUndefined();
@@ -339,8 +342,10 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     const fs = await seed.fileSystem();
     await seed.efs.send(new DeleteFileSystemCommand({ FileSystemId: fs }));
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs }), putFileSystemPolicyEvent(fs, "{}")]);
+    // Both events reach the file-system function; CreateFileSystem also reaches the kms-key function.
     const invocations = await host.drain();
-    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined]);
+    expect(invocations.map((i) => i.entry).sort()).toEqual([ENTRY, ENTRY, KMS_ENTRY]);
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
     for (const invocation of invocations) {
       for (const finding of (invocation.result as any).findings) expect(finding.verdict).toBe("not-applicable");
     }

@@ -1,4 +1,4 @@
-import { EFSClient } from "@aws-sdk/client-efs";
+import { DescribeFileSystemPolicyCommand, EFSClient } from "@aws-sdk/client-efs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { kmsClient } from "../../shared/aws/kms.js";
 import { parseConfig } from "../../shared/config/schema.js";
@@ -20,9 +20,21 @@ beforeAll(() => {
   template = synthTemplate();
 });
 
+async function policyOf(seed: KeySeeder, FileSystemId: string): Promise<string | undefined> {
+  try {
+    return (await seed.efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))).Policy;
+  } catch (error) {
+    if ((error as Error).name === "PolicyNotFound") return undefined;
+    throw error;
+  }
+}
+
 /**
  * An account with a mix: an NFS-open group, a VPC-only group, an exempt open group; a key without rotation, a
  * compliant key, a disabled key, a key that encrypts nothing, and a file system on the AWS managed key.
+ * The four file systems are left as CreateFileSystem leaves them (no file system policy, no backup policy), so
+ * the file-system guard's findings are part of the picture and asserted exactly: each lacks the TLS deny and
+ * backups, none has a public policy, and only the one on the AWS managed key fails encryption at rest.
  */
 async function mixedAccount() {
   const seed = new KeySeeder();
@@ -42,7 +54,22 @@ async function mixedAccount() {
   await seed.mountTarget(noRotation.fileSystemId, subnets[0]!, [open]);
   await seed.mountTarget(rotating.fileSystemId, subnets[0]!, [internal]);
   await seed.mountTarget(managedFs, subnets[0]!, [exempt]);
-  return { seed, open, internal, exempt, openRule, internalRule, exemptRule, noRotation, rotating, disabled, unused };
+  const fileSystems = [noRotation.fileSystemId, rotating.fileSystemId, disabled.fileSystemId, managedFs];
+  return {
+    seed,
+    open,
+    internal,
+    exempt,
+    openRule,
+    internalRule,
+    exemptRule,
+    noRotation,
+    rotating,
+    disabled,
+    unused,
+    managedFs,
+    fileSystems,
+  };
 }
 
 describe("scheduled sweep: every guard over a seeded account, through the sweep function's handler", () => {
@@ -72,17 +99,28 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     expect(await a.seed.state(a.disabled.keyId)).toBe("Disabled");
     expect(await a.seed.rotation(a.unused.keyId)).toEqual({ enabled: false, period: undefined });
 
+    // Every file system now carries the TLS deny; backups stay as they were (alert mode by default).
+    for (const fs of a.fileSystems) expect(await policyOf(a.seed, fs)).toContain("aws:SecureTransport");
+
+    // Non-compliant: 1 open group + 1 exempt group, 1 key without rotation, 1 disabled key, 4 file systems
+    // without the TLS deny, 4 without backups, 1 on the AWS managed key = 13. Remediated: the group, the key and
+    // the 4 TLS policies = 6. Failed: the migration of the AWS-managed-key file system, whose workflow is not
+    // deployed in this test (MIGRATION_STATE_MACHINE_ARN unset).
     expect(summary).toMatchObject({
       regions: ["us-east-1"],
-      counts: {
-        "efs-nfs-ingress-restricted": { remediated: 1, compliant: 1, exempt: 1 },
-        "efs-key-rotation-enabled": { remediated: 1, compliant: 1, "not-applicable": 1 },
-        "efs-key-usable": { compliant: 2, alerted: 1 },
-      },
-      nonCompliant: 4,
-      remediated: 2,
-      failed: 0,
+      nonCompliant: 13,
+      remediated: 6,
+      failed: 1,
       errors: [],
+    });
+    expect(summary.counts).toEqual({
+      "efs-nfs-ingress-restricted": { remediated: 1, compliant: 1, exempt: 1 },
+      "efs-key-rotation-enabled": { remediated: 1, compliant: 1, "not-applicable": 1 },
+      "efs-key-usable": { compliant: 2, alerted: 1 },
+      "efs-tls-enforced": { remediated: 4 },
+      "efs-backup-enabled": { alerted: 4 },
+      "efs-policy-not-public": { compliant: 4 },
+      "efs-encrypted-at-rest": { compliant: 3, "remediation-failed": 1 },
     });
 
     const alerts = await host.alerts();
@@ -97,15 +135,21 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
         `efs-key-usable:alerted:${a.disabled.keyId}`,
         `efs-nfs-ingress-restricted:exempt:${a.exempt}`,
         `efs-nfs-ingress-restricted:remediated:${a.open}`,
+        ...a.fileSystems.map((fs) => `efs-tls-enforced:remediated:${fs}`),
+        ...a.fileSystems.map((fs) => `efs-backup-enabled:alerted:${fs}`),
+        `efs-encrypted-at-rest:remediation-failed:${a.managedFs}`,
         "sweep:summary:",
       ].sort(),
     );
-    const finding = alerts.find((x) => x.attributes.outcome === "remediated")!;
+    const finding = alerts.find(
+      (x) => x.attributes.outcome === "remediated" && x.attributes.control === "efs-nfs-ingress-restricted",
+    )!;
     expect(finding.message.content.description).toContain("found by the scheduled sweep");
     expect(finding.message.metadata.eventType).toBe("ScheduledSweep");
     const summaryAlert = alerts.find((x) => x.attributes.outcome === "summary")!;
-    expect(summaryAlert.attributes).toEqual({ control: "sweep", severity: "info", outcome: "summary" });
-    expect(summaryAlert.message.content.title).toContain("4 non-compliant, 2 remediated");
+    // A failed remediation (the migration) raises the summary from info to high.
+    expect(summaryAlert.attributes).toEqual({ control: "sweep", severity: "high", outcome: "summary" });
+    expect(summaryAlert.message.content.title).toContain("13 non-compliant, 6 remediated");
     expect(summaryAlert.message.content.description).toContain("`efs-key-usable`: alerted 1, compliant 2");
 
     // Idempotent: run again at once; nothing is remediated, the state is unchanged.
@@ -114,10 +158,17 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     expect(again.counts["efs-nfs-ingress-restricted"]).toEqual({ compliant: 2, exempt: 1 });
     expect(again.counts["efs-key-rotation-enabled"]).toEqual({ compliant: 2, "not-applicable": 1 });
     expect(again.counts["efs-key-usable"]).toEqual({ compliant: 2, alerted: 1 });
+    expect(again.counts["efs-tls-enforced"]).toEqual({ compliant: 4 });
+    expect(again.counts["efs-backup-enabled"]).toEqual({ alerted: 4 });
+    expect(again.counts["efs-policy-not-public"]).toEqual({ compliant: 4 });
+    expect(again.counts["efs-encrypted-at-rest"]).toEqual({ compliant: 3, "remediation-failed": 1 });
     expect((await a.seed.ingressRules(a.internal)).map((r) => r.SecurityGroupRuleId)).toEqual([a.internalRule]);
     expect((await a.seed.ingressRules(a.exempt)).map((r) => r.SecurityGroupRuleId)).toEqual([a.exemptRule]);
     const second = (await host.alerts()).map((x) => x.attributes.outcome).sort();
-    expect(second).toEqual(["alerted", "exempt", "summary"]);
+    // Alert-mode findings and the failed migration are reported again on every sweep; nothing is remediated.
+    expect(second).toEqual(
+      ["alerted", "alerted", "alerted", "alerted", "alerted", "exempt", "remediation-failed", "summary"].sort(),
+    );
   });
 });
 
@@ -132,11 +183,13 @@ describe("sweepRegion", () => {
     const wouldRemediate = report.results
       .filter((r) => r.outcome === "would-remediate")
       .map((r) => r.finding.resource.id);
-    expect(wouldRemediate.sort()).toEqual([a.open, a.noRotation.keyId].sort());
+    // The group, the key, the TLS deny on every file system, and the migration of the one on the AWS managed key.
+    expect(wouldRemediate.sort()).toEqual([a.open, a.noRotation.keyId, ...a.fileSystems, a.managedFs].sort());
     expect(report.results.every((r) => r.finding.resource.account === "123456789012")).toBe(true);
     // Dry run changed nothing.
     expect((await a.seed.ingressRules(a.open)).map((r) => r.SecurityGroupRuleId)).toEqual([a.openRule]);
     expect(await a.seed.rotation(a.noRotation.keyId)).toEqual({ enabled: false, period: undefined });
+    for (const fs of a.fileSystems) expect(await policyOf(a.seed, fs)).toBeUndefined();
   });
 
   it("a guard whose inventory or assessment fails is reported and the others still run", async () => {
