@@ -209,7 +209,9 @@ export class LambdaHost {
       const name = id.slice(0, 64);
       const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
       resolved.set(id, { ref: name, atts: { Arn: arn } });
-      if (!entry || !definitions.includes(`{"Fn::GetAtt":["${id}","Arn"]}`)) continue;
+      // Named in a definition: by Fn::GetAtt (the synthesized stack) or as a FunctionName string (hand-written ones).
+      const named = definitions.includes(`"${id}"`) || definitions.includes(`\\"${id}\\"`);
+      if (!entry || !named) continue;
       const environment = Object.fromEntries(
         Object.entries((r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [
           k,
