@@ -15,7 +15,6 @@ import {
   createFileSystemEvent,
   createMountTargetEvent,
   deleteFileSystemPolicyEvent,
-  fileSystemCreatedEvent,
   kmsKeyEvent,
   modifyMountTargetSecurityGroupsEvent,
   modifyRulesEvent,
@@ -357,11 +356,11 @@ export const SCENARIOS: TriggerScenario[] = [
     paths: {
       compliant: async (a) => {
         await compliantKey(a);
-        return fileSystemCreatedEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
+        return createFileSystemEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
       },
       remediation: async (a) => {
         await a.kms.send(new DisableKeyRotationCommand({ KeyId: a.keyId }));
-        return fileSystemCreatedEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
+        return createFileSystemEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
       },
     },
   },

@@ -264,51 +264,13 @@ export function scheduleKeyDeletionEvent(
   });
 }
 
-/** EFS CreateFileSystem as CloudTrail records it; the response carries the file system id and the key ARN. */
-export function fileSystemCreatedEvent(
-  fs: { fileSystemId: string; encrypted?: boolean; kmsKeyId?: string; kmsKeyArn?: string },
-  extra: Partial<CloudTrailInput> = {},
-) {
-  const account = extra.account ?? "123456789012";
-  const region = extra.region ?? "us-east-1";
-  const encrypted = fs.encrypted ?? fs.kmsKeyId !== undefined;
-  return cloudTrailEnvelope({
-    eventSource: "elasticfilesystem.amazonaws.com",
-    eventName: "CreateFileSystem",
-    requestParameters: {
-      creationToken: `console-${randomUUID()}`,
-      performanceMode: "generalPurpose",
-      encrypted,
-      ...(fs.kmsKeyId ? { kmsKeyId: fs.kmsKeyId } : {}),
-      throughputMode: "elastic",
-      backup: true,
-      tags: [{ key: "Name", value: "shared" }],
-    },
-    responseElements: {
-      ownerId: account,
-      creationToken: `console-${randomUUID()}`,
-      fileSystemId: fs.fileSystemId,
-      fileSystemArn: `arn:aws:elasticfilesystem:${region}:${account}:file-system/${fs.fileSystemId}`,
-      createdTime: "Nov 26, 2026, 12:00:00 PM",
-      lifeCycleState: "creating",
-      name: "shared",
-      numberOfMountTargets: 0,
-      sizeInBytes: { value: 0, valueInIA: 0, valueInStandard: 0, valueInArchive: 0 },
-      performanceMode: "generalPurpose",
-      encrypted,
-      ...((fs.kmsKeyArn ?? fs.kmsKeyId) ? { kmsKeyId: fs.kmsKeyArn ?? fs.kmsKeyId } : {}),
-      throughputMode: "elastic",
-      tags: [{ key: "Name", value: "shared" }],
-      fileSystemProtection: { replicationOverwriteProtection: "ENABLED" },
-    },
-    ...extra,
-  });
-}
-
 export interface FileSystemInput {
   fileSystemId: string;
   encrypted?: boolean;
+  /** The key as the caller named it (id, ARN or alias); a key implies encrypted unless `encrypted` says otherwise. */
   kmsKeyId?: string;
+  /** The key's ARN, which EFS returns in the response whatever the caller sent (default: kmsKeyId). */
+  kmsKeyArn?: string;
   creationToken?: string;
   tags?: Record<string, string>;
   account?: string;
@@ -320,8 +282,9 @@ export function createFileSystemEvent(fs: FileSystemInput, extra: Partial<CloudT
   const account = fs.account ?? "123456789012";
   const region = fs.region ?? "us-east-1";
   const token = fs.creationToken ?? `console-${fs.fileSystemId}`;
-  const tags = Object.entries(fs.tags ?? { Name: "shared" }).map(([key, value]) => ({ key, value }));
-  const encrypted = fs.encrypted ?? false;
+  const tagMap = fs.tags ?? { Name: "shared" };
+  const tags = Object.entries(tagMap).map(([key, value]) => ({ key, value }));
+  const encrypted = fs.encrypted ?? fs.kmsKeyId !== undefined;
   return cloudTrailEnvelope({
     eventSource: "elasticfilesystem.amazonaws.com",
     eventName: "CreateFileSystem",
@@ -340,11 +303,13 @@ export function createFileSystemEvent(fs: FileSystemInput, extra: Partial<CloudT
       fileSystemArn: `arn:aws:elasticfilesystem:${region}:${account}:file-system/${fs.fileSystemId}`,
       creationTime: "Nov 26, 2026, 10:15:42 AM",
       lifeCycleState: "creating",
+      // EFS names a file system after its Name tag.
+      ...(tagMap.Name ? { name: tagMap.Name } : {}),
       numberOfMountTargets: 0,
       sizeInBytes: { value: 0, valueInIA: 0, valueInStandard: 0, valueInArchive: 0 },
       performanceMode: "generalPurpose",
       encrypted,
-      ...(encrypted && fs.kmsKeyId ? { kmsKeyId: fs.kmsKeyId } : {}),
+      ...(encrypted && (fs.kmsKeyArn ?? fs.kmsKeyId) ? { kmsKeyId: fs.kmsKeyArn ?? fs.kmsKeyId } : {}),
       throughputMode: "elastic",
       tags,
       fileSystemProtection: { replicationOverwriteProtection: "ENABLED" },

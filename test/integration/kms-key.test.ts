@@ -2,7 +2,7 @@ import { EnableKeyCommand, EnableKeyRotationCommand, TagResourceCommand } from "
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   cloudTrailEnvelope,
-  fileSystemCreatedEvent,
+  createFileSystemEvent,
   kmsKeyEvent,
   scheduleKeyDeletionEvent,
 } from "../../events/build.js";
@@ -67,7 +67,7 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     const seed = new KeySeeder();
     const key = await seed.keyWithFileSystem();
     await host.putEvents([
-      fileSystemCreatedEvent({ fileSystemId: key.fileSystemId, kmsKeyId: key.keyId, kmsKeyArn: key.arn }),
+      createFileSystemEvent({ fileSystemId: key.fileSystemId, kmsKeyId: key.keyId, kmsKeyArn: key.arn }),
     ]);
     // The rule also routes CreateFileSystem to the file-system function, which evaluates its own controls.
     const invocations = (await host.drain()).filter((i) => i.entry === ENTRY);
@@ -84,8 +84,8 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     const managed = await seed.fileSystem({ encrypted: true });
     const plain = await seed.fileSystem({ encrypted: false });
     await host.putEvents([
-      fileSystemCreatedEvent({ fileSystemId: managed, encrypted: true }),
-      fileSystemCreatedEvent({ fileSystemId: plain, encrypted: false }),
+      createFileSystemEvent({ fileSystemId: managed, encrypted: true }),
+      createFileSystemEvent({ fileSystemId: plain, encrypted: false }),
     ]);
     const invocations = (await host.drain()).filter((i) => i.entry === ENTRY);
     expect(invocations).toHaveLength(2);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fileSystemCreatedEvent, kmsKeyEvent, scheduleKeyDeletionEvent } from "../../events/build.js";
+import { createFileSystemEvent, kmsKeyEvent, scheduleKeyDeletionEvent } from "../../events/build.js";
 import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
 import { toTriggers } from "../../shared/events/triggers.js";
 
@@ -50,7 +50,7 @@ describe("key guard triggers", () => {
     expect(built.detail.resources).toEqual(recorded.detail.resources);
     const deletion = scheduleKeyDeletionEvent({ sent: KEY, keyArn: ARN }, 7, new Date("2026-12-03T00:00:00Z"));
     expect(deletion.detail.responseElements).toEqual(sample("kms-schedule-key-deletion.json").detail.responseElements);
-    const created = fileSystemCreatedEvent({
+    const created = createFileSystemEvent({
       fileSystemId: "fs-0123456789abcdef0",
       kmsKeyId: "alias/efs-data",
       kmsKeyArn: ARN,
