@@ -338,7 +338,7 @@ export async function verify(event: StepEvent, deps: MigrationDeps): Promise<Mig
   const policy = fs ? await fileSystemPolicy(efs, dst) : undefined;
   checks.push({
     check: "policy enforces TLS (efs-tls-enforced)",
-    ok: policyEnforcesTls(policy),
+    ok: policyEnforcesTls(policy, fs?.FileSystemArn ?? source.fileSystemArn.replace(source.fileSystemId, dst)),
     detail: policy ? "deny when aws:SecureTransport is false" : "no policy",
   });
   const sourceNow = await describeFileSystem(efs, source.fileSystemId);

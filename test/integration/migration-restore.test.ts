@@ -67,9 +67,12 @@ it("restores the safety backup into a new encrypted file system and reports the 
   expect(fs.Encrypted).toBe(true);
   expect(fs.KmsKeyId).toBe(lambdas.ref("MigrationKey", "Arn"));
   expect((await efs.send(new DescribeMountTargetsCommand({ FileSystemId: dst }))).MountTargets).toHaveLength(2);
-  expect(policyEnforcesTls((await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: dst }))).Policy)).toBe(
-    true,
-  );
+  expect(
+    policyEnforcesTls(
+      (await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: dst }))).Policy,
+      fs.FileSystemArn!,
+    ),
+  ).toBe(true);
   const states = (await historyOf(sfn, started.executionArn)).map((e) => e.stateEnteredEventDetails?.name);
   expect(states.filter((s) => s === "Describe restore").length).toBeGreaterThanOrEqual(2);
   expect(states).toContain("Wait for the restore");

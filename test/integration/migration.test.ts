@@ -129,7 +129,7 @@ describe("migration, replication strategy, executed end to end", () => {
       expect(groups).toEqual(mt.SubnetId === src.subnets[0] ? [src.groupId] : [src.groupId, src.otherGroup]);
     }
     const policy = (await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: dst }))).Policy!;
-    expect(policyEnforcesTls(policy)).toBe(true);
+    expect(policyEnforcesTls(policy, replacement.FileSystemArn!)).toBe(true);
     const statements = JSON.parse(policy).Statement;
     expect(statements[0]).toMatchObject({ Sid: "AppMount", Resource: replacement.FileSystemArn });
     expect(statements).toHaveLength(2);

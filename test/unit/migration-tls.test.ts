@@ -15,9 +15,9 @@ const deny = (extra: Record<string, unknown> = {}) => ({
 
 describe("policyEnforcesTls", () => {
   it("accepts the console's statement and its equivalents", () => {
-    expect(policyEnforcesTls(policy(deny()))).toBe(true);
-    expect(policyEnforcesTls(policy(deny({ Principal: "*" })))).toBe(true);
-    expect(policyEnforcesTls(policy(deny({ Action: "elasticfilesystem:*" })))).toBe(true);
+    expect(policyEnforcesTls(policy(deny()), SRC)).toBe(true);
+    expect(policyEnforcesTls(policy(deny({ Principal: "*" })), SRC)).toBe(true);
+    expect(policyEnforcesTls(policy(deny({ Action: "elasticfilesystem:*" })), SRC)).toBe(true);
     expect(
       policyEnforcesTls(
         policy(
@@ -29,21 +29,26 @@ describe("policyEnforcesTls", () => {
             ],
           }),
         ),
+        SRC,
       ),
     ).toBe(true);
-    expect(policyEnforcesTls(policy(deny({ Condition: { BoolIfExists: { "aws:SecureTransport": ["false"] } } })))).toBe(
-      true,
-    );
-    expect(policyEnforcesTls(JSON.stringify({ Statement: deny() }))).toBe(true);
+    expect(
+      policyEnforcesTls(policy(deny({ Condition: { BoolIfExists: { "aws:SecureTransport": ["false"] } } })), SRC),
+    ).toBe(true);
+    expect(policyEnforcesTls(JSON.stringify({ Statement: deny() }), SRC)).toBe(true);
   });
 
   it("rejects what leaves plain NFS open", () => {
-    expect(policyEnforcesTls(undefined)).toBe(false);
-    expect(policyEnforcesTls(policy(deny({ Effect: "Allow" })))).toBe(false);
-    expect(policyEnforcesTls(policy(deny({ Principal: { AWS: "arn:aws:iam::123456789012:role/x" } })))).toBe(false);
-    expect(policyEnforcesTls(policy(deny({ Action: "elasticfilesystem:ClientWrite" })))).toBe(false);
-    expect(policyEnforcesTls(policy(deny({ Condition: { Bool: { "aws:SecureTransport": "true" } } })))).toBe(false);
-    expect(policyEnforcesTls(policy(deny({ Condition: undefined })))).toBe(false);
+    expect(policyEnforcesTls(undefined, SRC)).toBe(false);
+    expect(policyEnforcesTls(policy(deny({ Effect: "Allow" })), SRC)).toBe(false);
+    expect(policyEnforcesTls(policy(deny({ Principal: { AWS: "arn:aws:iam::123456789012:role/x" } })), SRC)).toBe(
+      false,
+    );
+    expect(policyEnforcesTls(policy(deny({ Action: "elasticfilesystem:ClientWrite" })), SRC)).toBe(false);
+    expect(policyEnforcesTls(policy(deny({ Condition: { Bool: { "aws:SecureTransport": "true" } } })), SRC)).toBe(
+      false,
+    );
+    expect(policyEnforcesTls(policy(deny({ Condition: undefined })), SRC)).toBe(false);
   });
 });
 
@@ -62,7 +67,7 @@ describe("policyForReplacement", () => {
     expect(doc.Statement).toHaveLength(2);
     expect(doc.Statement[0]).toEqual({ ...allow, Resource: DST });
     expect(doc.Statement[1]).toMatchObject({ Sid: TLS_DENY_SID, Resource: DST });
-    expect(policyEnforcesTls(out.policy)).toBe(true);
+    expect(policyEnforcesTls(out.policy, DST)).toBe(true);
     expect(policyForReplacement(out.policy, DST, DST)).toEqual({ policy: out.policy, tlsStatementAdded: false });
   });
 
@@ -73,7 +78,7 @@ describe("policyForReplacement", () => {
       Effect: "Allow",
       Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } },
     });
-    expect(policyEnforcesTls(out.policy)).toBe(true);
+    expect(policyEnforcesTls(out.policy, DST)).toBe(true);
   });
 
   it("an already compliant policy is kept as it is (but for the ARN)", () => {
