@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { items, parseCloudTrail } from "../../shared/events/cloudtrail.js";
 import { toTriggers } from "../../shared/events/triggers.js";
+import { matchesPattern } from "../support/event-pattern.js";
 
 const SAMPLES = join(import.meta.dirname, "../../events/samples");
 const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "utf8"));
@@ -101,20 +102,7 @@ describe("triggers", () => {
 
 describe("EventBridge patterns", () => {
   const patterns = patternsFor(NFS_INGRESS_EVENTS);
-  /** A faithful subset of EventBridge matching: arrays of literals, and {exists:false}. */
-  function matches(pattern: any, event: any): boolean {
-    for (const [key, rule] of Object.entries(pattern)) {
-      const value = event?.[key];
-      if (Array.isArray(rule)) {
-        const ok = rule.some((r) =>
-          typeof r === "object" && r !== null && "exists" in r ? (value !== undefined) === r.exists : r === value,
-        );
-        if (!ok) return false;
-      } else if (!matches(rule, value)) return false;
-    }
-    return true;
-  }
-  const match = (event: any) => patterns.some((p) => matches(p, event));
+  const match = (event: any) => patterns.some((p) => matchesPattern(p, event));
 
   it("matches every sample the handler acts on and none it ignores", () => {
     for (const file of readdirSync(SAMPLES).filter((f) => f.endsWith(".json"))) {

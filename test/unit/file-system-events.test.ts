@@ -5,24 +5,11 @@ import { FILE_SYSTEM_EVENTS, patternsFor } from "../../events/patterns.js";
 import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
 import { toTriggers } from "../../shared/events/triggers.js";
 import { CONTROLS_BY_EVENT, controlsFor } from "../../shared/guards/file-system.js";
+import { matchesPattern } from "../support/event-pattern.js";
 
 const SAMPLES = join(import.meta.dirname, "../../events/samples");
 const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "utf8"));
 const FS = { type: "file-system", fileSystemId: "fs-0123456789abcdef0" };
-
-/** A faithful subset of EventBridge matching: arrays of literals, and {exists:false}. */
-function matches(pattern: any, event: any): boolean {
-  for (const [key, rule] of Object.entries(pattern)) {
-    const value = event?.[key];
-    if (Array.isArray(rule)) {
-      const ok = rule.some((r) =>
-        typeof r === "object" && r !== null && "exists" in r ? (value !== undefined) === r.exists : r === value,
-      );
-      if (!ok) return false;
-    } else if (!matches(rule, value)) return false;
-  }
-  return true;
-}
 
 describe("file-system triggers", () => {
   it.each([
@@ -59,7 +46,7 @@ describe("file-system triggers", () => {
 
 describe("file-system EventBridge pattern", () => {
   const patterns = patternsFor(FILE_SYSTEM_EVENTS);
-  const match = (event: any) => patterns.some((p) => matches(p, event));
+  const match = (event: any) => patterns.some((p) => matchesPattern(p, event));
 
   it("is one elasticfilesystem pattern with the four names and no failed calls", () => {
     expect(patterns).toEqual([

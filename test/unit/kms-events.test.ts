@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createFileSystemEvent, kmsKeyEvent, scheduleKeyDeletionEvent } from "../../events/build.js";
 import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
 import { toTriggers } from "../../shared/events/triggers.js";
+import { matchesPattern } from "../support/event-pattern.js";
 
 const SAMPLES = join(import.meta.dirname, "../../events/samples");
 const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "utf8"));
@@ -65,25 +66,13 @@ describe("key guard triggers", () => {
 
 describe("key guard EventBridge patterns", () => {
   const patterns = patternsFor(KMS_KEY_EVENTS);
-  function matches(pattern: any, event: any): boolean {
-    for (const [key, rule] of Object.entries(pattern)) {
-      const value = event?.[key];
-      if (Array.isArray(rule)) {
-        const ok = rule.some((r) =>
-          typeof r === "object" && r !== null && "exists" in r ? (value !== undefined) === r.exists : r === value,
-        );
-        if (!ok) return false;
-      } else if (!matches(rule, value)) return false;
-    }
-    return true;
-  }
 
   it("matches every sample the key guard acts on and none it ignores", () => {
     for (const file of readdirSync(SAMPLES).filter((f) => f.endsWith(".json"))) {
       const event = sample(file);
       const handled = toTriggers(event, KMS_KEY_EVENTS).kind === "triggers";
       expect(
-        patterns.some((p) => matches(p, event)),
+        patterns.some((p) => matchesPattern(p, event)),
         file,
       ).toBe(handled);
     }
