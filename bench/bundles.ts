@@ -4,9 +4,9 @@ import { basename, dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { Metafile } from "esbuild";
+import type { CfnTemplate } from "../emulator/template.js";
 import { BUNDLE_FILE, bundleFunction, ENTRY_METADATA } from "../infra/constructs/guard-function.js";
 import { PROJECT_ROOT } from "../infra/paths.js";
-import type { CfnTemplate } from "../test/emulator/template.js";
 
 export const OUT_DIR = join(PROJECT_ROOT, "bench", "out");
 

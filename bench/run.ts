@@ -10,10 +10,10 @@ import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Context } from "aws-lambda";
+import { emulatorEnv, startEmulator } from "../emulator/emulator.js";
+import { FunctionHost, type Handler } from "../emulator/host.js";
+import { synthTemplate } from "../emulator/template.js";
 import { PROJECT_ROOT } from "../infra/paths.js";
-import { emulatorEnv, startEmulator } from "../test/emulator/emulator.js";
-import { FunctionHost, type Handler } from "../test/emulator/host.js";
-import { synthTemplate } from "../test/emulator/template.js";
 import {
   buildFloor,
   buildFunction,

@@ -10,6 +10,7 @@ import {
   KMSClient,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
+import { REGION, Seeder } from "../emulator/seed.js";
 import {
   authorizeIngressEvent,
   createFileSystemEvent,
@@ -23,7 +24,6 @@ import {
   scheduleKeyDeletionEvent,
 } from "../events/build.js";
 import { consoleDefaultPolicy } from "../shared/controls/policy.js";
-import { REGION, Seeder } from "../test/support/seed.js";
 
 /**
  * The account the call counts are measured in: one VPC over three AZs, one security group shared by every

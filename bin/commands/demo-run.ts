@@ -1,5 +1,10 @@
 import { CreateKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
 import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { emulatorEnv, startEmulator } from "../../emulator/emulator.js";
+import { FunctionHost } from "../../emulator/host.js";
+import { LambdaHost } from "../../emulator/lambda-host.js";
+import { Seeder } from "../../emulator/seed.js";
+import { synthTemplate } from "../../emulator/template.js";
 import {
   authorizeIngressEvent,
   createFileSystemEvent,
@@ -15,11 +20,6 @@ import { renderForTerminal } from "../../shared/notify/render.js";
 import { type ScanReport, scanAccount } from "../../shared/pipeline/scan.js";
 import type { EventReport } from "../../shared/pipeline/types.js";
 import { systemClock } from "../../shared/runtime/clock.js";
-import { emulatorEnv, startEmulator } from "../../test/emulator/emulator.js";
-import { FunctionHost } from "../../test/emulator/host.js";
-import { LambdaHost } from "../../test/emulator/lambda-host.js";
-import { synthTemplate } from "../../test/emulator/template.js";
-import { Seeder } from "../../test/support/seed.js";
 import { bold, dim, table } from "../format.js";
 import { approve } from "./approve.js";
 import type { Io } from "./types.js";

@@ -8,8 +8,8 @@ import {
 } from "@aws-sdk/client-efs";
 import { CreateKeyCommand, DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, it } from "vitest";
+import { REGION, Seeder } from "../../emulator/seed.js";
 import { resetEmulator } from "../support/emulator.js";
-import { REGION, Seeder } from "../support/seed.js";
 
 beforeEach(resetEmulator);
 

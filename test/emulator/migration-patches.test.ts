@@ -22,10 +22,10 @@ import {
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { LambdaHost } from "../../emulator/lambda-host.js";
+import { Seeder } from "../../emulator/seed.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { waitFor } from "../support/migration.js";
-import { Seeder } from "../support/seed.js";
-import { LambdaHost } from "./lambda-host.js";
 
 const region = "us-east-1";
 const backup = new BackupClient({ region });

@@ -10,8 +10,8 @@ import {
   KMSClient,
 } from "@aws-sdk/client-kms";
 import { beforeEach, expect, it } from "vitest";
+import { Seeder } from "../../emulator/seed.js";
 import { resetEmulator } from "../support/emulator.js";
-import { Seeder } from "../support/seed.js";
 
 beforeEach(resetEmulator);
 

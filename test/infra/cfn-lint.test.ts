@@ -2,11 +2,11 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureVenv, VENV } from "../emulator/venv.js";
+import { ensureVenv, VENV } from "../../emulator/venv.js";
 import { synthApp } from "./synth.js";
 
 /**
- * cfn-lint (pinned in test/emulator/requirements.txt) on every template of a bundled multi-region synth: the files
+ * cfn-lint (pinned in emulator/requirements.txt) on every template of a bundled multi-region synth: the files
  * `cdk deploy` would upload. Errors fail; warnings fail too, except the ones listed here with the reason.
  */
 const TOLERATED_WARNINGS: Record<string, string> = {

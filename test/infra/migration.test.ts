@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import type { ConfigInput } from "../../shared/config/schema.js";
-import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
 
 /** The migration workflow in the synthesized template: least privilege, encryption, the definition's limits. */
 

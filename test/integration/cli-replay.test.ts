@@ -5,11 +5,11 @@ import { gzipSync } from "node:zlib";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../emulator/emulator.js";
+import { REGION, Seeder } from "../../emulator/seed.js";
 import { authorizeIngressEvent, cloudTrailEnvelope } from "../../events/build.js";
-import { freePort } from "../emulator/emulator.js";
 import { runCli, spawnCli } from "../support/cli.js";
 import { resetEmulator } from "../support/emulator.js";
-import { REGION, Seeder } from "../support/seed.js";
 
 /** A group on a mount target with a VPC-internal NFS rule and a world-open one; the event that opened it. */
 async function openGroup() {

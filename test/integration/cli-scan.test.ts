@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { PutBackupPolicyCommand, PutFileSystemPolicyCommand } from "@aws-sdk/client-efs";
 import { beforeEach, describe, expect, inject, it } from "vitest";
+import { freePort } from "../../emulator/emulator.js";
+import type { Seeder } from "../../emulator/seed.js";
 import { consoleDefaultPolicy } from "../../shared/controls/policy.js";
-import { freePort } from "../emulator/emulator.js";
 import { countingProxy, isWrite, runCli, spawnCli } from "../support/cli.js";
 import { resetEmulator } from "../support/emulator.js";
-import type { Seeder } from "../support/seed.js";
 import { KeySeeder } from "../support/seed-kms.js";
 
 const EXEMPT = { "efs-guard:exempt": "efs-nfs-ingress-restricted", "efs-guard:exempt-until": "2099-12-31" };

@@ -12,9 +12,9 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/c
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { doctor } from "../../bin/commands/doctor.js";
+import { freePort } from "../../emulator/emulator.js";
+import { PROJECT_ROOT } from "../../emulator/venv.js";
 import { type CheckResult, runDoctor } from "../../shared/aws/doctor.js";
-import { freePort } from "../emulator/emulator.js";
-import { PROJECT_ROOT } from "../emulator/venv.js";
 import { resetEmulator } from "../support/emulator.js";
 
 const HOME = "us-east-1";

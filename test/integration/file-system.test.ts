@@ -9,6 +9,9 @@ import {
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../emulator/host.js";
+import { REGION, Seeder } from "../../emulator/seed.js";
+import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import {
   createFileSystemEvent,
   deleteFileSystemPolicyEvent,
@@ -22,11 +25,8 @@ import { snsNotifier } from "../../shared/notify/sns.js";
 import { processEvent } from "../../shared/pipeline/run.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
-import { FunctionHost } from "../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
-import { REGION, Seeder } from "../support/seed.js";
 
 const ENTRY = "functions/file-system/handler.ts";
 const KMS_ENTRY = "functions/kms-key/handler.ts";

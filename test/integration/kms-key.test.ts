@@ -1,5 +1,7 @@
 import { EnableKeyCommand, EnableKeyRotationCommand, TagResourceCommand } from "@aws-sdk/client-kms";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../emulator/host.js";
+import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import {
   cloudTrailEnvelope,
   createFileSystemEvent,
@@ -8,8 +10,6 @@ import {
 } from "../../events/build.js";
 import { kmsKeyGuard } from "../../shared/guards/kms-key.js";
 import { processEvent } from "../../shared/pipeline/run.js";
-import { FunctionHost } from "../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 import { KeySeeder } from "../support/seed-kms.js";

@@ -7,11 +7,11 @@ import {
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { approve } from "../../bin/commands/approve.js";
+import { FunctionHost } from "../../emulator/host.js";
+import { LambdaHost } from "../../emulator/lambda-host.js";
+import { synthTemplate } from "../../emulator/template.js";
 import { startMigration } from "../../shared/aws/migration.js";
 import { policyEnforcesTls } from "../../shared/migration/tls.js";
-import { FunctionHost } from "../emulator/host.js";
-import { LambdaHost } from "../emulator/lambda-host.js";
-import { synthTemplate } from "../emulator/template.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { AlertInbox, executionEnded, historyOf, unencryptedFileSystem } from "../support/migration.js";
 

@@ -12,12 +12,12 @@ import { ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approve } from "../../bin/commands/approve.js";
 import { reject } from "../../bin/commands/reject.js";
+import { FunctionHost } from "../../emulator/host.js";
+import { LambdaHost } from "../../emulator/lambda-host.js";
+import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { pendingApproval } from "../../shared/aws/approvals.js";
 import { startMigration } from "../../shared/aws/migration.js";
 import { policyEnforcesTls } from "../../shared/migration/tls.js";
-import { FunctionHost } from "../emulator/host.js";
-import { LambdaHost } from "../emulator/lambda-host.js";
-import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { AlertInbox, executionEnded, historyOf, unencryptedFileSystem, waitFor } from "../support/migration.js";
 

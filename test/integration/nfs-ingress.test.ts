@@ -1,4 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../emulator/host.js";
+import { Seeder } from "../../emulator/seed.js";
+import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import {
   authorizeIngressEvent,
   cloudTrailEnvelope,
@@ -8,11 +11,8 @@ import {
 } from "../../events/build.js";
 import { nfsIngressGuard } from "../../shared/guards/nfs-ingress.js";
 import { processEvent } from "../../shared/pipeline/run.js";
-import { FunctionHost } from "../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
-import { Seeder } from "../support/seed.js";
 
 let template: CfnTemplate;
 beforeAll(() => {

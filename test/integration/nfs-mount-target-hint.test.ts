@@ -1,11 +1,11 @@
 import { ModifyMountTargetSecurityGroupsCommand } from "@aws-sdk/client-efs";
 import { beforeEach, describe, expect, it } from "vitest";
+import { Seeder } from "../../emulator/seed.js";
 import { modifyMountTargetSecurityGroupsEvent } from "../../events/build.js";
 import { nfsIngressGuard } from "../../shared/guards/nfs-ingress.js";
 import { processEvent } from "../../shared/pipeline/run.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
-import { Seeder } from "../support/seed.js";
 
 /**
  * Mount-target events name the groups the caller set; the guard uses them only to aim its re-read. Whatever the

@@ -1,5 +1,7 @@
 import { DescribeFileSystemPolicyCommand, EFSClient } from "@aws-sdk/client-efs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../emulator/host.js";
+import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { kmsClient } from "../../shared/aws/kms.js";
 import { parseConfig } from "../../shared/config/schema.js";
 import { allGuards } from "../../shared/guards/index.js";
@@ -9,8 +11,6 @@ import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import { SWEEP_CONCURRENCY, sweepRegion } from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
-import { FunctionHost } from "../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../emulator/template.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 import { KeySeeder } from "../support/seed-kms.js";

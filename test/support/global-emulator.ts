@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startEmulator } from "../emulator/emulator.js";
+import { startEmulator } from "../../emulator/emulator.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

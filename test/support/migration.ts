@@ -4,8 +4,8 @@ import {
   PutLifecycleConfigurationCommand,
 } from "@aws-sdk/client-efs";
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from "@aws-sdk/client-sfn";
-import type { FunctionHost } from "../emulator/host.js";
-import { Seeder } from "./seed.js";
+import type { FunctionHost } from "../../emulator/host.js";
+import { Seeder } from "../../emulator/seed.js";
 
 /** An unencrypted file system with the surroundings a migration must reproduce. */
 export async function unencryptedFileSystem(tags: Record<string, string> = {}) {

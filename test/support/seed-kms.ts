@@ -9,7 +9,7 @@ import {
   KMSClient,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { REGION, Seeder } from "./seed.js";
+import { REGION, Seeder } from "../../emulator/seed.js";
 
 export interface SeededKey {
   keyId: string;

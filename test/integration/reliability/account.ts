@@ -1,8 +1,8 @@
 import { DescribeSecurityGroupRulesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { inject } from "vitest";
+import type { Invocation } from "../../../emulator/host.js";
+import { REGION, Seeder } from "../../../emulator/seed.js";
 import { authorizeIngressEvent, createMountTargetEvent, modifyRulesEvent } from "../../../events/build.js";
-import type { Invocation } from "../../emulator/host.js";
-import { REGION, Seeder } from "../../support/seed.js";
 
 /**
  * A test account for the reliability runs: `groups` security groups on the mount targets of groups/5 file systems

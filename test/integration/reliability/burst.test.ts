@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../../emulator/host.js";
+import { Seeder } from "../../../emulator/seed.js";
+import { type CfnTemplate, synthTemplate } from "../../../emulator/template.js";
 import {
   authorizeIngressEvent,
   cloudTrailEnvelope,
   createMountTargetEvent,
   modifyRulesEvent,
 } from "../../../events/build.js";
-import { FunctionHost } from "../../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { resetEmulator } from "../../support/emulator.js";
-import { Seeder } from "../../support/seed.js";
 import { count, KEPT_SHAPES, snapshot } from "./account.js";
 
 /**

@@ -9,6 +9,9 @@ import {
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../../emulator/host.js";
+import { REGION, Seeder } from "../../../emulator/seed.js";
+import { type CfnTemplate, synthTemplate } from "../../../emulator/template.js";
 import {
   authorizeIngressEvent,
   createMountTargetEvent,
@@ -23,11 +26,8 @@ import { CONFIG_ENV } from "../../../shared/config/schema.js";
 import { assessTls, consoleDefaultPolicy, parsePolicy, tlsDenyStatement } from "../../../shared/controls/policy.js";
 import { nfsIngressGuard } from "../../../shared/guards/nfs-ingress.js";
 import { processEvent } from "../../../shared/pipeline/run.js";
-import { FunctionHost } from "../../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { testDeps } from "../../support/deps.js";
 import { resetEmulator } from "../../support/emulator.js";
-import { REGION, Seeder } from "../../support/seed.js";
 import { KeySeeder } from "../../support/seed-kms.js";
 
 /** Duplicate and concurrent deliveries, and the guard's own events: one remediation, no error, no loop. */

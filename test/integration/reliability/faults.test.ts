@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { FunctionHost } from "../../../emulator/host.js";
+import { type CfnTemplate, synthTemplate } from "../../../emulator/template.js";
 import { ALL_FAULTS, FaultProxy } from "../../emulator/fault-proxy.js";
-import { FunctionHost } from "../../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { resetEmulator } from "../../support/emulator.js";
 import { buildAccount, count, eventIdOf, KEPT_SHAPES, type ReliabilityAccount, snapshot } from "./account.js";
 
@@ -157,7 +157,7 @@ describe(`${Math.round(RATE * 100)}% injected AWS faults, ${GROUPS} security gro
     const { account, host } = await run(0, 10);
     await host.alerts(); // the first remediation's alerts; this test is about the next ones
     // Reopen NFS on every group, then send the events while EC2 answers every call with 503.
-    const { Seeder } = await import("../../support/seed.js");
+    const { Seeder } = await import("../../../emulator/seed.js");
     const { authorizeIngressEvent } = await import("../../../events/build.js");
     const seed = new Seeder();
     const events = [];

@@ -1,9 +1,9 @@
 import { beforeAll, expect, it } from "vitest";
+import { FunctionHost } from "../../../emulator/host.js";
+import { Seeder } from "../../../emulator/seed.js";
+import { type CfnTemplate, synthTemplate } from "../../../emulator/template.js";
 import { authorizeIngressEvent } from "../../../events/build.js";
-import { FunctionHost } from "../../emulator/host.js";
-import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { resetEmulator } from "../../support/emulator.js";
-import { Seeder } from "../../support/seed.js";
 
 let template: CfnTemplate;
 beforeAll(() => {

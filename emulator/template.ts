@@ -1,6 +1,6 @@
 import { App } from "aws-cdk-lib";
-import { buildApp } from "../../infra/app.js";
-import type { ConfigInput } from "../../shared/config/schema.js";
+import { buildApp } from "../infra/app.js";
+import type { ConfigInput } from "../shared/config/schema.js";
 
 export type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: any }> };
 

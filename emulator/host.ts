@@ -10,7 +10,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import { ENTRY_METADATA } from "../../infra/constructs/guard-function.js";
+import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
 import type { CfnTemplate } from "./template.js";
 import { PROJECT_ROOT } from "./venv.js";
 

@@ -4,7 +4,7 @@ import { BackupClient, CreateBackupVaultCommand } from "@aws-sdk/client-backup";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { Context } from "aws-lambda";
-import { ENTRY_METADATA } from "../../infra/constructs/guard-function.js";
+import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
 import type { Handler } from "./host.js";
 import type { CfnTemplate } from "./template.js";
 import { PROJECT_ROOT } from "./venv.js";

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const EMULATOR_DIR = dirname(fileURLToPath(import.meta.url));
-export const PROJECT_ROOT = resolve(EMULATOR_DIR, "../..");
+export const PROJECT_ROOT = resolve(EMULATOR_DIR, "..");
 export const VENV = join(PROJECT_ROOT, ".venv");
 export const PYTHON = join(VENV, "bin", "python");
 
