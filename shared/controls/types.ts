@@ -61,7 +61,13 @@ export type RemediationPlan = PlanText &
         basedOn: string | null;
       }
     | { kind: "put-backup-policy"; fileSystemId: string }
-    | { kind: "start-migration"; fileSystemId: string; reason: string }
+    | {
+        kind: "start-migration";
+        fileSystemId: string;
+        reason: string;
+        /** The finding's severity, carried into the approval request so both say the same. */
+        severity?: Severity;
+      }
   );
 
 export interface Finding {

@@ -229,8 +229,10 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
             region,
             reason: plan.reason,
             requestedBy: "efs-guard efs-encrypted-at-rest",
+            ...(plan.severity ? { severity: plan.severity } : {}),
           });
-          return { status: started.status, detail: started.detail };
+          const outcome = started.migration === "succeeded" ? "cut-over-pending" : "migration-started";
+          return { status: started.status, detail: started.detail, outcome };
         }
         default:
           throw new Error(`the file-system guard cannot execute ${plan.kind}`);

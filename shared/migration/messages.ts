@@ -82,9 +82,10 @@ function build(
   lines: string[],
   nextSteps: string[],
 ): ChatbotMessage {
+  const severity = severityOf(notice, state);
   const additionalContext: Record<string, string> = {
     control: CONTROL,
-    severity: SEVERITY[notice],
+    severity,
     outcome: notice,
     resource: state.fileSystemId,
     region: state.region,
@@ -103,7 +104,7 @@ function build(
       title: `${ICON[notice]} EFS Guard: ${title}`,
       description: lines.join("\n"),
       nextSteps,
-      keywords: [CONTROL, SEVERITY[notice], notice, "EFS.1", "EFS.8"],
+      keywords: [CONTROL, severity, notice, "EFS.1", "EFS.8"],
     },
     metadata: {
       threadId: `efs-guard-${state.fileSystemId}`,
@@ -115,8 +116,12 @@ function build(
   };
 }
 
-export function severityOf(notice: MigrationNotice): string {
-  return SEVERITY[notice];
+/**
+ * The approval request carries the severity of the finding that started the migration (critical when unencrypted,
+ * high with the AWS managed key), so the alert and the request never disagree; the other notices have their own.
+ */
+export function severityOf(notice: MigrationNotice, state?: Pick<MigrationState, "severity">): string {
+  return notice === "approval-requested" && state?.severity ? state.severity : SEVERITY[notice];
 }
 
 export function approvalRequestMessage(

@@ -164,7 +164,7 @@ export async function requestApproval(request: ApprovalRequest, deps: MigrationD
   );
   await publishChatbot(deps.sns(deps.topicArn.split(":")[3] ?? state.region), deps.topicArn, message, {
     control: CONTROL,
-    severity: severityOf("approval-requested"),
+    severity: severityOf("approval-requested", state),
     outcome: "approval-requested",
   });
   return { published: message.id };

@@ -8,6 +8,8 @@ export interface MigrationRequest {
   region: string;
   reason: string;
   requestedBy: string;
+  /** The severity of the finding that started the migration (absent in executions started by older versions). */
+  severity?: string;
 }
 
 export interface CapturedMountTarget {

@@ -29,6 +29,8 @@ export interface ChatbotMessage {
 const ICON: Record<string, string> = {
   remediated: ":white_check_mark:",
   "already-remediated": ":white_check_mark:",
+  "migration-started": ":arrows_counterclockwise:",
+  "cut-over-pending": ":hourglass_flowing_sand:",
   alerted: ":rotating_light:",
   "would-remediate": ":eyes:",
   exempt: ":zipper_mouth_face:",
@@ -40,6 +42,8 @@ const ICON: Record<string, string> = {
 const TITLE: Record<string, string> = {
   remediated: "remediated",
   "already-remediated": "already remediated",
+  "migration-started": "migration started (approval needed; the source stays as it is)",
+  "cut-over-pending": "replacement ready, cut-over pending",
   alerted: "needs attention",
   "would-remediate": "would remediate (dry run)",
   exempt: "exempt",
@@ -58,7 +62,9 @@ function who(origin: Origin): string {
 }
 
 export function undoHint(result: Result): string | undefined {
-  return result.action === "remediated" && result.outcome === "remediated" ? result.finding.plan?.undo : undefined;
+  const fresh =
+    (result.action === "remediated" && result.outcome === "remediated") || result.outcome === "migration-started";
+  return fresh ? result.finding.plan?.undo : undefined;
 }
 
 export function buildMessage(result: Result, origin: Origin): ChatbotMessage {

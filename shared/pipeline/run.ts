@@ -50,8 +50,8 @@ export async function handleFinding(
     case "remediate": {
       try {
         const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config);
-        action = "remediated";
-        outcome = done.status === "already-done" ? "already-remediated" : "remediated";
+        action = done.outcome ? "migration-started" : "remediated";
+        outcome = done.outcome ?? (done.status === "already-done" ? "already-remediated" : "remediated");
         detail =
           done.status === "already-done"
             ? `nothing to do: ${done.detail ?? "already remediated"}`

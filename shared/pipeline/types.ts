@@ -7,7 +7,7 @@ import type { Decision } from "./decide.js";
 import type { SweepSummary } from "./sweep.js";
 
 /** What happened to a finding, as reported in alerts, logs and `efs-guard replay --json`. */
-export type Action = "none" | "would-remediate" | "remediated" | "failed" | "exempt";
+export type Action = "none" | "would-remediate" | "remediated" | "migration-started" | "failed" | "exempt";
 
 /** The SNS `outcome` message attribute: one word per kind of decision, for subscription filter policies. */
 export type Outcome =
@@ -18,6 +18,10 @@ export type Outcome =
   | "would-remediate"
   | "remediated"
   | "already-remediated"
+  /** An approval-gated migration was started (or is running): nothing is fixed until it is approved and cut over. */
+  | "migration-started"
+  /** A migration already produced the encrypted replacement; the source stays until the operator cuts over. */
+  | "cut-over-pending"
   | "remediation-failed";
 
 export interface Result {
@@ -33,6 +37,11 @@ export interface Result {
 export interface RemediationOutcome {
   status: "done" | "already-done";
   detail?: string;
+  /**
+   * For remediations that only start a longer, approval-gated process (the migration): what to report instead of
+   * "remediated", which would claim a fix that has not happened yet.
+   */
+  outcome?: "migration-started" | "cut-over-pending";
 }
 
 /** Where a decision came from: a CloudTrail event, or the sweep / scan looking at everything. */
