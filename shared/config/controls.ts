@@ -24,6 +24,20 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-policy-not-public": "alert",
 };
 
+/**
+ * Whether a control has an automatic remediation. An alert-only control cannot be put in `remediate` mode: the
+ * schema rejects it with this reason instead of accepting a mode that would silently only alert.
+ */
+export const REMEDIABLE: Record<ControlId, boolean> = {
+  "efs-encrypted-at-rest": true,
+  "efs-tls-enforced": true,
+  "efs-nfs-ingress-restricted": true,
+  "efs-key-rotation-enabled": true,
+  "efs-key-usable": true,
+  "efs-backup-enabled": true,
+  "efs-policy-not-public": false,
+};
+
 export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {
   "efs-encrypted-at-rest": ["EFS.1", "EFS.8"],
   "efs-key-rotation-enabled": ["KMS.4"],

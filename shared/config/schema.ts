@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
-import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES } from "./controls.js";
+import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES, REMEDIABLE } from "./controls.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
@@ -31,8 +31,21 @@ function isCidrOrPrefixList(value: string): boolean {
 
 const modeSchema = z.enum(MODES);
 
+/** A control without an automatic remediation takes off or alert; remediate is refused with the reason. */
+function modeOf(id: ControlId) {
+  const mode = REMEDIABLE[id]
+    ? modeSchema
+    : modeSchema.check(
+        z.refine(
+          (v) => v !== "remediate",
+          `${id} is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"`,
+        ),
+      );
+  return z._default(mode, DEFAULT_MODES[id]);
+}
+
 const modesSchema = z.strictObject(
-  Object.fromEntries(CONTROL_IDS.map((id) => [id, z._default(modeSchema, DEFAULT_MODES[id])])) as Record<
+  Object.fromEntries(CONTROL_IDS.map((id) => [id, modeOf(id)])) as Record<
     ControlId,
     z.ZodMiniDefault<typeof modeSchema>
   >,
@@ -98,7 +111,10 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
   const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
   if (issue.code === "unrecognized_keys") {
-    return `${path}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");
+    // Under modes the keys are control ids: list the valid ones, since a typo there is the usual cause.
+    if (path === "modes") return `modes: unknown control id(s) ${keys}; valid control ids: ${CONTROL_IDS.join(", ")}`;
+    return `${path}: unknown key(s) ${keys}`;
   }
   return `${path}${shown}: ${issue.message}`;
 }
