@@ -173,6 +173,7 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
 export const replay: Command = {
   name: "replay",
   summary: "feed recorded CloudTrail events (files, log files, directories) through the guards",
+  aws: true,
   help: HELP,
   run: (args, io) => runReplay(args, io),
 };

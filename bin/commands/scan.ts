@@ -37,26 +37,40 @@ export interface ScanOptions {
 }
 
 const ORDER = { "non-compliant": 0, compliant: 2, "not-applicable": 3 } as const;
+const SEVERITY: Record<ScanFinding["severity"], number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 
 function rank(f: ScanFinding): number {
   return f.wouldDo === "exempt" ? 1 : ORDER[f.verdict];
 }
 
-/** Worst first: what needs attention at the top, then exempt, compliant, not applicable. */
+/**
+ * Worst first: what needs attention (non-compliant, not exempt), then exempt, compliant, not applicable; within
+ * each, by severity (critical first), then control, resource and region, so the same account always prints the
+ * same order.
+ */
 export function sortFindings(findings: ScanFinding[]): ScanFinding[] {
   return [...findings].sort(
     (a, b) =>
       rank(a) - rank(b) ||
-      a.region.localeCompare(b.region) ||
+      SEVERITY[a.severity] - SEVERITY[b.severity] ||
       a.control.localeCompare(b.control) ||
-      a.resource.localeCompare(b.resource),
+      a.resource.localeCompare(b.resource) ||
+      a.region.localeCompare(b.region),
   );
 }
 
 function render(report: ScanReport, io: Io, styled: boolean): void {
   const findings = sortFindings(report.findings);
+  const s = report.summary;
+  const where = s.regions.join(", ");
   if (findings.length === 0) {
-    io.out(`No resources to assess in ${report.summary.regions.join(", ")}.`);
+    // An empty report is only "nothing to assess" when every read succeeded: a scan that could not read anything
+    // must never look like a clean account.
+    io.out(
+      s.errors > 0
+        ? `Nothing could be assessed in ${where}: ${s.errors} read(s) failed (see stderr).`
+        : `No resources to assess in ${where}.`,
+    );
   } else {
     io.out(
       table(
@@ -68,11 +82,10 @@ function render(report: ScanReport, io: Io, styled: boolean): void {
       ),
     );
   }
-  const s = report.summary;
-  io.out(
-    `\n${s.resources} resource(s) in ${s.regions.join(", ")}: ${s.nonCompliant} non-compliant, ${s.exempt} exempt, ` +
-      `${s.compliant} compliant, ${s.notApplicable} not applicable${s.errors ? `, ${s.errors} error(s)` : ""}`,
-  );
+  const counts =
+    `${s.resources} resource(s) in ${where}: ${s.nonCompliant} non-compliant, ${s.exempt} exempt, ` +
+    `${s.compliant} compliant, ${s.notApplicable} not applicable`;
+  io.out(s.errors > 0 ? `\nINCOMPLETE: ${s.errors} error(s); what could be read: ${counts}` : `\n${counts}`);
 }
 
 export async function runScan(args: string[], io: Io, options: ScanOptions = {}): Promise<number> {
@@ -110,7 +123,7 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
             ...rest,
             message: describeAwsFailure(error, rest.region),
           })),
-          summary: report.summary,
+          summary: { ...report.summary, complete: report.errors.length === 0 },
         },
         null,
         2,
@@ -135,6 +148,7 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
 export const scan: Command = {
   name: "scan",
   summary: "read-only posture report of every file system, mount-target security group and key",
+  aws: true,
   help: HELP,
   run: (args, io) => runScan(args, io),
 };
