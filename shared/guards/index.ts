@@ -4,11 +4,16 @@ import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
 
-/** Every guard, in the order the sweep and `scan` run them. Add a new guard here. */
-export function allGuards(): Guard[] {
+/**
+ * Every guard, in the order the sweep and `scan` run them. Add a new guard here. The migration state machine is the
+ * deployed function's environment variable unless the caller names one (`efs-guard replay --state-machine`).
+ */
+export function allGuards(options: { migrationStateMachineArn?: string | undefined } = {}): Guard[] {
   return [
     nfsIngressGuard(),
-    fileSystemGuard({ migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined }),
+    fileSystemGuard({
+      migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
+    }),
     kmsKeyGuard(),
   ];
 }
