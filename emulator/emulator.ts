@@ -45,9 +45,9 @@ async function waitReady(endpoint: string, child: ChildProcess, output: () => st
  * Starts moto (with the project's patches) on 127.0.0.1 at a free port. The process is killed when this process
  * exits, so an interrupted test run never leaves an emulator behind.
  */
-export async function startEmulator(options: { log?: (line: string) => void } = {}): Promise<Emulator> {
+export async function startEmulator(options: { log?: (line: string) => void; port?: number } = {}): Promise<Emulator> {
   const python = ensureVenv(options.log);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(python, [join(EMULATOR_DIR, "launcher.py"), String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
