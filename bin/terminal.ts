@@ -7,7 +7,7 @@ import yoctoSpinner from "yocto-spinner";
  * - colour only on a TTY whose `hasColors()` says so; Node's check honours NO_COLOR, NODE_DISABLE_COLORS,
  *   FORCE_COLOR and TERM=dumb (https://nodejs.org/api/tty.html#writestreamgetcolordepthenv), so a pipe, a file
  *   or NO_COLOR=1 gives plain text;
- * - a spinner only on an interactive TTY (not TERM=dumb, not CI), else one line per finished step.
+ * - a spinner only on an interactive TTY (not TERM=dumb, not CI, not NO_COLOR), else one line per finished step.
  * picocolors formats (createColors takes our decision; its own detection would colour non-TTY output when CI is
  * set), yocto-spinner animates: both small, maintained and dependency-light.
  */
@@ -25,7 +25,9 @@ export function colourOn(stream: TerminalStream | undefined, env: NodeJS.Process
 }
 
 export function interactive(stream: TerminalStream | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(stream?.isTTY) && env.TERM !== "dumb" && !("CI" in env);
+  // A spinner rewrites its line with escape sequences: with NO_COLOR the output has none at all.
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== "";
+  return Boolean(stream?.isTTY) && env.TERM !== "dumb" && !("CI" in env) && !noColor;
 }
 
 export type Styles = ReturnType<typeof pc.createColors>;
