@@ -143,7 +143,7 @@ describe("colour and progress follow the terminal", () => {
       join(REPO, "test", "support", "progress-fixture.ts"),
     ];
     const tty = underPty(fixture);
-    expect(tty).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏](\u001b\[39m)? waiting a moment/);
+    expect(tty).toMatch(new RegExp(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏](${ESC.replace("[", "\\[")}39m)? waiting a moment`));
     expect(tty).toContain(`${ESC}?25l`); // the cursor is hidden while the spinner runs
     expect(tty).toMatch(/✔.* waiting a moment .*\(1\.\ds\)/);
     const noColor = underPty(fixture, { NO_COLOR: "1" });
