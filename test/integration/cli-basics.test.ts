@@ -114,11 +114,15 @@ describe("the command line, as a process", () => {
       `modes.efs-policy-not-public (got "remediate"): efs-policy-not-public is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"`,
     );
     writeFileSync(file, JSON.stringify({ modes: { "efs-tls": "alert" } }));
-    const scan = await spawnCli(["scan", "--config", file], {});
-    expect(scan.code).toBe(2);
-    expect(scan.stderr).toContain(
-      'modes: unknown control id(s) "efs-tls"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public',
-    );
+    // --config means the same for every command: the efsGuard object here, read by scan and doctor alike.
+    for (const command of ["scan", "doctor"]) {
+      const run = await spawnCli([command, "--config", file], {});
+      expect(run.code).toBe(2);
+      expect(run.stderr.split("\n")[0]).toBe(`efs-guard ${command}: ${file}: invalid EFS Guard configuration:`);
+      expect(run.stderr).toContain(
+        'modes: unknown control id(s) "efs-tls"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public',
+      );
+    }
   });
 });
 

@@ -7,7 +7,12 @@ import {
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
@@ -334,7 +339,24 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     expect(executions.executions?.map((e) => e.name)).toEqual([`efs-guard-migrate-${fs}`]);
     const migration = (await host.alerts()).filter((a) => a.attributes.control === "efs-encrypted-at-rest");
     expect(migration.map((a) => a.attributes.outcome)).not.toContain("remediation-failed");
+    // Starting the migration fixes nothing yet: the alert says so, never "remediated".
+    // (The second delivery finds the execution running, or already done with this one-state machine.)
+    expect(migration.map((a) => a.attributes.outcome)).toHaveLength(2);
+    for (const a of migration) expect(["migration-started", "cut-over-pending"]).toContain(a.attributes.outcome);
+    expect(migration[0]?.attributes).toEqual({
+      control: "efs-encrypted-at-rest",
+      severity: "critical",
+      outcome: "migration-started",
+    });
+    expect(migration[0]?.message.content.title).toBe(
+      `:arrows_counterclockwise: EFS Guard: efs-encrypted-at-rest migration started (approval needed; the source stays as it is) on ${fs}`,
+    );
+    expect(migration[0]?.message.content.description).toContain("*Decision:* migration-started");
     expect(migration[0]?.message.content.description).toContain("started the migration workflow");
+    const input = JSON.parse(
+      (await sfn.send(new DescribeExecutionCommand({ executionArn: executions.executions![0]!.executionArn! }))).input!,
+    );
+    expect(input).toMatchObject({ fileSystemId: fs, severity: "critical" });
   });
 
   it("a file system deleted after the event is not applicable: no crash, no alert", async () => {

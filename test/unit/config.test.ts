@@ -32,6 +32,25 @@ describe("config schema", () => {
     }
   });
 
+  it("refuses remediate on an alert-only control with the reason, and lists the valid ids for an unknown one", () => {
+    const issues = (input: unknown) => {
+      try {
+        parseConfig(input);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).issues;
+      }
+    };
+    expect(issues({ modes: { "efs-policy-not-public": "remediate" } })).toEqual([
+      'modes.efs-policy-not-public (got "remediate"): efs-policy-not-public is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"',
+    ]);
+    expect(parseConfig({ modes: { "efs-policy-not-public": "alert" } }).modes["efs-policy-not-public"]).toBe("alert");
+    expect(parseConfig({ modes: { "efs-key-usable": "remediate" } }).modes["efs-key-usable"]).toBe("remediate");
+    expect(issues({ modes: { "efs-nfs": "alert" } })).toEqual([
+      'modes: unknown control id(s) "efs-nfs"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public',
+    ]);
+  });
+
   it("round-trips through the function environment", () => {
     const config = parseConfig({ dryRun: true, allowedNfsSources: ["10.0.0.0/8"] });
     expect(configFromEnv({ EFS_GUARD_CONFIG: JSON.stringify(config) })).toEqual(config);
