@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { errorMessage } from "../shared/runtime/errors.js";
 import { UsageError } from "./args.js";
+import { fsProblem } from "./fs-problem.js";
 
 /**
  * One thing `replay` was given: an event (EventBridge envelope or bare CloudTrail record), or an input that
@@ -43,7 +44,10 @@ export function collectFiles(paths: string[]): string[] {
       try {
         walk(path, found);
       } catch (error) {
-        throw new UsageError(`cannot read directory ${path}: ${errorMessage(error)}`);
+        throw new UsageError(
+          fsProblem(error, undefined, "a readable directory of event files") ??
+            `cannot read directory ${path}: ${errorMessage(error)}`,
+        );
       }
       if (found.length === 0) throw new UsageError(`no event files (*.json, *.json.gz) under ${path}`);
       files.push(...found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -68,7 +72,8 @@ export function readItems(file: string): ReplayItem[] {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    return [{ kind: "malformed", file, problem: `cannot read the file: ${errorMessage(error)}` }];
+    const problem = fsProblem(error, "the file", "a readable CloudTrail log file or event");
+    return [{ kind: "malformed", file, problem: problem ?? `cannot read the file: ${errorMessage(error)}` }];
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {

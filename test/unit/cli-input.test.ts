@@ -139,6 +139,15 @@ describe("file-system errors", () => {
     });
     expect(fsProblem(enoent)).toBe("x.json does not exist");
     expect(fsProblem(new Error("other"))).toBeUndefined();
+    // What replay says of an input it cannot read, instead of "EISDIR: illegal operation on a directory, read".
+    const d = dir();
+    expect(readItems(d)).toEqual([
+      {
+        kind: "malformed",
+        file: d,
+        problem: "the file is a directory; expected a readable CloudTrail log file or event",
+      },
+    ]);
   });
 });
 
