@@ -298,7 +298,7 @@ describe("efs-guard replay against the emulator", () => {
     expect(out[0]).toBe(`${file} Records[2]: AuthorizeSecurityGroupIngress (ec2.amazonaws.com): evaluated`);
     expect(out[1]).toMatch(/^ {2}efs-nfs-ingress-restricted sg-\w+: non-compliant -> would-remediate: dry run: /);
     expect(out.slice(2)).toEqual(["", summary]);
-    expect(only.stdout).not.toContain("ignored (");
+    expect(only.stdout).not.toContain("): ignored (");
     // --json keeps stdout one event per line: the summary goes to stderr.
     const json = await runCli(["replay", "--dry-run", "--only-evaluated", "--json", file]);
     expect(lines(json.stdout).map((l) => l.outcome)).toEqual(["evaluated"]);
