@@ -17,13 +17,16 @@ Nothing is changed and nothing is published (only Describe/List/Get calls are ma
 
 Options:
   --region REGION   region to scan; repeat for several (default: AWS_REGION, else AWS_DEFAULT_REGION)
-  --config FILE     EFS Guard configuration (the efsGuard object, JSON); default: the efsGuard context of
-                    ./cdk.json when present, else the defaults
+  --config FILE     EFS Guard configuration: the efsGuard object (JSON) or a cdk.json (its efsGuard context);
+                    default: the efsGuard context of ./cdk.json when present, else the defaults
   --json            print {"findings":[...],"errors":[...],"summary":{...}} instead of a table
   -h, --help        this help
 
 "would do": none (nothing wrong), alert (alert mode, or no automatic remediation), would-remediate
 (remediate mode, or dry run), exempt (tagged efs-guard:exempt; reported, never remediated).
+
+Rows: worst first (non-compliant, exempt, compliant, not applicable), then by severity, control and resource.
+When a read fails the report says INCOMPLETE: it never looks like a clean account.
 
 Exit codes: 0 every finding compliant, not applicable or exempt; 1 at least one non-compliant finding that is
 not exempt; 2 usage error, or an AWS call failed (the report then covers what could be read).`;
