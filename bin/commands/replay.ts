@@ -69,7 +69,7 @@ export interface ReplayOptions {
 async function stateMachine(
   given: string | undefined,
   region: string | undefined,
-): Promise<{ arn?: string; note: string }> {
+): Promise<{ arn?: string; absent?: boolean; note: string }> {
   if (given) return { arn: given, note: `migration workflow ${given}` };
   const env = process.env[MIGRATION_ENV];
   if (env) return { arn: env, note: `migration workflow ${env} (${MIGRATION_ENV})` };
@@ -79,7 +79,10 @@ async function stateMachine(
     return { arn, note: `migration workflow ${arn}` };
   } catch (error) {
     if (error instanceof ApprovalError) {
-      return { note: `migration workflow not deployed in ${region} (no state machine ${STATE_MACHINE_NAME})` };
+      return {
+        absent: true,
+        note: `migration workflow not deployed in ${region} (no state machine ${STATE_MACHINE_NAME})`,
+      };
     }
     return { note: `migration workflow not looked up: ${environmentProblem(error) ?? errorMessage(error)}` };
   }
@@ -138,13 +141,14 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
   const files = collectFiles(positionals);
   const notifier = options.notifier ?? (topic ? snsNotifier(topic) : silentNotifier);
   // Guards given by a caller (tests) carry their own workflow; otherwise find the one a real run would start.
-  const migration: { arn?: string; note: string } = options.guards
+  const migration: { arn?: string; absent?: boolean; note: string } = options.guards
     ? { note: "migration workflow as the given guards have it" }
     : await stateMachine(givenMachine, defaultRegion());
   const guards = options.guards ?? cliGuards({ migrationStateMachineArn: migration.arn });
-  // In a dry run, what the real run would do includes failing: a migration with no workflow to run it.
+  // In a dry run, what the real run would do includes failing: a migration with no workflow to run it. Only a
+  // definite "not deployed" says so; a look-up that could not be made is named on the first line instead.
   const wouldFail =
-    config.dryRun && !options.guards && !migration.arn
+    config.dryRun && migration.absent
       ? `the real run would fail: ${migration.note}; pass --state-machine ARN or deploy the stack`
       : undefined;
 
