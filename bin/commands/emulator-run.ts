@@ -5,7 +5,7 @@ import { synthTemplate } from "../../emulator/template.js";
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
 import type { EventReport } from "../../shared/pipeline/types.js";
 import { errorMessage } from "../../shared/runtime/errors.js";
-import { styles, withProgress } from "../terminal.js";
+import { interactive, styles, withProgress } from "../terminal.js";
 import { startWithProgress } from "./emulator-start.js";
 import { SAMPLE_REGION, sampleTrail, seedSampleAccount } from "./sample-account.js";
 import type { Io } from "./types.js";
@@ -31,8 +31,10 @@ export async function runEmulator(io: Io, options: { empty: boolean; port?: numb
   const s = styles(io.styled ?? false);
   // Progress and activity go to stderr: stdout carries only what to paste.
   const note = (line: string) => io.err(line);
+  // The live line goes where the notes go (stderr), when that is an interactive terminal too.
+  const live = io.live && interactive(process.stderr) ? process.stderr : undefined;
   const progress = <T>(label: string, work: () => Promise<T>): Promise<T> =>
-    withProgress(label, work, { line: note, styles: s });
+    withProgress(label, work, { live, line: note, styles: s });
 
   const emulator = await startWithProgress(progress, options.port);
   const env = emulatorEnv(emulator.endpoint, SAMPLE_REGION);
