@@ -3,7 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../../events/patterns.js";
-import { CONTROL_IDS, MODES } from "../../shared/config/controls.js";
+import { CONTROL_IDS, MODES, REMEDIABLE } from "../../shared/config/controls.js";
 import { type GuardConfig, parseConfig } from "../../shared/config/schema.js";
 import * as backup from "../../shared/controls/backup-enabled.js";
 import * as rotation from "../../shared/controls/key-rotation-enabled.js";
@@ -530,7 +530,12 @@ const finding: fc.Arbitrary<Finding> = fc.record({
 }) as fc.Arbitrary<Finding>;
 const anyConfig = fc
   .record({
-    modes: fc.record(Object.fromEntries(CONTROL_IDS.map((c) => [c, fc.constantFrom(...MODES)]))),
+    // Every mode a control can take: an alert-only control's remediate is refused by the schema itself.
+    modes: fc.record(
+      Object.fromEntries(
+        CONTROL_IDS.map((c) => [c, fc.constantFrom(...MODES.filter((m) => REMEDIABLE[c] || m !== "remediate"))]),
+      ),
+    ),
     dryRun: fc.boolean(),
   })
   .map((c) => parseConfig(c));
