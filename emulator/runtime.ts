@@ -47,6 +47,9 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** How long an idle sandbox waits for its next invocation before it is reclaimed. */
+const IDLE_MS = 20_000;
+
 /** One sandbox: a child process that ran the init phase and takes one invocation at a time. */
 class Sandbox {
   readonly child: ChildProcess;
@@ -54,6 +57,7 @@ class Sandbox {
   private pending: Pending | undefined;
   private nextId = 0;
   exited = false;
+  idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly spec: RuntimeSpec) {
     this.child = fork(join(EMULATOR_DIR, "lambda-runtime.mjs"), [spec.bundle], {
@@ -170,6 +174,7 @@ export class FunctionRuntime {
   async invoke(event: unknown, requestId: string): Promise<RuntimeAnswer> {
     if (this.stopped) throw new Error(`the runtime of ${this.spec.name} is stopped`);
     let sandbox = this.idle.pop();
+    if (sandbox) clearTimeout(sandbox.idleTimer);
     if (!sandbox || sandbox.exited) {
       sandbox = new Sandbox(this.spec);
       this.all.add(sandbox);
@@ -182,8 +187,24 @@ export class FunctionRuntime {
     }
     const answer = await sandbox.invoke(event, requestId);
     if (sandbox.exited) this.discard(sandbox);
-    else this.idle.push(sandbox);
+    else this.park(sandbox);
     return answer;
+  }
+
+  /**
+   * An idle sandbox is kept for the next invocation, and reclaimed after IDLE_MS without one (Lambda reclaims idle
+   * environments too): a test run that deploys a host per test never piles up processes.
+   */
+  private park(sandbox: Sandbox): void {
+    this.idle.push(sandbox);
+    const timer = setTimeout(() => {
+      const at = this.idle.indexOf(sandbox);
+      if (at < 0) return;
+      this.idle.splice(at, 1);
+      this.discard(sandbox);
+    }, IDLE_MS);
+    timer.unref();
+    sandbox.idleTimer = timer;
   }
 
   private discard(sandbox: Sandbox): void {
