@@ -23,7 +23,8 @@ docs/testing.md.
 
 The emulator's administrator (the access key in EFS_GUARD_ADMIN_ACCESS_KEY_ID, used by the tests, the seeders and
 the demo, like an account's root user) is allowed everything; it also stands in for the Lambda service when the
-deployer assumes the functions' roles, so role trust policies are not evaluated for it.
+deployer assumes the functions' roles, so role trust policies are not evaluated for it, and for a state machine's
+role when moto's Step Functions interpreter runs its tasks (moto calls itself with a made-up key).
 
 Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html (missing keys,
@@ -444,3 +445,18 @@ def raise_access_denied(response: Any, iam_request: Any, message: str) -> None:
 
 def apply() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+    # moto's Step Functions interpreter runs a state machine's aws-sdk and lambda tasks by calling the emulator
+    # itself with the made-up key "ak", which enforcement refuses. They run as the administrator instead: the state
+    # machine's own role is not enforced (listed in docs/testing.md; the infra tests assert its statements).
+    import types
+
+    import boto3
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    def client(**kwargs: Any) -> Any:
+        admin = os.environ.get(ADMIN_ENV)
+        if admin:
+            kwargs.update(aws_access_key_id=admin, aws_secret_access_key="emulator-admin")
+        return boto3.client(**kwargs)
+
+    boto_client.boto3 = types.SimpleNamespace(client=client)  # type: ignore[attr-defined]
