@@ -25,6 +25,20 @@ import { EMULATOR_DIR, ensureVenv } from "./venv.js";
 
 export type RecordLine = RecordedRole | RecordedCall;
 
+/** KMS's default key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html). */
+const DEFAULT_KEY_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "Enable IAM User Permissions",
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+  ],
+};
+
 export interface ActionData {
   known: boolean;
   dependent: string[];
@@ -174,6 +188,9 @@ async function evaluate(role: RecordedRole, req: Requirement, data: ActionData |
       identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.document })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      // KMS authorizes on the key policy first. Key policies are not evaluated here (docs/testing.md): a key is
+      // taken to have the default key policy, which lets the account's IAM policies decide.
+      ...(req.action.startsWith("kms:") ? { resourcePolicy: DEFAULT_KEY_POLICY } : {}),
     },
     {},
   );
