@@ -119,10 +119,11 @@ export class LambdaHost {
     const definitions = JSON.stringify(
       resources.filter(([, r]) => r.Type === "AWS::StepFunctions::StateMachine").map(([, r]) => r.Properties),
     );
+    // Named in a definition: by Fn::GetAtt (the synthesized stack) or as a FunctionName string (hand-written ones).
+    const named = (id: string) => definitions.includes(`"${id}"`) || definitions.includes(`\\"${id}\\"`);
     const guardRoles = new Set(
       resources
-        .filter(([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[ENTRY_METADATA])
-        .filter(([, r]) => !String(r.Metadata[ENTRY_METADATA]).startsWith("functions/migration/"))
+        .filter(([id, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[ENTRY_METADATA] && !named(id))
         .map(([id]) => roleOf(template, id)),
     );
     for (const [id, r] of resources) {
@@ -135,9 +136,7 @@ export class LambdaHost {
       if (r.Type !== "AWS::Lambda::Function") continue;
       const entry = r.Metadata?.[ENTRY_METADATA] as string | undefined;
       const name = id.slice(0, 64);
-      // Named in a definition: by Fn::GetAtt (the synthesized stack) or as a FunctionName string (hand-written ones).
-      const named = definitions.includes(`"${id}"`) || definitions.includes(`\\"${id}\\"`);
-      if (!entry || !named) continue;
+      if (!entry || !named(id)) continue;
       const environment = Object.fromEntries(
         Object.entries((r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [
           k,
