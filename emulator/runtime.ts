@@ -122,6 +122,7 @@ class Sandbox {
       const timer = setTimeout(() => {
         // Lambda stops the sandbox at the timeout; the next invocation gets a fresh one (a new init).
         this.pending = undefined;
+        this.exited = true;
         this.child.kill("SIGKILL");
         resolve({
           error: {
