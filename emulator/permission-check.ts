@@ -75,15 +75,20 @@ export function readOperationsLog(file: string): RecordLine[] {
     .map((l) => JSON.parse(l) as RecordLine);
 }
 
-/** What the pinned data says about each action (one Python process for all). */
+const known = new Map<string, ActionData>();
+
+/** What the pinned data says about each action (one Python process for the actions not asked before). */
 export function actionData(actions: string[]): Map<string, ActionData> {
-  const python = ensureVenv();
-  const out = execFileSync(python, [join(EMULATOR_DIR, "iam_data.py")], {
-    input: JSON.stringify([...new Set(actions)].sort()),
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return new Map(Object.entries(JSON.parse(out) as Record<string, ActionData>));
+  const missing = [...new Set(actions)].filter((a) => !known.has(a)).sort();
+  if (missing.length > 0) {
+    const out = execFileSync(ensureVenv(), [join(EMULATOR_DIR, "iam_data.py")], {
+      input: JSON.stringify(missing),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    for (const [action, data] of Object.entries(JSON.parse(out) as Record<string, ActionData>)) known.set(action, data);
+  }
+  return new Map(actions.map((a) => [a, known.get(a) as ActionData]));
 }
 
 /** The IAM action of a recorded operation: the SigV4 signing name is the IAM prefix; operations keep their names. */
