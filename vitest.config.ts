@@ -1,13 +1,16 @@
 import { defineConfig } from "vitest/config";
+import { RecordedPermissionsLast } from "./test/support/sequencer.js";
 
 /**
  * Three projects: unit tests run in parallel; integration tests share one emulator (started once by the global
- * setup, reset by each test file) and run one file at a time; infra tests synthesize the stack. The structured log
- * lines a test provokes are kept with it and printed only when it fails (test/support/quiet-logs.ts).
+ * setup, reset by each test file) and run one file at a time, the check of what they recorded last; infra tests
+ * synthesize the stack. The structured log lines a test provokes are kept with it and printed only when it fails
+ * (test/support/quiet-logs.ts).
  */
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+    sequence: { sequencer: RecordedPermissionsLast },
     projects: [
       {
         extends: true,

@@ -15,8 +15,12 @@ export function nfsIngressStatements(scope: Construct): PolicyStatement[] {
   return [
     new PolicyStatement({
       sid: "ReadSecurityGroups",
-      // EC2 Describe* calls support no resource-level permissions.
+      // EC2 Describe* calls support no resource-level permissions. DescribeNetworkInterfaceAttribute is what
+      // EFS's DescribeMountTargetSecurityGroups (the mount-target fallback) checks on the caller's behalf: "This
+      // operation requires permissions for ... ec2:DescribeNetworkInterfaceAttribute action on the mount target's
+      // network interface" (https://docs.aws.amazon.com/efs/latest/ug/API_DescribeMountTargetSecurityGroups.html).
       actions: [
+        "ec2:DescribeNetworkInterfaceAttribute",
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeSecurityGroups",

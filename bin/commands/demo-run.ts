@@ -73,6 +73,7 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
   const checks: DemoCheck[] = [];
   const alerts: Alert[] = [];
   let lambdas: LambdaHost | undefined;
+  let deployed: FunctionHost | undefined;
   try {
     await emulator.configure({ stepfunctions: { execute_state_machine: true } });
     step("Building the account: a VPC over three AZs, an unencrypted file system mounted in all three");
@@ -89,6 +90,7 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
     step("Deploying EFS Guard into the emulator (the synthesized CDK stack)");
     const template = synthTemplate({ kmsKeyArn: key.Arn! });
     const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
+    deployed = host;
     lambdas = await LambdaHost.deploy(template, { topicArn: host.alertsTopicArn, region: REGION });
     // The file-system function starts the migration through the state machine the stack deployed.
     host.setEnvironment({ [MIGRATION_ENV]: lambdas.stateMachineArn });
@@ -216,6 +218,7 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
   } finally {
     step("Stopping the emulator");
     await lambdas?.stop();
+    await deployed?.stop();
     await emulator.stop();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);

@@ -13,6 +13,10 @@ the vault must exist, the resource must be a moto EFS file system, each Describe
 
 Test hook, honoured only here (never by EFS Guard): a source file system tagged ``emulator:backup=fail`` makes
 its backup job end FAILED, as a backup of an unreachable resource does in AWS.
+
+Source: https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html, API_DescribeBackupJob.html,
+API_StartRestoreJob.html, API_DescribeRestoreJob.html (same folder) and https://docs.aws.amazon.com/aws-
+backup/latest/devguide/restoring-efs.html (restored EFS data lands in aws-backup-restore_<timestamp>).
 """
 
 import json

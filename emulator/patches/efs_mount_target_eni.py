@@ -6,6 +6,11 @@ the mount targets behind a security group with one DescribeNetworkInterfaces cal
 that description, instead of listing every file system.
 
 moto 5.2: creates the interface with the security groups but no description. This patch sets it.
+
+Source: https://docs.aws.amazon.com/efs/latest/ug/API_CreateMountTarget.html (the interface EFS creates:
+description, requesterManaged true, the mount target's security groups). The reference words the description "Mount
+target fsmt-id for file system fs-id"; the wording this patch writes is the one the guard matched when it was
+written, so no guard decision may rest on it (a caller can write any description).
 """
 
 from moto.efs.models import EFSBackend

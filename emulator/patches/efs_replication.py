@@ -9,6 +9,10 @@ reports the destination ENABLING, then ENABLED. PutBackupPolicy sets automatic b
 
 moto 5.2: has none of these. This patch adds them on top of moto's EFS models: the destination is a real moto
 file system, encrypted with the requested key, so everything that reads it afterwards sees it.
+
+Source: https://docs.aws.amazon.com/efs/latest/ug/API_CreateReplicationConfiguration.html,
+API_DescribeReplicationConfigurations.html (same folder) and https://docs.aws.amazon.com/efs/latest/ug/efs-
+replication.html.
 """
 
 import json

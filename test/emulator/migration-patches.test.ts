@@ -186,7 +186,17 @@ describe("lambda_function_host, stepfunctions_wait_cap, stepfunctions_task_failu
     };
     const template = {
       Resources: {
-        Role: { Type: "AWS::IAM::Role", Properties: {} },
+        Role: {
+          Type: "AWS::IAM::Role",
+          Properties: {
+            AssumeRolePolicyDocument: {
+              Version: "2012-10-17",
+              Statement: [
+                { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+              ],
+            },
+          },
+        },
         Echo: {
           Type: "AWS::Lambda::Function",
           Metadata: { EfsGuardEntry: "test/emulator/fixtures/echo-handler.ts" },

@@ -75,6 +75,7 @@ const FILE_SYSTEM_GUARD = [
 ];
 
 const NFS_GUARD = [
+  "ec2:DescribeNetworkInterfaceAttribute",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
   "ec2:DescribeSecurityGroups",

@@ -59,6 +59,7 @@ describe("EfsGuard stack", () => {
   it("gives the NFS guard only what its control needs: it may revoke but never authorize", () => {
     const { actions } = nfsPermissions();
     expect(actions).toEqual([
+      "ec2:DescribeNetworkInterfaceAttribute",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeSecurityGroups",

@@ -13,6 +13,7 @@ import { CreateKeyCommand, DisableKeyCommand, EnableKeyRotationCommand, KMSClien
 import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { doctor } from "../../bin/commands/doctor.js";
 import { freePort } from "../../emulator/emulator.js";
+import { motoCall } from "../../emulator/moto-call.js";
 import { PROJECT_ROOT } from "../../emulator/venv.js";
 import { type CheckResult, runDoctor } from "../../shared/aws/doctor.js";
 import { resetEmulator } from "../support/emulator.js";
@@ -21,9 +22,9 @@ const HOME = "us-east-1";
 const OTHER = "eu-west-1";
 
 async function bucket(name: string) {
-  // moto's server takes an unsigned path-style PUT; the SDK's S3 client is not a dependency of the project.
-  const res = await fetch(`${inject("emulatorEndpoint")}/${name}`, { method: "PUT" });
-  if (!res.ok) throw new Error(`bucket ${name}: ${res.status}`);
+  // A path-style PUT as the emulator's administrator (IAM is enforced: an unsigned call is refused, as on AWS); the
+  // SDK's S3 client is not a dependency of the project.
+  await motoCall(inject("emulatorEndpoint"), "s3", HOME, "PUT", `/${name}`, "", "application/xml");
 }
 
 async function trail(region: string, name: string, options: { multiRegion?: boolean; logging?: boolean } = {}) {

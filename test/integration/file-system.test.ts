@@ -112,7 +112,7 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     );
   }
 
-  it("CreateFileSystem, unencrypted: TLS policy written, backups alerted, migration reported as not deployed", async () => {
+  it("CreateFileSystem, unencrypted: TLS policy written, backups alerted, a missing workflow reported", async () => {
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs })]);
@@ -142,10 +142,10 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
       severity: "critical",
       outcome: "remediation-failed",
     });
-    expect(migration.message.content.description).toContain(
-      "remediation failed: the migration workflow is not deployed",
-    );
-    expect(migration.message.metadata.additionalContext.error).toMatch(/^NOT_DEPLOYED: /);
+    // The deployed function names the stack's state machine; this test deploys no workflow, as if it had been
+    // deleted: the start is refused by Step Functions and reported, never retried.
+    expect(migration.message.content.description).toContain("remediation failed: states:StartExecution failed");
+    expect(migration.message.metadata.additionalContext.error).toMatch(/StateMachineDoesNotExist/);
   });
 
   it("CreateFileSystem encrypted with the AWS managed key is flagged; with a customer managed key it is not", async () => {
