@@ -44,6 +44,19 @@ const durationSchema = z.string().check(
   z.refine((v) => durationToSeconds(v) >= 300 && durationToSeconds(v) <= 365 * 86400, "between 5m and 365d"),
 );
 
+/**
+ * Exemption tag keys live in the `efs-guard:` namespace: the tag-change rules match that prefix, and the SCP in
+ * docs/exemptions.md keeps the whole namespace to the security role. A key outside it would escape both.
+ */
+export const GUARD_TAG_PREFIX = "efs-guard:";
+const guardTagKey = z.string().check(
+  z.maxLength(128),
+  z.refine(
+    (v) => v.startsWith(GUARD_TAG_PREFIX) && v.length > GUARD_TAG_PREFIX.length,
+    `a tag key in the ${GUARD_TAG_PREFIX} namespace (what the tag-change rules watch and the SCP protects)`,
+  ),
+);
+
 export function durationToSeconds(value: string): number {
   const n = Number(value.slice(0, -1));
   const unit = value.at(-1);
@@ -83,8 +96,9 @@ export const configSchema = z.strictObject({
     "rate(1 day)",
   ),
   regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
-  exemptTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt"),
-  exemptUntilTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt-until"),
+  exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
+  exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
+  maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
 });
 
 export type GuardConfig = z.infer<typeof configSchema>;
