@@ -7,6 +7,9 @@ export const CONTROL_IDS = [
   "efs-key-usable",
   "efs-backup-enabled",
   "efs-policy-not-public",
+  // Not a state that must hold but a watch: every change of an efs-guard:* tag (exemptions, migration tags) is
+  // alerted, since anyone who may tag a resource could otherwise switch a control off for it unseen.
+  "efs-guard-tags-audited",
 ] as const;
 
 export type ControlId = (typeof CONTROL_IDS)[number];
@@ -22,6 +25,7 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-key-usable": "alert",
   "efs-backup-enabled": "alert",
   "efs-policy-not-public": "alert",
+  "efs-guard-tags-audited": "alert",
 };
 
 export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {

@@ -1,5 +1,5 @@
 import type { Notifier, Origin, Result } from "../pipeline/types.js";
-import { buildMessage } from "./message.js";
+import { buildMessage, type ExemptionHint } from "./message.js";
 import { publishChatbot, snsClient } from "./publish.js";
 import { buildSummaryMessage } from "./summary.js";
 
@@ -7,11 +7,15 @@ import { buildSummaryMessage } from "./summary.js";
  * Publishes one message per non-compliant decision to the alerts topic. The message attributes control,
  * severity and outcome let a subscriber filter (for example: only critical, or only remediation-failed).
  */
-export function snsNotifier(topicArn: string, region: string = topicArn.split(":")[3] ?? "us-east-1"): Notifier {
+export function snsNotifier(
+  topicArn: string,
+  region: string = topicArn.split(":")[3] ?? "us-east-1",
+  hint?: ExemptionHint,
+): Notifier {
   const sns = snsClient(region);
   return {
     async publish(result: Result, origin: Origin) {
-      await publishChatbot(sns, topicArn, buildMessage(result, origin), {
+      await publishChatbot(sns, topicArn, buildMessage(result, origin, hint), {
         control: result.finding.control,
         severity: result.finding.severity,
         outcome: result.outcome,
