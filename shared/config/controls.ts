@@ -39,3 +39,6 @@ export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {
 export function isControlId(value: string): value is ControlId {
   return (CONTROL_IDS as readonly string[]).includes(value);
 }
+
+/** The tag namespace of EFS Guard: exemptions, migration records. Every change in it is alerted. */
+export const GUARD_TAG_PREFIX = "efs-guard:";

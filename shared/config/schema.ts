@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
-import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES } from "./controls.js";
+import { CONTROL_IDS, type ControlId, DEFAULT_MODES, GUARD_TAG_PREFIX, MODES } from "./controls.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
@@ -48,7 +48,6 @@ const durationSchema = z.string().check(
  * Exemption tag keys live in the `efs-guard:` namespace: the tag-change rules match that prefix, and the SCP in
  * docs/exemptions.md keeps the whole namespace to the security role. A key outside it would escape both.
  */
-export const GUARD_TAG_PREFIX = "efs-guard:";
 const guardTagKey = z.string().check(
   z.maxLength(128),
   z.refine(
