@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { type GuardConfig, parseConfig } from "../shared/config/schema.js";
 import { errorMessage } from "../shared/runtime/errors.js";
 import { UsageError } from "./args.js";
+import { jsonDepth, readBounded } from "./bounded-read.js";
+
+/** A configuration (or cdk.json) is a few kB; anything past 1 MiB or 64 levels is not one. */
+export const CONFIG_LIMITS = { bytes: 2 ** 20, depth: 64 } as const;
 
 export interface LoadedConfig {
   config: GuardConfig;
@@ -13,15 +17,20 @@ export interface LoadedConfig {
 function readJson(path: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBounded(path, CONFIG_LIMITS.bytes).toString("utf8");
   } catch (error) {
     throw new UsageError(`cannot read ${what} ${path}: ${errorMessage(error)}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`${what} ${path} is not valid JSON: ${errorMessage(error)}`);
   }
+  if (jsonDepth(parsed, CONFIG_LIMITS.depth) > CONFIG_LIMITS.depth) {
+    throw new UsageError(`${what} ${path} is nested deeper than ${CONFIG_LIMITS.depth} levels`);
+  }
+  return parsed;
 }
 
 function validated(input: unknown, source: string): LoadedConfig {

@@ -4,6 +4,7 @@ import { silentNotifier, snsNotifier } from "../../shared/notify/sns.js";
 import { type RoutedReport, routeEvent } from "../../shared/pipeline/replay.js";
 import type { Guard, Notifier } from "../../shared/pipeline/types.js";
 import { type Clock, systemClock } from "../../shared/runtime/clock.js";
+import { errorMessage } from "../../shared/runtime/errors.js";
 import { parsing, UsageError } from "../args.js";
 import { environmentProblem } from "../aws-problem.js";
 import { loadConfig } from "../config.js";
@@ -117,7 +118,14 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
   };
 
   for (const file of files) {
-    for (const item of readItems(file)) {
+    let items: ReturnType<typeof readItems>;
+    try {
+      items = readItems(file);
+    } catch (error) {
+      // readItems bounds what it reads; anything it still could not cope with costs this file, not the rest.
+      items = [{ kind: "malformed", file, problem: `cannot be read as events: ${errorMessage(error)}` }];
+    }
+    for (const item of items) {
       if (item.kind === "skipped") {
         io.err(`efs-guard replay: ${item.file}: skipped: ${item.note}`);
         continue;
