@@ -13,7 +13,7 @@ export interface EventPattern {
     eventSource: string[];
     eventName: string[];
     errorCode: [{ exists: false }];
-    /** Only for the tag-change events: the request must touch an efs-guard:* key (TAG_FILTERS). */
+    /** Only for the tag-change events: the request must touch an efs-guard:* key (tagFilter). */
     requestParameters?: Record<string, unknown>;
     $or?: Record<string, unknown>[];
   };
@@ -35,7 +35,7 @@ export function patternsFor(keys: readonly string[]): EventPattern[] {
     const at = key.lastIndexOf(":");
     const source = key.slice(0, at);
     const name = key.slice(at + 1);
-    const filter = TAG_FILTERS[key];
+    const filter = tagFilter(key);
     const group = `${source} ${JSON.stringify(filter ?? null)}`;
     const entry = groups.get(group) ?? { source, names: [], ...(filter ? { filter } : {}) };
     entry.names.push(name);
@@ -98,26 +98,34 @@ export const TAG_EVENTS = [
 
 type TagFilter = Pick<EventPattern["detail"], "requestParameters" | "$or">;
 
-const guardKey = [{ prefix: GUARD_TAG_PREFIX }];
-
 /**
  * What a tag call must touch to reach the function, in the request fields CloudTrail records (EventBridge matches a
  * field of the objects in an array when any element matches). EC2 DeleteTags without a tag list deletes every tag
  * of the resources (EC2 API reference), efs-guard:* ones included, so it matches on a security group either way.
+ * A function, not a table: the functions import this module for their event lists, and a top-level object with
+ * computed keys would be kept in every bundle.
  */
-export const TAG_FILTERS: Record<string, TagFilter> = {
-  [`${SOURCES.ec2}:CreateTags`]: { requestParameters: { tagSet: { items: { key: guardKey } } } },
-  [`${SOURCES.ec2}:DeleteTags`]: {
-    requestParameters: { resourcesSet: { items: { resourceId: [{ prefix: "sg-" }] } } },
-    $or: [
-      { requestParameters: { tagSet: { items: { key: guardKey } } } },
-      { requestParameters: { tagSet: { items: [{ exists: false }] } } },
-    ],
-  },
-  [`${SOURCES.efs}:TagResource`]: { requestParameters: { tags: { key: guardKey } } },
-  [`${SOURCES.efs}:CreateTags`]: { requestParameters: { tags: { key: guardKey } } },
-  [`${SOURCES.efs}:UntagResource`]: { requestParameters: { tagKeys: guardKey } },
-  [`${SOURCES.efs}:DeleteTags`]: { requestParameters: { tagKeys: guardKey } },
-  [`${SOURCES.kms}:TagResource`]: { requestParameters: { tags: { tagKey: guardKey } } },
-  [`${SOURCES.kms}:UntagResource`]: { requestParameters: { tagKeys: guardKey } },
-};
+export function tagFilter(key: string): TagFilter | undefined {
+  const guardKey = [{ prefix: GUARD_TAG_PREFIX }];
+  const keys = { tagSet: { items: { key: guardKey } } };
+  switch (key) {
+    case `${SOURCES.ec2}:CreateTags`:
+      return { requestParameters: keys };
+    case `${SOURCES.ec2}:DeleteTags`:
+      return {
+        requestParameters: { resourcesSet: { items: { resourceId: [{ prefix: "sg-" }] } } },
+        $or: [{ requestParameters: keys }, { requestParameters: { tagSet: { items: [{ exists: false }] } } }],
+      };
+    case `${SOURCES.efs}:TagResource`:
+    case `${SOURCES.efs}:CreateTags`:
+      return { requestParameters: { tags: { key: guardKey } } };
+    case `${SOURCES.efs}:UntagResource`:
+    case `${SOURCES.efs}:DeleteTags`:
+    case `${SOURCES.kms}:UntagResource`:
+      return { requestParameters: { tagKeys: guardKey } };
+    case `${SOURCES.kms}:TagResource`:
+      return { requestParameters: { tags: { tagKey: guardKey } } };
+    default:
+      return undefined;
+  }
+}

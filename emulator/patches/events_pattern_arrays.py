@@ -8,7 +8,7 @@ of objects. EventBridge flattens the array: the pattern's field matches if any e
 
 moto 5.2: EventPattern._flatten_dict only descends into objects, so `requestParameters.tagSet.items.key` of an EC2
 CreateTags record (`items` is an array of {key, value}) is never found and such a rule never fires. EFS Guard's
-tag-change rules filter on exactly those fields (events/patterns.ts, TAG_FILTERS). This patch flattens arrays of
+tag-change rules filter on exactly those fields (events/patterns.ts, tagFilter). This patch flattens arrays of
 objects into lists of the values under each path, which moto's filters already match element by element.
 """
 

@@ -133,8 +133,6 @@ export function buildMessage(result: Result, origin: Origin, keys: ExemptionHint
   }
   if (evidenceRules.length > 0) additionalContext.ruleIds = evidenceRules.map((r) => r.ruleId).join(",");
   if (result.error) additionalContext.error = `${result.error.code}: ${result.error.message}`;
-  if (result.merged) additionalContext.mergedBefore = String(result.merged.count);
-  if (result.merged) lines.push(mergedLine(result.merged));
   return chatbotMessage({
     id: `${origin.kind === "event" ? origin.event.eventId : "sweep"}:${finding.control}:${resource.id}`,
     title,
@@ -147,11 +145,6 @@ export function buildMessage(result: Result, origin: Origin, keys: ExemptionHint
     relatedResources: [resource.arn ?? resource.id],
     additionalContext,
   });
-}
-
-/** The line that says how many identical alerts were merged into this one (alertDedupWindow). */
-export function mergedLine(merged: NonNullable<Result["merged"]>): Md {
-  return md`*Merged:* ${merged.count} identical alert(s) between ${merged.first} and ${merged.last} were not sent separately (same control, resource, outcome and finding within \`alertDedupWindow\`)`;
 }
 
 export interface ChatbotParts {

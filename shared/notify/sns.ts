@@ -1,7 +1,6 @@
 import type { Notifier, Origin, Result } from "../pipeline/types.js";
 import { buildMessage, type ExemptionHint } from "./message.js";
 import { publishChatbot, snsClient } from "./publish.js";
-import { buildSummaryMessage } from "./summary.js";
 
 /**
  * Publishes one message per non-compliant decision to the alerts topic. The message attributes control,
@@ -19,14 +18,6 @@ export function snsNotifier(
         control: result.finding.control,
         severity: result.finding.severity,
         outcome: result.outcome,
-      });
-    },
-    async publishSummary(summary) {
-      // outcome=summary tells it apart; a sweep that failed somewhere is "high" so a paging filter sees it.
-      await publishChatbot(sns, topicArn, buildSummaryMessage(summary, new Date()), {
-        control: "sweep",
-        severity: summary.failed > 0 || summary.errors.length > 0 ? "high" : "info",
-        outcome: "summary",
       });
     },
   };

@@ -24,17 +24,6 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
     lines.push(md`:x: ${error.guard} in ${error.region}${where}: ${error.message}`);
   }
   if (summary.errors.length > 10) lines.push(md`… and ${summary.errors.length - 10} more errors (see the logs)`);
-  const merged = summary.merged ?? [];
-  if (merged.length > 0) {
-    const total = merged.reduce((n, m) => n + m.count, 0);
-    lines.push(md`*Merged alerts:* ${total} identical alert(s) within \`alertDedupWindow\` were not sent separately:`);
-    for (const m of merged.slice(0, 20)) {
-      lines.push(
-        md`• \`${m.control}\` on \`${m.resource}\` in ${m.region}: ${m.count} × ${m.outcome}, ${m.first} to ${m.last}`,
-      );
-    }
-    if (merged.length > 20) lines.push(md`… and ${merged.length - 20} more (see the logs)`);
-  }
   const clean = summary.nonCompliant === 0 && summary.errors.length === 0;
   const icon =
     summary.failed > 0 || summary.errors.length > 0 ? ":x:" : clean ? ":white_check_mark:" : ":rotating_light:";
@@ -56,7 +45,6 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
       remediated: String(summary.remediated),
       failed: String(summary.failed),
       errors: String(summary.errors.length),
-      ...(merged.length > 0 ? { merged: String(merged.reduce((n, m) => n + m.count, 0)) } : {}),
     },
   });
 }

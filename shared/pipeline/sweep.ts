@@ -4,7 +4,7 @@ import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 import { mapLimit } from "./concurrency.js";
 import { handleFinding, type PipelineDeps } from "./run.js";
-import type { Guard, MergedAlert, Origin, Outcome, Result } from "./types.js";
+import type { Guard, Origin, Outcome, Result } from "./types.js";
 
 /** How many resources are read and decided at once: enough to finish a large account, few enough for rate limits. */
 export const SWEEP_CONCURRENCY = 4;
@@ -100,8 +100,6 @@ export interface SweepSummary {
   remediated: number;
   failed: number;
   errors: SweepError[];
-  /** Alerts merged by deduplication whose count no later alert has carried yet (filled in by the notifier). */
-  merged?: MergedAlert[];
 }
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {

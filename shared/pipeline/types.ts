@@ -28,23 +28,6 @@ export interface Result {
   /** What was done, or what went wrong, in words. */
   detail: string;
   error?: { code: string; message: string; retryable: boolean };
-  /** Identical alerts merged before this one (alert deduplication), reported with it so that nothing is hidden. */
-  merged?: MergedCount;
-}
-
-/** How many identical alerts were not sent separately, and when the first and last of them were (ISO times). */
-export interface MergedCount {
-  count: number;
-  first: string;
-  last: string;
-}
-
-/** A merged count reported by the sweep summary, for a key whose next alert has not come (yet). */
-export interface MergedAlert extends MergedCount {
-  control: string;
-  resource: string;
-  region: string;
-  outcome: string;
 }
 
 export interface RemediationOutcome {

@@ -7,6 +7,7 @@ import { parseConfig } from "../../shared/config/schema.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { kmsKeyGuard } from "../../shared/guards/kms-key.js";
 import { snsNotifier } from "../../shared/notify/sns.js";
+import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import { SWEEP_CONCURRENCY, sweepRegion } from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
@@ -89,7 +90,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     const deps: PipelineDeps = {
       config: parseConfig({}),
       clock: fixedClock("2026-11-26T12:00:00Z"),
-      notifier: snsNotifier(host.alertsTopicArn),
+      notifier: withSweepSummary(snsNotifier(host.alertsTopicArn), host.alertsTopicArn),
     };
     const handler = createHandler(allGuards(), deps, "us-east-1");
     const summary = await handler({}, {} as any);
