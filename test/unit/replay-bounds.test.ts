@@ -38,7 +38,14 @@ const quiet: Guard = {
 async function replay(args: string[], cwd: string) {
   let stdout = "";
   let stderr = "";
-  const io = { out: (t: string) => void (stdout += `${t}\n`), err: (t: string) => void (stderr += `${t}\n`) };
+  const io = {
+    out: (t: string) => {
+      stdout += `${t}\n`;
+    },
+    err: (t: string) => {
+      stderr += `${t}\n`;
+    },
+  };
   const code = await runReplay(args, io, {
     guards: [quiet],
     clock: fixedClock("2026-11-26T12:00:00Z"),
