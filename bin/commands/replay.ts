@@ -9,7 +9,7 @@ import { parsing, UsageError } from "../args.js";
 import { environmentProblem } from "../aws-problem.js";
 import { loadConfig } from "../config.js";
 import { collectFiles, readItems, where } from "../replay-input.js";
-import { cliGuards } from "./guards.js";
+import { replayGuards } from "./guards.js";
 import type { Command, Io } from "./types.js";
 
 const HELP = `Usage: efs-guard replay <file|dir>... [--dry-run] [--config FILE] [--topic ARN] [--json]
@@ -85,7 +85,7 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
   const config: GuardConfig = values["dry-run"] ? { ...loaded.config, dryRun: true } : loaded.config;
   const files = collectFiles(positionals);
   const notifier = options.notifier ?? (topic ? snsNotifier(topic) : silentNotifier);
-  const guards = options.guards ?? cliGuards();
+  const guards = options.guards ?? replayGuards();
 
   io.err(
     `efs-guard replay: ${config.dryRun ? "dry run, nothing will be changed" : "acting: controls in remediate mode will remediate"}; ` +

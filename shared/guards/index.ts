@@ -11,7 +11,13 @@ export function allGuards(): Guard[] {
     nfsIngressGuard(),
     fileSystemGuard({ migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined }),
     kmsKeyGuard(),
-    // No inventory (a tag change is only seen as an event): here so that replay routes tag events to it.
-    tagAuditGuard(),
   ];
+}
+
+/**
+ * Guards that only react to events and have nothing to inventory (a tag change is only ever seen as an event):
+ * deployed as functions and run by `replay`, not by the sweep or `scan`.
+ */
+export function eventOnlyGuards(): Guard[] {
+  return [tagAuditGuard()];
 }

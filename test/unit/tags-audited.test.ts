@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cliGuards, replayGuards } from "../../bin/commands/guards.js";
 import { parseConfig } from "../../shared/config/schema.js";
 import { evaluate } from "../../shared/controls/tags-audited.js";
 import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
@@ -87,5 +88,15 @@ describe("efs-guard-tags-audited", () => {
     );
     expect(gone.summary).toContain("fs-1 no longer exists");
     expect(gone.evidence.resourceGone).toBe(true);
+  });
+});
+
+describe("where the tag audit runs", () => {
+  it("replay routes tag events to it; the sweep and scan (which inventory) do not run it", () => {
+    const tagEvents = (names: string[]) => names.includes("tag-audit");
+    expect(tagEvents(replayGuards().map((g) => g.name))).toBe(true);
+    expect(tagEvents(cliGuards().map((g) => g.name))).toBe(false);
+    const guard = replayGuards().find((g) => g.name === "tag-audit")!;
+    expect(guard.events).toContain("kms.amazonaws.com:TagResource");
   });
 });
