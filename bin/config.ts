@@ -1,9 +1,13 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type GuardConfig, parseConfig } from "../shared/config/schema.js";
 import { errorMessage } from "../shared/runtime/errors.js";
 import { UsageError } from "./args.js";
+import { jsonDepth, readBounded } from "./bounded-read.js";
 import { fsProblem } from "./fs-problem.js";
+
+/** A configuration (or cdk.json) is a few kB; anything past 1 MiB or 64 levels is not one. */
+export const CONFIG_LIMITS = { bytes: 2 ** 20, depth: 64 } as const;
 
 export interface LoadedConfig {
   config: GuardConfig;
@@ -23,15 +27,20 @@ function readJson(path: string, shown: string): unknown {
   }
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBounded(path, CONFIG_LIMITS.bytes).toString("utf8");
   } catch (error) {
     throw new UsageError(fsProblem(error, shown, EXPECTED) ?? `cannot read ${shown}: ${errorMessage(error)}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text.replace(/^\uFEFF/, ""));
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new UsageError(`${shown} is not valid JSON: ${errorMessage(error)}`);
   }
+  if (jsonDepth(parsed, CONFIG_LIMITS.depth) > CONFIG_LIMITS.depth) {
+    throw new UsageError(`${shown} is nested deeper than ${CONFIG_LIMITS.depth} levels`);
+  }
+  return parsed;
 }
 
 function validated(input: unknown, source: string): LoadedConfig {

@@ -11,7 +11,7 @@ import { defaultRegion, parsing, UsageError } from "../args.js";
 import { environmentProblem } from "../aws-problem.js";
 import { loadConfig } from "../config.js";
 import { collectFiles, readItems, where } from "../replay-input.js";
-import { cliGuards } from "./guards.js";
+import { replayGuards } from "./guards.js";
 import type { Command, Io } from "./types.js";
 
 const HELP = `Usage: efs-guard replay <file|dir>... [--dry-run] [--config FILE] [--topic ARN] [--state-machine ARN]
@@ -144,7 +144,7 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
   const migration: { arn?: string; absent?: boolean; note: string } = options.guards
     ? { note: "migration workflow as the given guards have it" }
     : await stateMachine(givenMachine, defaultRegion());
-  const guards = options.guards ?? cliGuards({ migrationStateMachineArn: migration.arn });
+  const guards = options.guards ?? replayGuards({ migrationStateMachineArn: migration.arn });
   // In a dry run, what the real run would do includes failing: a migration with no workflow to run it. Only a
   // definite "not deployed" says so; a look-up that could not be made is named on the first line instead.
   const wouldFail =
@@ -197,7 +197,14 @@ export async function runReplay(args: string[], io: Io, options: ReplayOptions =
   };
 
   for (const file of files) {
-    for (const item of readItems(file)) {
+    let items: ReturnType<typeof readItems>;
+    try {
+      items = readItems(file);
+    } catch (error) {
+      // readItems bounds what it reads; anything it still could not cope with costs this file, not the rest.
+      items = [{ kind: "malformed", file, problem: `cannot be read as events: ${errorMessage(error)}` }];
+    }
+    for (const item of items) {
       if (item.kind === "skipped") {
         io.err(`efs-guard replay: ${item.file}: skipped: ${item.note}`);
         continue;

@@ -1,4 +1,5 @@
 import { allGuards } from "../../shared/guards/index.js";
+import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
 import { deployedDeps } from "../../shared/pipeline/deps.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import { type SweepReport, type SweepSummary, summarizeSweep, sweepRegion } from "../../shared/pipeline/sweep.js";
@@ -29,4 +30,9 @@ export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home
   });
 }
 
-export const handler = createHandler(allGuards(), deployedDeps(), process.env.AWS_REGION ?? "us-east-1");
+const deps = deployedDeps();
+export const handler = createHandler(
+  allGuards(),
+  { ...deps, notifier: withSweepSummary(deps.notifier, process.env.ALERTS_TOPIC_ARN ?? "") },
+  process.env.AWS_REGION ?? "us-east-1",
+);

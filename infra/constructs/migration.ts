@@ -147,7 +147,14 @@ export class MigrationWorkflow extends Construct {
         "CreateFileSystem",
         "TagResource",
       ]),
-      new PolicyStatement({ actions: ["kms:DescribeKey", "kms:CreateGrant"], resources: [this.key.keyArn] }),
+      new PolicyStatement({ actions: ["kms:DescribeKey"], resources: [this.key.keyArn] }),
+      // EFS creates a grant on the key for the file system it creates; nobody else may get one through this role
+      // (AWS KMS Developer Guide, kms:GrantIsForAWSResource: true only when an integrated service asks).
+      new PolicyStatement({
+        actions: ["kms:CreateGrant"],
+        resources: [this.key.keyArn],
+        conditions: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+      }),
     ];
     if (config.migrationStrategy === "restore") {
       recreateStatements.push(
@@ -478,28 +485,27 @@ export class MigrationWorkflow extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // EFS and AWS Backup use the key on behalf of principals of this account, only through those services.
+    const viaEfsOrBackup = {
+      "kms:CallerAccount": stack.account,
+      "kms:ViaService": [`elasticfilesystem.${stack.region}.amazonaws.com`, `backup.${stack.region}.amazonaws.com`],
+    };
     key.addToResourcePolicy(
       new PolicyStatement({
         sid: "AllowEfsAndBackupThroughTheirServices",
         principals: [new AccountRootPrincipal()],
-        actions: [
-          "kms:Encrypt",
-          "kms:Decrypt",
-          "kms:ReEncrypt*",
-          "kms:GenerateDataKey*",
-          "kms:CreateGrant",
-          "kms:DescribeKey",
-        ],
+        actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
         resources: ["*"],
-        conditions: {
-          StringEquals: {
-            "kms:CallerAccount": stack.account,
-            "kms:ViaService": [
-              `elasticfilesystem.${stack.region}.amazonaws.com`,
-              `backup.${stack.region}.amazonaws.com`,
-            ],
-          },
-        },
+        conditions: { StringEquals: viaEfsOrBackup },
+      }),
+    );
+    // Grants only for the AWS resources those services create (a grant is a standing permission on the key).
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowGrantsForEfsAndBackupResources",
+        principals: [new AccountRootPrincipal()],
+        actions: ["kms:CreateGrant"],
+        resources: ["*"],
+        conditions: { StringEquals: viaEfsOrBackup, Bool: { "kms:GrantIsForAWSResource": "true" } },
       }),
     );
     return key;

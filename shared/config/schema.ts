@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
-import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES, REMEDIABLE } from "./controls.js";
+import { CONTROL_IDS, type ControlId, DEFAULT_MODES, GUARD_TAG_PREFIX, MODES, REMEDIABLE } from "./controls.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
@@ -57,6 +57,18 @@ const durationSchema = z.string().check(
   z.refine((v) => durationToSeconds(v) >= 300 && durationToSeconds(v) <= 365 * 86400, "between 5m and 365d"),
 );
 
+/**
+ * Exemption tag keys live in the `efs-guard:` namespace: the tag-change rules match that prefix, and the SCP in
+ * docs/exemptions.md keeps the whole namespace to the security role. A key outside it would escape both.
+ */
+const guardTagKey = z.string().check(
+  z.maxLength(128),
+  z.refine(
+    (v) => v.startsWith(GUARD_TAG_PREFIX) && v.length > GUARD_TAG_PREFIX.length,
+    `a tag key in the ${GUARD_TAG_PREFIX} namespace (what the tag-change rules watch and the SCP protects)`,
+  ),
+);
+
 export function durationToSeconds(value: string): number {
   const n = Number(value.slice(0, -1));
   const unit = value.at(-1);
@@ -96,8 +108,9 @@ export const configSchema = z.strictObject({
     "rate(1 day)",
   ),
   regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
-  exemptTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt"),
-  exemptUntilTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt-until"),
+  exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
+  exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
+  maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
 });
 
 export type GuardConfig = z.infer<typeof configSchema>;

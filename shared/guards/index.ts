@@ -3,6 +3,7 @@ import type { Guard } from "../pipeline/types.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
+import { tagAuditGuard } from "./tag-audit.js";
 
 /**
  * Every guard, in the order the sweep and `scan` run them. Add a new guard here. The migration state machine is the
@@ -16,4 +17,12 @@ export function allGuards(options: { migrationStateMachineArn?: string | undefin
     }),
     kmsKeyGuard(),
   ];
+}
+
+/**
+ * Guards that only react to events and have nothing to inventory (a tag change is only ever seen as an event):
+ * deployed as functions and run by `replay`, not by the sweep or `scan`.
+ */
+export function eventOnlyGuards(): Guard[] {
+  return [tagAuditGuard()];
 }

@@ -9,5 +9,5 @@ export function deployedDeps(env: NodeJS.ProcessEnv = process.env): PipelineDeps
   const config = configFromEnv(env);
   const topic = env.ALERTS_TOPIC_ARN;
   if (!topic) throw new ConfigError(["ALERTS_TOPIC_ARN is not set: the function has nowhere to report"]);
-  return { config, clock: systemClock, notifier: snsNotifier(topic) };
+  return { config, clock: systemClock, notifier: snsNotifier(topic, undefined, config) };
 }

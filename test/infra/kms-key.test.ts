@@ -52,11 +52,10 @@ const PLUMBING = [
   "sqs:SendMessage",
 ];
 
+/** With the default modes: efs-key-rotation-enabled remediates, efs-key-usable only alerts (no restore rights). */
 const KMS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
-  "kms:CancelKeyDeletion",
   "kms:DescribeKey",
-  "kms:EnableKey",
   "kms:EnableKeyRotation",
   "kms:GetKeyRotationStatus",
   "kms:ListResourceTags",
@@ -66,7 +65,6 @@ const FILE_SYSTEM_GUARD = [
   "elasticfilesystem:DescribeBackupPolicy",
   "elasticfilesystem:DescribeFileSystemPolicy",
   "elasticfilesystem:DescribeFileSystems",
-  "elasticfilesystem:PutBackupPolicy",
   "elasticfilesystem:PutFileSystemPolicy",
   "kms:DescribeKey",
   // The remediation of efs-encrypted-at-rest starts (or checks on) the migration.

@@ -30,7 +30,7 @@ import { snsNotifier } from "../../shared/notify/sns.js";
 import { processEvent } from "../../shared/pipeline/run.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
-import { testDeps } from "../support/deps.js";
+import { exemptUntil, testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 
 const ENTRY = "functions/file-system/handler.ts";
@@ -277,7 +277,9 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
 
   it("an exempt file system is reported as exempt and left alone; an expired exemption no longer applies", async () => {
     const seed = new Seeder();
-    const exempt = await seed.fileSystem({ tags: { Name: "legacy", "efs-guard:exempt": "efs-tls-enforced" } });
+    const exempt = await seed.fileSystem({
+      tags: { Name: "legacy", "efs-guard:exempt": "efs-tls-enforced", "efs-guard:exempt-until": exemptUntil() },
+    });
     const lapsed = await seed.fileSystem({
       tags: { Name: "old", "efs-guard:exempt": "efs-tls-enforced", "efs-guard:exempt-until": "2026-01-31" },
     });

@@ -37,7 +37,10 @@ async function mixedAccount() {
   const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
   const open = await seed.securityGroup(vpcId, "open");
   const internal = await seed.securityGroup(vpcId, "internal");
-  const exempt = await seed.securityGroup(vpcId, "exempt", { "efs-guard:exempt": "efs-nfs-ingress-restricted" });
+  const exempt = await seed.securityGroup(vpcId, "exempt", {
+    "efs-guard:exempt": "efs-nfs-ingress-restricted",
+    "efs-guard:exempt-until": "2026-12-31",
+  });
   const openRule = await seed.nfsFrom(open, "0.0.0.0/0");
   const internalRule = await seed.nfsFrom(internal, "10.0.0.0/16");
   const exemptRule = await seed.nfsFrom(exempt, "0.0.0.0/0");
