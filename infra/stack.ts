@@ -6,6 +6,7 @@ import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
+import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import { fileSystemStatements, kmsKeyStatements, nfsIngressStatements } from "./permissions.js";
 
@@ -20,6 +21,8 @@ export class EfsGuardStack extends Stack {
   /** The migration workflow (design section 4); `migration.grantStart(fn)` lets a guard function start it. */
   readonly migration: MigrationWorkflow;
   readonly sweep: Sweep;
+  /** Present only when `securityHub` is on. */
+  readonly securityHub?: SecurityHubReporter;
 
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
@@ -69,5 +72,19 @@ export class EfsGuardStack extends Stack {
     });
     this.functions.sweep = this.sweep.function;
     this.migration.grantStart(this.sweep.function.fn);
+
+    if (config.securityHub) {
+      const reporter = new SecurityHubReporter(this, "SecurityHub", common);
+      this.securityHub = reporter;
+      for (const fn of [
+        this.functions.nfsIngress,
+        this.functions.fileSystem,
+        this.functions.kmsKey,
+        this.sweep.function,
+      ]) {
+        reporter.allowPublisher(fn);
+      }
+      this.functions.securityHub = reporter.function;
+    }
   }
 }

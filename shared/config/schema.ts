@@ -85,6 +85,8 @@ export const configSchema = z.strictObject({
   regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
   exemptTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt"),
   exemptUntilTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt-until"),
+  /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
+  securityHub: z._default(z.boolean(), false),
 });
 
 export type GuardConfig = z.infer<typeof configSchema>;

@@ -46,12 +46,20 @@ export interface SecurityHubPlan {
   stale: string[];
 }
 
-/** Which findings a complete sweep of one region covered: the rest of its controls' active findings are gone. */
+/**
+ * What a complete sweep of one region covered. The active findings of its controls for resources it did not see
+ * (gone, or out of scope) or of its controls that are off are stale. Resources rather than finding ids: a sweep's
+ * decisions can travel in several messages, and every control of a guard is decided for each resource it reads.
+ */
 export interface ArchiveScope {
   region: string;
   account: string;
-  /** The controls whose every resource was listed and assessed (their guard's inventory succeeded). */
+  /** The controls of the guards whose inventory succeeded. */
   controls: ControlId[];
+  /** Of those, the ones evaluated (not off): a control that is off has no live findings. */
+  evaluated: ControlId[];
+  /** The resources the sweep read and decided. */
+  resources: string[];
   /** Resources that could not be read this time: their findings are kept as they are. */
   unreadResources: string[];
   /** When the sweep started: only findings last updated before it can be stale. */
@@ -118,20 +126,21 @@ export function planSecurityHub(items: readonly ReportItem[], existing: Readonly
  */
 export function archiveStale(
   scope: ArchiveScope,
-  seen: ReadonlySet<string>,
   active: readonly (ExistingFinding & Record<string, unknown>)[],
   now: Date,
 ): AwsSecurityFinding[] {
   const controls = new Set<string>(scope.controls);
+  const evaluated = new Set<string>(scope.evaluated);
+  const seen = new Set(scope.resources);
   const unread = new Set(scope.unreadResources);
   const started = Date.parse(scope.startedAt);
   const at = now.toISOString();
   const out: AwsSecurityFinding[] = [];
   for (const f of active) {
-    if (f.RecordState === "ARCHIVED" || seen.has(f.Id)) continue;
-    if (!f.GeneratorId || !controls.has(f.GeneratorId)) continue;
+    if (f.RecordState === "ARCHIVED" || !f.GeneratorId || !controls.has(f.GeneratorId)) continue;
     const resourceId = String(f.Id).split("/").at(-1) ?? "";
     if (unread.has(resourceId)) continue;
+    if (evaluated.has(f.GeneratorId) && seen.has(resourceId)) continue;
     if (f.UpdatedAt && Date.parse(f.UpdatedAt) >= started) continue;
     // Security Hub's own fields are not the provider's to send back.
     const { ProcessedAt: _p, Workflow: _w, Note: _n, WorkflowState: _s, ...rest } = f as Record<string, unknown>;

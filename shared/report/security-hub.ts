@@ -79,7 +79,7 @@ export async function sendToSecurityHub(
       continue;
     }
     const plan = planSecurityHub(group.items, existing);
-    const archive = scope ? archiveStale(scope, new Set(ids), active, deps.clock.now()) : [];
+    const archive = scope ? archiveStale(scope, active, deps.clock.now()) : [];
     result.stale += plan.stale.length;
     const imported = await importFindings(client, [...plan.imports, ...archive]);
     result.imported += imported.imported;
