@@ -18,6 +18,7 @@ AWS access follows the standard environment: credentials, AWS_REGION, AWS_PROFIL
 export const processIo: Io = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
+  write: (text) => void process.stdout.write(text),
   styled: process.stdout.isTTY === true,
 };
 

@@ -2,6 +2,8 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Writes text as it is, without a newline (a CSV report ends with its own CRLF). Falls back to out. */
+  write?(text: string): void;
   /** Whether stdout is a terminal (bold table headers); false for pipes, files and tests. */
   styled?: boolean;
 }
