@@ -4,6 +4,7 @@ import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../event
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
+import { GuardDashboard } from "./constructs/dashboard.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
@@ -86,5 +87,15 @@ export class EfsGuardStack extends Stack {
       }
       this.functions.securityHub = reporter.function;
     }
+
+    const deadLetterQueues = Object.fromEntries(
+      Object.entries(this.functions).map(([name, fn]) => [name, fn.deadLetterQueue]),
+    );
+    if (this.securityHub) deadLetterQueues.securityHubQueue = this.securityHub.deadLetterQueue;
+    new GuardDashboard(this, "Dashboard", {
+      deadLetterQueues,
+      migration: this.migration.stateMachine,
+      securityHub: config.securityHub,
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Duration, Lazy, Stack } from "aws-cdk-lib";
+import { Metric } from "aws-cdk-lib/aws-cloudwatch";
 import { AnyPrincipal, Effect, type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { EventSourceMapping } from "aws-cdk-lib/aws-lambda";
@@ -7,7 +8,8 @@ import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { GuardConfig } from "../../shared/config/schema.js";
-import { alarmOnDeadLetterQueue } from "./alarms.js";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/runtime/metrics.js";
+import { alarmOnDeadLetterQueue, alarmOnMetric } from "./alarms.js";
 import { deadLetterQueue, GuardFunction } from "./guard-function.js";
 
 export interface SecurityHubReporterProps {
@@ -93,6 +95,19 @@ export class SecurityHubReporter extends Construct {
       this.deadLetterQueue,
       props.topic,
       "the dead-letter queue of the Security Hub reporter",
+    );
+    alarmOnMetric(
+      this,
+      "RefusedAlarm",
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: "SecurityHubFailures",
+        dimensionsMap: { service: METRICS_SERVICE },
+        statistic: "Sum",
+        period: Duration.minutes(5),
+      }),
+      "EFS Guard: Security Hub refused findings (not enabled in a region, access denied, or invalid). The reporter's log names each finding and the reason.",
+      props.topic,
     );
     this.topic.addToResourcePolicy(
       new PolicyStatement({
