@@ -5,7 +5,7 @@ import { importFindings } from "../../shared/aws/securityhub.js";
 import { findingId, NOTE_AUTHOR, toAsff } from "../../shared/report/asff.js";
 import { neutralise, toCsv } from "../../shared/report/csv.js";
 import { escapeHtml, toHtml } from "../../shared/report/html.js";
-import type { ReportItem } from "../../shared/report/item.js";
+import { lifecycleOf, type ReportItem } from "../../shared/report/item.js";
 import { parseFindingsMessage, toMessages } from "../../shared/report/message.js";
 import { archiveStale, type ExistingFinding, planSecurityHub } from "../../shared/report/security-hub-plan.js";
 import { cap, clean, field } from "../../shared/report/text.js";
@@ -102,6 +102,34 @@ describe("untrusted text on its way into reports", () => {
     });
     expect(html).not.toMatch(/<img|<b>|<script>x|<script>alert/);
     expect(html.match(/<script>/g)).toHaveLength(1);
+  });
+});
+
+describe("lifecycle", () => {
+  it("starting a migration stays failed (notified), whatever the outcome is called; remediated passes", () => {
+    const base = {
+      control: "efs-encrypted-at-rest" as const,
+      resource: { type: "file-system" as const, id: "fs-1", region: "eu-west-1" },
+      verdict: "non-compliant" as const,
+      severity: "critical" as const,
+      summary: "s",
+      evidence: {},
+    };
+    const migration = {
+      ...base,
+      plan: { kind: "start-migration" as const, fileSystemId: "fs-1", reason: "r", describe: "d", done: "d" },
+    };
+    expect(lifecycleOf(migration, "remediated")).toBe("migration-started");
+    expect(lifecycleOf(migration, "already-remediated")).toBe("migration-started");
+    expect(lifecycleOf(migration, "migration-started")).toBe("migration-started");
+    expect(lifecycleOf(migration, "remediation-failed")).toBe("failed");
+    expect(lifecycleOf({ ...base, control: "efs-tls-enforced" }, "remediated")).toBe("passed");
+    expect(lifecycleOf(base, "exempt")).toBe("exempt");
+    expect(lifecycleOf({ ...base, verdict: "not-applicable" }, "not-applicable")).toBe("not-applicable");
+    expect(toAsff(item({ lifecycle: "migration-started" }))).toMatchObject({
+      Compliance: { Status: "FAILED" },
+      Workflow: { Status: "NOTIFIED" },
+    });
   });
 });
 
