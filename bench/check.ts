@@ -49,6 +49,13 @@ export interface LatencyResult {
   accountFileSystems?: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * Time to remediate as the function's own TimeToRemediate metric (EMF) reports it: the CloudTrail eventTime of
+   * the change (set to the moment the event is handed over, as the emulator delivers at once) to the remediation's
+   * successful write. Remediation paths only.
+   */
+  timeToRemediateP50Ms?: number;
+  timeToRemediateP99Ms?: number;
 }
 
 export interface Budgets {

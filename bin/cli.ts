@@ -31,6 +31,7 @@ Colour and live progress follow the terminal (none when piped or with NO_COLOR).
 export const processIo: Io = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
+  write: (text) => void process.stdout.write(text),
   styled: colourOn(process.stdout),
   ...(interactive(process.stdout) ? { live: process.stdout } : {}),
 };

@@ -64,6 +64,8 @@ interface DeployedFunction {
   roleArn: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   runtime?: FunctionRuntime;
+  /** The queue is the function's SQS event source (an AWS::Lambda::EventSourceMapping): SQS events, batch failures. */
+  sqsEvents?: boolean;
 }
 
 /**
@@ -100,6 +102,49 @@ export function runtimeError(error: { errorType: string; errorMessage: string })
   const e = new Error(error.errorMessage);
   e.name = error.errorType;
   return e;
+}
+
+/**
+ * The template's other SNS topics that a function's environment names (the findings topic of the Security Hub
+ * reporter), created in the emulator under their logical id, each with the queues the template subscribes to it.
+ */
+async function templateTopics(
+  template: CfnTemplate,
+  sns: SNSClient,
+  sqs: SQSClient,
+): Promise<{ topics: Map<string, string>; eventQueues: Map<string, string> }> {
+  const resources = template.Resources;
+  const topics = new Map<string, string>();
+  const eventQueues = new Map<string, string>();
+  for (const [logicalId, r] of Object.entries(resources)) {
+    if (r.Type !== "AWS::SNS::Topic" || logicalId.startsWith("AlertsTopic")) continue;
+    topics.set(
+      logicalId,
+      (await sns.send(new CreateTopicCommand({ Name: `efs-guard-${logicalId}`.slice(0, 256) }))).TopicArn!,
+    );
+  }
+  for (const r of Object.values(resources)) {
+    if (r.Type !== "AWS::Lambda::EventSourceMapping") continue;
+    const fn = r.Properties?.FunctionName?.Ref as string | undefined;
+    const queue = r.Properties?.EventSourceArn?.["Fn::GetAtt"]?.[0] as string | undefined;
+    if (!fn || !queue) continue;
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-esm-${fn}`.slice(0, 80) }))).QueueUrl!;
+    eventQueues.set(fn, url);
+    for (const sub of Object.values(resources)) {
+      if (sub.Type !== "AWS::SNS::Subscription" || sub.Properties?.Endpoint?.["Fn::GetAtt"]?.[0] !== queue) continue;
+      const topicArn = topics.get(sub.Properties.TopicArn?.Ref);
+      if (!topicArn) continue;
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: "sqs",
+          Endpoint: await queueArn(sqs, url),
+          Attributes: { RawMessageDelivery: sub.Properties.RawMessageDelivery ? "true" : "false" },
+        }),
+      );
+    }
+  }
+  return { topics, eventQueues };
 }
 
 /**
@@ -173,12 +218,21 @@ export class FunctionHost {
     const recorder = await Recorder.start(functionEndpoint);
     const functions: DeployedFunction[] = [];
     const resources = template.Resources;
-    // Every token resolves to where the resource would be; the topic is the host's (the alerts queue reads it).
-    const topics = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SNS::Topic");
+    const { topics, eventQueues } = await templateTopics(template, sns, sqs);
+    // Every token resolves to where the resource would be: the alerts topic is the host's (the alerts queue reads it),
+    // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions.
+    const templateTopicIds = Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::SNS::Topic")
+      .map(([id]) => id);
     const resolved = expectedResolution(
       template,
       region,
-      new Map<string, Resolved>(topics.map(([id]) => [id, { ref: topicArn, atts: { TopicArn: topicArn } }])),
+      new Map<string, Resolved>(
+        templateTopicIds.map((id) => {
+          const arn = topics.get(id) ?? topicArn;
+          return [id, { ref: arn, atts: { TopicArn: arn } }];
+        }),
+      ),
     );
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== "AWS::Lambda::Function" || !resource.Metadata?.[ENTRY_METADATA]) continue;
@@ -191,7 +245,8 @@ export class FunctionHost {
       const roleId = roleOf(template, logicalId);
       const roleArn = await deployRole(plumbing, template, roleId, resolved, region);
       const queueName = `efs-guard-fn-${logicalId}`.slice(0, 80);
-      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
+      const eventQueue = eventQueues.get(logicalId);
+      const queueUrl = eventQueue ?? (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
       Object.assign(environment, options.env);
       const dlqUrl = options.asyncRetry
         ? (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-dlq-${logicalId}`.slice(0, 80) }))).QueueUrl
@@ -207,6 +262,7 @@ export class FunctionHost {
         endpoint: recorder.endpoint,
         roleArn,
         ...(dlqUrl ? { dlqUrl } : {}),
+        ...(eventQueue ? { sqsEvents: true } : {}),
       };
       fn.credentials = await assumeRole(plumbing, roleArn, logicalId);
       recorder.register(fn.credentials.accessKeyId, {
@@ -336,6 +392,10 @@ export class FunctionHost {
         if (messages.length === 0) continue;
         delivered += messages.length;
         const handler = await this.handlerFor(fn);
+        if (fn.sqsEvents) {
+          await this.deliverSqsBatch(fn, handler, messages);
+          continue;
+        }
         const run = async (body: string) => {
           const event = JSON.parse(body);
           const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
@@ -371,6 +431,50 @@ export class FunctionHost {
       if (delivered === 0) break;
     }
     return this.invocations.slice(start);
+  }
+
+  /**
+   * An SQS event source as Lambda runs it: the batch as one SQS event; the messages the handler lists in
+   * batchItemFailures (or all, when it throws) stay in the queue and come back after the visibility timeout.
+   */
+  private async deliverSqsBatch(
+    fn: DeployedFunction,
+    handler: Handler,
+    messages: { MessageId?: string; Body?: string; ReceiptHandle?: string }[],
+  ): Promise<void> {
+    const event = {
+      Records: messages.map((m) => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body ?? "",
+        attributes: {},
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:efs-guard-esm-${fn.logicalId}`,
+        awsRegion: "us-east-1",
+      })),
+    };
+    const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt: 1 };
+    let failed = new Set<string>();
+    try {
+      invocation.result = await handler(event, fakeContext(fn.logicalId));
+      const failures = (invocation.result as { batchItemFailures?: { itemIdentifier: string }[] } | undefined)
+        ?.batchItemFailures;
+      failed = new Set((failures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      invocation.error = error instanceof Error ? error.message : String(error);
+      failed = new Set(messages.map((m) => m.MessageId!));
+    }
+    this.invocations.push(invocation);
+    const done = messages.filter((m) => !failed.has(m.MessageId!));
+    if (done.length === 0) return;
+    await this.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: fn.queueUrl,
+        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
 
   private async deadLetter(queueUrl: string, body: string, requestId: string, error: unknown): Promise<void> {

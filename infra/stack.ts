@@ -4,8 +4,10 @@ import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, TAG_EVENTS } fr
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
+import { GuardDashboard } from "./constructs/dashboard.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
+import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import {
   fileSystemStatements,
@@ -26,6 +28,8 @@ export class EfsGuardStack extends Stack {
   /** The migration workflow (design section 4); `migration.grantStart(fn)` lets a guard function start it. */
   readonly migration: MigrationWorkflow;
   readonly sweep: Sweep;
+  /** Present only when `securityHub` is on. */
+  readonly securityHub?: SecurityHubReporter;
 
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
@@ -90,6 +94,31 @@ export class EfsGuardStack extends Stack {
         "EFS Guard efs-guard-tags-audited: alerts every change of an efs-guard:* tag on a group, file system or key",
       events: TAG_EVENTS,
       statements: tagAuditStatements(this),
+    });
+
+    if (config.securityHub) {
+      const reporter = new SecurityHubReporter(this, "SecurityHub", common);
+      this.securityHub = reporter;
+      for (const fn of [
+        this.functions.nfsIngress,
+        this.functions.fileSystem,
+        this.functions.kmsKey,
+        this.functions.tagAudit,
+        this.sweep.function,
+      ]) {
+        reporter.allowPublisher(fn);
+      }
+      this.functions.securityHub = reporter.function;
+    }
+
+    const deadLetterQueues = Object.fromEntries(
+      Object.entries(this.functions).map(([name, fn]) => [name, fn.deadLetterQueue]),
+    );
+    if (this.securityHub) deadLetterQueues.securityHubQueue = this.securityHub.deadLetterQueue;
+    new GuardDashboard(this, "Dashboard", {
+      deadLetterQueues,
+      migration: this.migration.stateMachine,
+      securityHub: config.securityHub,
     });
   }
 }

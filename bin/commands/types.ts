@@ -4,6 +4,8 @@ import type { TerminalStream } from "../terminal.js";
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Writes text as it is, without a newline (a CSV report ends with its own CRLF). Falls back to out. */
+  write?(text: string): void;
   /** Whether stdout may carry colour (a TTY without NO_COLOR); false for pipes, files and tests. */
   styled?: boolean;
   /** stdout when it is an interactive terminal, for live progress (a spinner); absent: one line per step. */

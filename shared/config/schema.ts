@@ -111,6 +111,8 @@ export const configSchema = z.strictObject({
   exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
   exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
   maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
+  /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
+  securityHub: z._default(z.boolean(), false),
 });
 
 export type GuardConfig = z.infer<typeof configSchema>;

@@ -203,6 +203,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
   const clients = options.clients ?? defaultClients;
   return {
     name: "file-system",
+    controls: ALL_CONTROLS,
     events: FILE_SYSTEM_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       if (trigger.type !== "file-system") return [];

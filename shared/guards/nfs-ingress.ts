@@ -82,6 +82,7 @@ async function groupsOfMountTarget(
 export function nfsIngressGuard(clients: NfsClients = defaultClients): Guard {
   return {
     name: "nfs-ingress",
+    controls: [CONTROL],
     events: NFS_INGRESS_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock) {
       if (config.modes[CONTROL] === "off") return [];

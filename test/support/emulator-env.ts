@@ -8,4 +8,6 @@ Object.assign(process.env, emulatorEnv(inject("emulatorEndpoint")), {
   POWERTOOLS_LOG_LEVEL: "WARN",
   LOG_LEVEL: "WARN",
   EFS_GUARD_OPERATIONS_LOG: inject("operationsLog"),
+  // The hosted handlers' EMF metric lines would flood the test output; test/unit/metrics.test.ts checks them.
+  POWERTOOLS_METRICS_DISABLED: "true",
 });
