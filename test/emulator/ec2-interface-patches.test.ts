@@ -1,4 +1,5 @@
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CreateNetworkInterfaceCommand,
   DeleteNetworkInterfaceCommand,
   DescribeNetworkInterfacesCommand,
@@ -13,6 +14,7 @@ import {
 import { beforeEach, describe, expect, it } from "vitest";
 import { Seeder } from "../../emulator/seed.js";
 import { resetEmulator } from "../support/emulator.js";
+import { errorName } from "../support/errors.js";
 
 beforeEach(resetEmulator);
 
@@ -44,15 +46,6 @@ async function account() {
 
 async function interfaces(seed: Seeder, Filters: Filter[]) {
   return (await seed.ec2.send(new DescribeNetworkInterfacesCommand({ Filters }))).NetworkInterfaces ?? [];
-}
-
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    return (error as Error).name;
-  }
-  return "no error";
 }
 
 describe("ec2_requester_managed_interfaces", () => {
@@ -129,5 +122,57 @@ describe("ec2_requester_managed_interfaces", () => {
     expect(eni!.Groups!.map((g) => g.GroupId)).toEqual([other]);
     await seed.efs.send(new DeleteMountTargetCommand({ MountTargetId: mountTargetId }));
     expect(await interfaces(seed, [{ Name: "requester-managed", Values: ["true"] }])).toEqual([]);
+  });
+});
+
+describe("ec2_authorize_ingress_rule_set", () => {
+  const tcp = (from: number, to: number) => ({
+    IpProtocol: "tcp",
+    FromPort: from,
+    ToPort: to,
+    IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "x" }],
+  });
+
+  it("answers with every rule it added, one per permission", async () => {
+    const seed = new Seeder();
+    const { vpcId } = await seed.vpc();
+    const groupId = await seed.securityGroup(vpcId);
+    const out = await seed.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [tcp(0, 2048), tcp(2050, 65535)] }),
+    );
+    const ids = (out.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId);
+    expect((out.SecurityGroupRules ?? []).map((r) => [r.FromPort, r.ToPort])).toEqual([
+      [0, 2048],
+      [2050, 65535],
+    ]);
+    expect((await seed.ingressRules(groupId)).map((r) => r.SecurityGroupRuleId).sort()).toEqual(ids.sort());
+  });
+
+  it("adds none of its rules when one is a duplicate, or when the group's quota would be passed", async () => {
+    const seed = new Seeder();
+    const { vpcId } = await seed.vpc();
+    const groupId = await seed.securityGroup(vpcId);
+    const existing = await seed.ingress(groupId, tcp(2050, 65535));
+    expect(
+      await errorName(
+        seed.ec2.send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: groupId,
+            IpPermissions: [tcp(0, 2048), tcp(2050, 65535)],
+          }),
+        ),
+      ),
+    ).toBe("InvalidPermission.Duplicate");
+    expect((await seed.ingressRules(groupId)).map((r) => r.SecurityGroupRuleId)).toEqual([existing]);
+    for (let i = 1; i < 59; i++) await seed.ingress(groupId, tcp(10000 + i, 10000 + i));
+    expect(await seed.ingressRules(groupId)).toHaveLength(59);
+    expect(
+      await errorName(
+        seed.ec2.send(
+          new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [tcp(1, 1), tcp(2, 2)] }),
+        ),
+      ),
+    ).toBe("RulesPerSecurityGroupLimitExceeded");
+    expect(await seed.ingressRules(groupId)).toHaveLength(59);
   });
 });
