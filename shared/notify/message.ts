@@ -67,7 +67,7 @@ export function buildMessage(result: Result, origin: Origin): ChatbotMessage {
   const region = resource.region;
   const title =
     `${ICON[result.outcome] ?? ""} EFS Guard: ${finding.control} ${TITLE[result.outcome] ?? result.outcome} on ${resource.id}`.trim();
-  const evidenceRules = (finding.evidence.offendingRules as { ruleId: string }[] | undefined) ?? [];
+  const evidenceRules = (finding.evidence.offendingRules as { ruleId: string; action?: string }[] | undefined) ?? [];
   const lines = [
     `*${finding.summary}*`,
     `*Resource:* \`${resource.id}\` (${resource.type}) in ${region}${resource.account ? `, account ${resource.account}` : ""}`,
@@ -75,8 +75,11 @@ export function buildMessage(result: Result, origin: Origin): ChatbotMessage {
     `*Decision:* ${result.action} — ${decision.why}`,
     `*Result:* ${result.detail}`,
   ];
-  if (finding.plan?.kind === "revoke-ingress")
+  if (finding.plan?.kind === "revoke-ingress") {
     lines.push(`*Rules:* ${finding.plan.rules.map((r) => `\`${r}\``).join(", ")}`);
+    if (finding.plan.added?.length)
+      lines.push(`*Added in their place:* ${finding.plan.added.map((r) => `\`${r}\``).join(", ")}`);
+  }
   const nextSteps: string[] = [];
   const undo = undoHint(result);
   if (undo) nextSteps.push(undo);
@@ -104,7 +107,12 @@ export function buildMessage(result: Result, origin: Origin): ChatbotMessage {
     if (origin.event.actor.arn) additionalContext.actor = origin.event.actor.arn;
     if (origin.event.actor.sourceIPAddress) additionalContext.sourceIPAddress = origin.event.actor.sourceIPAddress;
   }
-  if (evidenceRules.length > 0) additionalContext.ruleIds = evidenceRules.map((r) => r.ruleId).join(",");
+  // The rules the alert is about: those revoked (or that would be), and apart those left in place.
+  const revoked = finding.plan?.kind === "revoke-ingress" ? finding.plan.ruleIds : undefined;
+  const ruleIds = revoked ?? evidenceRules.filter((r) => r.action !== "leave").map((r) => r.ruleId);
+  if (ruleIds.length > 0) additionalContext.ruleIds = ruleIds.join(",");
+  const left = evidenceRules.filter((r) => r.action === "leave").map((r) => r.ruleId);
+  if (left.length > 0) additionalContext.ruleIdsLeftInPlace = left.join(",");
   if (result.error) additionalContext.error = `${result.error.code}: ${result.error.message}`;
   return {
     version: "1.0",
