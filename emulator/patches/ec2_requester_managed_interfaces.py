@@ -41,11 +41,17 @@ class RequesterManagedInterface(EC2ClientError):
         )
 
 
+def _interface(ec2_backend, eni_id):
+    """The interface by id, or None. A dict lookup: moto's get_network_interface iterates over every interface,
+    which fails ("dictionary changed size during iteration") while another request of the threaded server adds one."""
+    return ec2_backend.enis.get(eni_id)
+
+
 def _refuse_requester_managed(method, operation):
     def wrapper(self):
         eni_id = self._get_param("NetworkInterfaceId")
-        eni = self.ec2_backend.get_network_interface(eni_id)
-        if eni.requester_managed:
+        eni = _interface(self.ec2_backend, eni_id)
+        if eni is not None and eni.requester_managed:
             raise RequesterManagedInterface(eni_id, operation)
         return method(self)
 
@@ -57,7 +63,7 @@ def apply() -> None:
 
     def create_mount_target_requester_managed(self, *args, **kwargs):
         mount_target = create_mount_target(self, *args, **kwargs)
-        eni = self.ec2_backend.get_network_interface(mount_target.network_interface_id)
+        eni = _interface(self.ec2_backend, mount_target.network_interface_id)
         eni.requester_managed = True
         eni.requester_id = EFS_REQUESTER_ID
         eni.interface_type = "interface"
