@@ -25,6 +25,7 @@ import {
 import { isNfsOnly } from "../controls/nfs-rule-split.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import type { Trigger } from "../events/triggers.js";
+import { mapLimit } from "../pipeline/concurrency.js";
 import type { Guard } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { GuardError } from "../runtime/errors.js";
@@ -111,24 +112,37 @@ export function confirmAgainst(
   return result;
 }
 
+/** DescribeMountTargets calls in flight at once when every file system behind a group must be asked. */
+export const CONFIRM_CONCURRENCY = 4;
+
 /**
  * Asks EFS about the mount targets the interfaces claim: one DescribeMountTargets per file system, in id order,
- * until at least one is confirmed, or, when `every` is set, for all of them.
+ * until one is confirmed; or, when `every` is set, for all of them (a few at a time).
  */
 async function confirmWithEfs(efs: EFSClient, claims: MountTargetRef[], every: boolean): Promise<Confirmation> {
   const byFileSystem = new Map<string, MountTargetRef[]>();
-  for (const claim of claims)
+  for (const claim of claims) {
     byFileSystem.set(claim.fileSystemId, [...(byFileSystem.get(claim.fileSystemId) ?? []), claim]);
+  }
+  const fileSystems = [...byFileSystem.keys()].sort();
+  const check = async (fileSystemId: string) =>
+    confirmAgainst(
+      byFileSystem.get(fileSystemId) ?? [],
+      fileSystemId,
+      await mountTargetInterfaceIds(efs, fileSystemId),
+    );
   const result: Confirmation = { confirmed: [], refuted: [], unchecked: [] };
-  for (const fileSystemId of [...byFileSystem.keys()].sort()) {
-    const group = byFileSystem.get(fileSystemId) ?? [];
-    if (!every && result.confirmed.length > 0) {
-      result.unchecked.push(...group);
-      continue;
-    }
-    const checked = confirmAgainst(group, fileSystemId, await mountTargetInterfaceIds(efs, fileSystemId));
+  const add = (checked: Pick<Confirmation, "confirmed" | "refuted">) => {
     result.confirmed.push(...checked.confirmed);
     result.refuted.push(...checked.refuted);
+  };
+  if (every) {
+    for (const checked of await mapLimit(fileSystems, CONFIRM_CONCURRENCY, check)) add(checked);
+    return result;
+  }
+  for (const fileSystemId of fileSystems) {
+    if (result.confirmed.length > 0) result.unchecked.push(...(byFileSystem.get(fileSystemId) ?? []));
+    else add(await check(fileSystemId));
   }
   return result;
 }
