@@ -216,6 +216,25 @@ describe("a group that also serves an instance: only TCP 2049 is taken out", () 
     expect(report.findings[0]!.detail).toContain("not requester-managed");
   });
 
+  it("a narrowed rule the group already has is not added again (EC2 answers Duplicate): the other one is", async () => {
+    const a = await mountTargetGroup();
+    await instanceOn(a.seed, a.subnets[2]!, a.groupId);
+    const legacy = await a.seed.ingress(a.groupId, permission("tcp", [0, 2048], "192.168.0.0/16", "legacy"));
+    const office = await a.seed.ingress(a.groupId, permission("tcp", [0, 65535], "192.168.0.0/16", "office"));
+    const report = await processEvent(
+      authorizeIngressEvent({ groupId: a.groupId, ruleId: office, cidr: "192.168.0.0/16" }),
+      nfsIngressGuard(),
+      testDeps(),
+    );
+    expect(report.findings).toMatchObject([{ outcome: "remediated" }]);
+    const after = await rulesOf(a.seed, a.groupId);
+    expect(after.rows).toEqual(
+      sorted([...KEPT, ["tcp", 0, 2048, "192.168.0.0/16", "legacy"], ["tcp", 2050, 65535, "192.168.0.0/16", "office"]]),
+    );
+    expect(after.ids).toContain(legacy);
+    expect(after.ids).not.toContain(office);
+  });
+
   it("three deliveries at once: the narrowed rules exist once, one remediation, no failure", async () => {
     const a = await mountTargetGroup();
     await instanceOn(a.seed, a.subnets[2]!, a.groupId);
