@@ -155,7 +155,7 @@ export function classifyRule(rule: IngressRule, allowed: string[]): RuleProblem 
 export type RuleAction = "revoke" | "replace" | "leave";
 
 const ALL_TRAFFIC_LEFT =
-  "all traffic cannot be narrowed to leave out NFS alone (the remainder is every IP protocol besides TCP, one rule each), and the group also serves other interfaces, so revoking it would cut their traffic";
+  "all traffic cannot be narrowed to leave out NFS alone (the remainder is every IP protocol besides TCP, one rule each), and the group also serves other interfaces, so revoking it would cut their traffic: move the mount targets to a group of their own, or replace the rule by the protocols those interfaces need";
 
 /** At most this many other interfaces are named in a finding; the rest are counted. */
 const NAMED_INTERFACES = 10;
