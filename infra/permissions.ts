@@ -7,9 +7,10 @@ import type { GuardConfig } from "../shared/config/schema.js";
 /**
  * The IAM statements each guard needs, in one place: a guard's own function gets its guard's statements, the sweep
  * (which runs every guard) gets their union. Least privilege: read what the controls evaluate, and only the writes
- * that remediate (revoke, never authorize; enable and cancel deletion, never disable, schedule deletion or rewrite a
- * key policy), and a write only while its control is in `remediate` mode without `dryRun`: a control in `alert`
- * or `off` never writes, so its role cannot (the configuration is fixed at synth time; changing a mode is a deploy).
+ * that remediate (revoke, and authorize only the narrowed form of a rule being revoked; enable and cancel deletion,
+ * never disable, schedule deletion or rewrite a key policy), and a write only while its control is in `remediate`
+ * mode without `dryRun`: a control in `alert` or `off` never writes, so its role cannot (the configuration is fixed
+ * at synth time; changing a mode is a deploy).
  */
 export function remediates(config: GuardConfig, control: ControlId): boolean {
   return config.modes[control] === "remediate" && !config.dryRun;
@@ -36,8 +37,10 @@ export function nfsIngressStatements(scope: Construct, config: GuardConfig): Pol
       resources: ["*"],
     }),
     new PolicyStatement({
-      sid: "ReadMountTargetSecurityGroups",
-      actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups"],
+      sid: "ReadMountTargets",
+      // DescribeMountTargets: EFS's own record of a mount target's network interface, which tells a real mount
+      // target from an interface that only carries its description.
+      actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups", "elasticfilesystem:DescribeMountTargets"],
       resources: [fsArn],
     }),
     ...(remediates(config, "efs-nfs-ingress-restricted")
@@ -45,6 +48,18 @@ export function nfsIngressStatements(scope: Construct, config: GuardConfig): Pol
           new PolicyStatement({
             sid: "RevokeNfsIngress",
             actions: ["ec2:RevokeSecurityGroupIngress"],
+            resources: [sgArn],
+          }),
+          new PolicyStatement({
+            sid: "NarrowNfsIngress",
+            // A rule broader than NFS on a group that also serves other interfaces is replaced by itself minus TCP
+            // 2049: the narrowed rules are authorized before the original is revoked. The Service Authorization
+            // Reference gives AuthorizeSecurityGroupIngress no condition key on ports, protocols or sources (only the
+            // group's tags, id and VPC, and request tags that IAM checks only when the call carries
+            // TagSpecifications), so IAM can pin it to this account's security groups and the guarded regions (the
+            // fence), no further; the code adds nothing but the narrowed form of a rule it revokes in the same
+            // remediation (shared/guards/nfs-ingress.ts checkPlan).
+            actions: ["ec2:AuthorizeSecurityGroupIngress"],
             resources: [sgArn],
           }),
         ]

@@ -21,7 +21,9 @@ def apply() -> None:
 
     def create_mount_target(self, *args, **kwargs):
         mount_target = original(self, *args, **kwargs)
-        eni = self.ec2_backend.get_network_interface(mount_target.network_interface_id)
+        # A dict lookup: moto's get_network_interface iterates over every interface, which fails while another
+        # request of the threaded server adds one (and the mount target would keep an undescribed interface).
+        eni = self.ec2_backend.enis[mount_target.network_interface_id]
         eni.description = f"EFS mount target for {mount_target.file_system_id} ({mount_target.mount_target_id})"
         return mount_target
 

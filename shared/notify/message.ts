@@ -93,7 +93,7 @@ export function buildMessage(result: Result, origin: Origin, keys: ExemptionHint
   const resource = finding.resource;
   const region = resource.region;
   const title = md`${new Md(ICON[result.outcome] ?? "")} EFS Guard: ${finding.control} ${TITLE[result.outcome] ?? result.outcome} on ${resource.id}`;
-  const evidenceRules = (finding.evidence.offendingRules as { ruleId: string }[] | undefined) ?? [];
+  const evidenceRules = (finding.evidence.offendingRules as { ruleId: string; action?: string }[] | undefined) ?? [];
   const account = resource.account ? md`, account \`${resource.account}\`` : md``;
   const lines = [
     md`*${finding.summary}*`,
@@ -109,6 +109,13 @@ export function buildMessage(result: Result, origin: Origin, keys: ExemptionHint
         ", ",
       )}`,
     );
+    if (finding.plan.added?.length)
+      lines.push(
+        md`*Added in their place:* ${joinMd(
+          finding.plan.added.map((r) => md`\`${r}\``),
+          ", ",
+        )}`,
+      );
   }
   const nextSteps: Md[] = [];
   const undo = undoHint(result);
@@ -137,7 +144,12 @@ export function buildMessage(result: Result, origin: Origin, keys: ExemptionHint
     if (origin.event.actor.arn) additionalContext.actor = origin.event.actor.arn;
     if (origin.event.actor.sourceIPAddress) additionalContext.sourceIPAddress = origin.event.actor.sourceIPAddress;
   }
-  if (evidenceRules.length > 0) additionalContext.ruleIds = evidenceRules.map((r) => r.ruleId).join(",");
+  // The rules the alert is about: those revoked (or that would be), and apart those left in place.
+  const revoked = finding.plan?.kind === "revoke-ingress" ? finding.plan.ruleIds : undefined;
+  const ruleIds = revoked ?? evidenceRules.filter((r) => r.action !== "leave").map((r) => r.ruleId);
+  if (ruleIds.length > 0) additionalContext.ruleIds = ruleIds.join(",");
+  const left = evidenceRules.filter((r) => r.action === "leave").map((r) => r.ruleId);
+  if (left.length > 0) additionalContext.ruleIdsLeftInPlace = left.join(",");
   if (result.error) additionalContext.error = `${result.error.code}: ${result.error.message}`;
   return chatbotMessage({
     id: `${origin.kind === "event" ? origin.event.eventId : "sweep"}:${finding.control}:${resource.id}`,

@@ -73,6 +73,8 @@ const FILE_SYSTEM_GUARD = [
 ];
 
 const NFS_GUARD = [
+  // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
+  "ec2:AuthorizeSecurityGroupIngress",
   "ec2:DescribeNetworkInterfaceAttribute",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
@@ -80,6 +82,7 @@ const NFS_GUARD = [
   "ec2:DescribeVpcs",
   "ec2:RevokeSecurityGroupIngress",
   "elasticfilesystem:DescribeMountTargetSecurityGroups",
+  "elasticfilesystem:DescribeMountTargets",
 ];
 
 const FORBIDDEN = [
@@ -151,14 +154,30 @@ describe("scheduled sweep", () => {
     expect(via).not.toMatch(/sns/);
   });
 
-  it("has the union of the guards' actions and still no authorize, disable or schedule deletion", () => {
+  it("has the union of the guards' actions and still no disable or schedule deletion; authorize only on groups", () => {
     const id = functionLogicalId("functions/sweep/handler.ts");
     const fn = template.toJSON().Resources[id].Properties;
     expect(fn.Timeout).toBe(900);
     const actions = actionsOfRole(roleOf(id));
     expect(actions).toEqual([...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
     expect(denySidsOfRole(roleOf(id))).toEqual(["DenyOutsideGuardedRegions"]);
-    for (const a of FORBIDDEN) expect(actions).not.toContain(a);
+    // The NFS guard's narrowing (authorize the rule minus TCP 2049, then revoke it) runs in the sweep too.
+    for (const a of FORBIDDEN.filter((f) => f !== "ec2:AuthorizeSecurityGroupIngress"))
+      expect(actions).not.toContain(a);
+    const authorize = statementsOfRole(roleOf(id)).filter((s) =>
+      [s.Action].flat().includes("ec2:AuthorizeSecurityGroupIngress"),
+    );
+    expect(authorize.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
+      [
+        "ec2:AuthorizeSecurityGroupIngress",
+        JSON.stringify({
+          "Fn::Join": [
+            "",
+            ["arn:", { Ref: "AWS::Partition" }, ":ec2:*:", { Ref: "AWS::AccountId" }, ":security-group/*"],
+          ],
+        }),
+      ],
+    ]);
   });
 
   it("is triggered by no EventBridge rule (only by the schedule)", () => {
