@@ -35,6 +35,7 @@ const SEVERITY: Record<MigrationNotice, string> = {
 export interface MessageContext {
   executionArn: string;
   approvalTimeout: string;
+  safetyBackupRetentionDays?: number;
 }
 
 export function humanBytes(bytes: number): string {
@@ -63,8 +64,13 @@ function sourceLines(state: MigrationState): string[] {
     (m) =>
       `\`${m.subnetId}\`${m.availabilityZoneName ? ` (${m.availabilityZoneName})` : ""} with ${m.securityGroups.map((g) => `\`${g}\``).join(", ") || "no security group"}`,
   );
+  const throughput =
+    s.throughputMode === "provisioned" && s.provisionedThroughputInMibps !== undefined
+      ? `provisioned ${s.provisionedThroughputInMibps} MiB/s`
+      : (s.throughputMode ?? "bursting");
+  const storage = s.availabilityZoneName ? `One Zone in ${s.availabilityZoneName}` : "Regional";
   return [
-    `*Source:* \`${s.fileSystemId}\`${s.name ? ` (${s.name})` : ""} in ${region(state)}, ${humanBytes(s.sizeInBytes)}, ${s.encrypted ? `encrypted with ${s.kmsKeyId}` : "NOT encrypted at rest"}`,
+    `*Source:* \`${s.fileSystemId}\`${s.name ? ` (${s.name})` : ""} in ${region(state)}, ${humanBytes(s.sizeInBytes)}, ${s.encrypted ? `encrypted with ${s.kmsKeyId}` : "NOT encrypted at rest"}, ${storage}, ${s.performanceMode ?? "generalPurpose"}, ${throughput} throughput`,
     `*Mount targets (${s.mountTargets.length}):* ${mts.join("; ") || "none"}`,
     `*Also captured:* ${s.policy ? "a file system policy" : "no file system policy"}, ${s.accessPoints.length} access point(s), ${s.lifecyclePolicies.length} lifecycle rule(s), backup policy ${s.backupPolicy ?? "none"}, ${Object.keys(s.tags).length} tag(s)`,
   ];
@@ -124,12 +130,19 @@ export function approvalRequestMessage(
   ctx: MessageContext,
   kmsKeyArn: string,
   strategy: string,
+  retentionDays: number,
 ): ChatbotMessage {
   const arn = ctx.executionArn;
   const how =
     strategy === "replication"
-      ? "EFS replication to a new file system encrypted with the key; the data keeps its paths; the new file system stays read-only until you cut over"
+      ? "EFS replication to a new file system encrypted with the key (with the source's performance and throughput modes and storage); the data keeps its paths; the new file system stays read-only until you cut over"
       : "an AWS Backup restore of the safety backup into a new file system encrypted with the key; the data lands in an `aws-backup-restore_<timestamp>` directory at its root";
+  const vault = state.target ? `\`${state.target.vaultName}\` in ${state.target.region}` : "the migration vault";
+  const resume = state.resume
+    ? [
+        `*Resumes:* the replacement \`${state.resume.fileSystemId}\` that the earlier attempt \`${state.resume.createdBy}\` created (the source already replicates to it).`,
+      ]
+    : [];
   return build(
     "approval-requested",
     state,
@@ -138,8 +151,9 @@ export function approvalRequestMessage(
     [
       `*Why:* ${state.reason} (requested by ${state.requestedBy})`,
       ...sourceLines(state),
-      `*Safety backup:* completed, recovery point \`${state.backup?.recoveryPointArn ?? "unknown"}\``,
-      `*What will happen on approval:* a new file system encrypted with \`${kmsKeyArn}\`, filled by ${how}; mount targets in the same subnets with the same security groups; the file system policy with TLS enforced; the access points, lifecycle and backup policies and tags; then a verification. The source is never deleted, changed or unmounted: it only gets the tag \`efs-guard:replacement\`.`,
+      ...resume,
+      `*Nothing has been done yet:* no backup, no new file system. Nothing billable starts before an approval.`,
+      `*What will happen on approval:* first a safety backup of the source (AWS Backup, into the vault ${vault}, kept ${retentionDays} days, then deleted by its lifecycle); then a new file system encrypted with \`${kmsKeyArn}\`, filled by ${how}; mount targets in the same subnets with the same security groups; the file system policy with TLS enforced; the access points, lifecycle and backup policies and tags; then a verification. The source is never deleted, changed or unmounted: it only gets the tag \`efs-guard:replacement\`.`,
       `*Execution:* \`${arn}\` — waits ${ctx.approvalTimeout} for an answer, then ends as timed out.`,
     ],
     [
@@ -177,52 +191,69 @@ export function migratedMessage(state: MigrationState, ctx: MessageContext): Cha
       `*Replacement:* \`${dst}\`, ${state.destination?.strategy ?? "?"} strategy, key \`${state.destination?.kmsKeyArn ?? "?"}\``,
       `*Approved by:* ${state.approval?.approvedBy ?? "unknown"}${state.approval?.comment ? ` (${state.approval.comment})` : ""}`,
       `*Verified:*\n${checks.join("\n")}`,
-      `*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\`; safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`.`,
+      `*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\`; safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`${state.backup?.deleteAfterDays ? `, kept ${state.backup.deleteAfterDays} days` : ""}.`,
     ],
     [
       ...steps,
-      `When every client uses ${dst} and you are satisfied: delete ${src} yourself (\`aws efs delete-mount-target\` for each, then \`aws efs delete-file-system --file-system-id ${src}\`). EFS Guard never deletes it. Keep the safety backup as long as your retention policy says.`,
+      `When every client uses ${dst} and you are satisfied: delete ${src} yourself (\`aws efs delete-mount-target\` for each, then \`aws efs delete-file-system --file-system-id ${src} --region ${r}\`). EFS Guard never deletes it. AWS Backup deletes the safety backup when its lifecycle ends${state.backup?.deleteAfterDays ? ` (${state.backup.deleteAfterDays} days)` : ""}.`,
     ],
   );
 }
 
 export function failedMessage(state: MigrationState, ctx: MessageContext): ChatbotMessage {
   const dst = destinationId(state);
+  const r = state.region;
+  const d = state.destination;
   const where: string[] = [`the source \`${state.fileSystemId}\` is untouched (nothing is ever deleted or unmounted)`];
   if (state.backup?.recoveryPointArn)
-    where.push(`the safety backup \`${state.backup.recoveryPointArn}\` is in the vault`);
+    where.push(
+      `the safety backup \`${state.backup.recoveryPointArn}\` is in the vault \`${state.backup.vaultName}\`${state.backup.deleteAfterDays ? ` (kept ${state.backup.deleteAfterDays} days)` : ""}`,
+    );
   else if (state.backup?.jobId) where.push(`backup job \`${state.backup.jobId}\` did not complete`);
+  else where.push("no safety backup was taken");
+  // Only what this migration created is described as its own, and only that gets cleanup commands: a file system
+  // the migration did not create (a replica, a decoy) never appears in `destination`.
   if (dst) {
     const made = state.surroundings
       ? `with ${state.surroundings.mountTargets.length} mount target(s), ${state.surroundings.accessPoints.length} access point(s), the policy and tags`
-      : "without its mount targets, policy, access points or tags";
-    where.push(`the new file system \`${dst}\` exists ${made}`);
-  } else if (state.destination?.restoreJobId) {
-    where.push(`restore job \`${state.destination.restoreJobId}\` was started`);
+      : "without its mount targets, policy or access points";
+    const by =
+      d?.createdBy && d.createdBy !== executionName(ctx.executionArn)
+        ? ` (created by the earlier attempt \`${d.createdBy}\`, resumed by this one)`
+        : "";
+    where.push(`the new file system \`${dst}\`${by} exists ${made}`);
+  } else if (d?.restoreJobId) {
+    where.push(`restore job \`${d.restoreJobId}\` was started`);
   } else {
     where.push("no new file system was created");
   }
   if (state.surroundings?.sourceTagged) where.push(`the source carries the tag \`efs-guard:replacement=${dst}\``);
   const cleanup: string[] = [];
   if (dst) {
-    if (state.destination?.strategy === "replication")
-      cleanup.push(
-        `To discard the new file system: \`aws efs delete-replication-configuration --source-file-system-id ${state.fileSystemId}\`, delete its mount targets, then \`aws efs delete-file-system --file-system-id ${dst}\`.`,
+    const steps = [
+      `\`aws efs describe-mount-targets --file-system-id ${dst} --region ${r}\` and \`aws efs delete-mount-target --mount-target-id <id> --region ${r}\` for each`,
+      `\`aws efs delete-file-system --file-system-id ${dst} --region ${r}\``,
+    ];
+    if (d?.strategy === "replication")
+      steps.unshift(
+        `\`aws efs delete-replication-configuration --source-file-system-id ${state.fileSystemId} --region ${r}\``,
       );
-    else
-      cleanup.push(
-        `To discard the new file system: delete its mount targets, then \`aws efs delete-file-system --file-system-id ${dst}\`.`,
-      );
+    cleanup.push(
+      `To discard the new file system ${dst} (EFS Guard created it; it never deletes anything itself): ${steps.join(", then ")}.`,
+    );
   }
   if (state.surroundings?.sourceTagged)
     cleanup.push(
-      `Remove the tag from the source: \`aws efs untag-resource --resource-id ${state.fileSystemId} --tag-keys efs-guard:replacement\`.`,
+      `Remove the tag from the source: \`aws efs untag-resource --resource-id ${state.fileSystemId} --tag-keys efs-guard:replacement --region ${r}\`.`,
     );
+  const refused = state.error?.Error === "EfsGuard.MigrationRefused";
   return build(
     "migration-failed",
     state,
     ctx,
-    `migration of ${state.fileSystemId} FAILED at ${state.failedAt ?? "an unknown step"}`,
+    refused
+      ? `migration of ${state.fileSystemId} REFUSED at ${state.failedAt ?? "an unknown step"}`
+      : `migration of ${state.fileSystemId} FAILED at ${state.failedAt ?? "an unknown step"}`,
     [
       `*What failed:* step *${state.failedAt ?? "unknown"}*: \`${state.error?.Error ?? "unknown error"}\` ${state.error?.Cause ?? ""}`.trim(),
       ...(state.backupJob?.State && state.backupJob.State !== "COMPLETED"
@@ -235,12 +266,17 @@ export function failedMessage(state: MigrationState, ctx: MessageContext): Chatb
       `*Execution:* \`${ctx.executionArn}\` (its history shows every step)`,
     ],
     [
-      "Fix the cause above (permissions, quotas, the key policy, the subnet or security group named in the error).",
-      `To resume: the next evaluation of ${CONTROL} for ${state.fileSystemId} starts a new attempt, which reuses what this one created (the replication, the mount targets and access points already in place).`,
+      refused
+        ? "EFS Guard refused to go on, so as not to touch what it did not create; the cause above says what to change."
+        : "Fix the cause above (permissions, quotas, the key policy, the subnet or security group named in the error).",
+      `To resume: the next evaluation of ${CONTROL} for ${state.fileSystemId} starts a new attempt, which reuses what this migration created (the replacement and its replication, mount targets and access points), and nothing else.`,
       ...cleanup,
     ],
   );
 }
+
+const NOTHING_YET =
+  "no backup was taken and nothing was created (the safety backup and everything after it start only after an approval); the source is untouched and still unencrypted.";
 
 export function rejectedMessage(state: MigrationState, ctx: MessageContext): ChatbotMessage {
   return build(
@@ -251,7 +287,7 @@ export function rejectedMessage(state: MigrationState, ctx: MessageContext): Cha
     [
       `*Rejected:* ${state.error?.Cause ?? "no reason given"}`,
       ...sourceLines(state),
-      `*Where things are:* nothing was created but the safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`; the source is untouched and still unencrypted.`,
+      `*Where things are:* ${NOTHING_YET}`,
     ],
     [
       `To accept the risk, tag ${state.fileSystemId} with \`efs-guard:exempt=${CONTROL}\` (optionally \`efs-guard:exempt-until=YYYY-MM-DD\`); otherwise the next evaluation asks again.`,
@@ -268,7 +304,7 @@ export function timedOutMessage(state: MigrationState, ctx: MessageContext): Cha
     [
       `*Timed out:* nobody approved or rejected within ${ctx.approvalTimeout} (\`approvalTimeout\`).`,
       ...sourceLines(state),
-      `*Where things are:* nothing was created but the safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`; the source is untouched and still unencrypted.`,
+      `*Where things are:* ${NOTHING_YET}`,
     ],
     [
       `The next evaluation of ${CONTROL} for ${state.fileSystemId} asks again; to accept the risk instead, tag it \`efs-guard:exempt=${CONTROL}\`.`,
