@@ -1,5 +1,6 @@
 import type { BackupClient } from "@aws-sdk/client-backup";
 import { BackupServiceException } from "@aws-sdk/client-backup";
+import { type EFSClient, EFSServiceException } from "@aws-sdk/client-efs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../shared/config/schema.js";
 import { type CaptureDeps, capture } from "../../shared/migration/capture.js";
@@ -237,6 +238,58 @@ describe("step errors: what the state machine retries, what ends the run", () =>
       capture({ ...event, state: { ...state, fileSystemId: "fs-; rm -rf /" } }, deps({})),
     ).rejects.toMatchObject({
       name: "EfsGuard.MigrationRefused",
+    });
+  });
+});
+
+describe("capture refuses, before any approval, what it cannot migrate faithfully", () => {
+  /** EFS answers one file system and no replication; the vault is the home region's, encrypted with the key. */
+  function captureDeps(fs: Record<string, unknown>, config: Parameters<typeof parseConfig>[0] = {}): CaptureDeps {
+    const efs = {
+      send: async (command: any) => {
+        if (command.constructor.name === "DescribeFileSystemsCommand") return { FileSystems: [fs] };
+        if (command.constructor.name === "DescribeReplicationConfigurationsCommand") {
+          throw new EFSServiceException({
+            name: "ReplicationNotFound",
+            $fault: "client",
+            message: "none",
+            $metadata: { httpStatusCode: 404 },
+          });
+        }
+        throw new Error(`unexpected ${command.constructor.name}`);
+      },
+    } as unknown as EFSClient;
+    const backup = {
+      send: async () => ({
+        BackupVaultName: "efs-guard-migration",
+        BackupVaultArn: "arn:aws:backup:us-east-1:123456789012:backup-vault:efs-guard-migration",
+        EncryptionKeyArn: KEY,
+      }),
+    };
+    return { ...deps(backup), config: parseConfig(config), efs: () => efs };
+  }
+  const plain = { FileSystemId: SRC, Encrypted: false, Tags: [{ Key: "Name", Value: "shared" }] };
+
+  it("a source whose tags and the migration's two would pass EFS's 50", async () => {
+    const tags = Array.from({ length: 49 }, (_, i) => ({ Key: `t${i}`, Value: "v" }));
+    await expect(capture(event, captureDeps({ ...plain, Tags: tags }))).rejects.toMatchObject({
+      name: "EfsGuard.MigrationRefused",
+      message: `${SRC} has 49 tags; its replacement would need 51 with efs-guard:migration and efs-guard:migrated-from, more than EFS's 50`,
+    });
+  });
+
+  it("a One Zone source with the restore strategy (the restore metadata has no Availability Zone)", async () => {
+    await expect(
+      capture(event, captureDeps({ ...plain, AvailabilityZoneName: "us-east-1a" }, { migrationStrategy: "restore" })),
+    ).rejects.toMatchObject({ name: "EfsGuard.MigrationRefused", message: expect.stringContaining("is One Zone") });
+  });
+
+  it("a vault encrypted with another key than the configured one", async () => {
+    const d = captureDeps(plain);
+    d.kmsKeyArn = KEY.replace("1111", "9999");
+    await expect(capture(event, d)).rejects.toMatchObject({
+      name: "EfsGuard.MigrationRefused",
+      message: expect.stringContaining("it is not the vault the EfsGuard stack created"),
     });
   });
 });
