@@ -124,8 +124,10 @@ export async function recreate(event: StepEvent, deps: RecreateDeps): Promise<Mi
 
 /**
  * Restore strategy: the restore job's state, polled by the state machine. When AWS Backup reports it COMPLETED, the
- * file system it created (CreatedResourceArn, from the job this run started, of this run's recovery point, with
- * this run's creation token) is tagged as the migration's before anything else is written to it.
+ * file system it created is tagged as the migration's before anything else is written to it. The proof that it is
+ * this run's is AWS Backup's record: CreatedResourceArn of the job this run started (its id is in the state), of
+ * this run's recovery point, encrypted with the key. (The restore metadata's CreationToken is this run's name too,
+ * but whether AWS Backup passes it on to the file system is not documented, so it is not required.)
  */
 export async function describeRestore(event: StepEvent, deps: RecreateDeps): Promise<MigrationState> {
   return step(async () => {
@@ -146,8 +148,8 @@ export async function describeRestore(event: StepEvent, deps: RecreateDeps): Pro
     const efs = deps.efs(target.region);
     const restored = await describeFileSystem(efs, fileSystemId);
     if (!restored) throw new Error(`the restored file system ${fileSystemId} does not exist`);
-    if (restored.CreationToken !== name || keyId(restored.KmsKeyId) !== keyId(target.kmsKeyArn)) {
-      refuse(`the restored file system ${fileSystemId} does not have this run's creation token ${name} and key`);
+    if (!restored.Encrypted || keyId(restored.KmsKeyId) !== keyId(target.kmsKeyArn)) {
+      refuse(`the restored file system ${fileSystemId} is not encrypted with the migration key ${target.kmsKeyArn}`);
     }
     const tags = tagsToRecord(restored.Tags);
     if (tags[MIGRATION_TAG] !== name) await tagFileSystem(efs, fileSystemId, replacementTags(source, name));

@@ -28,6 +28,7 @@ import { claimedCreator } from "./provenance.js";
 import { backupsOn, throughputUpdate } from "./settings.js";
 import { policyForReplacement } from "./tls.js";
 import {
+  type Destination,
   ERRORS,
   MIGRATION_TAG,
   type MigrationState,
@@ -49,10 +50,14 @@ function accessPointToken(executionArn: string, sourceAccessPointId: string): st
     .slice(0, 64);
 }
 
-/** Every write below goes to the replacement only after this: it carries this migration's tags (IAM checks it too). */
-function assertOurs(fs: FileSystemDescription, source: SourceSnapshot, createdBy: string | undefined): void {
+/**
+ * Every write below goes to the replacement only after this: it carries this migration's tags (IAM checks it too)
+ * and, when the migration created it itself (replication), its creation token.
+ */
+function assertOurs(fs: FileSystemDescription, source: SourceSnapshot, destination: Destination): void {
   const claimed = claimedCreator(tagsToRecord(fs.Tags), source.fileSystemId);
-  if (!claimed || claimed !== createdBy || fs.CreationToken !== claimed) {
+  const token = destination.strategy === "restore" || fs.CreationToken === claimed;
+  if (!claimed || claimed !== destination.createdBy || !token) {
     refuse(
       `${fs.FileSystemId} does not carry this migration's tags and creation token any more; nothing was written to it`,
     );
@@ -75,7 +80,7 @@ export async function recreateSurroundings(event: StepEvent, deps: EfsStepDeps):
         `the new file system ${dst} is ${fs.LifeCycleState}, not yet available`,
       );
     }
-    assertOurs(fs, source, destination.createdBy);
+    assertOurs(fs, source, destination);
     const report: SurroundingsReport = {
       mountTargets: [],
       policy: { written: false, tlsStatementAdded: false },

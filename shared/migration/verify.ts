@@ -32,7 +32,10 @@ export async function verify(event: StepEvent, deps: EfsStepDeps): Promise<Migra
     const claimed = claimedCreator(tagsToRecord(fs.Tags), source.fileSystemId);
     checks.push({
       check: "created by this migration",
-      ok: claimed !== undefined && claimed === destination.createdBy && fs.CreationToken === claimed,
+      ok:
+        claimed !== undefined &&
+        claimed === destination.createdBy &&
+        (destination.strategy === "restore" || fs.CreationToken === claimed),
       detail: `${MIGRATION_TAG}=${tagsToRecord(fs.Tags)[MIGRATION_TAG] ?? "missing"}, creation token ${fs.CreationToken ?? "?"}`,
     });
     checks.push({
