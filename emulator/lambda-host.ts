@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { BackupClient, CreateBackupVaultCommand } from "@aws-sdk/client-backup";
+import { BackupClient } from "@aws-sdk/client-backup";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { Context } from "aws-lambda";
@@ -9,6 +9,7 @@ import { type Handler, runtimeError, sandboxEnvironment } from "./host.js";
 import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
 import { motoCall } from "./moto-call.js";
 import { Recorder } from "./recorder.js";
+import { createVault } from "./regional.js";
 import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
 import { FunctionRuntime, track } from "./runtime.js";
 import type { CfnTemplate } from "./template.js";
@@ -105,13 +106,12 @@ export class LambdaHost {
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Backup::BackupVault") continue;
       const name = String(resolve(r.Properties.BackupVaultName ?? id));
-      const out = await backup.send(
-        new CreateBackupVaultCommand({
-          BackupVaultName: name,
-          EncryptionKeyArn: resolve(r.Properties.EncryptionKeyArn) as string,
-        }),
-      );
-      resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: out.BackupVaultArn } });
+      const arn = await createVault(backup, {
+        name,
+        encryptionKeyArn: resolve(r.Properties.EncryptionKeyArn) as string,
+        ...(r.Properties.AccessPolicy ? { accessPolicy: resolve(r.Properties.AccessPolicy) } : {}),
+      });
+      resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: arn } });
     }
 
     // Only the workflow's steps run here: the guard functions (which reference the state machine, deployed below)

@@ -60,6 +60,15 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
       homeRegion: homeRegion as string,
       events: guardEventsOf(home),
       alertEmails: config.alertEmails,
+      ...(config.modes["efs-encrypted-at-rest"] === "remediate"
+        ? {
+            migration: {
+              ...(config.regionKmsKeyArns[region] ? { kmsKeyArn: config.regionKmsKeyArns[region] } : {}),
+              rotationPeriodInDays: config.rotationPeriodInDays,
+              ...(config.safetyBackupAdminRoleArn ? { safetyBackupAdminRoleArn: config.safetyBackupAdminRoleArn } : {}),
+            },
+          }
+        : {}),
       description: `EFS Guard: forwards CloudTrail events from ${region} to the guard in ${homeRegion}`,
     });
   }

@@ -114,7 +114,7 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
 
     step("The migration of the unencrypted file system waits for approval");
     const executionArn = `${lambdas.stateMachineArn.replace(":stateMachine:", ":execution:")}:${migrationExecutionName(fileSystemId)}`;
-    await progress("safety backup into the guard's vault, then the approval request", () =>
+    await progress("capture, then the approval request (nothing billable before an approval)", () =>
       waitFor(async () => {
         try {
           return await pendingApproval(sfn, executionArn);
@@ -131,11 +131,13 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
 
     step(`An approver runs: efs-guard approve ${fileSystemId}`);
     const approved = await approve.run([fileSystemId], { out: (t) => say(`    ${t}`), err: (t) => say(`    ${t}`) });
-    const ended = await progress("recreate encrypted, recreate mount targets, policy, tags; verify", () =>
-      waitFor(async () => {
-        const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-        return out.status === "RUNNING" ? undefined : out;
-      }, 90_000),
+    const ended = await progress(
+      "safety backup, recreate encrypted, mount targets, policy, access points; verify",
+      () =>
+        waitFor(async () => {
+          const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+          return out.status === "RUNNING" ? undefined : out;
+        }, 90_000),
     );
     alerts.push(...((await host.alerts()) as Alert[]));
     const output = ended.output ? JSON.parse(ended.output) : {};

@@ -11,7 +11,8 @@ Checks what a deployment of EFS Guard relies on, for the current credentials' ac
   cloudtrail trail     in the home region and each of the configured regions, a trail is logging the write
                        management events of EC2, EFS and KMS (EventBridge gets no CloudTrail events without one)
   migration key        the configured kmsKeyArn is enabled, customer managed, symmetric, rotating, in the home
-                       region, and its key policy lets EFS and AWS Backup use it
+                       region, and its key policy lets EFS and AWS Backup use it; likewise each key of
+                       regionKmsKeyArns in its region
   deployed stack       if deployed: the stack's EventBridge rules (and each forwarder's) are enabled and every
                        target has a dead-letter queue (optional: "not deployed" is not a failure)
 
@@ -19,7 +20,8 @@ Options:
   --region REGION   home region (default: AWS_REGION, then AWS_DEFAULT_REGION)
   --config FILE     EFS Guard configuration, as for scan and replay: the efsGuard object (JSON) or a cdk.json
                     (its efsGuard context); default: the efsGuard context of ./cdk.json when present, else the
-                    defaults. Its regions and kmsKeyArn are checked.
+                    defaults. Its regions and keys (kmsKeyArn,
+                    regionKmsKeyArns) are checked.
   --stack NAME      the home stack's name (default: EfsGuard)
   --json            print the results as JSON instead of a table
 
@@ -65,6 +67,7 @@ export const doctor: Command = {
     const results = await runDoctor({
       regions: [home, ...config.regions.filter((r) => r !== home)],
       ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+      regionKmsKeyArns: config.regionKmsKeyArns,
       stackName: values.stack,
     });
     io.out(values.json ? JSON.stringify(results, null, 2) : formatTable(results));

@@ -115,7 +115,7 @@ export async function startMigration(
         status: "done",
         executionArn: out.executionArn ?? executionArn,
         migration: "started",
-        detail: `migration ${name} started; it waits for approval after the safety backup`,
+        detail: `migration ${name} started; it asks for approval first; the safety backup starts after the approval`,
       };
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) return call("states:StartExecution", () => Promise.reject(error));

@@ -20,6 +20,7 @@ const IPV6_CIDR = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
 const PREFIX_LIST = /^pl-[0-9a-f]{8,17}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 function isCidrOrPrefixList(value: string): boolean {
   const v4 = IPV4_CIDR.exec(value);
@@ -75,45 +76,76 @@ export function durationToSeconds(value: string): number {
   return n * (unit === "d" ? 86400 : unit === "h" ? 3600 : 60);
 }
 
-export const configSchema = z.strictObject({
-  modes: z._default(modesSchema, () => ({ ...DEFAULT_MODES })),
-  dryRun: z._default(z.boolean(), false),
-  allowedNfsSources: z._default(
-    z.union([
-      z.literal("vpc"),
+export const configSchema = z
+  .strictObject({
+    modes: z._default(modesSchema, () => ({ ...DEFAULT_MODES })),
+    dryRun: z._default(z.boolean(), false),
+    allowedNfsSources: z._default(
+      z.union([
+        z.literal("vpc"),
+        z
+          .array(
+            z.string().check(z.refine(isCidrOrPrefixList, "a CIDR block (IPv4 or IPv6) or a prefix list id (pl-...)")),
+          )
+          .check(z.minLength(1)),
+      ]),
+      "vpc",
+    ),
+    requireCustomerManagedKey: z._default(z.boolean(), true),
+    kmsKeyArn: z.optional(
+      z.string().check(z.regex(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID)")),
+    ),
+    rotationPeriodInDays: z._default(z.number().check(z.int(), z.minimum(90), z.maximum(2560)), 365),
+    /** Keys for migrations in the other `regions` (a key must be in its file systems' region); see docs/migration.md. */
+    regionKmsKeyArns: z._default(
       z
-        .array(
-          z.string().check(z.refine(isCidrOrPrefixList, "a CIDR block (IPv4 or IPv6) or a prefix list id (pl-...)")),
-        )
-        .check(z.minLength(1)),
-    ]),
-    "vpc",
-  ),
-  requireCustomerManagedKey: z._default(z.boolean(), true),
-  kmsKeyArn: z.optional(z.string().check(z.regex(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID)"))),
-  rotationPeriodInDays: z._default(z.number().check(z.int(), z.minimum(90), z.maximum(2560)), 365),
-  migrationStrategy: z._default(z.enum(["replication", "restore"]), "replication"),
-  approvalTimeout: z._default(durationSchema, "7d"),
-  alertEmails: z._default(z.array(z.email()), []),
-  chatbot: z.optional(
-    z.strictObject({
-      slackWorkspaceId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack workspace (team) id such as T012ABCDEF")),
-      slackChannelId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack channel id such as C012ABCDEF")),
+        .record(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1")), z.string())
+        .check(
+          z.refine(
+            (keys) =>
+              Object.entries(keys).every(([region, arn]) => KMS_KEY_ARN.test(arn) && arn.split(":")[3] === region),
+            "each value must be a KMS key ARN in the region it is listed under",
+          ),
+        ),
+      {},
+    ),
+    migrationStrategy: z._default(z.enum(["replication", "restore"]), "replication"),
+    /** How long AWS Backup keeps a migration's safety backup before deleting it (its recovery point lifecycle). */
+    safetyBackupRetentionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(36500)), 35),
+    /**
+     * The one IAM role that may delete a safety backup or shorten its lifecycle (the vault's access policy denies it to
+     * every other principal). Unset: nobody may; the backups expire after safetyBackupRetentionDays.
+     */
+    safetyBackupAdminRoleArn: z.optional(
+      z.string().check(z.regex(ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")),
+    ),
+    approvalTimeout: z._default(durationSchema, "7d"),
+    alertEmails: z._default(z.array(z.email()), []),
+    chatbot: z.optional(
+      z.strictObject({
+        slackWorkspaceId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack workspace (team) id such as T012ABCDEF")),
+        slackChannelId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack channel id such as C012ABCDEF")),
+      }),
+    ),
+    sweepSchedule: z._default(
+      z
+        .string()
+        .check(z.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "rate(...) or cron(...)")),
+      "rate(1 day)",
+    ),
+    regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
+    exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
+    exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
+    maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
+    /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
+    securityHub: z._default(z.boolean(), false),
+  })
+  .check(
+    z.refine((config) => Object.keys(config.regionKmsKeyArns).every((region) => config.regions.includes(region)), {
+      message: "list keys only for regions that are in `regions` (the home region's key is kmsKeyArn)",
+      path: ["regionKmsKeyArns"],
     }),
-  ),
-  sweepSchedule: z._default(
-    z
-      .string()
-      .check(z.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "rate(...) or cron(...)")),
-    "rate(1 day)",
-  ),
-  regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
-  exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
-  exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
-  maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
-  /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
-  securityHub: z._default(z.boolean(), false),
-});
+  );
 
 export type GuardConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

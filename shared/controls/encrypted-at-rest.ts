@@ -36,8 +36,8 @@ export function evaluate(state: EncryptionState, config: GuardConfig, _clock: Cl
     fileSystemId: fs.fileSystemId,
     reason,
     severity,
-    describe: `start the migration workflow for ${fs.fileSystemId}: safety backup, approval, then a copy encrypted with the configured customer managed key (the source is never changed)`,
-    done: `started the migration workflow for ${fs.fileSystemId}; it takes a safety backup and then waits for approval`,
+    describe: `start the migration workflow for ${fs.fileSystemId}: approval first, then a safety backup and a copy encrypted with the configured customer managed key (the source is never changed)`,
+    done: `started the migration workflow for ${fs.fileSystemId}; it asks for approval before any backup or copy`,
     undo: `Reject the approval (efs-guard reject) or stop the execution efs-guard-migrate-${fs.fileSystemId} in Step Functions; the source file system is never modified.`,
   });
   if (fs.encrypted !== true) {

@@ -225,7 +225,10 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         case "put-backup-policy":
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
-          const started = await startMigration(clients.sfn(region), options.migrationStateMachineArn, {
+          // The workflow runs in the home region for every guarded region (docs/migration.md): its client
+          // is the state machine's region, the file system's region goes in the input.
+          const home = options.migrationStateMachineArn?.split(":")[3] || region;
+          const started = await startMigration(clients.sfn(home), options.migrationStateMachineArn, {
             fileSystemId: plan.fileSystemId,
             region,
             reason: plan.reason,

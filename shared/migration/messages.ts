@@ -41,6 +41,7 @@ const SEVERITY: Record<MigrationNotice, string> = {
 export interface MessageContext {
   executionArn: string;
   approvalTimeout: string;
+  safetyBackupRetentionDays?: number;
 }
 
 export function humanBytes(bytes: number): string {
@@ -77,8 +78,13 @@ function sourceLines(state: MigrationState): Md[] {
   });
   const name = s.name ? md` (${capped(s.name, 256)})` : md``;
   const encryption = s.encrypted ? md`encrypted with \`${s.kmsKeyId}\`` : md`NOT encrypted at rest`;
+  const throughput =
+    s.throughputMode === "provisioned" && s.provisionedThroughputInMibps !== undefined
+      ? `provisioned ${s.provisionedThroughputInMibps} MiB/s`
+      : (s.throughputMode ?? "bursting");
+  const storage = s.availabilityZoneName ? `One Zone in ${s.availabilityZoneName}` : "Regional";
   return [
-    md`*Source:* \`${s.fileSystemId}\`${name} in ${region(state)}, ${humanBytes(s.sizeInBytes)}, ${encryption}`,
+    md`*Source:* \`${s.fileSystemId}\`${name} in ${region(state)}, ${humanBytes(s.sizeInBytes)}, ${encryption}, ${storage}, ${s.performanceMode ?? "generalPurpose"}, ${throughput} throughput`,
     md`*Mount targets (${s.mountTargets.length}):* ${mts.length ? joinMd(mts, "; ") : md`none`}`,
     md`*Also captured:* ${s.policy ? "a file system policy" : "no file system policy"}, ${s.accessPoints.length} access point(s), ${s.lifecyclePolicies.length} lifecycle rule(s), backup policy ${s.backupPolicy ?? "none"}, ${Object.keys(s.tags).length} tag(s)`,
   ];
@@ -136,12 +142,19 @@ export function approvalRequestMessage(
   ctx: MessageContext,
   kmsKeyArn: string,
   strategy: string,
+  retentionDays: number,
 ): ChatbotMessage {
   const arn = ctx.executionArn;
   const how =
     strategy === "replication"
-      ? md`EFS replication to a new file system encrypted with the key; the data keeps its paths; the new file system stays read-only until you cut over`
+      ? md`EFS replication to a new file system encrypted with the key (with the source's performance and throughput modes and storage); the data keeps its paths; the new file system stays read-only until you cut over`
       : md`an AWS Backup restore of the safety backup into a new file system encrypted with the key; the data lands in an \`aws-backup-restore_&lt;timestamp&gt;\` directory at its root`;
+  const vault = state.target ? md`\`${state.target.vaultName}\` in ${state.target.region}` : md`the migration vault`;
+  const resume = state.resume
+    ? [
+        md`*Resumes:* the replacement \`${state.resume.fileSystemId}\` that the earlier attempt \`${state.resume.createdBy}\` created (the source already replicates to it).`,
+      ]
+    : [];
   return build(
     "approval-requested",
     state,
@@ -150,8 +163,9 @@ export function approvalRequestMessage(
     [
       md`*Why:* ${state.reason} (requested by ${capped(state.requestedBy, 256)})`,
       ...sourceLines(state),
-      md`*Safety backup:* completed, recovery point \`${state.backup?.recoveryPointArn ?? "unknown"}\``,
-      md`*What will happen on approval:* a new file system encrypted with \`${kmsKeyArn}\`, filled by ${how}; mount targets in the same subnets with the same security groups; the file system policy with TLS enforced; the access points, lifecycle and backup policies and tags; then a verification. The source is never deleted, changed or unmounted: it only gets the tag \`efs-guard:replacement\`.`,
+      ...resume,
+      md`*Nothing has been done yet:* no backup, no new file system. Nothing billable starts before an approval.`,
+      md`*What will happen on approval:* first a safety backup of the source (AWS Backup, into the vault ${vault}, kept ${retentionDays} days, then deleted by its lifecycle); then a new file system encrypted with \`${kmsKeyArn}\`, filled by ${how}; mount targets in the same subnets with the same security groups; the file system policy with TLS enforced; the access points, lifecycle and backup policies and tags; then a verification. The source is never deleted, changed or unmounted: it only gets the tag \`efs-guard:replacement\`.`,
       md`*Execution:* \`${arn}\` — waits ${ctx.approvalTimeout} for an answer, then ends as timed out.`,
     ],
     [
@@ -190,57 +204,74 @@ export function migratedMessage(state: MigrationState, ctx: MessageContext): Cha
       md`*Replacement:* \`${dst}\`, ${state.destination?.strategy ?? "?"} strategy, key \`${state.destination?.kmsKeyArn ?? "?"}\``,
       md`*Approved by:* ${capped(state.approval?.approvedBy ?? "unknown", 256)}${comment}`,
       md`*Verified:*\n${joinMd(checks, "\n")}`,
-      md`*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\`; safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`.`,
+      md`*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\`; safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`${state.backup?.deleteAfterDays ? md`, kept ${state.backup.deleteAfterDays} days` : md``}.`,
     ],
     [
       ...steps,
-      md`When every client uses ${dst} and you are satisfied: delete ${src} yourself (\`aws efs delete-mount-target\` for each, then \`aws efs delete-file-system --file-system-id ${src}\`). EFS Guard never deletes it. Keep the safety backup as long as your retention policy says.`,
+      md`When every client uses ${dst} and you are satisfied: delete ${src} yourself (\`aws efs delete-mount-target\` for each, then \`aws efs delete-file-system --file-system-id ${src} --region ${r}\`). EFS Guard never deletes it. AWS Backup deletes the safety backup when its lifecycle ends${state.backup?.deleteAfterDays ? md` (${state.backup.deleteAfterDays} days)` : md``}.`,
     ],
   );
 }
 
 export function failedMessage(state: MigrationState, ctx: MessageContext): ChatbotMessage {
   const dst = destinationId(state);
+  const r = state.region;
+  const d = state.destination;
   const where: Md[] = [md`the source \`${state.fileSystemId}\` is untouched (nothing is ever deleted or unmounted)`];
   if (state.backup?.recoveryPointArn)
-    where.push(md`the safety backup \`${state.backup.recoveryPointArn}\` is in the vault`);
+    where.push(
+      md`the safety backup \`${state.backup.recoveryPointArn}\` is in the vault \`${state.backup.vaultName}\`${state.backup.deleteAfterDays ? md` (kept ${state.backup.deleteAfterDays} days)` : md``}`,
+    );
   else if (state.backup?.jobId) where.push(md`backup job \`${state.backup.jobId}\` did not complete`);
+  else where.push(md`no safety backup was taken`);
+  // Only what this migration created is described as its own, and only that gets cleanup commands: a file system
+  // the migration did not create (a replica, a decoy) never appears in `destination`.
   if (dst) {
     const made = state.surroundings
       ? md`with ${state.surroundings.mountTargets.length} mount target(s), ${state.surroundings.accessPoints.length} access point(s), the policy and tags`
-      : md`without its mount targets, policy, access points or tags`;
-    where.push(md`the new file system \`${dst}\` exists ${made}`);
-  } else if (state.destination?.restoreJobId) {
-    where.push(md`restore job \`${state.destination.restoreJobId}\` was started`);
+      : md`without its mount targets, policy or access points`;
+    const by =
+      d?.createdBy && d.createdBy !== executionName(ctx.executionArn)
+        ? md` (created by the earlier attempt \`${d.createdBy}\`, resumed by this one)`
+        : md``;
+    where.push(md`the new file system \`${dst}\`${by} exists ${made}`);
+  } else if (d?.restoreJobId) {
+    where.push(md`restore job \`${d.restoreJobId}\` was started`);
   } else {
     where.push(md`no new file system was created`);
   }
   if (state.surroundings?.sourceTagged) where.push(md`the source carries the tag \`efs-guard:replacement=${dst}\``);
   const cleanup: Md[] = [];
   if (dst) {
-    if (state.destination?.strategy === "replication")
-      cleanup.push(
-        md`To discard the new file system: \`aws efs delete-replication-configuration --source-file-system-id ${state.fileSystemId}\`, delete its mount targets, then \`aws efs delete-file-system --file-system-id ${dst}\`.`,
+    const steps: Md[] = [
+      md`\`aws efs describe-mount-targets --file-system-id ${dst} --region ${r}\` and \`aws efs delete-mount-target --mount-target-id &lt;id&gt; --region ${r}\` for each`,
+      md`\`aws efs delete-file-system --file-system-id ${dst} --region ${r}\``,
+    ];
+    if (d?.strategy === "replication")
+      steps.unshift(
+        md`\`aws efs delete-replication-configuration --source-file-system-id ${state.fileSystemId} --region ${r}\``,
       );
-    else
-      cleanup.push(
-        md`To discard the new file system: delete its mount targets, then \`aws efs delete-file-system --file-system-id ${dst}\`.`,
-      );
+    cleanup.push(
+      md`To discard the new file system ${dst} (EFS Guard created it; it never deletes anything itself): ${joinMd(steps, ", then ")}.`,
+    );
   }
   if (state.surroundings?.sourceTagged)
     cleanup.push(
-      md`Remove the tag from the source: \`aws efs untag-resource --resource-id ${state.fileSystemId} --tag-keys efs-guard:replacement\`.`,
+      md`Remove the tag from the source: \`aws efs untag-resource --resource-id ${state.fileSystemId} --tag-keys efs-guard:replacement --region ${r}\`.`,
     );
   const job = state.backupJob;
   const jobLine =
     job?.State && job.State !== "COMPLETED"
       ? [md`*Safety backup job:* ${job.State}${job.StatusMessage ? md` — ${job.StatusMessage}` : md``}`]
       : [];
+  const refused = state.error?.Error === "EfsGuard.MigrationRefused";
   return build(
     "migration-failed",
     state,
     ctx,
-    md`migration of ${state.fileSystemId} FAILED at ${state.failedAt ?? "an unknown step"}`,
+    refused
+      ? md`migration of ${state.fileSystemId} REFUSED at ${state.failedAt ?? "an unknown step"}`
+      : md`migration of ${state.fileSystemId} FAILED at ${state.failedAt ?? "an unknown step"}`,
     [
       md`*What failed:* step *${state.failedAt ?? "unknown"}*: \`${state.error?.Error ?? "unknown error"}\` ${state.error?.Cause ?? ""}`,
       ...jobLine,
@@ -249,12 +280,16 @@ export function failedMessage(state: MigrationState, ctx: MessageContext): Chatb
       md`*Execution:* \`${ctx.executionArn}\` (its history shows every step)`,
     ],
     [
-      md`Fix the cause above (permissions, quotas, the key policy, the subnet or security group named in the error).`,
-      md`To resume: the next evaluation of ${CONTROL} for ${state.fileSystemId} starts a new attempt, which reuses what this one created (the replication, the mount targets and access points already in place).`,
+      refused
+        ? md`EFS Guard refused to go on, so as not to touch what it did not create; the cause above says what to change.`
+        : md`Fix the cause above (permissions, quotas, the key policy, the subnet or security group named in the error).`,
+      md`To resume: the next evaluation of ${CONTROL} for ${state.fileSystemId} starts a new attempt, which reuses what this migration created (the replacement and its replication, mount targets and access points), and nothing else.`,
       ...cleanup,
     ],
   );
 }
+
+const NOTHING_YET = md`no backup was taken and nothing was created (the safety backup and everything after it start only after an approval); the source is untouched and still unencrypted.`;
 
 export function rejectedMessage(state: MigrationState, ctx: MessageContext): ChatbotMessage {
   return build(
@@ -265,7 +300,7 @@ export function rejectedMessage(state: MigrationState, ctx: MessageContext): Cha
     [
       md`*Rejected:* ${capped(state.error?.Cause ?? "no reason given", 500)}`,
       ...sourceLines(state),
-      md`*Where things are:* nothing was created but the safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`; the source is untouched and still unencrypted.`,
+      md`*Where things are:* ${NOTHING_YET}`,
     ],
     [
       md`To accept the risk, tag ${state.fileSystemId} with \`efs-guard:exempt=${CONTROL}\` and \`efs-guard:exempt-until=YYYY-MM-DD\` (within maxExemptionDays); otherwise the next evaluation asks again.`,
@@ -282,7 +317,7 @@ export function timedOutMessage(state: MigrationState, ctx: MessageContext): Cha
     [
       md`*Timed out:* nobody approved or rejected within ${ctx.approvalTimeout} (\`approvalTimeout\`).`,
       ...sourceLines(state),
-      md`*Where things are:* nothing was created but the safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`; the source is untouched and still unencrypted.`,
+      md`*Where things are:* ${NOTHING_YET}`,
     ],
     [
       md`The next evaluation of ${CONTROL} for ${state.fileSystemId} asks again; to accept the risk instead, tag it \`efs-guard:exempt=${CONTROL}\` and \`efs-guard:exempt-until=YYYY-MM-DD\`.`,

@@ -75,6 +75,10 @@ describe("efs-guard doctor against the emulator", () => {
     });
     expect(row(results, "cloudtrail trail", OTHER)).toMatchObject({ status: "pass" });
     expect(row(results, "migration key (kmsKeyArn)")).toMatchObject({ status: "pass" });
+    expect(row(results, "migration key (regionKmsKeyArns)", OTHER)).toMatchObject({
+      status: "info",
+      detail: "not configured: the forwarder stack EfsGuardForwarder-eu-west-1 creates one (alias/efs-guard-migration)",
+    });
     expect(row(results, "deployed stack")).toMatchObject({
       status: "info",
       detail: expect.stringContaining("not deployed"),
@@ -152,6 +156,26 @@ describe("efs-guard doctor against the emulator", () => {
     await disabled.kms.send(new DisableKeyCommand({ KeyId: disabled.id }));
     results = await runDoctor({ regions: [HOME], kmsKeyArn: disabled.arn, stackName: "EfsGuard" });
     expect(row(results, "migration key (kmsKeyArn)").detail).toContain("state is Disabled, not Enabled");
+
+    // A configured key of another region is checked in that region.
+    const otherKms = new KMSClient({ region: OTHER });
+    const regional = (await otherKms.send(new CreateKeyCommand({ Description: "eu migrations" }))).KeyMetadata!;
+    results = await runDoctor({
+      regions: [HOME, OTHER],
+      regionKmsKeyArns: { [OTHER]: regional.Arn! },
+      stackName: "EfsGuard",
+    });
+    expect(row(results, "migration key (regionKmsKeyArns)", OTHER)).toMatchObject({
+      status: "fail",
+      detail: expect.stringContaining("automatic rotation is off"),
+    });
+    await otherKms.send(new EnableKeyRotationCommand({ KeyId: regional.KeyId }));
+    results = await runDoctor({
+      regions: [HOME, OTHER],
+      regionKmsKeyArns: { [OTHER]: regional.Arn! },
+      stackName: "EfsGuard",
+    });
+    expect(row(results, "migration key (regionKmsKeyArns)", OTHER)).toMatchObject({ status: "pass" });
 
     const narrow = await key({
       policy: JSON.stringify({
@@ -238,6 +262,7 @@ describe("efs-guard doctor against the emulator", () => {
         "pass cloudtrail trail us-east-1",
         "pass cloudtrail trail eu-west-1",
         "info migration key (kmsKeyArn) us-east-1",
+        "info migration key (regionKmsKeyArns) eu-west-1",
         "info deployed stack us-east-1",
         "info deployed forwarder eu-west-1",
       ]);

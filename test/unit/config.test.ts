@@ -11,6 +11,9 @@ describe("config schema", () => {
     expect(config.rotationPeriodInDays).toBe(365);
     expect(config.approvalTimeout).toBe("7d");
     expect(config.dryRun).toBe(false);
+    expect(config.safetyBackupRetentionDays).toBe(35);
+    expect(config.safetyBackupAdminRoleArn).toBeUndefined();
+    expect(config.regionKmsKeyArns).toEqual({});
   });
 
   it.each([
@@ -20,6 +23,28 @@ describe("config schema", () => {
     [{ allowedNfsSources: ["10.0.0.0/33"] }, "allowedNfsSources.0", "10.0.0.0/33"],
     [{ kmsKeyArn: "alias/mine" }, "kmsKeyArn", "alias/mine"],
     [{ dryrun: true }, "(root)", "dryrun"],
+    [{ safetyBackupRetentionDays: 0 }, "safetyBackupRetentionDays", "0"],
+    [{ safetyBackupRetentionDays: 1.5 }, "safetyBackupRetentionDays", "1.5"],
+    [{ safetyBackupAdminRoleArn: "arn:aws:iam::123456789012:user/bob" }, "safetyBackupAdminRoleArn", "user/bob"],
+    [
+      {
+        regionKmsKeyArns: {
+          "eu-west-1": "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+        },
+      },
+      "regionKmsKeyArns",
+      "list keys only for regions that are in `regions`",
+    ],
+    [
+      {
+        regions: ["eu-west-1"],
+        regionKmsKeyArns: {
+          "eu-west-1": "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+        },
+      },
+      "regionKmsKeyArns",
+      "in the region it is listed under",
+    ],
   ])("%j is rejected naming the key and the value", (input, key, value) => {
     try {
       parseConfig(input);

@@ -245,7 +245,12 @@ const state = (over: Partial<MigrationState> = {}): MigrationState => ({
     tags: {},
     capturedAt: "2026-11-26T12:00:00Z",
   },
-  backup: { jobId: "job-1", recoveryPointArn: "arn:aws:backup:us-east-1:123456789012:recovery-point:rp-1" },
+  backup: {
+    jobId: "job-1",
+    recoveryPointArn: "arn:aws:backup:us-east-1:123456789012:recovery-point:rp-1",
+    vaultName: "efs-guard-migration",
+    deleteAfterDays: 35,
+  },
   ...over,
 });
 const ctx = {
@@ -255,15 +260,15 @@ const ctx = {
 
 describe("the migration notices use the same escaping", () => {
   const notices: { name: string; message: (attack: string) => ChatbotMessage }[] = [
-    { name: "reason", message: (a) => approvalRequestMessage(state({ reason: a }), ctx, "arn:k", "replication") },
+    { name: "reason", message: (a) => approvalRequestMessage(state({ reason: a }), ctx, "arn:k", "replication", 35) },
     {
       name: "requestedBy",
-      message: (a) => approvalRequestMessage(state({ requestedBy: a }), ctx, "arn:k", "replication"),
+      message: (a) => approvalRequestMessage(state({ requestedBy: a }), ctx, "arn:k", "replication", 35),
     },
     {
       name: "file system name (Name tag)",
       message: (a) =>
-        approvalRequestMessage(state({ source: { ...state().source!, name: a } }), ctx, "arn:k", "restore"),
+        approvalRequestMessage(state({ source: { ...state().source!, name: a } }), ctx, "arn:k", "restore", 35),
     },
     {
       name: "approvedBy and comment",
