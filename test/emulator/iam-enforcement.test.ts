@@ -1,5 +1,12 @@
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { DescribeFileSystemsCommand, DescribeMountTargetSecurityGroupsCommand, EFSClient } from "@aws-sdk/client-efs";
+import {
+  CreateFileSystemCommand,
+  DescribeFileSystemPolicyCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  EFSClient,
+  TagResourceCommand,
+} from "@aws-sdk/client-efs";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -143,6 +150,78 @@ describe("iam_enforcement: identity policies as IAM evaluates them", () => {
     const read = (id: string) => efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: id }));
     expect(await denied(read(mineTarget))).toBe("allowed");
     expect(await denied(read(theirTarget))).toMatch(/AccessDenied/);
+  });
+
+  it("aws:ResourceTag and kms:ResourceAliases are the resource's own; an untagged twin is refused", async () => {
+    const efsAdmin = new EFSClient({ region: "us-east-1" });
+    const tagged = (
+      await efsAdmin.send(new CreateFileSystemCommand({ CreationToken: "t1", Tags: [{ Key: "team", Value: "data" }] }))
+    ).FileSystemId!;
+    const untagged = (await efsAdmin.send(new CreateFileSystemCommand({ CreationToken: "t2" }))).FileSystemId!;
+    const kms = new KMSClient({ region: "us-east-1" });
+    const aliased = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    const plain = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    await kms.send(new CreateAliasCommand({ AliasName: "alias/efs-guard-x", TargetKeyId: aliased.KeyId! }));
+    const creds = await roleWith("by-tag", [
+      {
+        Effect: "Allow",
+        Action: "elasticfilesystem:DescribeFileSystemPolicy",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:ResourceTag/team": "data" } },
+      },
+      {
+        Effect: "Allow",
+        Action: "kms:DescribeKey",
+        Resource: "*",
+        Condition: { "ForAnyValue:StringLike": { "kms:ResourceAliases": "alias/efs-guard-*" } },
+      },
+    ]);
+    const efs = new EFSClient({ region: "us-east-1", ...as(creds) });
+    const policy = (id: string) => efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: id }));
+    // Allowed, then EFS answers that there is no policy: authorization passed.
+    expect(await denied(policy(tagged))).toBe("PolicyNotFound");
+    expect(await denied(policy(untagged))).toMatch(/AccessDenied/);
+    const client = new KMSClient({ region: "us-east-1", ...as(creds) });
+    expect(await denied(client.send(new DescribeKeyCommand({ KeyId: aliased.Arn! })))).toBe("allowed");
+    expect(await denied(client.send(new DescribeKeyCommand({ KeyId: plain.Arn! })))).toMatch(/AccessDenied/);
+  });
+
+  it("CreateFileSystem: elasticfilesystem:Encrypted and the request's tags, which need TagResource with CreateAction", async () => {
+    const createOnly = {
+      Effect: "Allow",
+      Action: "elasticfilesystem:CreateFileSystem",
+      Resource: "*",
+      Condition: { Bool: { "elasticfilesystem:Encrypted": "true" }, StringEquals: { "aws:RequestTag/owner": "me" } },
+    };
+    const tagOnCreate = {
+      Effect: "Allow",
+      Action: "elasticfilesystem:TagResource",
+      Resource: "*",
+      Condition: { StringEquals: { "elasticfilesystem:CreateAction": "CreateFileSystem" } },
+    };
+    const withTag = await roleWith("create-and-tag", [createOnly, tagOnCreate]);
+    const withoutTag = await roleWith("create-only", [createOnly]);
+    const create = (c: RoleCredentials, token: string, encrypted: boolean | undefined, owner = "me") =>
+      new EFSClient({ region: "us-east-1", ...as(c) }).send(
+        new CreateFileSystemCommand({
+          CreationToken: token,
+          Encrypted: encrypted,
+          Tags: [{ Key: "owner", Value: owner }],
+        }),
+      );
+    expect(await denied(create(withTag, "a", true))).toBe("allowed");
+    expect(await denied(create(withTag, "b", false))).toMatch(/AccessDenied/);
+    expect(await denied(create(withTag, "c", undefined))).toMatch(/AccessDenied/);
+    expect(await denied(create(withTag, "d", true, "someone-else"))).toMatch(/AccessDenied/);
+    // Tags in the create request are authorized again as TagResource (EFS User Guide, tagging on creation).
+    expect(await denied(create(withoutTag, "e", true))).toMatch(/AccessDenied/);
+    // A TagResource outside a create request gets no elasticfilesystem:CreateAction: refused.
+    const fs = (await new EFSClient({ region: "us-east-1" }).send(new CreateFileSystemCommand({ CreationToken: "f" })))
+      .FileSystemId!;
+    const tagLater = new EFSClient({ region: "us-east-1", ...as(withTag) }).send(
+      new TagResourceCommand({ ResourceId: fs, Tags: [{ Key: "owner", Value: "me" }] }),
+    );
+    expect(await denied(tagLater)).toMatch(/AccessDenied/);
   });
 
   it("unknown credentials are refused; GetCallerIdentity names the role session and is allowed even under a Deny", async () => {

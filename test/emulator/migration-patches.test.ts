@@ -35,9 +35,10 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LambdaHost } from "../../emulator/lambda-host.js";
+import { iamCall } from "../../emulator/moto-call.js";
+import { assumeRole } from "../../emulator/roles.js";
 import { Seeder } from "../../emulator/seed.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { waitFor } from "../support/migration.js";
@@ -208,17 +209,34 @@ describe("backup_jobs: lifecycle, tags, idempotency, vault access policy", () =>
     await expect(
       backup.send(new UpdateRecoveryPointLifecycleCommand({ ...point, Lifecycle: { DeleteAfterDays: 1 } })),
     ).rejects.toMatchObject({ name: "AccessDeniedException" });
-    // The named role may.
-    // moto's STS hands out a session for the role ARN; the patch reads the caller from the access key.
-    const creds = (
-      await new STSClient({ region }).send(new AssumeRoleCommand({ RoleArn: keeper, RoleSessionName: "t" }))
-    ).Credentials!;
+    // The named role may: a real role with an identity policy allowing the deletion (IAM is enforced), whose
+    // session the patch recognizes by its access key.
+    await iamCall(process.env.AWS_ENDPOINT_URL as string, {
+      Action: "CreateRole",
+      RoleName: "backup-admin",
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    });
+    await iamCall(process.env.AWS_ENDPOINT_URL as string, {
+      Action: "PutRolePolicy",
+      RoleName: "backup-admin",
+      PolicyName: "delete-points",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "backup:DeleteRecoveryPoint", Resource: "*" }],
+      }),
+    });
+    const creds = await assumeRole(process.env.AWS_ENDPOINT_URL as string, keeper, "t");
     const asKeeper = new BackupClient({
       region,
       credentials: {
-        accessKeyId: creds.AccessKeyId!,
-        secretAccessKey: creds.SecretAccessKey!,
-        sessionToken: creds.SessionToken!,
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        sessionToken: creds.sessionToken,
       },
     });
     await asKeeper.send(new DeleteRecoveryPointCommand(point));
