@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { VENV } from "./venv.js";
 
 /** One AWS call on the wire: the service (SigV4 signing name) and the API operation. */
 export interface Call {
@@ -9,41 +12,55 @@ export interface Call {
   operation: string;
 }
 
-/** EFS speaks REST-JSON: the operation is in the method and path. Unknown routes are named by their shape. */
-const EFS_ROUTES: [string, RegExp, string][] = [
-  ["GET", /^\/2015-02-01\/file-systems$/, "DescribeFileSystems"],
-  ["POST", /^\/2015-02-01\/file-systems$/, "CreateFileSystem"],
-  ["GET", /^\/2015-02-01\/mount-targets$/, "DescribeMountTargets"],
-  ["POST", /^\/2015-02-01\/mount-targets$/, "CreateMountTarget"],
-  ["GET", /^\/2015-02-01\/mount-targets\/[^/]+\/security-groups$/, "DescribeMountTargetSecurityGroups"],
-  ["PUT", /^\/2015-02-01\/mount-targets\/[^/]+\/security-groups$/, "ModifyMountTargetSecurityGroups"],
-  ["GET", /^\/2015-02-01\/file-systems\/[^/]+\/policy$/, "DescribeFileSystemPolicy"],
-  ["PUT", /^\/2015-02-01\/file-systems\/[^/]+\/policy$/, "PutFileSystemPolicy"],
-  ["DELETE", /^\/2015-02-01\/file-systems\/[^/]+\/policy$/, "DeleteFileSystemPolicy"],
-  ["GET", /^\/2015-02-01\/file-systems\/[^/]+\/backup-policy$/, "DescribeBackupPolicy"],
-  ["PUT", /^\/2015-02-01\/file-systems\/[^/]+\/backup-policy$/, "PutBackupPolicy"],
-  ["GET", /^\/2015-02-01\/file-systems\/[^/]+\/lifecycle-configuration$/, "DescribeLifecycleConfiguration"],
-  ["PUT", /^\/2015-02-01\/file-systems\/[^/]+\/lifecycle-configuration$/, "PutLifecycleConfiguration"],
-  ["PUT", /^\/2015-02-01\/file-systems\/[^/]+$/, "UpdateFileSystem"],
-  ["GET", /^\/2015-02-01\/access-points$/, "DescribeAccessPoints"],
-  ["POST", /^\/2015-02-01\/access-points$/, "CreateAccessPoint"],
-  ["GET", /^\/2015-02-01\/resource-tags\/[^/]+$/, "ListTagsForResource"],
-  ["POST", /^\/2015-02-01\/resource-tags\/[^/]+$/, "TagResource"],
-  ["DELETE", /^\/2015-02-01\/resource-tags\/[^/]+$/, "UntagResource"],
-  ["GET", /^\/2015-02-01\/tags\/[^/]+\/?$/, "DescribeTags"],
-  ["GET", /^\/2015-02-01\/file-systems\/replication-configurations$/, "DescribeReplicationConfigurations"],
-  ["GET", /^\/2015-02-01\/file-systems\/[^/]+\/replication-configuration$/, "DescribeReplicationConfigurations"],
-  ["POST", /^\/2015-02-01\/file-systems\/[^/]+\/replication-configuration$/, "CreateReplicationConfiguration"],
-];
+/**
+ * REST protocols (EFS, AWS Backup, Security Hub...) put the operation in the method and path. The routes come from
+ * botocore's service model of the pinned emulator (`http.method` and `http.requestUri` of every operation), never a
+ * hand-kept table, so an operation a new feature starts to use is named without touching this file. The SigV4
+ * signing name is the model's `signingName` (EFS signs as "elasticfilesystem" in the model folder "efs").
+ */
+type Route = { method: string; pattern: RegExp; operation: string; literal: number };
+const MODEL_FOLDER: Record<string, string> = { elasticfilesystem: "efs" };
+const routeCache = new Map<string, Route[]>();
 
-/** AWS Backup is REST-JSON too. */
-const BACKUP_ROUTES: [string, RegExp, string][] = [
-  ["PUT", /^\/backup-jobs\/?$/, "StartBackupJob"],
-  ["GET", /^\/backup-jobs\/[^/]+\/?$/, "DescribeBackupJob"],
-  ["PUT", /^\/restore-jobs\/?$/, "StartRestoreJob"],
-  ["GET", /^\/restore-jobs\/[^/]+\/?$/, "DescribeRestoreJob"],
-  ["GET", /^\/backup-vaults\/[^/]+\/recovery-points\/.+$/, "DescribeRecoveryPoint"],
-];
+function botocoreData(): string | undefined {
+  const lib = join(VENV, "lib");
+  if (!existsSync(lib)) return undefined;
+  const python = readdirSync(lib).find((d) => d.startsWith("python3"));
+  const data = python && join(lib, python, "site-packages", "botocore", "data");
+  return data && existsSync(data) ? data : undefined;
+}
+
+export function restRoutes(service: string): Route[] {
+  const cached = routeCache.get(service);
+  if (cached) return cached;
+  const routes: Route[] = [];
+  const data = botocoreData();
+  const folder = data && join(data, MODEL_FOLDER[service] ?? service);
+  if (folder && existsSync(folder)) {
+    const version = readdirSync(folder).sort().pop()!;
+    const file = join(folder, version, "service-2.json");
+    const raw = existsSync(`${file}.gz`) ? gunzipSync(readFileSync(`${file}.gz`)) : readFileSync(file);
+    const model = JSON.parse(raw.toString("utf8")) as {
+      operations: Record<string, { http?: { method: string; requestUri: string } }>;
+    };
+    for (const [operation, { http }] of Object.entries(model.operations)) {
+      if (!http) continue;
+      const path = http.requestUri.split("?")[0]!.replace(/\/$/, "");
+      const source = path
+        .split(/(\{[^}]+\})/)
+        .map((part) =>
+          part.startsWith("{") ? (part.endsWith("+}") ? ".+" : "[^/]+") : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&"),
+        )
+        .join("");
+      const literal = path.replace(/\{[^}]+\}/g, "").length;
+      routes.push({ method: http.method, pattern: new RegExp(`^${source}/?$`), operation, literal });
+    }
+    // The most specific route first: /file-systems/replication-configurations before /file-systems/{FileSystemId}.
+    routes.sort((a, b) => b.literal - a.literal);
+  }
+  routeCache.set(service, routes);
+  return routes;
+}
 
 /** Names one request: service from the SigV4 credential scope, operation from the protocol's own field. */
 export function identify(method: string, url: string, headers: Record<string, unknown>, body: string): Call {
@@ -55,9 +72,8 @@ export function identify(method: string, url: string, headers: Record<string, un
   const query = new URLSearchParams(url.split("?")[1] ?? "");
   const action = query.get("Action") ?? new URLSearchParams(body).get("Action");
   if (action) return { service, operation: action };
-  const routes = service === "backup" ? BACKUP_ROUTES : EFS_ROUTES;
-  for (const [m, pattern, operation] of routes) {
-    if (m === method && pattern.test(path)) return { service, operation };
+  for (const route of restRoutes(service)) {
+    if (route.method === method && route.pattern.test(path)) return { service, operation: route.operation };
   }
   return { service, operation: `${method} ${path.replace(/\/(fs|fsmt|fsap)-[0-9a-f]+/g, "/{id}")}` };
 }

@@ -257,4 +257,29 @@ describe("counting proxy: naming a request on the wire", () => {
       operation: "GET /2015-02-01/file-systems/{id}/unknown",
     });
   });
+
+  it("REST routes come from botocore's models: the most specific path wins, greedy labels span slashes", () => {
+    const named = (service: string, method: string, path: string) =>
+      identify(method, path, auth(service), "").operation;
+    expect(named("elasticfilesystem", "GET", "/2015-02-01/file-systems/replication-configurations")).toBe(
+      "DescribeReplicationConfigurations",
+    );
+    expect(named("elasticfilesystem", "GET", "/2015-02-01/file-systems")).toBe("DescribeFileSystems");
+    expect(named("elasticfilesystem", "PUT", "/2015-02-01/file-systems/fs-0a1b")).toBe("UpdateFileSystem");
+    expect(named("elasticfilesystem", "GET", "/2015-02-01/tags/fs-0a1b/")).toBe("DescribeTags");
+    expect(named("backup", "GET", "/backup-vaults/efs-guard-migration")).toBe("DescribeBackupVault");
+    expect(named("backup", "GET", "/backup-vaults/efs-guard-migration/access-policy")).toBe(
+      "GetBackupVaultAccessPolicy",
+    );
+    expect(
+      named(
+        "backup",
+        "DELETE",
+        "/backup-vaults/v/recovery-points/arn%3Aaws%3Abackup%3Aeu-west-1%3A1%3Arecovery-point%3Ax",
+      ),
+    ).toBe("DeleteRecoveryPoint");
+    expect(named("securityhub", "POST", "/findings")).toBe("GetFindings");
+    expect(named("securityhub", "POST", "/findings/import")).toBe("BatchImportFindings");
+    expect(named("securityhub", "PATCH", "/findings/batchupdate")).toBe("BatchUpdateFindings");
+  });
 });
