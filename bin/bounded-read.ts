@@ -1,29 +1,46 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 /**
+ * What was wrong with a file that `readBounded` refused, said as a predicate of its path ("is a device, not a
+ * regular file"), so every caller names the path the user gave the same way (`fsProblem`).
+ */
+export class FileShapeError extends Error {
+  /** `size`: too large (what was expected does not need saying); `shape`: not a regular file. */
+  constructor(
+    readonly what: string,
+    readonly kind: "shape" | "size" = "shape",
+  ) {
+    super(what);
+    this.name = "FileShapeError";
+  }
+}
+
+/**
  * Reads a whole regular file, refusing anything that could read forever or block: a device (`/dev/zero`,
  * `/dev/stdin`), a FIFO or socket (opened non-blocking, so a FIFO without a writer does not hang the open), a
  * directory, or a file larger than `maxBytes`. The checks are made on the opened descriptor, so a file swapped
- * after a stat cannot slip through. Throws an Error whose message says what was wrong, for the caller to name the
- * path with.
+ * after a stat cannot slip through. Throws a FileShapeError saying what was wrong, for the caller to name the
+ * path with (or Node's own error when the open fails).
  */
 export function readBounded(path: string, maxBytes: number): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
-      const kind = stat.isDirectory()
-        ? "a directory"
-        : stat.isFIFO()
-          ? "a FIFO (named pipe)"
-          : stat.isCharacterDevice() || stat.isBlockDevice()
-            ? "a device"
-            : stat.isSocket()
-              ? "a socket"
-              : "not a regular file";
-      throw new Error(`${kind}, not a regular file`);
+      throw new FileShapeError(
+        stat.isDirectory()
+          ? "is a directory"
+          : stat.isFIFO()
+            ? "is a FIFO (named pipe), not a regular file"
+            : stat.isCharacterDevice() || stat.isBlockDevice()
+              ? "is a device, not a regular file"
+              : stat.isSocket()
+                ? "is a socket, not a regular file"
+                : "is not a regular file",
+      );
     }
-    if (stat.size > maxBytes) throw new Error(`${stat.size} bytes, more than the ${maxBytes} allowed`);
+    if (stat.size > maxBytes)
+      throw new FileShapeError(`is ${stat.size} bytes, more than the ${maxBytes} allowed`, "size");
     // Read up to one byte past the limit: a file that grows while being read is refused, not cut.
     const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
     let length = 0;
@@ -31,7 +48,8 @@ export function readBounded(path: string, maxBytes: number): Buffer {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
-      if (length > maxBytes) throw new Error(`more than the ${maxBytes} bytes allowed`);
+      if (length > maxBytes)
+        throw new FileShapeError(`grew past the ${maxBytes} bytes allowed while being read`, "size");
       if (length === buffer.length) break;
     }
     return buffer.subarray(0, length);

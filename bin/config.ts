@@ -20,11 +20,6 @@ const EXPECTED = "a JSON file: the efsGuard object, or a cdk.json with an efsGua
 function readJson(path: string, shown: string): unknown {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (!stat) throw new UsageError(`${shown} does not exist; expected ${EXPECTED}`);
-  if (!stat.isFile()) {
-    throw new UsageError(
-      `${shown} ${stat.isDirectory() ? "is a directory" : "is not a regular file"}; expected ${EXPECTED}`,
-    );
-  }
   let text: string;
   try {
     text = readBounded(path, CONFIG_LIMITS.bytes).toString("utf8");

@@ -1,3 +1,5 @@
+import { FileShapeError } from "./bounded-read.js";
+
 /**
  * Node's file-system errors ("EISDIR: illegal operation on a directory, read") say what the syscall hit, not what
  * the user gave or what was expected. These turn them into one line naming the path and what it should be.
@@ -28,6 +30,9 @@ export function isFsError(error: unknown): error is Error & FsError {
 
 /** "cdk.json is a directory; expected a JSON file", or undefined when `error` is not a file-system error. */
 export function fsProblem(error: unknown, path?: string, expected?: string): string | undefined {
+  if (error instanceof FileShapeError) {
+    return `${path ?? "the path"} ${error.what}${expected && error.kind === "shape" ? `; expected ${expected}` : ""}`;
+  }
   if (!isFsError(error)) return undefined;
   const where = path ?? error.path ?? "the path";
   return `${where} ${WHAT[error.code]}${expected ? `; expected ${expected}` : ""}`;

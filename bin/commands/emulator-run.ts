@@ -70,6 +70,9 @@ export async function runEmulator(io: Io, options: { empty: boolean; port?: numb
     if (account) await host.putEvents(sampleTrail(account));
 
     io.out("# EFS Guard on the embedded emulator: paste these into another shell");
+    // The emulator's administrator key is long-term (no session token): a token or profile left in the shell from
+    // a real AWS session would be sent with it, or win over it, so they are unset.
+    io.out("unset AWS_SESSION_TOKEN AWS_PROFILE");
     for (const [k, v] of Object.entries(env)) io.out(`export ${k}=${v}`);
     io.out(`export ALERTS_TOPIC_ARN=${host.alertsTopicArn}`);
     note(`\nmigration state machine: ${deployed.stateMachineArn}`);

@@ -97,7 +97,9 @@ describe("configuration for the CLI", () => {
     // A directory given as the file: one line naming it and what was expected, not EISDIR.
     mkdirSync(join(d, "conf"));
     expect(() => loadConfig("conf", d)).toThrow(new UsageError(`conf is a directory; ${expected}`));
-    expect(() => loadConfig("/dev/null", d)).toThrow(new UsageError(`/dev/null is not a regular file; ${expected}`));
+    expect(() => loadConfig("/dev/null", d)).toThrow(
+      new UsageError(`/dev/null is a device, not a regular file; ${expected}`),
+    );
   });
 
   it("--config takes the efsGuard object or a cdk.json, detected by its keys", () => {

@@ -65,7 +65,7 @@ describe("replay inputs are bounded: a bad file is named and the rest still runs
     expect(code).toBe(1);
     expect(stderr).toContain(`${join(d, "a-deep.json")}: malformed: JSON nested deeper than 256 levels`);
     expect(stdout).toContain(`${join(d, "b-ok.json")}: AuthorizeSecurityGroupIngress (ec2.amazonaws.com): evaluated`);
-    expect(stdout).toContain("1 event(s) from 2 file(s): 1 evaluated, 0 ignored, 0 failed, 1 malformed");
+    expect(stdout).toContain("2 record(s) read from 2 file(s): 1 evaluated, 0 ignored, 0 failed, 1 malformed");
   });
 
   it("depth up to the limit is read; one more level is refused", () => {
@@ -104,7 +104,7 @@ describe("replay inputs are bounded: a bad file is named and the rest still runs
       {
         kind: "malformed",
         file: join(d, "big.json"),
-        problem: "cannot read the file: 2048 bytes, more than the 1024 allowed",
+        problem: "the file is 2048 bytes, more than the 1024 allowed",
       },
     ]);
   });
@@ -113,7 +113,7 @@ describe("replay inputs are bounded: a bad file is named and the rest still runs
 describe("--config is bounded: a device, a FIFO or a huge file fails at once with its name", () => {
   it("/dev/zero is a device, read not at all", () => {
     const started = Date.now();
-    expect(() => loadConfig("/dev/zero")).toThrow("cannot read config file /dev/zero: a device, not a regular file");
+    expect(() => loadConfig("/dev/zero")).toThrow("/dev/zero is a device, not a regular file; expected a JSON file");
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
@@ -122,7 +122,7 @@ describe("--config is bounded: a device, a FIFO or a huge file fails at once wit
     const fifo = join(d, "config.fifo");
     execFileSync("mkfifo", [fifo]);
     const started = Date.now();
-    expect(() => loadConfig(fifo)).toThrow(`cannot read config file ${fifo}: a FIFO (named pipe), not a regular file`);
+    expect(() => loadConfig(fifo)).toThrow(`${fifo} is a FIFO (named pipe), not a regular file; expected a JSON file`);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
