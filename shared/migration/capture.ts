@@ -40,12 +40,15 @@ export interface CaptureDeps extends MigrationBase {
 
 const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 
+const SEVERITIES: readonly string[] = ["critical", "high", "medium", "low", "info"];
+
 /**
- * Only the four fields of a migration request are taken from the execution input (which whoever may start the
- * state machine writes), checked, and nothing else: every later field of the state is written by the steps.
+ * Only the fields of a migration request are taken from the execution input (which whoever may start the state
+ * machine writes), checked, and nothing else: every later field of the state is written by the steps. The severity
+ * is a label for the approval request (the finding's, so both say the same); only a known level is kept.
  */
 function requestOf(state: MigrationState, deps: MigrationBase): MigrationRequest {
-  const { fileSystemId, region, reason, requestedBy } = state;
+  const { fileSystemId, region, reason, requestedBy, severity } = state;
   const regions = [deps.homeRegion, ...deps.config.regions];
   if (typeof fileSystemId !== "string" || !FILE_SYSTEM_ID.test(fileSystemId)) {
     refuse(`the execution input names no file system id (got ${JSON.stringify(fileSystemId)})`);
@@ -58,6 +61,7 @@ function requestOf(state: MigrationState, deps: MigrationBase): MigrationRequest
     region,
     reason: typeof reason === "string" ? reason.slice(0, 500) : "",
     requestedBy: typeof requestedBy === "string" ? requestedBy.slice(0, 500) : "",
+    ...(typeof severity === "string" && SEVERITIES.includes(severity) ? { severity } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ const ENTRIES = [
   "functions/file-system/handler.ts",
   "functions/kms-key/handler.ts",
   "functions/sweep/handler.ts",
+  "functions/tag-audit/handler.ts",
 ];
 const REPORTER = "functions/security-hub/handler.ts";
 const OPTIONS = { account: "123456789012", region: "eu-west-1" };

@@ -53,8 +53,9 @@ it("efs-guard emulator: scan and approve from other processes against the deploy
     // stdout is only what to paste.
     const lines = out.stdout.trim().split("\n");
     expect(lines[0]).toBe("# EFS Guard on the embedded emulator: paste these into another shell");
+    expect(lines[1]).toBe("unset AWS_SESSION_TOKEN AWS_PROFILE");
     const env = Object.fromEntries(
-      lines.slice(1).map((l) => {
+      lines.slice(2).map((l) => {
         const m = /^export ([A-Z_]+)=(.+)$/.exec(l);
         if (!m) throw new Error(`not an export: ${l}`);
         return [m[1]!, m[2]!];
@@ -67,7 +68,6 @@ it("efs-guard emulator: scan and approve from other processes against the deploy
       "AWS_ENDPOINT_URL",
       "AWS_REGION",
       "AWS_SECRET_ACCESS_KEY",
-      "AWS_SESSION_TOKEN",
     ]);
     expect(env.AWS_ENDPOINT_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const fileSystemId = /sample account: file system (fs-[0-9a-f]+)/.exec(out.stderr)?.[1];

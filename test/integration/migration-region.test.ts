@@ -76,7 +76,7 @@ it("migrates a file system of a forwarded region from the home workflow, with th
     console.log = log;
   }
   const ended = await executionEnded(new SFNClient({ region: home }), run!.executionArn!);
-  expect(ended.status).toBe("SUCCEEDED");
+  expect(ended.status, `${ended.error}: ${ended.cause}`).toBe("SUCCEEDED");
   const output = JSON.parse(ended.output!);
   expect(output.target).toMatchObject({ region: other, kmsKeyArn: regionalKeyArn, vaultName: "efs-guard-migration" });
 

@@ -67,7 +67,7 @@ it("restores the safety backup into a new encrypted file system, tags it as the 
     console.log = log;
   }
   const ended = await executionEnded(sfn, started.executionArn);
-  expect(ended.status).toBe("SUCCEEDED");
+  expect(ended.status, `${ended.error}: ${ended.cause}`).toBe("SUCCEEDED");
   const output = JSON.parse(ended.output!);
   expect(output.destination.strategy).toBe("restore");
   expect(output.destination.restoreDirectory).toMatch(/^aws-backup-restore_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}/);

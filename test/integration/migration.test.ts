@@ -140,7 +140,7 @@ describe("migration, replication strategy, executed end to end", () => {
     // The approval, through the real command code, by file system id.
     expect(await quietly(() => approve.run([src.fileSystemId], consoleIo))).toBe(0);
     const ended = await executionEnded(sfn, executionArn);
-    expect(ended.status).toBe("SUCCEEDED");
+    expect(ended.status, `${ended.error}: ${ended.cause}`).toBe("SUCCEEDED");
     const output = JSON.parse(ended.output!);
 
     // The replacement: created by this run (tags and creation token in the creating request), encrypted with the
@@ -428,7 +428,7 @@ describe("migration, replication strategy, executed end to end", () => {
       `*Resumes:* the replacement \`${dst}\` that the earlier attempt \`efs-guard-migrate-${src.fileSystemId}\` created`,
     );
     const ended = await approveAndEnd(retry.executionArn);
-    expect(ended.status).toBe("SUCCEEDED");
+    expect(ended.status, `${ended.error}: ${ended.cause}`).toBe("SUCCEEDED");
     expect(JSON.parse(ended.output!).destination).toMatchObject({
       fileSystemId: dst,
       createdBy: `efs-guard-migrate-${src.fileSystemId}`,

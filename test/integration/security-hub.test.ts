@@ -145,13 +145,14 @@ describe("Security Hub: every finding imported, read back field by field through
     expect(created.Resources![0]!.Details!.Other).toMatchObject({ offendingRuleIds: ruleId });
     expect(created.CreatedAt).toBe(created.UpdatedAt);
 
-    // 2. Exempt: SUPPRESSED, with the reason and the expiry.
+    // 2. Exempt: SUPPRESSED, with the reason and the expiry (30 days after the test clock, within maxExemptionDays).
+    const until = "2026-12-26";
     await seed.ec2.send(
       new CreateTagsCommand({
         Resources: [groupId],
         Tags: [
           { Key: "efs-guard:exempt", Value: "efs-nfs-ingress-restricted" },
-          { Key: "efs-guard:exempt-until", Value: "2099-12-31" },
+          { Key: "efs-guard:exempt-until", Value: until },
         ],
       }),
     );
@@ -159,11 +160,11 @@ describe("Security Hub: every finding imported, read back field by field through
     expect(exempt).toMatchObject({ Compliance: { Status: "FAILED" }, Workflow: { Status: "SUPPRESSED" } });
     expect(exempt.Note).toMatchObject({ UpdatedBy: "EFS Guard" });
     expect(exempt.Note!.Text).toMatch(
-      /^\[EFS Guard SUPPRESSED\] exempt: exempted by tag efs-guard:exempt until 2099-12-31/,
+      new RegExp(`^\\[EFS Guard SUPPRESSED\\] exempt: exempted by tag efs-guard:exempt until ${until}`),
     );
     expect(exempt.ProductFields).toMatchObject({
       "efs-guard/outcome": "exempt",
-      "efs-guard/exemption/until": "2099-12-31",
+      "efs-guard/exemption/until": until,
     });
     expect(exempt.CreatedAt).toBe(created.CreatedAt);
     expect(Date.parse(exempt.UpdatedAt!)).toBeGreaterThan(Date.parse(created.UpdatedAt!));
@@ -248,6 +249,8 @@ describe("Security Hub: every finding imported, read back field by field through
 
     // The sweep through its deployed handler: every resource, then the file system is deleted and swept again.
     const sweep = async () => {
+      // The module builds its deployed dependencies at load, as in Lambda: it needs the alerts topic's ARN.
+      process.env.ALERTS_TOPIC_ARN ??= host.alertsTopicArn;
       const { createHandler } = await import("../../functions/sweep/handler.js");
       const clock = { now: () => new Date() };
       const topic = await findingsTopic(host);

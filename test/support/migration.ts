@@ -84,8 +84,12 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/**
+ * Waits for an execution to end. A failed one carries, in `cause`, the first failed task's error and cause from
+ * the history after its own, so an assertion on the status says which step failed and why.
+ */
 export async function executionEnded(sfn: SFNClient, executionArn: string, timeoutMs = 45_000) {
-  return waitFor(
+  const out = await waitFor(
     `${executionArn} to end`,
     async () => {
       const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -93,6 +97,13 @@ export async function executionEnded(sfn: SFNClient, executionArn: string, timeo
     },
     timeoutMs,
   );
+  if (out.status === "FAILED") {
+    const failed = (await historyOf(sfn, executionArn))
+      .map((e) => e.taskFailedEventDetails ?? e.lambdaFunctionFailedEventDetails)
+      .find((d) => d !== undefined);
+    if (failed) out.cause = `${out.cause ?? ""} [first failed task: ${failed.error}: ${failed.cause}]`;
+  }
+  return out;
 }
 
 export async function historyOf(sfn: SFNClient, executionArn: string) {

@@ -1,5 +1,6 @@
 import { PutBackupPolicyCommand, PutFileSystemPolicyCommand } from "@aws-sdk/client-efs";
 import { consoleDefaultPolicy } from "../../shared/controls/policy.js";
+import { exemptUntil } from "./deps.js";
 import { KeySeeder } from "./seed-kms.js";
 
 /** A tag value that would run script if a report put it into HTML as markup. */
@@ -17,7 +18,7 @@ export async function reportAccount() {
   const open = await seed.securityGroup(vpcId, "open", { owner: HOSTILE_TAG });
   const exempt = await seed.securityGroup(vpcId, "exempt", {
     "efs-guard:exempt": "efs-nfs-ingress-restricted",
-    "efs-guard:exempt-until": "2099-12-31",
+    "efs-guard:exempt-until": exemptUntil(),
   });
   await seed.nfsFrom(good, "10.0.0.0/16");
   const openRule = await seed.nfsFrom(open, "0.0.0.0/0");

@@ -22,7 +22,6 @@ import {
   putBackupPolicyEvent,
   putFileSystemPolicyEvent,
 } from "../../../events/build.js";
-import { CONFIG_ENV } from "../../../shared/config/schema.js";
 import { assessTls, consoleDefaultPolicy, parsePolicy, tlsDenyStatement } from "../../../shared/controls/policy.js";
 import { nfsIngressGuard } from "../../../shared/guards/nfs-ingress.js";
 import { processEvent } from "../../../shared/pipeline/run.js";
@@ -31,18 +30,17 @@ import { resetEmulator } from "../../support/emulator.js";
 import { KeySeeder } from "../../support/seed-kms.js";
 
 /** Duplicate and concurrent deliveries, and the guard's own events: one remediation, no error, no loop. */
+// efs-backup-enabled alerts by default; remediate mode here so its trigger has a remediation to duplicate. The
+// stack is synthesized with it, so the function's role holds the write (it is granted only in remediate mode).
 let template: CfnTemplate;
 beforeAll(() => {
-  template = synthTemplate();
+  template = synthTemplate({ modes: { "efs-backup-enabled": "remediate" } });
 });
 
 let host: FunctionHost;
 beforeEach(async () => {
   await resetEmulator();
-  // efs-backup-enabled alerts by default; remediate mode here so its trigger has a remediation to duplicate.
-  host = await FunctionHost.deploy(template, {
-    env: { LOG_LEVEL: "CRITICAL", [CONFIG_ENV]: JSON.stringify({ modes: { "efs-backup-enabled": "remediate" } }) },
-  });
+  host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "CRITICAL" } });
 });
 
 async function account() {
