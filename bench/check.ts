@@ -24,7 +24,10 @@ export interface FunctionResult {
   /** Absent with --check, which skips timings. */
   coldImportMs?: { median: number; runs: number };
   floorImportMs?: { median: number; runs: number };
+  /** Median of the per-round ratios (bench/bundles.ts pairedRatio). */
   importRatio?: number;
+  /** Quartiles of the per-round ratios. */
+  importRatioSpread?: { p25: number; p75: number };
 }
 
 export interface CallResult {
@@ -37,6 +40,10 @@ export interface CallResult {
   writes: number;
   publishes: number;
   total: number;
+  /** Sequential round trips (bench/critical-path.ts); absent in results from before it was measured. */
+  roundTrips?: number;
+  /** The calls in the order they ran, concurrent ones joined with "+". */
+  schedule?: string;
   byOperation: Record<string, number>;
   outcome: string;
 }

@@ -11,6 +11,12 @@ export interface Call {
   operation: string;
 }
 
+/** A call with when it was on the wire (performance.now() ms): request arrived, answer written back. */
+export interface TimedWireCall extends Call {
+  start: number;
+  end: number;
+}
+
 /** EFS speaks REST-JSON: the operation is in the method and path. Unknown routes are counted by their shape. */
 const EFS_ROUTES: [string, RegExp, string][] = [
   ["GET", /^\/2015-02-01\/file-systems$/, "DescribeFileSystems"],
@@ -50,7 +56,12 @@ export function identify(method: string, url: string, headers: Record<string, un
 }
 
 export class CountingProxy {
-  readonly calls: Call[] = [];
+  readonly calls: TimedWireCall[] = [];
+  /**
+   * While counting, every request is held this long before it is forwarded, so that calls sent together overlap
+   * at the proxy whatever the emulator's speed (bench/critical-path.ts). Counts and answers are unchanged.
+   */
+  private hold = 0;
   private constructor(
     private readonly server: Server,
     readonly endpoint: string,
@@ -60,11 +71,19 @@ export class CountingProxy {
     const target = new URL(upstream);
     let proxy: CountingProxy | undefined;
     const server = createServer((req, res) => {
+      const start = performance.now();
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
+      req.on("end", async () => {
         const body = Buffer.concat(chunks);
-        proxy?.calls.push(identify(req.method ?? "GET", req.url ?? "/", req.headers, body.toString("utf8")));
+        const call: TimedWireCall = {
+          ...identify(req.method ?? "GET", req.url ?? "/", req.headers, body.toString("utf8")),
+          start,
+          end: Number.POSITIVE_INFINITY,
+        };
+        proxy?.calls.push(call);
+        const hold = proxy?.hold ?? 0;
+        if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         const upstreamReq = request(
           {
             hostname: target.hostname,
@@ -75,11 +94,19 @@ export class CountingProxy {
             headers: req.headers,
           },
           (upstreamRes) => {
-            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-            upstreamRes.pipe(res);
+            // The answer is read whole and its end time taken before a byte of it goes back: a call the caller
+            // sends once it has this answer then always starts after this one ended (bench/critical-path.ts).
+            const parts: Buffer[] = [];
+            upstreamRes.on("data", (c: Buffer) => parts.push(c));
+            upstreamRes.on("end", () => {
+              call.end = performance.now();
+              res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+              res.end(Buffer.concat(parts));
+            });
           },
         );
         upstreamReq.on("error", (error) => {
+          call.end = performance.now();
           res.writeHead(502);
           res.end(String(error));
         });
@@ -92,11 +119,19 @@ export class CountingProxy {
     return proxy;
   }
 
-  /** The calls made while `work` ran. Nothing else may talk to the emulator meanwhile. */
-  async count<T>(work: () => Promise<T>): Promise<{ result: T; calls: Call[] }> {
+  /**
+   * The calls made while `work` ran, each held `holdMs` before it is forwarded. Nothing else may talk to the
+   * emulator meanwhile.
+   */
+  async count<T>(work: () => Promise<T>, holdMs = 0): Promise<{ result: T; calls: TimedWireCall[] }> {
     const start = this.calls.length;
-    const result = await work();
-    return { result, calls: this.calls.slice(start) };
+    this.hold = holdMs;
+    try {
+      const result = await work();
+      return { result, calls: this.calls.slice(start) };
+    } finally {
+      this.hold = 0;
+    }
   }
 
   stop(): Promise<void> {
