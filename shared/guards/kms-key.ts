@@ -117,7 +117,7 @@ export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
     async remediate(plan, region) {
       const kms = clients.kms(region);
       if (plan.kind === "enable-key-rotation") return enableKeyRotation(kms, plan.keyId, plan.rotationPeriodInDays);
-      if (plan.kind === "restore-key") return restoreKey(kms, plan.keyId);
+      if (plan.kind === "restore-key") return restoreKey(kms, plan.keyId, plan.fromState);
       throw new Error(`kms-key cannot execute ${plan.kind}`);
     },
   };
