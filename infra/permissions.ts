@@ -37,10 +37,28 @@ export function nfsIngressStatements(scope: Construct): PolicyStatement[] {
   ];
 }
 
-export function kmsKeyStatements(scope: Construct): PolicyStatement[] {
+/**
+ * `keyAccounts`: the accounts whose keys the key guard reads across accounts. Only the two reads KMS allows across
+ * accounts (the API Reference's "Cross-account use: Yes"), each pinned to the listed accounts' keys; the key policy in
+ * the other account must grant them too. No write: KMS accepts none from another account.
+ */
+function otherAccountKeyStatements(scope: Construct, keyAccounts: readonly string[]): PolicyStatement[] {
+  if (keyAccounts.length === 0) return [];
+  const stack = Stack.of(scope);
+  return [
+    new PolicyStatement({
+      sid: "ReadKeysOfKeyAccounts",
+      actions: ["kms:DescribeKey", "kms:GetKeyRotationStatus"],
+      resources: [...new Set(keyAccounts)].sort().map((account) => `arn:${stack.partition}:kms:*:${account}:key/*`),
+    }),
+  ];
+}
+
+export function kmsKeyStatements(scope: Construct, keyAccounts: readonly string[] = []): PolicyStatement[] {
   const stack = Stack.of(scope);
   const keyArn = `arn:${stack.partition}:kms:*:${stack.account}:key/*`;
   return [
+    ...otherAccountKeyStatements(scope, keyAccounts),
     new PolicyStatement({
       sid: "ReadKeys",
       // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to.

@@ -59,13 +59,17 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-key-rotation-enabled, efs-key-usable: rotation and availability of the keys that encrypt EFS",
       events: KMS_KEY_EVENTS,
-      statements: kmsKeyStatements(this),
+      statements: kmsKeyStatements(this, config.keyAccounts),
     });
 
     this.sweep = new Sweep(this, "Sweep", {
       ...common,
       // The union of every guard's statements: the sweep runs them all.
-      statements: [...nfsIngressStatements(this), ...fileSystemStatements(this), ...kmsKeyStatements(this)],
+      statements: [
+        ...nfsIngressStatements(this),
+        ...fileSystemStatements(this),
+        ...kmsKeyStatements(this, config.keyAccounts),
+      ],
     });
     this.functions.sweep = this.sweep.function;
     this.migration.grantStart(this.sweep.function.fn);

@@ -20,6 +20,7 @@ const IPV6_CIDR = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
 const PREFIX_LIST = /^pl-[0-9a-f]{8,17}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ACCOUNT_ID = /^\d{12}$/;
 
 function isCidrOrPrefixList(value: string): boolean {
   const v4 = IPV4_CIDR.exec(value);
@@ -82,6 +83,13 @@ export const configSchema = z.strictObject({
       .check(z.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "rate(...) or cron(...)")),
     "rate(1 day)",
   ),
+  /**
+   * Other accounts whose customer managed keys encrypt file systems here (a central key account). The key guard
+   * reads those keys across accounts with the two calls KMS allows across accounts (DescribeKey, GetKeyRotationStatus;
+   * the key policy must grant them to the guard's roles) and alerts on them, never writes them. A key of an account
+   * not listed is reported as not assessable, without a call.
+   */
+  keyAccounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
   regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
   exemptTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt"),
   exemptUntilTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt-until"),

@@ -10,8 +10,25 @@ export type Trigger =
       /** The groups the caller asked for: a hint for the re-read (one call instead of two), never the truth. */
       securityGroups?: string[];
     }
-  | { type: "file-system"; fileSystemId: string }
-  | { type: "kms-key"; keyId: string };
+  | {
+      type: "file-system";
+      fileSystemId: string;
+      /**
+       * The key ARN in EFS's answer to CreateFileSystem (responseElements.kmsKeyId): a hint that lets the key be read
+       * at the same time as the file system, checked against DescribeFileSystems before it counts.
+       */
+      kmsKeyArn?: string;
+    }
+  | {
+      type: "kms-key";
+      /** What names the key: id, key ARN or alias (an event), or the key ARN (the inventory). */
+      keyId: string;
+      /**
+       * The account the guard runs in, when the trigger knows it (the inventory: the file systems' OwnerId). Events
+       * carry it in their envelope instead. A key ARN of another account is read across accounts, never written.
+       */
+      homeAccount?: string;
+    };
 
 export const SOURCES = {
   efs: "elasticfilesystem.amazonaws.com",
@@ -39,7 +56,16 @@ function withGroups<T extends object>(trigger: T, groups: string[]): T & { secur
 
 const fileSystemFromRequest: Extractor = (e) => {
   const id = firstString(e.requestParameters.fileSystemId, e.responseElements.fileSystemId);
-  return id ? [{ type: "file-system", fileSystemId: id }] : [];
+  if (!id) return [];
+  // Only EFS's own answer names the key by ARN; the request has whatever the caller sent (id, alias, ARN).
+  const arn = str(e.responseElements.kmsKeyId);
+  return [
+    {
+      type: "file-system",
+      fileSystemId: id,
+      ...(arn && /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[^/]+$/.test(arn) ? { kmsKeyArn: arn } : {}),
+    },
+  ];
 };
 
 const keyFromRequest: Extractor = (e) => {
