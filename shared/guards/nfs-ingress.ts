@@ -32,6 +32,11 @@ const defaultClients: NfsClients = { ec2: ec2Client, efs: efsClient };
  * Reads one security group the way the control needs it, with as few calls as the verdict allows: the mount
  * targets behind the group (one filtered DescribeNetworkInterfaces), its rules, the VPC CIDRs only when a rule
  * has to be compared with them, and the group's tags only when there is something to exempt.
+ *
+ * With `allowedNfsSources: "vpc"` (the default) the VPC's CIDRs are read together with the rules, once the mount
+ * targets name the VPC: the usual mount-target group allows NFS from inside the VPC, which takes the CIDRs to judge,
+ * so waiting for the rules to ask for them costs a round trip for one call that is nearly always made. A group
+ * without a CIDR rule pays one DescribeVpcs it did not need.
  */
 export async function assessSecurityGroup(
   ec2: EC2Client,
@@ -43,8 +48,10 @@ export async function assessSecurityGroup(
 ): Promise<Finding> {
   const { mountTargets, vpcId } = known ?? (await mountTargetsOfGroup(ec2, groupId));
   if (mountTargets.length === 0) return evaluate({ groupId, region, mountTargets, rules: [] }, config, clock);
+  const early = vpcId && config.allowedNfsSources === "vpc" ? vpcCidrs(ec2, vpcId) : undefined;
+  early?.catch(() => undefined); // judged below, only if the rules need the CIDRs
   const rules = await ingressRules(ec2, groupId);
-  const cidrs = vpcId && needsVpcCidrs(rules, config) ? await vpcCidrs(ec2, vpcId) : undefined;
+  const cidrs = vpcId && needsVpcCidrs(rules, config) ? await (early ?? vpcCidrs(ec2, vpcId)) : undefined;
   const finding = evaluate(
     { groupId, region, mountTargets, rules, ...(vpcId ? { vpcId } : {}), ...(cidrs ? { vpcCidrs: cidrs } : {}) },
     config,
