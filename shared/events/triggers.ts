@@ -56,17 +56,11 @@ function withGroups<T extends object>(trigger: T, groups: string[]): T & { secur
 
 const fileSystemFromRequest: Extractor = (e) => {
   const id = firstString(e.requestParameters.fileSystemId, e.responseElements.fileSystemId);
-  if (!id) return [];
-  // Only EFS's own answer names the key by ARN; the request has whatever the caller sent (id, alias, ARN).
-  const arn = str(e.responseElements.kmsKeyId);
-  return [
-    {
-      type: "file-system",
-      fileSystemId: id,
-      ...(arn && /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[^/]+$/.test(arn) ? { kmsKeyArn: arn } : {}),
-    },
-  ];
+  return id ? [{ type: "file-system", fileSystemId: id }] : [];
 };
+
+/** A key ARN as EFS answers it (arn:PARTITION:kms:REGION:ACCOUNT:key/ID); the request has what the caller sent. */
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[^/]+$/;
 
 const keyFromRequest: Extractor = (e) => {
   // keyId is whatever the caller sent (id, ARN or alias); the ARN in resources is authoritative when present.
@@ -112,7 +106,10 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   },
   [`${SOURCES.efs}:CreateFileSystem`]: (e) => {
     const id = firstString(e.responseElements.fileSystemId);
-    return id ? [{ type: "file-system", fileSystemId: id }] : [];
+    if (!id) return [];
+    // EFS's answer names the key by ARN: a hint for reading the key at once (checked before it counts).
+    const arn = str(e.responseElements.kmsKeyId);
+    return [{ type: "file-system", fileSystemId: id, ...(arn && KEY_ARN.test(arn) ? { kmsKeyArn: arn } : {}) }];
   },
   [`${SOURCES.efs}:PutFileSystemPolicy`]: fileSystemFromRequest,
   [`${SOURCES.efs}:DeleteFileSystemPolicy`]: fileSystemFromRequest,

@@ -316,6 +316,24 @@ describe("modes, exemptions and idempotence, through the same pipeline", () => {
     expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 });
   });
 
+  it("CreateFileSystem: the key named in EFS's answer is read at once, but only the file system's real key counts", async () => {
+    const seed = new KeySeeder();
+    const real = await seed.keyWithFileSystem();
+    const other = await seed.key();
+    const deps = testDeps({ dryRun: true });
+    const hinted = createFileSystemEvent({
+      fileSystemId: real.fileSystemId,
+      kmsKeyId: other.keyId,
+      kmsKeyArn: other.arn,
+    });
+    const report = await processEvent(hinted, kmsKeyGuard(), deps);
+    expect(report.findings.map((f) => [f.control, f.resource, f.verdict])).toEqual([
+      ["efs-key-usable", real.keyId, "compliant"],
+      ["efs-key-rotation-enabled", real.keyId, "non-compliant"],
+    ]);
+    expect(report.findings[1]?.detail).toBe(`dry run: would enable automatic rotation of ${real.keyId} every 365 days`);
+  });
+
   it("a key deleted meanwhile produces no finding and no error", async () => {
     const report = await processEvent(
       kmsKeyEvent("DisableKey", { sent: "0b2f0c0e-1111-4222-8333-444455556666" }),
