@@ -29,4 +29,4 @@ export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home
   });
 }
 
-export const handler = createHandler(allGuards(), deployedDeps(), process.env.AWS_REGION ?? "us-east-1");
+export const handler = createHandler(allGuards(), await deployedDeps(), process.env.AWS_REGION ?? "us-east-1");

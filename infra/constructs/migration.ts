@@ -41,7 +41,8 @@ import {
 import { CallAwsService, LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
-import { CONFIG_ENV, durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
+import { configEnvironment } from "../../shared/config/runtime.js";
+import { durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
 import { MIGRATION_ENV_KEYS } from "../../shared/migration/steps.js";
 import { ERRORS } from "../../shared/migration/types.js";
 import { regionFence } from "../iam.js";
@@ -113,7 +114,7 @@ export class MigrationWorkflow extends Construct {
     });
 
     const environment = {
-      [CONFIG_ENV]: JSON.stringify(config),
+      ...configEnvironment(config),
       ALERTS_TOPIC_ARN: topic.topicArn,
       [MIGRATION_ENV_KEYS.kmsKeyArn]: this.key.keyArn,
       [MIGRATION_ENV_KEYS.backupRoleArn]: this.backupRole.roleArn,
@@ -535,7 +536,6 @@ export class MigrationWorkflow extends Construct {
         ...environment,
         POWERTOOLS_SERVICE_NAME: "efs-guard-migration",
         LOG_LEVEL: "INFO",
-        NODE_OPTIONS: "--enable-source-maps",
       },
     });
     (f.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, entry);

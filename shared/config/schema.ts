@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
 import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES } from "./controls.js";
+import { CONFIG_ENV } from "./runtime.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
@@ -120,9 +121,7 @@ export function parseConfig(input: unknown): GuardConfig {
   return result.data;
 }
 
-export const CONFIG_ENV = "EFS_GUARD_CONFIG";
-
-/** Reads the configuration the stack put in the function's environment. */
+/** Reads and validates the configuration in a function's environment (shared/config/runtime.ts decides when). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GuardConfig {
   const raw = env[CONFIG_ENV];
   if (raw === undefined || raw === "") return parseConfig({});
@@ -134,3 +133,5 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GuardConfig
   }
   return parseConfig(parsed);
 }
+
+export { CONFIG_ENV };

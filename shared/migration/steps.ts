@@ -22,7 +22,8 @@ import {
   tagFileSystem,
   tagsToRecord,
 } from "../aws/efs-migration.js";
-import { configFromEnv, type GuardConfig } from "../config/schema.js";
+import { loadConfig } from "../config/runtime.js";
+import type { GuardConfig } from "../config/schema.js";
 import { publishChatbot, snsClient } from "../notify/publish.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { ConfigError } from "../runtime/errors.js";
@@ -72,8 +73,8 @@ export const MIGRATION_ENV_KEYS = {
   backupRoleArn: "MIGRATION_BACKUP_ROLE_ARN",
 } as const;
 
-export function deployedMigrationDeps(env: NodeJS.ProcessEnv = process.env): MigrationDeps {
-  const config = configFromEnv(env);
+export async function deployedMigrationDeps(env: NodeJS.ProcessEnv = process.env): Promise<MigrationDeps> {
+  const config = await loadConfig(env);
   const missing = ["ALERTS_TOPIC_ARN", MIGRATION_ENV_KEYS.kmsKeyArn, MIGRATION_ENV_KEYS.backupRoleArn].filter(
     (k) => !env[k],
   );

@@ -3,6 +3,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
+import { configDigest } from "../../shared/config/runtime.js";
 import { functionPermissions, type Template as IamTemplate } from "./iam.js";
 import { cdkJsonFlags } from "./synth.js";
 
@@ -37,6 +38,18 @@ describe("EfsGuard stack", () => {
     expect(fn.Properties.Environment.Variables.ALERTS_TOPIC_ARN).toEqual({
       Ref: expect.stringMatching(/^AlertsTopic/),
     });
+  });
+
+  it("gives every function the digest of its configuration, and no NODE_OPTIONS (source maps parsed at load)", () => {
+    const functions = Object.values(template.findResources("AWS::Lambda::Function")).filter(
+      (f: any) => f.Properties.Environment?.Variables?.EFS_GUARD_CONFIG,
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(10);
+    for (const fn of functions as any[]) {
+      const vars = fn.Properties.Environment.Variables;
+      expect(vars.EFS_GUARD_CONFIG_SHA256).toBe(configDigest(vars.EFS_GUARD_CONFIG));
+      expect(vars.NODE_OPTIONS).toBeUndefined();
+    }
   });
 
   it("has one rule per event source with exactly the handler's patterns, a retry policy and a dead-letter queue", () => {

@@ -2,5 +2,5 @@ import { deployedMigrationDeps, type NotifyKind, notify, type StepEvent } from "
 import { guardHandler } from "../../../shared/runtime/middleware.js";
 
 /** The end of every migration path: migrated, failed, rejected or timed out, with what to do next. */
-const deps = deployedMigrationDeps();
+const deps = await deployedMigrationDeps();
 export const handler = guardHandler(async (event: StepEvent & { kind: NotifyKind }) => notify(event, deps));

@@ -2,5 +2,5 @@ import { deployedMigrationDeps, type StepEvent, verify } from "../../../shared/m
 import { guardHandler } from "../../../shared/runtime/middleware.js";
 
 /** Migration step 6: the replacement is encrypted with the right key, reachable, and TLS-only. */
-const deps = deployedMigrationDeps();
+const deps = await deployedMigrationDeps();
 export const handler = guardHandler(async (event: StepEvent) => verify(event, deps));
