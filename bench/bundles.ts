@@ -34,6 +34,28 @@ export function discoverFunctions(template: CfnTemplate): GuardFunctionInfo[] {
   return out.sort((a, b) => a.entry.localeCompare(b.entry));
 }
 
+/**
+ * A function's environment from the template, as Lambda sets it; tokens get stand-ins: the topic the given one, the
+ * others (the migration's key, backup role and state machine) an ARN that is set, as deployed, and names itself.
+ * Decision log lines would drown the tables: LOG_LEVEL is ERROR, the one difference from the deployed function.
+ */
+export function templateEnv(
+  fn: GuardFunctionInfo,
+  stand: { region: string; topicArn: string },
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fn.environment)) {
+    env[key] =
+      typeof value === "string"
+        ? value
+        : key === "ALERTS_TOPIC_ARN"
+          ? stand.topicArn
+          : `arn:aws:bench:${stand.region}:123456789012:unresolved/${key}`;
+  }
+  env.LOG_LEVEL = "ERROR";
+  return env;
+}
+
 export interface BundleMeasure {
   file: string;
   minifiedBytes: number;

@@ -25,6 +25,7 @@ import {
   OUT_DIR,
   pairedRatio,
   percentile,
+  templateEnv,
 } from "./bundles.js";
 import {
   type BenchResults,
@@ -91,24 +92,7 @@ function fakeContext(name: string, n: number): Context {
   };
 }
 
-/** The function's environment from the template, as Lambda sets it; tokens get the emulator's values. */
-function functionEnv(fn: GuardFunctionInfo): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fn.environment)) {
-    // A token (Ref/GetAtt) is what CloudFormation resolves at deploy: the topic is the emulator's; the others
-    // (the migration's key, backup role and state machine) get a stand-in that is set, as deployed, and names itself.
-    env[key] =
-      typeof value === "string"
-        ? value
-        : key === "ALERTS_TOPIC_ARN"
-          ? TOPIC_PLACEHOLDER
-          : `arn:aws:bench:${REGION}:123456789012:unresolved/${key}`;
-  }
-  // Decision log lines would drown the table; the log level (and BENCH_CONFIG in the template) are the only
-  // differences from the deployed function.
-  env.LOG_LEVEL = "ERROR";
-  return env;
-}
+const functionEnv = (fn: GuardFunctionInfo) => templateEnv(fn, { region: REGION, topicArn: TOPIC_PLACEHOLDER });
 
 async function measureBundles(functions: GuardFunctionInfo[]): Promise<FunctionResult[]> {
   const results: FunctionResult[] = [];
