@@ -37,11 +37,17 @@ export interface MigrationInput {
   region: string;
   reason: string;
   requestedBy: string;
+  /** The finding's severity, so that the approval request and the alert that started it say the same. */
+  severity?: string;
 }
 
-export type MigrationStart =
-  | { status: "done"; detail: string; executionArn: string }
-  | { status: "already-done"; detail: string; executionArn: string };
+/** `migration`: started now, already running, or already succeeded (the replacement exists, cut-over pending). */
+export type MigrationStart = {
+  status: "done" | "already-done";
+  detail: string;
+  executionArn: string;
+  migration: "started" | "running" | "succeeded";
+};
 
 async function describe(
   sfn: SFNClient,
@@ -77,12 +83,18 @@ export async function startMigration(
     const executionArn = executionArnFor(stateMachineArn, name);
     const previous = await describe(sfn, executionArn);
     if (previous?.status === "RUNNING" || previous?.status === "PENDING_REDRIVE") {
-      return { status: "already-done", executionArn, detail: `migration already in progress (execution ${name})` };
+      return {
+        status: "already-done",
+        executionArn,
+        migration: "running",
+        detail: `migration already in progress (execution ${name})`,
+      };
     }
     if (previous?.status === "SUCCEEDED") {
       return {
         status: "already-done",
         executionArn,
+        migration: "succeeded",
         detail: `already migrated by execution ${name}: the encrypted replacement awaits cut-over (see the source's efs-guard:replacement tag)`,
       };
     }
@@ -95,23 +107,35 @@ export async function startMigration(
         return {
           status: "already-done",
           executionArn: out.executionArn ?? executionArn,
+          migration: "running",
           detail: `migration already in progress (execution ${name})`,
         };
       }
       return {
         status: "done",
         executionArn: out.executionArn ?? executionArn,
-        detail: `migration ${name} started; it waits for approval after the safety backup`,
+        migration: "started",
+        detail: `migration ${name} started; it asks for approval first; the safety backup starts after the approval`,
       };
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) return call("states:StartExecution", () => Promise.reject(error));
       // Another trigger started it between our look and our start: look again.
       const now = await describe(sfn, executionArn);
       if (now?.status === "SUCCEEDED") {
-        return { status: "already-done", executionArn, detail: `already migrated by execution ${name}` };
+        return {
+          status: "already-done",
+          executionArn,
+          migration: "succeeded",
+          detail: `already migrated by execution ${name}: the encrypted replacement awaits cut-over`,
+        };
       }
       if (now && now.status !== "RUNNING") continue;
-      return { status: "already-done", executionArn, detail: `migration already in progress (execution ${name})` };
+      return {
+        status: "already-done",
+        executionArn,
+        migration: "running",
+        detail: `migration already in progress (execution ${name})`,
+      };
     }
   }
   throw new GuardError(

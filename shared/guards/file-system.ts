@@ -236,6 +236,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
   const clients = options.clients ?? defaultClients;
   return {
     name: "file-system",
+    controls: ALL_CONTROLS,
     events: FILE_SYSTEM_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       if (trigger.type !== "file-system") return [];
@@ -260,13 +261,18 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         case "put-backup-policy":
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
-          const started = await startMigration(clients.sfn(region), options.migrationStateMachineArn, {
+          // The workflow runs in the home region for every guarded region (docs/migration.md): its client
+          // is the state machine's region, the file system's region goes in the input.
+          const home = options.migrationStateMachineArn?.split(":")[3] || region;
+          const started = await startMigration(clients.sfn(home), options.migrationStateMachineArn, {
             fileSystemId: plan.fileSystemId,
             region,
             reason: plan.reason,
             requestedBy: "efs-guard efs-encrypted-at-rest",
+            ...(plan.severity ? { severity: plan.severity } : {}),
           });
-          return { status: started.status, detail: started.detail };
+          const outcome = started.migration === "succeeded" ? "cut-over-pending" : "migration-started";
+          return { status: started.status, detail: started.detail, outcome };
         }
         default:
           throw new Error(`the file-system guard cannot execute ${plan.kind}`);

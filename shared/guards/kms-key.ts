@@ -191,6 +191,7 @@ function homeAccountOf(trigger: Trigger, origin: Origin | undefined): string | u
 export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
   return {
     name: "kms-key",
+    controls: [usable.CONTROL, rotation.CONTROL],
     events: KMS_KEY_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       const on = enabledControls(config);

@@ -36,7 +36,7 @@ describe("file-system guard function", () => {
       "elasticfilesystem:DescribeBackupPolicy",
       "elasticfilesystem:DescribeFileSystemPolicy",
       "elasticfilesystem:DescribeFileSystems",
-      "elasticfilesystem:PutBackupPolicy",
+      // efs-backup-enabled is in alert mode by default: no PutBackupPolicy (test/infra/least-privilege.test.ts).
       "elasticfilesystem:PutFileSystemPolicy",
       "kms:Decrypt",
       "kms:DescribeKey",

@@ -347,13 +347,8 @@ describe("cdk-nag AwsSolutions on every synth", () => {
     for (const a of acks) {
       expect(a.reason.length).toBeGreaterThan(60);
       if (a.id === "AwsSolutions::AwsSolutions-SQS3") expect(a.path).toMatch(/\/DeadLetterQueue$/);
-      else if (a.id.startsWith("AwsSolutions::AwsSolutions-IAM4")) {
-        // AWS managed policies: only AWS Backup's service-role policies, only on the role AWS Backup assumes.
-        expect(a.path).toBe("EfsGuard/Migration/BackupRole");
-        expect(a.id).toMatch(
-          /^AwsSolutions::AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSBackupServiceRolePolicyFor(Backup|Restores)\]$/,
-        );
-      } else {
+      else {
+        // No AWS managed policy anywhere (no AwsSolutions-IAM4 acknowledgement): only
         // `*`, an account-wide ARN, or one function's qualifiers (`<Fn.Arn>:*`, a state machine's lambda:InvokeFunction).
         expect(a.id).toMatch(
           /^AwsSolutions::AwsSolutions-IAM5\[Resource::(\*|arn:[^\]]+[/:]\*|<[A-Za-z0-9]+\.Arn>:\*)\]$/,

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
 import { kmsKeyStatements } from "../../infra/permissions.js";
+import { parseConfig } from "../../shared/config/schema.js";
 
 let template: Template;
 beforeAll(() => {
@@ -53,11 +54,10 @@ const PLUMBING = [
   "sqs:SendMessage",
 ];
 
+/** With the default modes: efs-key-rotation-enabled remediates, efs-key-usable only alerts (no restore rights). */
 const KMS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
-  "kms:CancelKeyDeletion",
   "kms:DescribeKey",
-  "kms:EnableKey",
   "kms:EnableKeyRotation",
   "kms:GetKeyRotationStatus",
   "kms:ListResourceTags",
@@ -67,7 +67,6 @@ const FILE_SYSTEM_GUARD = [
   "elasticfilesystem:DescribeBackupPolicy",
   "elasticfilesystem:DescribeFileSystemPolicy",
   "elasticfilesystem:DescribeFileSystems",
-  "elasticfilesystem:PutBackupPolicy",
   "elasticfilesystem:PutFileSystemPolicy",
   "kms:DescribeKey",
   // The remediation of efs-encrypted-at-rest starts (or checks on) the migration.
@@ -76,12 +75,16 @@ const FILE_SYSTEM_GUARD = [
 ];
 
 const NFS_GUARD = [
+  // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
+  "ec2:AuthorizeSecurityGroupIngress",
+  "ec2:DescribeNetworkInterfaceAttribute",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
   "ec2:DescribeSecurityGroups",
   "ec2:DescribeVpcs",
   "ec2:RevokeSecurityGroupIngress",
   "elasticfilesystem:DescribeMountTargetSecurityGroups",
+  "elasticfilesystem:DescribeMountTargets",
 ];
 
 const FORBIDDEN = [
@@ -118,9 +121,11 @@ describe("key guard function", () => {
     const roleId = roleOf(functionLogicalId("functions/kms-key/handler.ts"));
     expect(statementsOfRole(roleId).map((s) => s.Sid)).not.toContain("ReadKeysOfKeyAccounts");
     const stack = new Stack(new App(), "KeyAccounts", { env: { account: "123456789012", region: "eu-west-1" } });
-    const statements = kmsKeyStatements(stack, ["333333333333", "222222222222", "333333333333"]).map((s) =>
-      stack.resolve(s.toStatementJson()),
-    );
+    const config = parseConfig({
+      keyAccounts: ["333333333333", "222222222222", "333333333333"],
+      modes: { "efs-key-usable": "remediate" },
+    });
+    const statements = kmsKeyStatements(stack, config).map((s) => stack.resolve(s.toStatementJson()));
     const read = statements.find((s) => s.Sid === "ReadKeysOfKeyAccounts");
     expect(read).toMatchObject({ Effect: "Allow", Action: ["kms:DescribeKey", "kms:GetKeyRotationStatus"] });
     // One resource per account (deduplicated, sorted), each the account's keys: arn:PARTITION:kms:*:ACCOUNT:key/*.
@@ -171,14 +176,30 @@ describe("scheduled sweep", () => {
     expect(via).not.toMatch(/sns/);
   });
 
-  it("has the union of the guards' actions and still no authorize, disable or schedule deletion", () => {
+  it("has the union of the guards' actions and still no disable or schedule deletion; authorize only on groups", () => {
     const id = functionLogicalId("functions/sweep/handler.ts");
     const fn = template.toJSON().Resources[id].Properties;
     expect(fn.Timeout).toBe(900);
     const actions = actionsOfRole(roleOf(id));
     expect(actions).toEqual([...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
     expect(denySidsOfRole(roleOf(id))).toEqual(["DenyOutsideGuardedRegions"]);
-    for (const a of FORBIDDEN) expect(actions).not.toContain(a);
+    // The NFS guard's narrowing (authorize the rule minus TCP 2049, then revoke it) runs in the sweep too.
+    for (const a of FORBIDDEN.filter((f) => f !== "ec2:AuthorizeSecurityGroupIngress"))
+      expect(actions).not.toContain(a);
+    const authorize = statementsOfRole(roleOf(id)).filter((s) =>
+      [s.Action].flat().includes("ec2:AuthorizeSecurityGroupIngress"),
+    );
+    expect(authorize.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
+      [
+        "ec2:AuthorizeSecurityGroupIngress",
+        JSON.stringify({
+          "Fn::Join": [
+            "",
+            ["arn:", { Ref: "AWS::Partition" }, ":ec2:*:", { Ref: "AWS::AccountId" }, ":security-group/*"],
+          ],
+        }),
+      ],
+    ]);
   });
 
   it("is triggered by no EventBridge rule (only by the schedule)", () => {

@@ -3,14 +3,10 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { kmsClient } from "../../shared/aws/kms.js";
-import { parseConfig } from "../../shared/config/schema.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { kmsKeyGuard } from "../../shared/guards/kms-key.js";
-import { snsNotifier } from "../../shared/notify/sns.js";
-import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import { SWEEP_CONCURRENCY, sweepRegion } from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
-import { fixedClock } from "../../shared/runtime/clock.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 import { KeySeeder } from "../support/seed-kms.js";
@@ -41,7 +37,10 @@ async function mixedAccount() {
   const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
   const open = await seed.securityGroup(vpcId, "open");
   const internal = await seed.securityGroup(vpcId, "internal");
-  const exempt = await seed.securityGroup(vpcId, "exempt", { "efs-guard:exempt": "efs-nfs-ingress-restricted" });
+  const exempt = await seed.securityGroup(vpcId, "exempt", {
+    "efs-guard:exempt": "efs-nfs-ingress-restricted",
+    "efs-guard:exempt-until": "2026-12-31",
+  });
   const openRule = await seed.nfsFrom(open, "0.0.0.0/0");
   const internalRule = await seed.nfsFrom(internal, "10.0.0.0/16");
   const exemptRule = await seed.nfsFrom(exempt, "0.0.0.0/0");
@@ -81,15 +80,9 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
 
   it("remediates what is wrong, alerts once per non-compliant finding, sends one summary; a second run does nothing new", async () => {
     const a = await mixedAccount();
-    process.env.ALERTS_TOPIC_ARN = host.alertsTopicArn;
-    const { createHandler } = await import("../../functions/sweep/handler.js");
-    const deps: PipelineDeps = {
-      config: parseConfig({}),
-      clock: fixedClock("2026-11-26T12:00:00Z"),
-      notifier: snsNotifier(host.alertsTopicArn),
-    };
-    const handler = createHandler(allGuards(), deps, "us-east-1");
-    const summary = await handler({}, {} as any);
+    // The deployed sweep: its bundle, its environment, its role's credentials (what the schedule invokes).
+    const sweep = () => host.invoke("functions/sweep/handler.ts", {}) as Promise<any>;
+    const summary = await sweep();
 
     // Emulator state: exactly the open rule revoked, rotation on for the key without it, nothing else touched.
     expect((await a.seed.ingressRules(a.open)).map((r) => r.SecurityGroupRuleId)).toEqual([]);
@@ -105,7 +98,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     // Non-compliant: 1 open group + 1 exempt group, 1 key without rotation, 1 disabled key, 4 file systems
     // without the TLS deny, 4 without backups, 1 on the AWS managed key = 13. Remediated: the group, the key and
     // the 4 TLS policies = 6. Failed: the migration of the AWS-managed-key file system, whose workflow is not
-    // deployed in this test (MIGRATION_STATE_MACHINE_ARN unset).
+    // deployed in this test (the state machine the function's environment names does not exist).
     expect(summary).toMatchObject({
       regions: ["us-east-1"],
       nonCompliant: 13,
@@ -153,7 +146,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     expect(summaryAlert.message.content.description).toContain("`efs-key-usable`: alerted 1, compliant 2");
 
     // Idempotent: run again at once; nothing is remediated, the state is unchanged.
-    const again = await handler({}, {} as any);
+    const again = await sweep();
     expect(again.remediated).toBe(0);
     expect(again.counts["efs-nfs-ingress-restricted"]).toEqual({ compliant: 2, exempt: 1 });
     expect(again.counts["efs-key-rotation-enabled"]).toEqual({ compliant: 2, "not-applicable": 1 });
