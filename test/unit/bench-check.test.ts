@@ -235,6 +235,11 @@ describe("bench budget check", () => {
     // A function without an exception of its own gets the general limit.
     fs.functions[0]!.name = "verify";
     expect(checkBudgets(fs, budgets).violations).toEqual([expect.stringContaining("verify: bundle 372.3 kB > 350 kB")]);
+    // kms-key has no exception again (issue 14's metrics fit in 350 kB once the event-stream codec is left out).
+    fs.functions[0]!.name = "kms-key";
+    expect(checkBudgets(fs, budgets).violations).toEqual([
+      expect.stringContaining("kms-key: bundle 372.3 kB > 350 kB"),
+    ]);
   });
 
   it("fails calls that grow with the number of file systems beyond what the path's kind allows", () => {
