@@ -62,6 +62,15 @@ export function nfsIngressStatements(scope: Construct, config: GuardConfig): Pol
             actions: ["ec2:AuthorizeSecurityGroupIngress"],
             resources: [sgArn],
           }),
+          new PolicyStatement({
+            sid: "TagNarrowedRulesOnCreate",
+            // The Service Authorization Reference lists ec2:CreateTags as a dependent action of
+            // AuthorizeSecurityGroupIngress (tags on the new rules). Only on the rules that call creates, and only
+            // within it (ec2:CreateAction): no tag of anything that exists can be changed with it.
+            actions: ["ec2:CreateTags"],
+            resources: [`arn:${stack.partition}:ec2:*:${stack.account}:security-group-rule/*`],
+            conditions: { StringEquals: { "ec2:CreateAction": "AuthorizeSecurityGroupIngress" } },
+          }),
         ]
       : []),
   ];
