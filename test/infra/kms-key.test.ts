@@ -77,6 +77,8 @@ const FILE_SYSTEM_GUARD = [
 const NFS_GUARD = [
   // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
   "ec2:AuthorizeSecurityGroupIngress",
+  // Dependent action of the authorize: tags on the rules it creates only (ec2:CreateAction).
+  "ec2:CreateTags",
   "ec2:DescribeNetworkInterfaceAttribute",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",

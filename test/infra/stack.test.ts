@@ -73,6 +73,8 @@ describe("EfsGuard stack", () => {
     const { actions } = nfsPermissions();
     expect(actions).toEqual([
       "ec2:AuthorizeSecurityGroupIngress",
+      // Dependent action of AuthorizeSecurityGroupIngress: only on the rules it creates (ec2:CreateAction).
+      "ec2:CreateTags",
       "ec2:DescribeNetworkInterfaceAttribute",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroupRules",
@@ -105,6 +107,12 @@ describe("EfsGuard stack", () => {
     ]) {
       expect(resourcesOf(action)).toEqual(["arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*"]);
     }
+    expect(resourcesOf("ec2:CreateTags")).toEqual([
+      "arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group-rule/*",
+    ]);
+    expect(allows.filter((s) => s.actions.includes("ec2:CreateTags")).map((s) => s.condition)).toEqual([
+      { StringEquals: { "ec2:CreateAction": "AuthorizeSecurityGroupIngress" } },
+    ]);
     expect(resourcesOf("ec2:DescribeSecurityGroups")).toEqual(["*"]);
     expect(resourcesOf("sns:Publish")).toEqual([expect.stringMatching(/^<AlertsTopic[0-9A-F]+>$/)]);
     expect(resourcesOf("sqs:SendMessage")).toEqual([
