@@ -34,6 +34,28 @@ export function discoverFunctions(template: CfnTemplate): GuardFunctionInfo[] {
   return out.sort((a, b) => a.entry.localeCompare(b.entry));
 }
 
+/**
+ * A function's environment from the template, as Lambda sets it; tokens get stand-ins: the topic the given one, the
+ * others (the migration's key, backup role and state machine) an ARN that is set, as deployed, and names itself.
+ * Decision log lines would drown the tables: LOG_LEVEL is ERROR, the one difference from the deployed function.
+ */
+export function templateEnv(
+  fn: GuardFunctionInfo,
+  stand: { region: string; topicArn: string },
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fn.environment)) {
+    env[key] =
+      typeof value === "string"
+        ? value
+        : key === "ALERTS_TOPIC_ARN"
+          ? stand.topicArn
+          : `arn:aws:bench:${stand.region}:123456789012:unresolved/${key}`;
+  }
+  env.LOG_LEVEL = "ERROR";
+  return env;
+}
+
 export interface BundleMeasure {
   file: string;
   minifiedBytes: number;
@@ -124,8 +146,10 @@ process.stdout.write(String(performance.now() - started));
 `;
 
 /**
- * Import time of a bundle in fresh Node processes: the time from before `import()` to its completion, which is
- * what Lambda's init phase spends in our code. Bundles are measured alternately so drift hits both alike.
+ * Import time of bundles in fresh Node processes: the time from before `import()` to its completion, which is what
+ * Lambda's init phase spends in our code. The bundles are measured in rounds, one process of each per round in
+ * turn, so drift in the machine's load (other processes, CPU frequency) hits all of them alike; samples[i] of every
+ * file come from the same round.
  */
 export async function coldImports(
   files: string[],
@@ -133,6 +157,7 @@ export async function coldImports(
   env: Record<string, string>,
 ): Promise<Map<string, number[]>> {
   const runner = join(OUT_DIR, "import-one.mjs");
+  await mkdir(OUT_DIR, { recursive: true });
   await writeFile(runner, IMPORT_ONE);
   const samples = new Map<string, number[]>(files.map((f) => [f, []]));
   for (let i = 0; i < runs; i++) {
@@ -146,6 +171,31 @@ export async function coldImports(
     }
   }
   return samples;
+}
+
+export interface RatioStats {
+  /** Median of the per-round ratios ours / floor. */
+  median: number;
+  /** Interquartile range of the per-round ratios: half of the rounds fall inside it. */
+  p25: number;
+  p75: number;
+  rounds: number;
+}
+
+/**
+ * The ratio of two bundles' import times from alternated rounds: one ratio per round (both processes ran within
+ * milliseconds of each other, under the same load), then the median and quartiles of those ratios. A ratio of
+ * medians would mix rounds taken under different loads.
+ */
+export function pairedRatio(ours: number[], floor: number[]): RatioStats {
+  const ratios = ours.map((v, i) => v / (floor[i] as number)).filter((r) => Number.isFinite(r));
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  return {
+    median: r2(median(ratios)),
+    p25: r2(percentile(ratios, 25)),
+    p75: r2(percentile(ratios, 75)),
+    rounds: ratios.length,
+  };
 }
 
 export function median(values: number[]): number {

@@ -24,7 +24,10 @@ export interface FunctionResult {
   /** Absent with --check, which skips timings. */
   coldImportMs?: { median: number; runs: number };
   floorImportMs?: { median: number; runs: number };
+  /** Median of the per-round ratios (bench/bundles.ts pairedRatio). */
   importRatio?: number;
+  /** Quartiles of the per-round ratios. */
+  importRatioSpread?: { p25: number; p75: number };
 }
 
 export interface CallResult {
@@ -37,6 +40,10 @@ export interface CallResult {
   writes: number;
   publishes: number;
   total: number;
+  /** Sequential round trips (bench/critical-path.ts); absent in results from before it was measured. */
+  roundTrips?: number;
+  /** The calls in the order they ran, concurrent ones joined with "+". */
+  schedule?: string;
   byOperation: Record<string, number>;
   outcome: string;
 }
@@ -82,6 +89,23 @@ export interface Budgets {
   }[];
   /** Documented exceptions to the bundle limit, per function, with the reason. */
   bundleExceptions?: { function: string; maxMinifiedKb: number; why: string }[];
+  /**
+   * Targets for sequential round trips (bench/critical-path.ts) and calls per event, per function, trigger and path.
+   * A path whose kind pages through the file systems gets its growth allowance on both (each page is one call after
+   * the other). `gated: false` reports a target that is not met, with the reason, instead of failing the check.
+   */
+  roundTrips?: {
+    targets: {
+      name: string;
+      function: string;
+      triggers?: string[];
+      paths: string[];
+      roundTrips: number;
+      calls: number;
+      gated?: boolean;
+      why?: string;
+    }[];
+  };
 }
 
 export interface Verdict {
@@ -149,6 +173,41 @@ export function checkBudgets(results: BenchResults, budgets: Budgets): Verdict {
   }
   for (const what of excepted) {
     warnings.push(`${what}: over the general call budget, within its documented exception (budgets.json)`);
+  }
+
+  for (const target of budgets.roundTrips?.targets ?? []) {
+    const rows = results.calls.filter(
+      (row) =>
+        row.function === target.function &&
+        (target.triggers === undefined || target.triggers.includes(row.trigger)) &&
+        target.paths.includes(row.path),
+    );
+    let worst = { roundTrips: 0, calls: 0 };
+    for (const row of rows) {
+      const pages =
+        budgets.growth[row.kind].extraCallsPer100FileSystems * Math.max(0, Math.ceil(row.accountFileSystems / 100) - 1);
+      const where = `${target.name}, ${row.trigger} ${row.path} (${row.accountFileSystems} file systems)`;
+      if (row.roundTrips === undefined) {
+        (target.gated === false ? warnings : violations).push(`${where}: round trips not measured`);
+        continue;
+      }
+      // Compared in the 1-file-system account's terms: the pages beyond the first are the growth allowance.
+      worst = {
+        roundTrips: Math.max(worst.roundTrips, row.roundTrips - pages),
+        calls: Math.max(worst.calls, row.total - pages),
+      };
+      if (target.gated === false) continue;
+      if (row.roundTrips > target.roundTrips + pages) {
+        violations.push(`${where}: ${row.roundTrips} round trips > ${target.roundTrips + pages}`);
+      }
+      if (row.total > target.calls + pages) violations.push(`${where}: ${row.total} calls > ${target.calls + pages}`);
+    }
+    if (target.gated === false && (worst.roundTrips > target.roundTrips || worst.calls > target.calls)) {
+      warnings.push(
+        `${target.name}: target ${target.roundTrips} round trips and ${target.calls} calls, measured up to ` +
+          `${worst.roundTrips} and ${worst.calls}; reported, not gated: ${target.why ?? "(no reason given)"}`,
+      );
+    }
   }
 
   const groups = new Map<string, CallResult[]>();

@@ -1,6 +1,9 @@
-import { type Call, Recorder } from "../emulator/recorder.js";
+import { type Call, Recorder, type TimedCall } from "../emulator/recorder.js";
 
 export { type Call, identify } from "../emulator/recorder.js";
+
+/** A call with when it was on the wire (performance.now() ms): request arrived, answer written back. */
+export type TimedWireCall = Call & { start: number; end: number };
 
 /**
  * A counting HTTP proxy on loopback, in front of the emulator: every SDK call the guard makes goes through it
@@ -15,7 +18,7 @@ export class CountingProxy {
     return this.recorder.endpoint;
   }
 
-  get calls(): Call[] {
+  get calls(): TimedCall[] {
     return this.recorder.calls;
   }
 
@@ -23,11 +26,24 @@ export class CountingProxy {
     return new CountingProxy(await Recorder.start(upstream));
   }
 
-  /** The calls made while `work` ran. Nothing else may talk to the emulator meanwhile. */
-  async count<T>(work: () => Promise<T>): Promise<{ result: T; calls: Call[] }> {
-    const start = this.calls.length;
-    const result = await work();
-    return { result, calls: this.calls.slice(start).map(({ service, operation }) => ({ service, operation })) };
+  /**
+   * The calls made while `work` ran, each held `holdMs` before it is forwarded. Nothing else may talk to the
+   * emulator meanwhile.
+   */
+  async count<T>(work: () => Promise<T>, holdMs = 0): Promise<{ result: T; calls: TimedWireCall[] }> {
+    const first = this.calls.length;
+    this.recorder.holdMs = holdMs;
+    try {
+      const result = await work();
+      return {
+        result,
+        calls: this.calls
+          .slice(first)
+          .map(({ service, operation, start, end }) => ({ service, operation, start, end })),
+      };
+    } finally {
+      this.recorder.holdMs = 0;
+    }
   }
 
   stop(): Promise<void> {

@@ -23,7 +23,9 @@ import {
   type GuardFunctionInfo,
   measureBundle,
   median,
+  pairedRatio,
   percentile,
+  templateEnv,
 } from "./bundles.js";
 import {
   type BenchResults,
@@ -34,7 +36,8 @@ import {
   type FunctionResult,
   type LatencyResult,
 } from "./check.js";
-import { type Call, CountingProxy } from "./proxy.js";
+import { criticalPath, steps } from "./critical-path.js";
+import { CountingProxy, type TimedWireCall } from "./proxy.js";
 import {
   BENCH_CONFIG,
   type BenchAccount,
@@ -47,7 +50,17 @@ import {
 
 const args = new Set(process.argv.slice(2));
 const CHECK = args.has("--check");
-const IMPORT_RUNS = 15;
+/** Bundles, sizes and import times only: no emulator, no call counts (for measuring the import work alone). */
+const IMPORTS_ONLY = args.has("--imports-only");
+/** Call counts and round trips without the latency and burst passes. */
+const NO_LATENCY = args.has("--no-latency");
+/** Rounds of fresh processes per function: one import of the bundle and one of its floor per round, alternated. */
+const IMPORT_RUNS = 30;
+/**
+ * How long the proxy holds each request of the counting pass (bench/critical-path.ts): far longer than the SDK takes
+ * to send the sibling calls of a Promise.all, far shorter than anything a test waits for.
+ */
+const HOLD_MS = 20;
 const LATENCY_EVENTS = 200;
 const BURST_EVENTS = 200;
 const BURST_CONCURRENCY = 10;
@@ -77,7 +90,7 @@ process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
   return true;
 }) as typeof process.stdout.write;
 
-function classify(call: Call): "reads" | "writes" | "publishes" {
+function classify(call: TimedWireCall): "reads" | "writes" | "publishes" {
   if (call.service === "sns" && call.operation === "Publish") return "publishes";
   return /^(Describe|List|Get)/.test(call.operation) || call.operation.startsWith("GET ") ? "reads" : "writes";
 }
@@ -99,24 +112,7 @@ function fakeContext(name: string, n: number): Context {
   };
 }
 
-/** The function's environment from the template, as Lambda sets it; tokens get the emulator's values. */
-function functionEnv(fn: GuardFunctionInfo): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fn.environment)) {
-    // A token (Ref/GetAtt) is what CloudFormation resolves at deploy: the topic is the emulator's; the others
-    // (the migration's key, backup role and state machine) get a stand-in that is set, as deployed, and names itself.
-    env[key] =
-      typeof value === "string"
-        ? value
-        : key === "ALERTS_TOPIC_ARN"
-          ? TOPIC_PLACEHOLDER
-          : `arn:aws:bench:${REGION}:123456789012:unresolved/${key}`;
-  }
-  // Decision log lines would drown the table; the log level (and BENCH_CONFIG in the template) are the only
-  // differences from the deployed function.
-  env.LOG_LEVEL = "ERROR";
-  return env;
-}
+const functionEnv = (fn: GuardFunctionInfo) => templateEnv(fn, { region: REGION, topicArn: TOPIC_PLACEHOLDER });
 
 async function measureBundles(functions: GuardFunctionInfo[]): Promise<FunctionResult[]> {
   const results: FunctionResult[] = [];
@@ -156,11 +152,13 @@ async function measureBundles(functions: GuardFunctionInfo[]): Promise<FunctionR
         AWS_SESSION_TOKEN: "testing",
       };
       const samples = await coldImports([target.file, target.floor], IMPORT_RUNS, env);
-      const ours = median(samples.get(target.file) ?? []);
-      const floor = median(samples.get(target.floor) ?? []);
-      target.fn.coldImportMs = { median: round(ours), runs: IMPORT_RUNS };
-      target.fn.floorImportMs = { median: round(floor), runs: IMPORT_RUNS };
-      target.fn.importRatio = Math.round((ours / floor) * 100) / 100;
+      const ours = samples.get(target.file) ?? [];
+      const floor = samples.get(target.floor) ?? [];
+      target.fn.coldImportMs = { median: round(median(ours)), runs: IMPORT_RUNS };
+      target.fn.floorImportMs = { median: round(median(floor)), runs: IMPORT_RUNS };
+      const ratio = pairedRatio(ours, floor);
+      target.fn.importRatio = ratio.median;
+      target.fn.importRatioSpread = { p25: ratio.p25, p75: ratio.p75 };
     }
   }
   return results;
@@ -214,7 +212,7 @@ async function countCalls(
     if (!loaded) continue;
     for (const [path, prepare] of Object.entries(scenario.paths) as [PathName, (a: BenchAccount) => Promise<any>][]) {
       const event = await prepare(account);
-      const { result, calls } = await proxy.count(() => invoke(loaded, event));
+      const { result, calls } = await proxy.count(() => invoke(loaded, event), HOLD_MS);
       const outcome = outcomeOf(result);
       if (!outcomeMatches(path, outcomesOf(result))) {
         throw new Error(
@@ -236,6 +234,10 @@ async function countCalls(
         accountFileSystems: account.size,
         ...tally,
         total: calls.length,
+        roundTrips: criticalPath(calls),
+        schedule: steps(calls)
+          .map((step) => step.map((c) => c.operation).join(" + "))
+          .join(" > "),
         byOperation,
         outcome,
       });
@@ -325,7 +327,7 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
       "budget",
       "cold import (median)",
       "floor import",
-      "ratio (budget)",
+      "ratio [IQR] (budget)",
       "largest inputs",
     ],
     ...results.functions.map((f) => [
@@ -335,7 +337,9 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
       `${bundleLimitKb(f, budgets)} kB`,
       f.coldImportMs ? `${f.coldImportMs.median} ms` : "-",
       f.floorImportMs ? `${f.floorImportMs.median} ms (${kb(f.floorMinifiedBytes)})` : kb(f.floorMinifiedBytes),
-      f.importRatio !== undefined ? `${f.importRatio.toFixed(2)} (${budgets.importRatio.max})` : "-",
+      f.importRatio !== undefined
+        ? `${f.importRatio.toFixed(2)}${f.importRatioSpread ? ` [${f.importRatioSpread.p25.toFixed(2)}-${f.importRatioSpread.p75.toFixed(2)}]` : ""} (${budgets.importRatio.max})`
+        : "-",
       f.packages
         .slice(0, 4)
         .map((p) => `${p.name} ${kb(p.bytes)}`)
@@ -343,7 +347,18 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
     ]),
   ]);
   table([
-    ["function", "trigger", "path", "file systems", "reads", "writes", "publishes", "calls by operation"],
+    [
+      "function",
+      "trigger",
+      "path",
+      "file systems",
+      "reads",
+      "writes",
+      "publishes",
+      "calls",
+      "round trips",
+      "calls in sequence (+ = at the same time)",
+    ],
     ...results.calls.map((c) => [
       c.function,
       c.trigger,
@@ -352,9 +367,12 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
       String(c.reads),
       String(c.writes),
       String(c.publishes),
-      Object.entries(c.byOperation)
-        .map(([op, n]) => `${op.replace(/^[a-z0-9]+:/, "")}${n > 1 ? ` x${n}` : ""}`)
-        .join(", "),
+      String(c.total),
+      c.roundTrips !== undefined ? String(c.roundTrips) : "-",
+      c.schedule ??
+        Object.entries(c.byOperation)
+          .map(([op, n]) => `${op.replace(/^[a-z0-9]+:/, "")}${n > 1 ? ` x${n}` : ""}`)
+          .join(", "),
     ]),
   ]);
   if (results.latency.length > 0) {
@@ -394,42 +412,45 @@ async function main(): Promise<number> {
   await mkdir(dirname(operationsLog), { recursive: true });
   await writeFile(operationsLog, "");
   process.env.EFS_GUARD_OPERATIONS_LOG = operationsLog;
-
-  log("starting the emulator");
-  const emulator = await startEmulator({ log });
-  const proxy = await CountingProxy.start(emulator.endpoint);
-  Object.assign(process.env, emulatorEnv(proxy.endpoint, REGION));
   const calls: CallResult[] = [];
   let latency: LatencyResult[] = [];
   let throughput: BenchResults["throughput"];
   let latencyAccount = 0;
-  try {
-    for (const size of ACCOUNT_SIZES) {
-      await emulator.reset();
-      const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
-      if (host.alertsTopicArn !== TOPIC_PLACEHOLDER) throw new Error(`unexpected topic ${host.alertsTopicArn}`);
-      log(`building an account with ${size} file system(s)`);
-      const account = await buildAccount(size);
-      // Only the functions with scenarios are invoked; the others (the migration steps, run by the workflow,
-      // and the sweep) are measured for size and import time only.
-      const handlers = deployedHandlers(
-        host,
-        functions.filter((f) => SCENARIOS.some((s) => s.function === f.entry)),
-      );
-      calls.push(...(await countCalls(proxy, handlers, account)));
-      // Warm latency and the burst in the small account: with 200 file systems moto's linear interface filter
-      // dominates every call, which says more about the emulator than about the guard.
-      if (!CHECK && size === ACCOUNT_SIZES[0]) {
-        latency = await measureLatency(handlers, account);
-        log(`burst of ${BURST_EVENTS} events`);
-        throughput = await measureThroughput(host, account);
-        latencyAccount = size;
+  if (!IMPORTS_ONLY) await measureCalls();
+
+  async function measureCalls() {
+    log("starting the emulator");
+    const emulator = await startEmulator({ log });
+    const proxy = await CountingProxy.start(emulator.endpoint);
+    Object.assign(process.env, emulatorEnv(proxy.endpoint, REGION));
+    try {
+      for (const size of ACCOUNT_SIZES) {
+        await emulator.reset();
+        const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
+        if (host.alertsTopicArn !== TOPIC_PLACEHOLDER) throw new Error(`unexpected topic ${host.alertsTopicArn}`);
+        log(`building an account with ${size} file system(s)`);
+        const account = await buildAccount(size);
+        // Only the functions with scenarios are invoked; the others (the migration steps, run by the workflow,
+        // and the sweep) are measured for size and import time only.
+        const handlers = deployedHandlers(
+          host,
+          functions.filter((f) => SCENARIOS.some((s) => s.function === f.entry)),
+        );
+        calls.push(...(await countCalls(proxy, handlers, account)));
+        // Warm latency and the burst in the small account: with 200 file systems moto's linear interface filter
+        // dominates every call, which says more about the emulator than about the guard.
+        if (!CHECK && !NO_LATENCY && size === ACCOUNT_SIZES[0]) {
+          latency = await measureLatency(handlers, account);
+          log(`burst of ${BURST_EVENTS} events`);
+          throughput = await measureThroughput(host, account);
+          latencyAccount = size;
+        }
+        await host.stop();
       }
-      await host.stop();
+    } finally {
+      await proxy.stop();
+      await emulator.stop();
     }
-  } finally {
-    await proxy.stop();
-    await emulator.stop();
   }
 
   const measured = new Set(SCENARIOS.map((s) => s.function));
@@ -451,11 +472,14 @@ async function main(): Promise<number> {
         a.path.localeCompare(b.path) ||
         a.accountFileSystems - b.accountFileSystems,
     ),
-    unmeasured: functions.filter((f) => !measured.has(f.entry)).map((f) => f.name),
+    unmeasured: IMPORTS_ONLY ? [] : functions.filter((f) => !measured.has(f.entry)).map((f) => f.name),
     latency: latency.map((l) => ({ ...l, accountFileSystems: latencyAccount })),
     ...(throughput ? { throughput } : {}),
   };
-  if (!CHECK) await writeFile(join(PROJECT_ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  // Only a full run replaces the published results (docs/performance.md quotes one run).
+  if (!CHECK && !IMPORTS_ONLY && !NO_LATENCY) {
+    await writeFile(join(PROJECT_ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  }
   console.log(renderTables(results, budgets));
   const verdict = checkBudgets(results, budgets);
   // What the functions did, against their synthesized roles with the dependent actions (no budget: a denial on AWS).

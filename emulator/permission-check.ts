@@ -181,13 +181,35 @@ async function evaluate(role: RecordedRole, req: Requirement, data: ActionData |
   };
   if (onBehalf && req.action === "iam:PassRole") context["iam:PassedToService"] = `${service}.amazonaws.com`;
   if (onBehalf && req.action.startsWith("kms:")) context["kms:ViaService"] = `${service}.${req.region}.amazonaws.com`;
+  // EC2 authorizes the tags of a resource a call creates as ec2:CreateTags with ec2:CreateAction naming that call, on
+  // the created resource ("Grant permission to tag resources during creation", EC2 User Guide); the created type is
+  // not in the recorded call, so any CreateTags resource type the role allows under that condition will do.
+  const tagOnCreate = req.action === "ec2:CreateTags" && req.operation !== "ec2:CreateTags";
+  if (tagOnCreate) context["ec2:CreateAction"] = req.operation.split(":")[1] as string;
+  const patterns = tagOnCreate
+    ? (data?.resources ?? []).map((t) => resourcePattern({ ...data, resources: [t] } as ActionData, req.region))
+    : [resourcePattern(data, req.region)];
+  let last = "ImplicitlyDenied";
+  for (const pattern of patterns) {
+    last = await simulate(role, req, pattern, context);
+    if (last === "Allowed") return last;
+  }
+  return last;
+}
+
+async function simulate(
+  role: RecordedRole,
+  req: Requirement,
+  pattern: string,
+  context: Record<string, string | string[]>,
+): Promise<string> {
   const roleName = role.roleArn.split("/").pop() as string;
   const result = await runSimulation(
     {
       request: {
         principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/${roleName}`,
         action: req.action,
-        resource: { resource: resourcePattern(data, req.region), accountId: ACCOUNT },
+        resource: { resource: pattern, accountId: ACCOUNT },
         contextVariables: context,
       },
       identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.document })),

@@ -62,6 +62,14 @@ export function restRoutes(service: string): Route[] {
   return routes;
 }
 
+/** A call with when it was on the wire (performance.now() ms): request arrived, answer written back. */
+export interface TimedCall extends Call {
+  start: number;
+  end: number;
+  function?: string;
+  region?: string;
+}
+
 /** Names one request: service from the SigV4 credential scope, operation from the protocol's own field. */
 export function identify(method: string, url: string, headers: Record<string, unknown>, body: string): Call {
   const auth = String(headers.authorization ?? "");
@@ -112,7 +120,12 @@ export interface RecordedCall {
  */
 export class Recorder {
   /** Every call, in order; `function` is set for the registered role sessions. */
-  readonly calls: (Call & { function?: string; region?: string })[] = [];
+  readonly calls: TimedCall[] = [];
+  /**
+   * While the bench counts, every request is held this long before it is forwarded, so that calls sent together
+   * overlap here whatever the emulator's speed (bench/critical-path.ts). Answers are unchanged.
+   */
+  holdMs = 0;
   private readonly sessions = new Map<string, { roleKey: string; function: string }>();
   private readonly seen = new Set<string>();
 
@@ -126,19 +139,30 @@ export class Recorder {
     const target = new URL(upstream);
     let recorder: Recorder | undefined;
     const server = createServer((req, res) => {
+      const start = performance.now();
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
+      req.on("end", async () => {
         const body = Buffer.concat(chunks);
-        recorder?.record(req.method ?? "GET", req.url ?? "/", req.headers, body.toString("utf8"));
+        const call = recorder?.record(req.method ?? "GET", req.url ?? "/", req.headers, body.toString("utf8"), start);
+        const hold = recorder?.holdMs ?? 0;
+        if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         const upstreamReq = request(
           { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
           (upstreamRes) => {
-            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-            upstreamRes.pipe(res);
+            // The answer is read whole and its end time taken before a byte of it goes back: a call the caller
+            // sends once it has this answer then always starts after this one ended (bench/critical-path.ts).
+            const parts: Buffer[] = [];
+            upstreamRes.on("data", (c: Buffer) => parts.push(c));
+            upstreamRes.on("end", () => {
+              if (call) call.end = performance.now();
+              res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+              res.end(Buffer.concat(parts));
+            });
           },
         );
         upstreamReq.on("error", (error) => {
+          if (call) call.end = performance.now();
           res.writeHead(502);
           res.end(String(error));
         });
@@ -162,18 +186,29 @@ export class Recorder {
     this.append(`role:${roleKey}`, { kind: "role", roleKey, ...role } satisfies RecordedRole);
   }
 
-  private record(method: string, url: string, headers: Record<string, unknown>, body: string): void {
+  private record(
+    method: string,
+    url: string,
+    headers: Record<string, unknown>,
+    body: string,
+    start: number,
+  ): TimedCall {
     const credential = credentialOf(headers);
     const session = credential ? this.sessions.get(credential.accessKeyId) : undefined;
     const call = identify(method, url, headers, body);
-    this.calls.push({
+    const timed: TimedCall = {
       ...call,
+      start,
+      end: Number.POSITIVE_INFINITY,
       ...(session ? { function: session.function } : {}),
       ...(credential ? { region: credential.region } : {}),
-    });
-    if (!session || !credential) return;
-    const line: RecordedCall = { kind: "call", roleKey: session.roleKey, ...call, region: credential.region };
-    this.append(`call:${session.roleKey}:${call.service}:${call.operation}:${credential.region}`, line);
+    };
+    this.calls.push(timed);
+    if (session && credential) {
+      const line: RecordedCall = { kind: "call", roleKey: session.roleKey, ...call, region: credential.region };
+      this.append(`call:${session.roleKey}:${call.service}:${call.operation}:${credential.region}`, line);
+    }
+    return timed;
   }
 
   private append(key: string, line: RecordedRole | RecordedCall): void {

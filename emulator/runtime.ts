@@ -62,7 +62,7 @@ class Sandbox {
   constructor(private readonly spec: RuntimeSpec) {
     this.child = fork(join(EMULATOR_DIR, "lambda-runtime.mjs"), [spec.bundle], {
       execPath: lambdaNodeBinary(),
-      // The template's NODE_OPTIONS (--enable-source-maps) are in the environment, as Lambda passes them.
+      // The template's environment is the process's (NODE_OPTIONS too, when a template sets it), as Lambda passes it.
       execArgv: [],
       env: spec.environment,
       stdio: ["ignore", "pipe", "pipe", "ipc"],

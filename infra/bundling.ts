@@ -72,7 +72,44 @@ export const lambdaCredentialChain: Plugin = {
   },
 };
 
-export const BUNDLE_PLUGINS: Plugin[] = [sdkSchemaLiteralKeys, lambdaCredentialChain];
+/**
+ * The SDK's HTTP protocols import event-stream support lazily (`import("@smithy/core/event-streams")` in
+ * HttpProtocol), for operations that stream events; none of the functions' clients has one. That one import is
+ * resolved to infra/no-event-streams.ts, which fails clearly if it is ever reached; any other importer gets the real
+ * module.
+ */
+export const noEventStreams: Plugin = {
+  name: "no-event-streams",
+  setup(build) {
+    build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]protocols[\\/]HttpProtocol\.js$/.test(args.importer)
+        ? { path: join(PROJECT_ROOT, "infra", "no-event-streams.ts") }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * Every SDK client imports its whole package.json (2 kB minified: scripts, dependencies, ...) for one field, the
+ * version it puts in the User-Agent (`packageInfo.version` in runtimeConfig.js). The bundles get that field alone;
+ * test/infra/bundle-parity.test.ts checks that no client reads any other.
+ */
+export const sdkPackageVersionOnly: Plugin = {
+  name: "sdk-package-version-only",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, async (args) => {
+      const { name, version } = JSON.parse(await readFile(args.path, "utf8")) as { name: string; version: string };
+      return { contents: JSON.stringify({ name, version }), loader: "json" };
+    });
+  },
+};
+
+export const BUNDLE_PLUGINS: Plugin[] = [
+  sdkSchemaLiteralKeys,
+  lambdaCredentialChain,
+  noEventStreams,
+  sdkPackageVersionOnly,
+];
 
 /** The complete esbuild options for one function: its entry (relative to the project root) into outdir. */
 export function esbuildOptions(entry: string, outdir: string): BuildOptions & { metafile: true } {

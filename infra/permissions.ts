@@ -62,8 +62,34 @@ export function nfsIngressStatements(scope: Construct, config: GuardConfig): Pol
             actions: ["ec2:AuthorizeSecurityGroupIngress"],
             resources: [sgArn],
           }),
+          new PolicyStatement({
+            sid: "TagNarrowedRulesOnCreate",
+            // The Service Authorization Reference lists ec2:CreateTags as a dependent action of
+            // AuthorizeSecurityGroupIngress (tags on the new rules). Only on the rules that call creates, and only
+            // within it (ec2:CreateAction): no tag of anything that exists can be changed with it.
+            actions: ["ec2:CreateTags"],
+            resources: [`arn:${stack.partition}:ec2:*:${stack.account}:security-group-rule/*`],
+            conditions: { StringEquals: { "ec2:CreateAction": "AuthorizeSecurityGroupIngress" } },
+          }),
         ]
       : []),
+  ];
+}
+
+/**
+ * `keyAccounts`: the accounts whose keys the key guard reads across accounts. Only the two reads KMS allows across
+ * accounts (the API Reference's "Cross-account use: Yes"), each pinned to the listed accounts' keys; the key policy in
+ * the other account must grant them too. No write: KMS accepts none from another account.
+ */
+function otherAccountKeyStatements(scope: Construct, keyAccounts: readonly string[]): PolicyStatement[] {
+  if (keyAccounts.length === 0) return [];
+  const stack = Stack.of(scope);
+  return [
+    new PolicyStatement({
+      sid: "ReadKeysOfKeyAccounts",
+      actions: ["kms:DescribeKey", "kms:GetKeyRotationStatus"],
+      resources: [...new Set(keyAccounts)].sort().map((account) => `arn:${stack.partition}:kms:*:${account}:key/*`),
+    }),
   ];
 }
 
@@ -71,6 +97,7 @@ export function kmsKeyStatements(scope: Construct, config: GuardConfig): PolicyS
   const stack = Stack.of(scope);
   const keyArn = `arn:${stack.partition}:kms:*:${stack.account}:key/*`;
   return [
+    ...otherAccountKeyStatements(scope, config.keyAccounts),
     new PolicyStatement({
       sid: "ReadKeys",
       // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to.

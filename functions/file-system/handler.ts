@@ -12,5 +12,5 @@ export function createHandler(guard: Guard, deps: PipelineDeps) {
 
 export const handler = createHandler(
   fileSystemGuard({ migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined }),
-  deployedDeps(),
+  await deployedDeps(),
 );

@@ -9,4 +9,4 @@ export function createHandler(guard: Guard, deps: PipelineDeps) {
   return guardHandler(async (event: unknown) => processEvent(event, guard, deps));
 }
 
-export const handler = createHandler(nfsIngressGuard(), deployedDeps());
+export const handler = createHandler(nfsIngressGuard(), await deployedDeps());

@@ -54,7 +54,7 @@ export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home
   });
 }
 
-const deps = deployedDeps();
+const deps = await deployedDeps();
 export const handler = createHandler(
   allGuards(),
   { ...deps, notifier: withSweepSummary(deps.notifier, process.env.ALERTS_TOPIC_ARN ?? "") },

@@ -17,7 +17,8 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type EventPattern, patternsFor } from "../../events/patterns.js";
-import { CONFIG_ENV, type GuardConfig } from "../../shared/config/schema.js";
+import { configEnvironment } from "../../shared/config/runtime.js";
+import type { GuardConfig } from "../../shared/config/schema.js";
 import { BUNDLE_FILE, bundleFunctionSync } from "../bundling.js";
 import { regionFence } from "../iam.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -103,12 +104,14 @@ export class GuardFunction extends Construct {
       onFailure,
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
+      // No NODE_OPTIONS=--enable-source-maps: Node then parses the source map of the bundle at load (nodejs/node#38817),
+      // 70-100 ms of every cold start on the bench machine (docs/performance.md). The maps ship in the asset: set it
+      // on a function to read stack traces against the sources while debugging.
       environment: {
-        [CONFIG_ENV]: JSON.stringify(props.config),
+        ...configEnvironment(props.config),
         ALERTS_TOPIC_ARN: props.topic.topicArn,
         POWERTOOLS_SERVICE_NAME: "efs-guard",
         LOG_LEVEL: "INFO",
-        NODE_OPTIONS: "--enable-source-maps",
         ...props.environment,
       },
     });

@@ -35,7 +35,8 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
-import { CONFIG_ENV, durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
+import { configEnvironment } from "../../shared/config/runtime.js";
+import { durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
 import { MIGRATION_ENV_KEYS } from "../../shared/migration/deps.js";
 import { ERRORS, MIGRATION_VAULT_NAME } from "../../shared/migration/types.js";
 import { regionFence } from "../iam.js";
@@ -136,7 +137,7 @@ export class MigrationWorkflow extends Construct {
     for (const statement of backupRoleStatements(permissions)) this.backupRole.addToPolicy(statement);
 
     const environment = {
-      [CONFIG_ENV]: JSON.stringify(config),
+      ...configEnvironment(config),
       ALERTS_TOPIC_ARN: topic.topicArn,
       [MIGRATION_ENV_KEYS.kmsKeyArn]: this.key.keyArn,
       [MIGRATION_ENV_KEYS.backupRoleArn]: this.backupRole.roleArn,
@@ -453,7 +454,6 @@ export class MigrationWorkflow extends Construct {
         ...environment,
         POWERTOOLS_SERVICE_NAME: "efs-guard-migration",
         LOG_LEVEL: "INFO",
-        NODE_OPTIONS: "--enable-source-maps",
       },
     });
     (f.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, entry);

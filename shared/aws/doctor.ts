@@ -4,7 +4,7 @@ import { type CheckStatus, judgeKey, judgeTrails } from "../doctor/evaluate.js";
 import { SOURCES } from "../events/triggers.js";
 import { AwsCallError } from "../runtime/errors.js";
 import { trailsRecording } from "./cloudtrail.js";
-import { awsErrorCode, call } from "./errors.js";
+import { awsErrorCode, call, causeDetail } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
 import { callerIdentity } from "./sts.js";
 
@@ -37,7 +37,7 @@ export interface DoctorOptions {
 /** The endpoint could not be reached at all: no check can be judged (exit code 2, not a failed check). */
 export class UnreachableError extends Error {
   constructor(cause: unknown) {
-    super(`cannot reach AWS (${process.env.AWS_ENDPOINT_URL ?? "the regional endpoints"}): ${describe(cause)}`, {
+    super(`cannot reach AWS (${process.env.AWS_ENDPOINT_URL ?? "the regional endpoints"}): ${reach(cause)}`, {
       cause,
     });
     this.name = "UnreachableError";
@@ -69,6 +69,12 @@ function codesOf(error: unknown): { sdk: ErrorLike; codes: string[] } {
 function describe(error: unknown): string {
   const { sdk, codes } = codesOf(error);
   return [...codes, sdk?.message].filter(Boolean).join(": ");
+}
+
+/** The error's codes, and for a timeout how long the SDK waited (shared/aws/errors.ts causeDetail). */
+function reach(error: unknown): string {
+  const { codes } = codesOf(error);
+  return [...codes.filter((c) => c !== "TimeoutError"), causeDetail(error)].join(": ");
 }
 
 function isNetwork(error: unknown): boolean {

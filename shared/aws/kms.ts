@@ -8,7 +8,7 @@ import {
   KMSClient,
   ListResourceTagsCommand,
 } from "@aws-sdk/client-kms";
-import { GuardError } from "../runtime/errors.js";
+import { AwsCallError } from "../runtime/errors.js";
 import { awsErrorCode, call } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
 
@@ -86,49 +86,65 @@ export async function keyTags(kms: KMSClient, keyId: string): Promise<Record<str
 export type KeyWriteOutcome = { status: "done"; detail?: string } | { status: "already-done"; detail: string };
 
 /**
- * Turns automatic rotation on with the given period (EnableKeyRotation also changes the period of a key that
- * already rotates). Re-reads first, so a duplicate delivery or a fix made meanwhile is "already done"; reads again
- * afterwards, because success is what KMS reports, not what was asked for.
+ * KMS is eventually consistent ("AWS KMS eventual consistency", KMS developer guide): a change usually propagates
+ * within seconds, and meanwhile a call can still be judged on the old state. The case the guard meets is its own
+ * EnableKey right after its CancelKeyDeletion, refused because the key still looks pending deletion; a rotation
+ * change on a key someone has just enabled is another. Such a refusal (KMSInvalidStateException, or
+ * DisabledException for a key that still looks disabled) is retried here after these waits (3.75 s in all, well
+ * inside the function's timeout), then reported as retryable: the event comes back and is evaluated afresh. A
+ * state that really forbids the write is then seen by the evaluation, which plans something else or nothing.
  */
-export async function enableKeyRotation(kms: KMSClient, keyId: string, periodInDays: number): Promise<KeyWriteOutcome> {
-  const before = await rotationStatus(kms, keyId);
-  if (before.enabled && (before.periodInDays ?? 365) <= periodInDays) {
-    return { status: "already-done", detail: `rotation is already on every ${before.periodInDays ?? 365} days` };
+export const TRANSITION_WAITS_MS = [250, 500, 1000, 2000];
+const TRANSITION_CODES = new Set(["KMSInvalidStateException", "DisabledException"]);
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function write<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call(operation, send);
+    } catch (error) {
+      if (!(error instanceof AwsCallError) || !TRANSITION_CODES.has(error.awsCode)) throw error;
+      const wait = TRANSITION_WAITS_MS[attempt];
+      if (wait === undefined) {
+        const message = (error.cause as Error | undefined)?.message ?? error.message;
+        throw new AwsCallError(operation, error.awsCode, `${message} (still refused after ${attempt + 1} attempts)`, {
+          cause: error.cause,
+          retryable: true,
+        });
+      }
+      await pause(wait);
+    }
   }
-  await call("kms:EnableKeyRotation", () =>
-    kms.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: periodInDays })),
-  );
-  const after = await rotationStatus(kms, keyId);
-  if (!after.enabled || (after.periodInDays !== undefined && after.periodInDays !== periodInDays)) {
-    throw new GuardError(
-      "REMEDIATION_FAILED",
-      `KMS did not confirm rotation of ${keyId}: enabled=${after.enabled}, period=${after.periodInDays ?? "unknown"}`,
-    );
-  }
-  return { status: "done", ...(after.nextRotationDate ? { detail: `next rotation ${after.nextRotationDate}` } : {}) };
 }
 
 /**
- * Brings a key back into use: CancelKeyDeletion when it is pending deletion (KMS then leaves it Disabled), then
- * EnableKey. Each step is taken only if the re-read state needs it, so running it twice changes nothing.
+ * Turns automatic rotation on with the given period (EnableKeyRotation also changes the period of a key that
+ * already rotates). The plan comes from the evaluation's GetKeyRotationStatus, milliseconds earlier; no second read
+ * before or after: right after a write KMS may still show the old status, so a confirming read would report a
+ * failure that did not happen, and a read just before the write is no fresher than the evaluation's. KMS's success
+ * answer is the result.
  */
-export async function restoreKey(kms: KMSClient, keyId: string): Promise<KeyWriteOutcome> {
-  const key = await describeKey(kms, keyId);
-  if (!key) throw new GuardError("REMEDIATION_FAILED", `key ${keyId} no longer exists: it cannot be restored`);
-  if (key.keyState === "Enabled") return { status: "already-done", detail: `${key.keyId} is already enabled` };
+export async function enableKeyRotation(kms: KMSClient, keyId: string, periodInDays: number): Promise<KeyWriteOutcome> {
+  await write("kms:EnableKeyRotation", () =>
+    kms.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: periodInDays })),
+  );
+  return { status: "done" };
+}
+
+/**
+ * Brings a key back into use from the state the evaluation saw: CancelKeyDeletion when it was pending deletion (KMS
+ * then leaves it Disabled), then EnableKey. Each answer is the result (no DescribeKey around the writes, for the
+ * reason above); an EnableKey that KMS still refuses because the cancellation has not propagated yet is retried.
+ * A duplicate delivery is evaluated again first and finds the key enabled, so nothing is written twice.
+ */
+export async function restoreKey(kms: KMSClient, keyId: string, fromState: string): Promise<KeyWriteOutcome> {
   const steps: string[] = [];
-  if (key.keyState === "PendingDeletion") {
-    await call("kms:CancelKeyDeletion", () => kms.send(new CancelKeyDeletionCommand({ KeyId: key.keyId })));
+  if (fromState === "PendingDeletion") {
+    await write("kms:CancelKeyDeletion", () => kms.send(new CancelKeyDeletionCommand({ KeyId: keyId })));
     steps.push("deletion cancelled");
   }
-  await call("kms:EnableKey", () => kms.send(new EnableKeyCommand({ KeyId: key.keyId })));
+  await write("kms:EnableKey", () => kms.send(new EnableKeyCommand({ KeyId: keyId })));
   steps.push("enabled");
-  const after = await describeKey(kms, key.keyId);
-  if (after?.keyState !== "Enabled") {
-    throw new GuardError(
-      "REMEDIATION_FAILED",
-      `KMS did not confirm that ${key.keyId} is enabled: its state is ${after?.keyState ?? "unknown"}`,
-    );
-  }
-  return { status: "done", detail: `was ${key.keyState}: ${steps.join(", ")}` };
+  return { status: "done", detail: `was ${fromState}: ${steps.join(", ")}` };
 }

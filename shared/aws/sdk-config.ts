@@ -25,8 +25,36 @@
  */
 export const MAX_ATTEMPTS = 5;
 
+/**
+ * Timeouts, per attempt. Without them the SDK waits for ever on an endpoint that accepts a connection and never
+ * answers (EFS has no default at all; KMS, EC2 and SNS a 5-minute socket timeout), so `scan`, `doctor` and `replay`
+ * hung with no output, and a function would die at its own timeout without a log line of ours.
+ * - Connection: 3 s. Opening a TCP (and TLS) connection to a regional endpoint takes milliseconds; 3 s leaves room
+ *   for one lost SYN (Linux retransmits after 1 s) and fails fast where a firewall drops packets.
+ * - Request: 10 s from sending the request to the start of the answer, and 10 s of silence while the answer is read.
+ *   Every call the guard makes is a small control-plane read or write that AWS answers in well under a second; the
+ *   slowest in the bench (200 file systems, on the emulator, on a shared machine) is reported by `npm run bench`.
+ * A timed-out attempt is retried like any transient failure, so an endpoint that never answers fails a call after
+ * 5 attempts, 50.5 s measured: inside the functions' 60 s timeout (the event fails with a log line, then Lambda retries
+ * it), and the CLI stops with "cannot reach AWS" (bin/aws-problem.ts), as for a refused connection.
+ */
+export const CONNECTION_TIMEOUT_MS = 3_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 export function clientConfig(region: string) {
-  return { region, maxAttempts: MAX_ATTEMPTS, retryMode: "adaptive" as const };
+  return {
+    region,
+    maxAttempts: MAX_ATTEMPTS,
+    retryMode: "adaptive" as const,
+    // The SDK builds its Node HTTP handler from these options (NodeHttpHandler.create).
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without it the handler only logs a warning when requestTimeout passes.
+      throwOnRequestTimeout: true,
+      socketTimeout: REQUEST_TIMEOUT_MS,
+    },
+  };
 }
 
 /** One client per region per service for the life of the container, created on first use. */

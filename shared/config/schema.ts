@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
 import { CONTROL_IDS, type ControlId, DEFAULT_MODES, GUARD_TAG_PREFIX, MODES, REMEDIABLE } from "./controls.js";
+import { CONFIG_ENV } from "./runtime.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
@@ -11,8 +12,9 @@ z.config({ ...en(), jitless: true });
 
 /**
  * The one configuration schema. `cdk synth` parses the `efsGuard` context with it (a bad value fails the synth),
- * the stack passes the parsed result to every function as EFS_GUARD_CONFIG, and each function parses it again at
- * init so a hand-edited environment fails fast instead of acting on a half-understood setting.
+ * the stack passes the parsed result to every function as EFS_GUARD_CONFIG with its digest, and a function whose
+ * environment does not match the digest (edited by hand) parses it again at init, so it fails fast instead of acting
+ * on a half-understood setting (shared/config/runtime.ts).
  */
 
 const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -20,6 +22,7 @@ const IPV6_CIDR = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
 const PREFIX_LIST = /^pl-[0-9a-f]{8,17}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 function isCidrOrPrefixList(value: string): boolean {
@@ -134,6 +137,13 @@ export const configSchema = z
       "rate(1 day)",
     ),
     regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
+    /**
+     * Other accounts whose customer managed keys encrypt file systems here (a central key account). The key guard
+     * reads those keys across accounts with the two calls KMS allows across accounts (DescribeKey,
+     * GetKeyRotationStatus; the key policy must grant them to the guard's roles) and alerts on them, never writes
+     * them. A key of an account not listed is reported as not assessable, without a call.
+     */
+    keyAccounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
     exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
     exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
     maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
@@ -175,9 +185,7 @@ export function parseConfig(input: unknown): GuardConfig {
   return result.data;
 }
 
-export const CONFIG_ENV = "EFS_GUARD_CONFIG";
-
-/** Reads the configuration the stack put in the function's environment. */
+/** Reads and validates the configuration in a function's environment (shared/config/runtime.ts decides when). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GuardConfig {
   const raw = env[CONFIG_ENV];
   if (raw === undefined || raw === "") return parseConfig({});
@@ -189,3 +197,5 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GuardConfig
   }
   return parseConfig(parsed);
 }
+
+export { CONFIG_ENV };

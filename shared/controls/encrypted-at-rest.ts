@@ -12,8 +12,13 @@ import type { Finding, Severity } from "./types.js";
  */
 export const CONTROL = "efs-encrypted-at-rest" as const;
 
-/** What DescribeKey says about the key, or why it could not be read. */
-export type KeyFacts = { keyManager: string; keyState?: string; arn?: string } | { error: string };
+/**
+ * What DescribeKey says about the key, or why it could not be read. `crossAccount`: the key belongs to another
+ * account (`account`), known from its ARN without DescribeKey: such a key is customer managed.
+ */
+export type KeyFacts =
+  | { keyManager: string; keyState?: string; arn?: string; account?: string; crossAccount?: boolean }
+  | { error: string };
 
 export interface EncryptionState {
   fileSystem: FileSystemFacts;
@@ -75,6 +80,7 @@ export function evaluate(state: EncryptionState, config: GuardConfig, _clock: Cl
   }
   evidence.keyManager = key.keyManager;
   if (key.keyState) evidence.keyState = key.keyState;
+  if (key.crossAccount && key.account) evidence.keyAccount = key.account;
   if (key.keyManager === "AWS") {
     return {
       ...base,
@@ -90,7 +96,7 @@ export function evaluate(state: EncryptionState, config: GuardConfig, _clock: Cl
     ...base,
     verdict: "compliant",
     severity: "info",
-    summary: `${label(fs)} is encrypted at rest with a customer managed key`,
+    summary: `${label(fs)} is encrypted at rest with a customer managed key${key.crossAccount && key.account ? ` of account ${key.account}` : ""}`,
     evidence,
   };
 }

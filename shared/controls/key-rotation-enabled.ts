@@ -1,6 +1,6 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
-import { type KmsKeyState, keyResource, listFileSystems } from "./kms-key-state.js";
+import { type KmsKeyState, keyResource, listFileSystems, otherAccountNote } from "./kms-key-state.js";
 import type { Finding } from "./types.js";
 
 /**
@@ -59,6 +59,7 @@ export function evaluate(state: KmsKeyState, config: GuardConfig, _clock: Clock)
     ...(current !== undefined ? { rotationPeriodInDays: current } : {}),
     ...(rotation.nextRotationDate ? { nextRotationDate: rotation.nextRotationDate } : {}),
     requiredRotationPeriodInDays: wanted,
+    ...(state.crossAccount ? { keyAccount: state.account } : {}),
   };
   const fs = listFileSystems(state.fileSystems);
   if (current !== undefined && current <= wanted) {
@@ -68,6 +69,20 @@ export function evaluate(state: KmsKeyState, config: GuardConfig, _clock: Clock)
       verdict: "compliant",
       severity: "info",
       summary: `${state.keyId} rotates every ${current} days (at most ${wanted} required)`,
+      evidence,
+    };
+  }
+  if (state.crossAccount) {
+    // No plan: EnableKeyRotation is not a cross-account operation. The alert asks the key's owner.
+    return {
+      control: CONTROL,
+      resource,
+      verdict: "non-compliant",
+      severity: current === undefined ? "medium" : "low",
+      summary:
+        current === undefined
+          ? `automatic rotation is off on ${state.keyId}, the customer managed key of ${fs}${otherAccountNote(state)} turn it on (every ${wanted} days at most)`
+          : `${state.keyId}, the customer managed key of ${fs}, rotates every ${current} days, less often than the required ${wanted}${otherAccountNote(state)} shorten it`,
       evidence,
     };
   }

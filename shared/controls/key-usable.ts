@@ -1,6 +1,6 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
-import { type KmsKeyState, keyResource, listFileSystems } from "./kms-key-state.js";
+import { type KmsKeyState, keyResource, listFileSystems, otherAccountNote } from "./kms-key-state.js";
 import type { Finding } from "./types.js";
 
 /**
@@ -40,6 +40,7 @@ export function evaluate(state: KmsKeyState, _config: GuardConfig, clock: Clock)
     keyState: state.keyState,
     fileSystems: state.fileSystems,
     ...(state.deletionDate ? { deletionDate: state.deletionDate } : {}),
+    ...(state.crossAccount ? { keyAccount: state.account } : {}),
   };
   if (state.keyState === "Enabled") {
     return {
@@ -68,6 +69,7 @@ export function evaluate(state: KmsKeyState, _config: GuardConfig, clock: Clock)
   } else {
     summary = `${state.keyId} is ${state.keyState}: ${fs} cannot be read while the key is unusable`;
   }
+  if (state.crossAccount) summary += `${otherAccountNote(state)} enable it`;
   const finding: Finding = {
     control: CONTROL,
     resource,
@@ -77,7 +79,7 @@ export function evaluate(state: KmsKeyState, _config: GuardConfig, clock: Clock)
     evidence,
     ...(state.tags ? { tags: state.tags } : {}),
   };
-  if (RESTORABLE.has(state.keyState)) {
+  if (RESTORABLE.has(state.keyState) && !state.crossAccount) {
     const pending = state.keyState === "PendingDeletion";
     finding.plan = {
       kind: "restore-key",

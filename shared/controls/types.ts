@@ -69,7 +69,7 @@ export type RemediationPlan = PlanText &
         kind: "restore-key";
         keyId: string;
         keyArn: string;
-        /** The state seen at evaluation; the executor re-reads it before acting. */
+        /** The state seen at evaluation, which the executor acts from (PendingDeletion: cancel first). */
         fromState: string;
         fileSystems: string[];
       }

@@ -10,8 +10,25 @@ export type Trigger =
       /** The groups the caller asked for: a hint for the re-read (one call instead of two), never the truth. */
       securityGroups?: string[];
     }
-  | { type: "file-system"; fileSystemId: string }
-  | { type: "kms-key"; keyId: string };
+  | {
+      type: "file-system";
+      fileSystemId: string;
+      /**
+       * The key ARN in EFS's answer to CreateFileSystem (responseElements.kmsKeyId): a hint that lets the key be read
+       * at the same time as the file system, checked against DescribeFileSystems before it counts.
+       */
+      kmsKeyArn?: string;
+    }
+  | {
+      type: "kms-key";
+      /** What names the key: id, key ARN or alias (an event), or the key ARN (the inventory). */
+      keyId: string;
+      /**
+       * The account the guard runs in, when the trigger knows it (the inventory: the file systems' OwnerId). Events
+       * carry it in their envelope instead. A key ARN of another account is read across accounts, never written.
+       */
+      homeAccount?: string;
+    };
 
 export const SOURCES = {
   efs: "elasticfilesystem.amazonaws.com",
@@ -41,6 +58,9 @@ const fileSystemFromRequest: Extractor = (e) => {
   const id = firstString(e.requestParameters.fileSystemId, e.responseElements.fileSystemId);
   return id ? [{ type: "file-system", fileSystemId: id }] : [];
 };
+
+/** A key ARN as EFS answers it (arn:PARTITION:kms:REGION:ACCOUNT:key/ID); the request has what the caller sent. */
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[^/]+$/;
 
 const keyFromRequest: Extractor = (e) => {
   // keyId is whatever the caller sent (id, ARN or alias); the ARN in resources is authoritative when present.
@@ -102,7 +122,10 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   },
   [`${SOURCES.efs}:CreateFileSystem`]: (e) => {
     const id = firstString(e.responseElements.fileSystemId);
-    return id ? [{ type: "file-system", fileSystemId: id }] : [];
+    if (!id) return [];
+    // EFS's answer names the key by ARN: a hint for reading the key at once (checked before it counts).
+    const arn = str(e.responseElements.kmsKeyId);
+    return [{ type: "file-system", fileSystemId: id, ...(arn && KEY_ARN.test(arn) ? { kmsKeyArn: arn } : {}) }];
   },
   [`${SOURCES.efs}:PutFileSystemPolicy`]: fileSystemFromRequest,
   [`${SOURCES.efs}:DeleteFileSystemPolicy`]: fileSystemFromRequest,

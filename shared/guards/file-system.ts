@@ -17,13 +17,16 @@ import { sfnClient, startMigration } from "../aws/migration.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as backup from "../controls/backup-enabled.js";
+import type { KeyFacts } from "../controls/encrypted-at-rest.js";
 import * as encryption from "../controls/encrypted-at-rest.js";
 import { type FileSystemFacts, isGone, notApplicable } from "../controls/file-system.js";
+import { accountOfKeyArn } from "../controls/kms-key-state.js";
 import { assessTls, mergeTlsDeny, parsePolicy } from "../controls/policy.js";
 import * as publicPolicy from "../controls/policy-not-public.js";
 import * as tls from "../controls/tls-enforced.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import { SOURCES, type Trigger } from "../events/triggers.js";
+import { settle, unwrap } from "../pipeline/concurrency.js";
 import type { Guard, Origin, RemediationOutcome } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { GuardError } from "../runtime/errors.js";
@@ -63,10 +66,20 @@ export const MAX_POLICY_ATTEMPTS = 3;
 
 const defaultClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
 
+export interface FileSystemHint {
+  /** The key ARN in EFS's answer to CreateFileSystem, checked against DescribeFileSystems before it counts. */
+  kmsKeyArn?: string | undefined;
+  /** The account the guard runs in (the event's envelope). */
+  homeAccount?: string | undefined;
+}
+
 /**
- * Reads one file system for the controls that are asked for, with only the calls they need: DescribeFileSystems
- * (state, encryption, key id, tags) always, DescribeFileSystemPolicy for the policy controls, DescribeBackupPolicy
- * for backups, DescribeKey only for an encrypted file system while a customer managed key is required.
+ * Reads one file system for the controls that are asked for, with only the calls they need, all sent at once since
+ * each needs nothing but the file system's id: DescribeFileSystems (state, encryption, key id, tags),
+ * DescribeFileSystemPolicy for the policy controls, DescribeBackupPolicy for backups, and DescribeKey for an
+ * encrypted file system while a customer managed key is required: at once when the event names the key (the hint,
+ * used only if DescribeFileSystems reports that very key), else after DescribeFileSystems. A key of another account
+ * needs no DescribeKey: it is customer managed, since an AWS managed key serves only the account it belongs to.
  */
 export async function assessFileSystem(
   clients: FileSystemClients,
@@ -75,13 +88,26 @@ export async function assessFileSystem(
   controls: ControlId[],
   config: GuardConfig,
   clock: Clock,
+  hint: FileSystemHint = {},
 ): Promise<Finding[]> {
   const efs = clients.efs(region);
-  let fs: FileSystemFacts = await describeFileSystem(efs, fileSystemId, region);
+  const needsPolicy = controls.includes(tls.CONTROL) || controls.includes(publicPolicy.CONTROL);
+  const needsBackup = controls.includes(backup.CONTROL);
+  const wantsKey = controls.includes(encryption.CONTROL) && config.requireCustomerManagedKey;
+  const hinted =
+    wantsKey && hint.kmsKeyArn && hint.homeAccount && accountOfKeyArn(hint.kmsKeyArn) === hint.homeAccount
+      ? hint.kmsKeyArn
+      : undefined;
+  const [fsRead, policyRead, backupRead, keyRead] = await Promise.all([
+    settle(describeFileSystem(efs, fileSystemId, region)),
+    needsPolicy ? settle(fileSystemPolicy(efs, fileSystemId)) : undefined,
+    needsBackup ? settle(backupPolicyStatus(efs, fileSystemId)) : undefined,
+    hinted ? settle(describeKeyFacts(clients.kms(region), hinted)) : undefined,
+  ]);
+  let fs: FileSystemFacts = unwrap(fsRead);
   try {
     if (isGone(fs)) return controls.map((c) => notApplicable(c, fs));
-    const needsPolicy = controls.includes(tls.CONTROL) || controls.includes(publicPolicy.CONTROL);
-    const policy = needsPolicy ? await fileSystemPolicy(efs, fileSystemId) : undefined;
+    const policy = policyRead ? unwrap(policyRead) : undefined;
     const findings: Finding[] = [];
     for (const control of controls) {
       switch (control) {
@@ -92,15 +118,22 @@ export async function assessFileSystem(
           findings.push(publicPolicy.evaluate({ fileSystem: fs, policy }, config, clock));
           break;
         case backup.CONTROL: {
-          const status = await backupPolicyStatus(efs, fileSystemId);
+          const status = backupRead ? unwrap(backupRead) : undefined;
           findings.push(backup.evaluate({ fileSystem: fs, status }, config, clock));
           break;
         }
         case encryption.CONTROL: {
-          const key =
-            encryption.needsKey(fs, config) && fs.kmsKeyId
-              ? await describeKeyFacts(clients.kms(region), fs.kmsKeyId)
-              : undefined;
+          let key: KeyFacts | undefined;
+          if (encryption.needsKey(fs, config) && fs.kmsKeyId) {
+            const keyAccount = accountOfKeyArn(fs.kmsKeyId);
+            if (keyAccount && fs.account && keyAccount !== fs.account) {
+              key = { keyManager: "CUSTOMER", arn: fs.kmsKeyId, account: keyAccount, crossAccount: true };
+            } else if (keyRead && hinted === fs.kmsKeyId) {
+              key = unwrap(keyRead);
+            } else {
+              key = await describeKeyFacts(clients.kms(region), fs.kmsKeyId);
+            }
+          }
           findings.push(encryption.evaluate({ fileSystem: fs, ...(key ? { key } : {}) }, config, clock));
           break;
         }
@@ -209,7 +242,10 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
       if (trigger.type !== "file-system") return [];
       const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
       if (controls.length === 0) return [];
-      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock);
+      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
+        kmsKeyArn: trigger.kmsKeyArn,
+        homeAccount: origin?.kind === "event" ? origin.event.account : origin?.account,
+      });
     },
     async inventory(region: string, config: GuardConfig) {
       if (ALL_CONTROLS.every((c) => config.modes[c] === "off")) return [];

@@ -2,17 +2,27 @@ import type { EFSClient } from "@aws-sdk/client-efs";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { KMS_KEY_EVENTS } from "../../events/patterns.js";
 import { efsClient } from "../aws/efs.js";
-import { fileSystemKey, fileSystemsEncryptedBy, listFileSystemKeys } from "../aws/efs-list.js";
-import { describeKey, enableKeyRotation, keyTags, kmsClient, restoreKey, rotationStatus } from "../aws/kms.js";
+import { encryptedBy, type FileSystemKey, listFileSystemKeys } from "../aws/efs-list.js";
+import {
+  describeKey,
+  enableKeyRotation,
+  type KeyDescription,
+  keyTags,
+  kmsClient,
+  type RotationStatus,
+  restoreKey,
+  rotationStatus,
+} from "../aws/kms.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as rotation from "../controls/key-rotation-enabled.js";
 import * as usable from "../controls/key-usable.js";
-import type { KmsKeyState } from "../controls/kms-key-state.js";
+import { accountOfKeyArn, type KmsKeyState, notAssessable } from "../controls/kms-key-state.js";
 import type { Finding } from "../controls/types.js";
-import type { Trigger } from "../events/triggers.js";
-import { mapLimit } from "../pipeline/concurrency.js";
-import type { Guard } from "../pipeline/types.js";
+import { SOURCES, type Trigger } from "../events/triggers.js";
+import { mapLimit, type Settled, settle } from "../pipeline/concurrency.js";
+import type { Guard, Origin } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
+import { AwsCallError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 
 export interface KmsKeyClients {
@@ -30,49 +40,147 @@ function enabledControls(config: GuardConfig) {
 }
 
 /**
- * Reads one key the way both key controls need it: DescribeKey (resolves an id, ARN or alias to the key), the file
- * systems it encrypts (DescribeFileSystems, one call per 100 file systems), the rotation status only when the
- * rotation control applies, and the key's tags only when there is something to exempt.
+ * Answers that mean the guard may not read the key (its key policy, or another account's, does not grant it), as
+ * opposed to a failure a retry can fix: the key is reported as not assessable instead of failing the event.
+ */
+const UNREADABLE = new Set(["AccessDeniedException", "AccessDenied"]);
+
+function unreadable(error: unknown): string | undefined {
+  if (error instanceof AwsCallError && !error.retryable && UNREADABLE.has(error.awsCode)) {
+    return `KMS refuses ${error.operation.replace("kms:", "")} to EFS Guard (${error.awsCode}): the key policy must grant it to the guard's roles`;
+  }
+  return undefined;
+}
+
+export interface KeyReadOptions {
+  /** The account the guard runs in: from the trigger (inventory) or the event's envelope. */
+  homeAccount?: string | undefined;
+  /**
+   * The rotation status will most likely be needed (not after DisableKey or ScheduleKeyDeletion, which leave the
+   * key in a state where rotation does not apply): read it together with the key instead of after it.
+   */
+  rotationLikely: boolean;
+  /** The region's file systems with their keys, when already listed (or being listed). */
+  fileSystems?: Promise<FileSystemKey[]> | FileSystemKey[];
+}
+
+/**
+ * Reads one key the way both key controls need it, the independent reads at the same time: DescribeKey (resolves an
+ * id, ARN or alias to the key), the region's file systems (DescribeFileSystems, one call per 100 file systems:
+ * which of them the key encrypts) and, when rotation will most likely matter and the key is named by id or ARN,
+ * GetKeyRotationStatus; otherwise the rotation status after DescribeKey, only when the rotation control applies.
+ * The key's tags come last, only when there is something to exempt.
+ *
+ * Keys of another account: KMS allows DescribeKey and GetKeyRotationStatus across accounts (with the key ARN) and no
+ * write, nor ListResourceTags. A key of an account in `keyAccounts` is read that way and alerted on without a plan;
+ * any other account's key is reported as not assessable, naming its account, without a call to KMS. A key whose
+ * policy refuses the guard is not assessable too: never an error that Lambda would retry into the dead-letter queue.
  */
 export async function assessKey(
   clients: { kms: KMSClient; efs: EFSClient },
-  keyId: string,
+  ref: string,
   region: string,
   config: GuardConfig,
   clock: Clock,
+  options: KeyReadOptions,
 ): Promise<Finding[]> {
   const on = enabledControls(config);
   if (!on.rotation && !on.usable) return [];
-  const key = await describeKey(clients.kms, keyId);
+  const first = on.usable ? usable.CONTROL : rotation.CONTROL;
+  const refAccount = accountOfKeyArn(ref);
+  const home = options.homeAccount;
+  const foreign = refAccount !== undefined && home !== undefined && refAccount !== home;
+  const listing = Promise.resolve(options.fileSystems ?? listFileSystemKeys(clients.efs));
+
+  if (foreign && !config.keyAccounts.includes(refAccount)) {
+    const fileSystems = encryptedBy(await listing, ref);
+    if (fileSystems.length === 0) return [];
+    const why = `it belongs to account ${refAccount}, which is not in keyAccounts; EFS Guard reads keys of another account only for the accounts listed there (and their key policies must let it)`;
+    return [notAssessable(first, { arn: ref, account: refAccount, region, fileSystems }, why)];
+  }
+
+  const alias = ref.startsWith("alias/") || ref.includes(":alias/");
+  const early = on.rotation && options.rotationLikely && !alias;
+  const [described, all, earlyRotation] = await Promise.all([
+    settle(describeKey(clients.kms, ref)),
+    listing,
+    early ? settle(rotationStatus(clients.kms, ref)) : Promise.resolve(undefined),
+  ]);
+  if ("error" in described) {
+    const why = unreadable(described.error);
+    if (!why) throw described.error;
+    const fileSystems = refAccount ? encryptedBy(all, ref) : [];
+    return [
+      notAssessable(first, { arn: ref, ...(refAccount ? { account: refAccount } : {}), region, fileSystems }, why),
+    ];
+  }
+  const key = described.value;
   if (!key) {
-    logger.info("key not found", { keyId, region });
+    if (foreign) {
+      const why = `KMS answers that it does not exist (NotFoundException); a key of another account is also hidden that way`;
+      return [notAssessable(first, { arn: ref, account: refAccount, region, fileSystems: encryptedBy(all, ref) }, why)];
+    }
+    logger.info("key not found", { keyId: ref, region });
     return [];
   }
-  const state: KmsKeyState = {
+  const crossAccount = foreign || (home !== undefined && key.account !== undefined && key.account !== home);
+  const state = keyState(key, region, key.keyManager === "CUSTOMER" ? encryptedBy(all, key.arn) : [], crossAccount);
+
+  const findings: Finding[] = [];
+  if (on.usable) findings.push(usable.evaluate(state, config, clock));
+  if (on.rotation) {
+    let status: Settled<RotationStatus> | undefined;
+    if (rotation.rotationNotApplicable(state) === undefined) {
+      // The key ARN, which KMS needs for a key of another account and accepts for any.
+      status = earlyRotation ?? (await settle(rotationStatus(clients.kms, key.arn)));
+    }
+    if (status && "error" in status) {
+      const why = unreadable(status.error);
+      if (!why) throw status.error;
+      findings.push(
+        notAssessable(
+          rotation.CONTROL,
+          { arn: key.arn, account: key.account, region, fileSystems: state.fileSystems },
+          why,
+        ),
+      );
+    } else {
+      if (status) state.rotation = status.value;
+      findings.push(rotation.evaluate(state, config, clock));
+    }
+  }
+  // ListResourceTags is not a cross-account operation: another account's key has no readable exemption tags.
+  if (!crossAccount && findings.some((f) => f.verdict === "non-compliant" && f.evidence.assessable !== false)) {
+    const tags = await keyTags(clients.kms, key.keyId);
+    for (const f of findings) if (f.verdict === "non-compliant") f.tags = tags;
+  }
+  return findings;
+}
+
+function keyState(key: KeyDescription, region: string, fileSystems: string[], crossAccount: boolean): KmsKeyState {
+  return {
     keyId: key.keyId,
     arn: key.arn,
     region,
     keyManager: key.keyManager,
     keyState: key.keyState,
-    // Nobody can disable, delete or change the rotation of an AWS managed key: no need to list file systems for it.
-    fileSystems: key.keyManager === "CUSTOMER" ? await fileSystemsEncryptedBy(clients.efs, key.arn) : [],
+    fileSystems,
     ...(key.account ? { account: key.account } : {}),
     ...(key.keySpec ? { keySpec: key.keySpec } : {}),
     ...(key.origin ? { origin: key.origin } : {}),
     ...(key.multiRegionKeyType ? { multiRegionKeyType: key.multiRegionKeyType } : {}),
     ...(key.deletionDate ? { deletionDate: key.deletionDate } : {}),
+    ...(crossAccount ? { crossAccount } : {}),
   };
-  if (on.rotation && rotation.rotationNotApplicable(state) === undefined) {
-    state.rotation = await rotationStatus(clients.kms, key.keyId);
-  }
-  const findings: Finding[] = [];
-  if (on.usable) findings.push(usable.evaluate(state, config, clock));
-  if (on.rotation) findings.push(rotation.evaluate(state, config, clock));
-  if (findings.some((f) => f.verdict === "non-compliant")) {
-    const tags = await keyTags(clients.kms, key.keyId);
-    for (const f of findings) if (f.verdict === "non-compliant") f.tags = tags;
-  }
-  return findings;
+}
+
+/** Events after which the key is disabled or pending deletion, where automatic rotation does not apply. */
+const ROTATION_UNLIKELY = new Set([`${SOURCES.kms}:DisableKey`, `${SOURCES.kms}:ScheduleKeyDeletion`]);
+
+function homeAccountOf(trigger: Trigger, origin: Origin | undefined): string | undefined {
+  if (trigger.type === "kms-key" && trigger.homeAccount) return trigger.homeAccount;
+  if (origin?.kind === "event") return origin.event.account;
+  return origin?.account;
 }
 
 /**
@@ -85,40 +193,76 @@ export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
     name: "kms-key",
     controls: [usable.CONTROL, rotation.CONTROL],
     events: KMS_KEY_EVENTS,
-    async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock) {
+    async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       const on = enabledControls(config);
       if (!on.rotation && !on.usable) return [];
       const kms = clients.kms(region);
       const efs = clients.efs(region);
-      if (trigger.type === "kms-key") return assessKey({ kms, efs }, trigger.keyId, region, config, clock);
-      if (trigger.type === "file-system") {
-        const fs = await fileSystemKey(efs, trigger.fileSystemId);
-        // Unencrypted or gone: no key to guard (efs-encrypted-at-rest looks after unencrypted file systems).
-        if (!fs?.encrypted || !fs.kmsKeyId) return [];
-        return assessKey({ kms, efs }, fs.kmsKeyId, region, config, clock);
+      const homeAccount = homeAccountOf(trigger, origin);
+      if (trigger.type === "kms-key") {
+        const event = origin?.kind === "event" ? `${origin.event.eventSource}:${origin.event.eventName}` : "";
+        return assessKey({ kms, efs }, trigger.keyId, region, config, clock, {
+          homeAccount,
+          rotationLikely: !ROTATION_UNLIKELY.has(event),
+        });
       }
-      return [];
+      if (trigger.type !== "file-system") return [];
+      // The event names the file system; DescribeFileSystems (all of them: the key's other file systems are needed
+      // too) says which key encrypts it. EFS's answer in the event names the key already: it is read meanwhile,
+      // and counts only if DescribeFileSystems agrees.
+      const listing = listFileSystemKeys(efs);
+      const hint = trigger.kmsKeyArn;
+      const hinted =
+        hint && homeAccount
+          ? assessKey({ kms, efs }, hint, region, config, clock, {
+              homeAccount,
+              rotationLikely: true,
+              fileSystems: listing,
+            })
+          : undefined;
+      hinted?.catch(() => undefined); // awaited below when the hint holds; its failure otherwise means nothing
+      const all = await listing;
+      const fs = all.find((f) => f.fileSystemId === trigger.fileSystemId);
+      // Unencrypted or gone: no key to guard (efs-encrypted-at-rest looks after unencrypted file systems).
+      if (!fs?.encrypted || !fs.kmsKeyId) return [];
+      if (hinted && fs.kmsKeyId === hint) return hinted;
+      return assessKey({ kms, efs }, fs.kmsKeyId, region, config, clock, {
+        homeAccount: homeAccount ?? fs.ownerId,
+        rotationLikely: true,
+        fileSystems: all,
+      });
     },
     async inventory(region: string, config: GuardConfig) {
       const on = enabledControls(config);
       if (!on.rotation && !on.usable) return [];
       const kms = clients.kms(region);
-      const arns = [
-        ...new Set(
-          (await listFileSystemKeys(clients.efs(region)))
-            .filter((fs) => fs.encrypted && fs.kmsKeyId)
-            .map((fs) => fs.kmsKeyId as string),
-        ),
-      ].sort();
-      const keys = await mapLimit(arns, 4, (arn) => describeKey(kms, arn));
-      return keys
-        .filter((k) => k !== undefined && k.keyManager === "CUSTOMER")
-        .map((k) => ({ type: "kms-key" as const, keyId: k!.arn }));
+      const all = await listFileSystemKeys(clients.efs(region));
+      const owners = new Map<string, string | undefined>();
+      for (const fs of all) if (fs.encrypted && fs.kmsKeyId) owners.set(fs.kmsKeyId, fs.ownerId);
+      const arns = [...owners.keys()].sort();
+      const keep = await mapLimit(arns, 4, async (arn) => {
+        const home = owners.get(arn);
+        // Another account's key is customer managed (an AWS managed key serves only its own account) and is
+        // assessed (or reported as not assessable) without being described twice.
+        if (home !== undefined && accountOfKeyArn(arn) !== home) return true;
+        try {
+          return (await describeKey(kms, arn))?.keyManager === "CUSTOMER";
+        } catch (error) {
+          if (unreadable(error)) return true; // assess reports it as not assessable
+          throw error;
+        }
+      });
+      return arns
+        .filter((_, i) => keep[i])
+        .map((arn) => {
+          const homeAccount = owners.get(arn);
+          return { type: "kms-key" as const, keyId: arn, ...(homeAccount ? { homeAccount } : {}) };
+        });
     },
     async remediate(plan, region) {
       const kms = clients.kms(region);
       if (plan.kind === "enable-key-rotation") return enableKeyRotation(kms, plan.keyId, plan.rotationPeriodInDays);
-      if (plan.kind === "restore-key") return restoreKey(kms, plan.keyId);
+      if (plan.kind === "restore-key") return restoreKey(kms, plan.keyId, plan.fromState);
       throw new Error(`kms-key cannot execute ${plan.kind}`);
     },
   };

@@ -153,8 +153,13 @@ async function confirmWithEfs(efs: EFSClient, claims: MountTargetRef[], every: b
  * compared with them. A compliant group costs nothing more. Before a non-compliant finding is reported or acted
  * upon, EFS must confirm that the group really is on a mount target (its own record of the mount target with that
  * interface id, one DescribeMountTargets per file system): for a rule broader than NFS on a group that serves
- * nothing but mount targets, every one of them, since that decides whether the rule may be revoked whole. Then the
- * group's tags, for exemptions.
+ * nothing but mount targets, every one of them, since that decides whether the rule may be revoked whole; the
+ * group's tags, for exemptions, are read at the same time (a refuted group wastes that one read).
+ *
+ * With `allowedNfsSources: "vpc"` (the default) the VPC's CIDRs are read together with the rules, once the
+ * interfaces name the VPC: the usual mount-target group allows NFS from inside the VPC, which takes the CIDRs to
+ * judge, so waiting for the rules to ask for them costs a round trip for one call that is nearly always made. A group
+ * without a CIDR rule pays one DescribeVpcs it did not need.
  */
 export async function assessSecurityGroup(
   clients: { ec2: EC2Client; efs: EFSClient },
@@ -169,8 +174,10 @@ export async function assessSecurityGroup(
   const notOnMountTarget = (others: OtherInterface[]) =>
     evaluate({ groupId, region, mountTargets: [], otherInterfaces: others, rules: [] }, config, clock);
   if (view.mountTargets.length === 0) return notOnMountTarget(view.others);
+  const early = view.vpcId && config.allowedNfsSources === "vpc" ? vpcCidrs(ec2, view.vpcId) : undefined;
+  early?.catch(() => undefined); // judged below, only if the rules need the CIDRs
   const rules = await ingressRules(ec2, groupId);
-  const cidrs = view.vpcId && needsVpcCidrs(rules, config) ? await vpcCidrs(ec2, view.vpcId) : undefined;
+  const cidrs = view.vpcId && needsVpcCidrs(rules, config) ? await (early ?? vpcCidrs(ec2, view.vpcId)) : undefined;
   const base: Omit<SecurityGroupState, "mountTargets" | "otherInterfaces"> = {
     groupId,
     region,
@@ -183,6 +190,9 @@ export async function assessSecurityGroup(
 
   const offending = (seen.evidence.offendingRules as Parameters<typeof isNfsOnly>[0][] | undefined) ?? [];
   const every = view.others.length === 0 && offending.some((rule) => !isNfsOnly(rule));
+  // The tags are needed for every finding EFS confirms: asked at the same time as EFS, not after it.
+  const tags = securityGroupTags(ec2, groupId);
+  tags.catch(() => undefined); // awaited below, only if EFS confirms a mount target
   const { confirmed, refuted, unchecked } = await confirmWithEfs(efs, view.mountTargets, every);
   const others = [...view.others, ...refuted];
   if (refuted.length > 0) {
@@ -199,7 +209,7 @@ export async function assessSecurityGroup(
     config,
     clock,
   );
-  if (finding.verdict === "non-compliant") finding.tags = await securityGroupTags(ec2, groupId);
+  if (finding.verdict === "non-compliant") finding.tags = await tags;
   return finding;
 }
 

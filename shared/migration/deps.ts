@@ -1,5 +1,5 @@
+import { loadConfig } from "../config/runtime.js";
 import type { GuardConfig } from "../config/schema.js";
-import { configFromEnv } from "../config/schema.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { ConfigError, GuardError } from "../runtime/errors.js";
 import {
@@ -37,8 +37,8 @@ export const MIGRATION_ENV_KEYS = {
 } as const;
 
 /** The stack's values from the function's environment, validated at init (fail fast). */
-export function migrationBaseFromEnv(env: NodeJS.ProcessEnv = process.env): MigrationBase {
-  const config = configFromEnv(env);
+export async function migrationBaseFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<MigrationBase> {
+  const config = await loadConfig(env);
   const missing = [
     "ALERTS_TOPIC_ARN",
     "AWS_REGION",

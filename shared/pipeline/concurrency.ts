@@ -14,3 +14,23 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+/** A settled read: its value, or the error it failed with. */
+export type Settled<T> = { value: T } | { error: unknown };
+
+/**
+ * Settles a read without rejecting, so that reads sent together can be awaited together and each failure be judged
+ * on its own (one may be expected, another needed only by some verdicts) instead of the first one winning.
+ */
+export function settle<T>(read: Promise<T>): Promise<Settled<T>> {
+  return read.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The value of a settled read; its error rethrown. */
+export function unwrap<T>(read: Settled<T>): T {
+  if ("error" in read) throw read.error;
+  return read.value;
+}

@@ -1,4 +1,4 @@
-import { configFromEnv } from "../config/schema.js";
+import { loadConfig } from "../config/runtime.js";
 import { snsFindingsSink } from "../notify/findings.js";
 import { snsNotifier } from "../notify/sns.js";
 import { systemClock } from "../runtime/clock.js";
@@ -10,8 +10,8 @@ import type { PipelineDeps } from "./run.js";
 export const FINDINGS_TOPIC_ENV = "FINDINGS_TOPIC_ARN";
 
 /** The dependencies of a deployed function, from its environment; a missing or bad setting fails the init. */
-export function deployedDeps(env: NodeJS.ProcessEnv = process.env): PipelineDeps {
-  const config = configFromEnv(env);
+export async function deployedDeps(env: NodeJS.ProcessEnv = process.env): Promise<PipelineDeps> {
+  const config = await loadConfig(env);
   const topic = env.ALERTS_TOPIC_ARN;
   if (!topic) throw new ConfigError(["ALERTS_TOPIC_ARN is not set: the function has nowhere to report"]);
   const findings = env[FINDINGS_TOPIC_ENV];

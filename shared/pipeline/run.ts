@@ -6,6 +6,7 @@ import type { Clock } from "../runtime/clock.js";
 import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 import type { GuardMetrics } from "../runtime/metrics.js";
+import { settle, unwrap } from "./concurrency.js";
 import { decide } from "./decide.js";
 import type { Action, EventReport, FindingsSink, Guard, Notifier, Origin, Outcome, Result } from "./types.js";
 
@@ -154,9 +155,11 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   try {
     for (const trigger of triggers) {
       const findings = await guard.assess(trigger, event.region, deps.config, deps.clock, origin);
-      for (const finding of findings) {
-        if (!finding.resource.account) finding.resource.account = event.account;
-        const result = await handleFinding(finding, origin, guard, deps);
+      for (const finding of findings) if (!finding.resource.account) finding.resource.account = event.account;
+      // The decisions of one resource are independent (one control each, each its own write): taken at once, an
+      // event with two remediations waits for one round of writes and alerts instead of two. Order is kept.
+      const settled = await Promise.all(findings.map((f) => settle(handleFinding(f, origin, guard, deps))));
+      for (const result of settled.map(unwrap)) {
         report.findings.push(summarize(result));
         if (result.error?.retryable) {
           retryable = new GuardError("REMEDIATION_FAILED", result.detail, { retryable: true });

@@ -1,3 +1,4 @@
+import { isUnreachable } from "../aws/errors.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding, Severity, Verdict } from "../controls/types.js";
 import { type Trigger, triggerResourceId } from "../events/triggers.js";
@@ -94,13 +95,16 @@ export async function scanAccount(guards: readonly Guard[], regions: readonly st
       errors: 0,
     },
   };
-  for (const region of regions) {
+  // An endpoint that gives no answer at all ends the scan: every further call would wait for the same timeouts
+  // (about 50 s each, shared/aws/sdk-config.ts) and say nothing new.
+  scanning: for (const region of regions) {
     for (const guard of guards) {
       let triggers: Trigger[];
       try {
         triggers = await guard.inventory(region, deps.config);
       } catch (error) {
         report.errors.push({ guard: guard.name, region, message: errorMessage(error), error });
+        if (isUnreachable(error)) break scanning;
         continue;
       }
       for (const trigger of triggers) {
@@ -110,6 +114,7 @@ export async function scanAccount(guards: readonly Guard[], regions: readonly st
         } catch (error) {
           const resource = triggerResourceId(trigger);
           report.errors.push({ guard: guard.name, region, resource, message: errorMessage(error), error });
+          if (isUnreachable(error)) break scanning;
           continue;
         }
         for (const finding of findings) report.findings.push(toScanFinding(finding, deps));

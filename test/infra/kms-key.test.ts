@@ -1,8 +1,10 @@
-import { App } from "aws-cdk-lib";
+import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
+import { kmsKeyStatements } from "../../infra/permissions.js";
+import { parseConfig } from "../../shared/config/schema.js";
 
 let template: Template;
 beforeAll(() => {
@@ -75,6 +77,8 @@ const FILE_SYSTEM_GUARD = [
 const NFS_GUARD = [
   // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
   "ec2:AuthorizeSecurityGroupIngress",
+  // Dependent action of the authorize: tags on the rules it creates only (ec2:CreateAction).
+  "ec2:CreateTags",
   "ec2:DescribeNetworkInterfaceAttribute",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
@@ -113,6 +117,26 @@ describe("key guard function", () => {
         expect(JSON.stringify(s.Resource)).toContain(":key/*");
       }
     }
+  });
+
+  it("reads keys of another account only for keyAccounts, only with the two operations KMS allows across accounts", () => {
+    const roleId = roleOf(functionLogicalId("functions/kms-key/handler.ts"));
+    expect(statementsOfRole(roleId).map((s) => s.Sid)).not.toContain("ReadKeysOfKeyAccounts");
+    const stack = new Stack(new App(), "KeyAccounts", { env: { account: "123456789012", region: "eu-west-1" } });
+    const config = parseConfig({
+      keyAccounts: ["333333333333", "222222222222", "333333333333"],
+      modes: { "efs-key-usable": "remediate" },
+    });
+    const statements = kmsKeyStatements(stack, config).map((s) => stack.resolve(s.toStatementJson()));
+    const read = statements.find((s) => s.Sid === "ReadKeysOfKeyAccounts");
+    expect(read).toMatchObject({ Effect: "Allow", Action: ["kms:DescribeKey", "kms:GetKeyRotationStatus"] });
+    // One resource per account (deduplicated, sorted), each the account's keys: arn:PARTITION:kms:*:ACCOUNT:key/*.
+    const tails = read.Resource.map((r: any) => r["Fn::Join"][1].at(-1));
+    expect(tails).toEqual([":kms:*:222222222222:key/*", ":kms:*:333333333333:key/*"]);
+    // Every write stays on the account's own keys.
+    const restore = statements.find((s) => s.Sid === "RestoreKeys");
+    expect(JSON.stringify(restore.Resource)).toContain(":kms:*:123456789012:key/*");
+    expect(JSON.stringify(restore.Resource)).not.toContain("222222222222");
   });
 
   it("has one rule per event source with exactly the handler's patterns", () => {

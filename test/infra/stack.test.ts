@@ -3,6 +3,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
+import { configDigest } from "../../shared/config/runtime.js";
 import { functionPermissions, type Template as IamTemplate } from "./iam.js";
 import { cdkJsonFlags } from "./synth.js";
 
@@ -39,6 +40,18 @@ describe("EfsGuard stack", () => {
     });
   });
 
+  it("gives every function the digest of its configuration, and no NODE_OPTIONS (source maps parsed at load)", () => {
+    const functions = Object.values(template.findResources("AWS::Lambda::Function")).filter(
+      (f: any) => f.Properties.Environment?.Variables?.EFS_GUARD_CONFIG,
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(10);
+    for (const fn of functions as any[]) {
+      const vars = fn.Properties.Environment.Variables;
+      expect(vars.EFS_GUARD_CONFIG_SHA256).toBe(configDigest(vars.EFS_GUARD_CONFIG));
+      expect(vars.NODE_OPTIONS).toBeUndefined();
+    }
+  });
+
   it("has one rule per event source with exactly the handler's patterns, a retry policy and a dead-letter queue", () => {
     const id = functionLogicalId("functions/nfs-ingress/handler.ts");
     const rules = Object.values(template.findResources("AWS::Events::Rule")).filter((r: any) =>
@@ -60,6 +73,8 @@ describe("EfsGuard stack", () => {
     const { actions } = nfsPermissions();
     expect(actions).toEqual([
       "ec2:AuthorizeSecurityGroupIngress",
+      // Dependent action of AuthorizeSecurityGroupIngress: only on the rules it creates (ec2:CreateAction).
+      "ec2:CreateTags",
       "ec2:DescribeNetworkInterfaceAttribute",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroupRules",
@@ -92,6 +107,12 @@ describe("EfsGuard stack", () => {
     ]) {
       expect(resourcesOf(action)).toEqual(["arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*"]);
     }
+    expect(resourcesOf("ec2:CreateTags")).toEqual([
+      "arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group-rule/*",
+    ]);
+    expect(allows.filter((s) => s.actions.includes("ec2:CreateTags")).map((s) => s.condition)).toEqual([
+      { StringEquals: { "ec2:CreateAction": "AuthorizeSecurityGroupIngress" } },
+    ]);
     expect(resourcesOf("ec2:DescribeSecurityGroups")).toEqual(["*"]);
     expect(resourcesOf("sns:Publish")).toEqual([expect.stringMatching(/^<AlertsTopic[0-9A-F]+>$/)]);
     expect(resourcesOf("sqs:SendMessage")).toEqual([

@@ -293,7 +293,9 @@ describe("modes, exemptions and idempotence, through the same pipeline", () => {
     expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 });
   });
 
-  it("remediations re-read first: a key fixed meanwhile is already remediated and not written again", async () => {
+  it("remediations act on the evaluation's reading, with no second read: a key fixed meanwhile is written again, harmlessly", async () => {
+    // KMS is eventually consistent: a read between the evaluation and the write is no fresher than the evaluation,
+    // so there is none. Enabling an enabled key, or setting the period a key already has, changes nothing.
     const seed = new KeySeeder();
     const key = await seed.keyWithFileSystem();
     await seed.disable(key.keyId);
@@ -302,16 +304,34 @@ describe("modes, exemptions and idempotence, through the same pipeline", () => {
     const trigger = { type: "kms-key" as const, keyId: key.keyId };
     const [usableFinding] = await guard.assess(trigger, "us-east-1", deps.config, deps.clock);
     await seed.kms.send(new EnableKeyCommand({ KeyId: key.keyId }));
-    expect(await guard.remediate(usableFinding!.plan!, "us-east-1", deps.config)).toMatchObject({
-      status: "already-done",
+    expect(await guard.remediate(usableFinding!.plan!, "us-east-1", deps.config)).toEqual({
+      status: "done",
+      detail: "was Disabled: enabled",
     });
+    expect(await seed.state(key.keyId)).toBe("Enabled");
     const [, rotationFinding] = await guard.assess(trigger, "us-east-1", deps.config, deps.clock);
     expect(rotationFinding?.verdict).toBe("non-compliant");
-    await seed.kms.send(new EnableKeyRotationCommand({ KeyId: key.keyId, RotationPeriodInDays: 200 }));
-    expect(await guard.remediate(rotationFinding!.plan!, "us-east-1", deps.config)).toMatchObject({
-      status: "already-done",
+    await seed.kms.send(new EnableKeyRotationCommand({ KeyId: key.keyId, RotationPeriodInDays: 365 }));
+    expect(await guard.remediate(rotationFinding!.plan!, "us-east-1", deps.config)).toEqual({ status: "done" });
+    expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 365 });
+  });
+
+  it("CreateFileSystem: the key named in EFS's answer is read at once, but only the file system's real key counts", async () => {
+    const seed = new KeySeeder();
+    const real = await seed.keyWithFileSystem();
+    const other = await seed.key();
+    const deps = testDeps({ dryRun: true });
+    const hinted = createFileSystemEvent({
+      fileSystemId: real.fileSystemId,
+      kmsKeyId: other.keyId,
+      kmsKeyArn: other.arn,
     });
-    expect(await seed.rotation(key.keyId)).toEqual({ enabled: true, period: 200 });
+    const report = await processEvent(hinted, kmsKeyGuard(), deps);
+    expect(report.findings.map((f) => [f.control, f.resource, f.verdict])).toEqual([
+      ["efs-key-usable", real.keyId, "compliant"],
+      ["efs-key-rotation-enabled", real.keyId, "non-compliant"],
+    ]);
+    expect(report.findings[1]?.detail).toBe(`dry run: would enable automatic rotation of ${real.keyId} every 365 days`);
   });
 
   it("a key deleted meanwhile produces no finding and no error", async () => {

@@ -69,3 +69,19 @@ export class KeySeeder extends Seeder {
     return out.KeyMetadata!.KeyState;
   }
 }
+
+/**
+ * A KMS client acting as another account: moto tells accounts apart by the x-moto-account-id header (its
+ * multi-account support), which this client adds to every request.
+ */
+export function otherAccountKms(account: string, region = REGION): KMSClient {
+  const kms = new KMSClient({ region });
+  kms.middlewareStack.add(
+    (next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers["x-moto-account-id"] = account;
+      return next(args);
+    },
+    { step: "build", name: "otherAccount" },
+  );
+  return kms;
+}

@@ -1,4 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { CONTROL_IDS, MODES } from "../../shared/config/controls.js";
+import { CONFIG_DIGEST_ENV, CONFIG_ENV, configEnvironment, loadConfig } from "../../shared/config/runtime.js";
 import { configFromEnv, parseConfig } from "../../shared/config/schema.js";
 import { ConfigError } from "../../shared/runtime/errors.js";
 
@@ -80,5 +83,62 @@ describe("config schema", () => {
     const config = parseConfig({ dryRun: true, allowedNfsSources: ["10.0.0.0/8"] });
     expect(configFromEnv({ EFS_GUARD_CONFIG: JSON.stringify(config) })).toEqual(config);
     expect(() => configFromEnv({ EFS_GUARD_CONFIG: "{not json" })).toThrow(ConfigError);
+  });
+});
+
+describe("a deployed function's configuration", () => {
+  it("validated at synth (text and digest match): read as is, the same object the schema gives", async () => {
+    const config = parseConfig({
+      dryRun: true,
+      keyAccounts: ["222222222222"],
+      modes: { "efs-key-usable": "remediate" },
+    });
+    const env = configEnvironment(config);
+    expect(env[CONFIG_DIGEST_ENV]).toMatch(/^[0-9a-f]{64}$/);
+    expect(await loadConfig(env)).toEqual(config);
+    expect(await loadConfig(env)).toEqual(configFromEnv(env));
+  });
+
+  it("edited by hand (no digest, or one that does not match): validated by the schema, failing fast", async () => {
+    const env = configEnvironment(parseConfig({}));
+    const edited = {
+      ...env,
+      [CONFIG_ENV]: JSON.stringify({ ...JSON.parse(env[CONFIG_ENV]!), rotationPeriodInDays: 30 }),
+    };
+    await expect(loadConfig(edited)).rejects.toBeInstanceOf(ConfigError);
+    await expect(loadConfig({ [CONFIG_ENV]: JSON.stringify({ dryrun: true }) })).rejects.toThrow(/dryrun/);
+    // Without any configuration: the defaults, as before.
+    expect(await loadConfig({})).toEqual(parseConfig({}));
+  });
+
+  it("reading the schema's output as is is sound: the schema gives its own output back unchanged", () => {
+    const mode = fc.constantFrom(...MODES);
+    const cidr = fc
+      .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 32 }))
+      .map(([a, b, bits]) => `10.${a}.${b}.0/${bits}`);
+    const input = fc.record(
+      {
+        modes: fc.dictionary(fc.constantFrom(...CONTROL_IDS), mode),
+        dryRun: fc.boolean(),
+        allowedNfsSources: fc.oneof(fc.constant("vpc"), fc.array(cidr, { minLength: 1, maxLength: 4 })),
+        rotationPeriodInDays: fc.integer({ min: 90, max: 2560 }),
+        keyAccounts: fc.array(fc.stringMatching(/^\d{12}$/), { maxLength: 3 }),
+        regions: fc.array(fc.constantFrom("eu-west-1", "us-west-2", "ap-southeast-2"), { maxLength: 2 }),
+        approvalTimeout: fc.constantFrom("7d", "36h", "90m"),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(input, (raw) => {
+        let once: ReturnType<typeof parseConfig>;
+        try {
+          once = parseConfig(raw);
+        } catch {
+          return true; // an input the schema refuses never reaches a function
+        }
+        expect(parseConfig(JSON.parse(JSON.stringify(once)))).toEqual(once);
+        return true;
+      }),
+    );
   });
 });

@@ -21,6 +21,23 @@ describe("key guard triggers", () => {
     expect(toTriggers(sample(file), KMS_KEY_EVENTS)).toMatchObject({ kind: "triggers", triggers: [trigger] });
   });
 
+  it("CreateFileSystem carries the key ARN of EFS's answer as a hint, never what the caller sent", () => {
+    // The sample's caller sent an alias; EFS answered with the ARN.
+    expect(toTriggers(sample("efs-create-file-system.json"), KMS_KEY_EVENTS)).toMatchObject({
+      triggers: [{ type: "file-system", fileSystemId: "fs-0123456789abcdef0", kmsKeyArn: ARN }],
+    });
+    const plain = createFileSystemEvent({ fileSystemId: "fs-0123456789abcdef0", encrypted: false });
+    expect(toTriggers(plain, KMS_KEY_EVENTS)).toEqual(
+      expect.objectContaining({ triggers: [{ type: "file-system", fileSystemId: "fs-0123456789abcdef0" }] }),
+    );
+    const odd = createFileSystemEvent({
+      fileSystemId: "fs-0123456789abcdef0",
+      kmsKeyId: "alias/x",
+      kmsKeyArn: "alias/x",
+    });
+    expect((toTriggers(odd, KMS_KEY_EVENTS) as any).triggers[0].kmsKeyArn).toBeUndefined();
+  });
+
   it("without resources, the keyId the caller sent (alias, id or ARN) is the trigger; DescribeKey resolves it", () => {
     const e = sample("kms-schedule-key-deletion.json");
     delete e.detail.resources;

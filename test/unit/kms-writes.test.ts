@@ -1,7 +1,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { describeKey, enableKeyRotation, restoreKey } from "../../shared/aws/kms.js";
-import { AwsCallError, GuardError } from "../../shared/runtime/errors.js";
+import { AwsCallError } from "../../shared/runtime/errors.js";
 
 /** A KMS client that answers each command by name; only for the error paths the emulator cannot produce. */
 function fakeKms(answers: Record<string, (input: any) => unknown>): KMSClient & { calls: string[] } {
@@ -21,28 +21,83 @@ function fakeKms(answers: Record<string, (input: any) => unknown>): KMSClient & 
 const awsError = (name: string, status = 400) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
-describe("KMS writes never report what KMS did not confirm", () => {
-  it("EnableKeyRotation that KMS does not confirm is a failure, not a success", async () => {
-    const kms = fakeKms({
-      GetKeyRotationStatus: () => ({ KeyRotationEnabled: false }),
-      EnableKeyRotation: () => ({}),
-    });
-    await expect(enableKeyRotation(kms, "k", 365)).rejects.toBeInstanceOf(GuardError);
-    expect(kms.calls).toEqual(["GetKeyRotationStatus", "EnableKeyRotation", "GetKeyRotationStatus"]);
+describe("KMS writes: the answer is the result; a state still in transition is waited for, then retried later", () => {
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it("a key already rotating often enough is already done, without a write", async () => {
-    const kms = fakeKms({ GetKeyRotationStatus: () => ({ KeyRotationEnabled: true, RotationPeriodInDays: 180 }) });
-    expect(await enableKeyRotation(kms, "k", 365)).toMatchObject({ status: "already-done" });
-    expect(kms.calls).toEqual(["GetKeyRotationStatus"]);
+  it("EnableKeyRotation is one call, done on KMS's success answer (no read before or after)", async () => {
+    const kms = fakeKms({ EnableKeyRotation: (input) => (input.RotationPeriodInDays === 180 ? {} : undefined) });
+    expect(await enableKeyRotation(kms, "k", 180)).toEqual({ status: "done" });
+    expect(kms.calls).toEqual(["EnableKeyRotation"]);
   });
 
-  it("a key still disabled after EnableKey is a failure", async () => {
+  it("a write refused while the key is in transition is tried again after 250, 500, 1000 ms and succeeds", async () => {
+    vi.useFakeTimers();
+    let refusals = 3;
     const kms = fakeKms({
-      DescribeKey: () => ({ KeyMetadata: { KeyId: "k", Arn: "arn:k", KeyState: "Disabled", KeyManager: "CUSTOMER" } }),
-      EnableKey: () => ({}),
+      EnableKey: () => {
+        if (refusals-- > 0) throw awsError("KMSInvalidStateException");
+        return {};
+      },
     });
-    await expect(restoreKey(kms, "k")).rejects.toThrow(/did not confirm that k is enabled: its state is Disabled/);
+    const done = restoreKey(kms, "k", "Disabled");
+    await vi.advanceTimersByTimeAsync(249);
+    expect(kms.calls).toEqual(["EnableKey"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(kms.calls).toEqual(["EnableKey", "EnableKey"]);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(await done).toEqual({ status: "done", detail: "was Disabled: enabled" });
+    expect(kms.calls).toEqual(["EnableKey", "EnableKey", "EnableKey", "EnableKey"]);
+  });
+
+  it("still refused after 5 attempts (3.75 s): a retryable AwsCallError, so the event is evaluated again later", async () => {
+    vi.useFakeTimers();
+    const kms = fakeKms({
+      EnableKeyRotation: () => {
+        throw awsError("DisabledException");
+      },
+    });
+    const failed = enableKeyRotation(kms, "k", 365).catch((e) => e);
+    await vi.advanceTimersByTimeAsync(3750);
+    const error = await failed;
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({ operation: "kms:EnableKeyRotation", awsCode: "DisabledException", retryable: true });
+    expect(error.message).toContain("still refused after 5 attempts");
+    expect(kms.calls).toHaveLength(5);
+  });
+
+  it("any other refusal is not waited for: AccessDenied fails at once, not retryable", async () => {
+    const kms = fakeKms({
+      EnableKeyRotation: () => {
+        throw awsError("AccessDeniedException");
+      },
+    });
+    await expect(enableKeyRotation(kms, "k", 365)).rejects.toMatchObject({
+      awsCode: "AccessDeniedException",
+      retryable: false,
+    });
+    expect(kms.calls).toEqual(["EnableKeyRotation"]);
+  });
+
+  it("a key pending deletion: CancelKeyDeletion, then EnableKey; a failed cancellation stops before EnableKey", async () => {
+    const kms = fakeKms({ CancelKeyDeletion: () => ({}), EnableKey: () => ({}) });
+    expect(await restoreKey(kms, "k", "PendingDeletion")).toEqual({
+      status: "done",
+      detail: "was PendingDeletion: deletion cancelled, enabled",
+    });
+    expect(kms.calls).toEqual(["CancelKeyDeletion", "EnableKey"]);
+    const denied = fakeKms({
+      CancelKeyDeletion: () => {
+        throw awsError("AccessDeniedException");
+      },
+    });
+    await expect(restoreKey(denied, "k", "PendingDeletion")).rejects.toMatchObject({
+      operation: "kms:CancelKeyDeletion",
+      awsCode: "AccessDeniedException",
+      retryable: false,
+    });
+    expect(denied.calls).toEqual(["CancelKeyDeletion"]);
   });
 
   it("a throttled DescribeKey is a retryable AWS error; a missing key is undefined", async () => {
@@ -60,20 +115,5 @@ describe("KMS writes never report what KMS did not confirm", () => {
       },
     });
     expect(await describeKey(missing, "k")).toBeUndefined();
-  });
-
-  it("a failed CancelKeyDeletion stops before EnableKey and says which call failed", async () => {
-    const kms = fakeKms({
-      DescribeKey: () => ({ KeyMetadata: { KeyId: "k", Arn: "arn:k", KeyState: "PendingDeletion" } }),
-      CancelKeyDeletion: () => {
-        throw awsError("AccessDeniedException");
-      },
-    });
-    await expect(restoreKey(kms, "k")).rejects.toMatchObject({
-      operation: "kms:CancelKeyDeletion",
-      awsCode: "AccessDeniedException",
-      retryable: false,
-    });
-    expect(kms.calls).toEqual(["DescribeKey", "CancelKeyDeletion"]);
   });
 });

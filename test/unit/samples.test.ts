@@ -42,11 +42,13 @@ const EXPECTED: Record<string, Expected> = {
   "ec2-modify-security-group-rules-ports-as-strings.json": { triggers: [{ type: "security-group", groupId: SG }] },
   "ec2-modify-security-group-rules.json": { triggers: [{ type: "security-group", groupId: SG }] },
   "ec2-revoke-security-group-ingress-by-guard.json": { ignored: "unsupported-event" },
-  "efs-create-file-system-encrypted-cloudformation.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-create-file-system-encrypted-cloudformation.json": {
+    triggers: [{ type: "file-system", fileSystemId: FS, kmsKeyArn: KEY_ARN }],
+  },
   "efs-create-file-system-failed.json": { ignored: "failed-call" },
-  // The key guard reads the key from the re-read file system, not from the event: the trigger is the file system.
-  "efs-create-file-system-key-arn.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
-  "efs-create-file-system.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  // The trigger is the file system; the key ARN of EFS's answer is only a hint, checked against DescribeFileSystems.
+  "efs-create-file-system-key-arn.json": { triggers: [{ type: "file-system", fileSystemId: FS, kmsKeyArn: KEY_ARN }] },
+  "efs-create-file-system.json": { triggers: [{ type: "file-system", fileSystemId: FS, kmsKeyArn: KEY_ARN }] },
   "efs-create-mount-target-cloudformation.json": {
     triggers: [
       { type: "mount-target", mountTargetId: "fsmt-0aaaaaaaaaaaaaaaa", fileSystemId: FS, securityGroups: [SG] },

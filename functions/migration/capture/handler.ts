@@ -6,5 +6,5 @@ import { migrationBaseFromEnv, type StepEvent } from "../../../shared/migration/
 import { guardHandler } from "../../../shared/runtime/middleware.js";
 
 /** Migration step 1: captures the source file system and everything around it; refuses what it must not touch. */
-const deps = { ...migrationBaseFromEnv(), efs: efsClient, backup: backupClient, sfn: sfnClient };
+const deps = { ...(await migrationBaseFromEnv()), efs: efsClient, backup: backupClient, sfn: sfnClient };
 export const handler = guardHandler(async (event: StepEvent) => capture(event, deps));

@@ -9,7 +9,7 @@ import { guardHandler } from "../../../shared/runtime/middleware.js";
  * Migration step 4: the new encrypted file system (replication, or restore of the safety backup); with the restore
  * strategy, "describe-restore" reports the restore job and adopts the file system it created.
  */
-const deps = { ...migrationBaseFromEnv(), efs: efsClient, backup: backupClient, sfn: sfnClient };
+const deps = { ...(await migrationBaseFromEnv()), efs: efsClient, backup: backupClient, sfn: sfnClient };
 export const handler = guardHandler(async (event: StepEvent & { kind?: "describe-restore" }) =>
   event.kind === "describe-restore" ? describeRestore(event, deps) : recreate(event, deps),
 );

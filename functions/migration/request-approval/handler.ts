@@ -5,5 +5,5 @@ import { snsClient } from "../../../shared/notify/publish.js";
 import { guardHandler } from "../../../shared/runtime/middleware.js";
 
 /** Migration step 2: asks the approvers; the state machine waits for the task token this message carries. */
-const deps = { ...migrationBaseFromEnv(), sns: snsClient };
+const deps = { ...(await migrationBaseFromEnv()), sns: snsClient };
 export const handler = guardHandler(async (event: ApprovalRequest) => requestApproval(event, deps));

@@ -4,7 +4,7 @@ import { describeSafetyBackup, startSafetyBackup } from "../../../shared/migrati
 import { guardHandler } from "../../../shared/runtime/middleware.js";
 
 /** Migration step 3, after approval: starts the safety backup ("start"), then reports its state ("describe"). */
-const deps = { ...migrationBaseFromEnv(), backup: backupClient };
+const deps = { ...(await migrationBaseFromEnv()), backup: backupClient };
 export const handler = guardHandler(async (event: StepEvent & { kind: "start" | "describe" }) =>
   event.kind === "start" ? startSafetyBackup(event, deps) : describeSafetyBackup(event, deps),
 );
