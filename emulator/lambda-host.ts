@@ -136,6 +136,7 @@ export class LambdaHost {
   private readonly functions: Map<string, HostedFunction>;
   private readonly handlers = new Map<string, Handler>();
   private readonly overrides = new Map<string, Handler>();
+  private readonly failures = new Map<string, { errorType: string; errorMessage: string }[]>();
 
   private constructor(
     server: Server,
@@ -276,8 +277,20 @@ export class LambdaHost {
     this.overrides.set(entry, handler);
   }
 
+  /**
+   * Makes the next invocation(s) of an entry fail before its handler runs, as the Lambda service does on a
+   * service error (the payload Step Functions sees names the error, e.g. Lambda.ServiceException, which the
+   * state's Retry matches); later invocations run the real handler.
+   */
+  failNext(entry: string, errorType: string, times = 1): void {
+    const queue = this.failures.get(entry) ?? [];
+    for (let i = 0; i < times; i += 1) queue.push({ errorType, errorMessage: `${errorType} (injected by the test)` });
+    this.failures.set(entry, queue);
+  }
+
   clearOverrides(): void {
     this.overrides.clear();
+    this.failures.clear();
   }
 
   /** The resolved value of a template resource (Ref), e.g. the KMS key the stack would create. */
@@ -297,6 +310,11 @@ export class LambdaHost {
     const event = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
     const invocation: HostedInvocation = { function: name, entry: fn.entry, event };
     this.invocations.push(invocation);
+    const injected = this.failures.get(fn.entry)?.shift();
+    if (injected) {
+      invocation.error = injected;
+      return { payload: { ...injected, trace: [] }, error: true };
+    }
     try {
       const handler = await this.handlerFor(fn);
       const result = await handler(event, fakeContext(name));

@@ -86,6 +86,9 @@ export async function resolveExecution(sfn: SFNClient, ref: string, stateMachine
   return executionArnFor(machine, ref);
 }
 
+/** Events that end one attempt of a task. */
+const ATTEMPT_ENDS = new Set(["TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed"]);
+
 export interface PendingApproval {
   executionArn: string;
   taskToken: string;
@@ -135,19 +138,22 @@ export async function pendingApproval(sfn: SFNClient, executionArn: string): Pro
     );
   }
   const after = events.slice(entered + 1);
-  if (
-    after.some(
-      (e) =>
-        e.type === "TaskStateExited" ||
-        e.type === "TaskSucceeded" ||
-        e.type === "TaskFailed" ||
-        e.type === "TaskTimedOut",
-    )
-  ) {
+  if (after.some((e) => e.type === "TaskStateExited")) {
     throw new ApprovalError(`execution ${executionArn} is past its approval step`);
   }
-  const scheduled = after.find((e) => e.type === "TaskScheduled");
-  const parameters = scheduled?.taskScheduledEventDetails?.parameters;
+  // Each attempt of the state is scheduled with its own token; a retried attempt (Lambda service error, Retry)
+  // leaves TaskScheduled, TaskFailed, TaskScheduled: only the last scheduled attempt can still be open.
+  const last = after.findLastIndex((e) => e.type === "TaskScheduled");
+  const closed = after.slice(last + 1).find((e) => ATTEMPT_ENDS.has(e.type ?? ""));
+  if (last >= 0 && closed) {
+    if (closed.type === "TaskTimedOut") throw new ApprovalError(`the approval of ${executionArn} already timed out`);
+    if (closed.type === "TaskSucceeded")
+      throw new ApprovalError(`the approval of ${executionArn} was already answered`);
+    throw new ApprovalError(
+      `the approval step of ${executionArn} failed (${closed.taskFailedEventDetails?.error ?? closed.type}); if it is retried a new request follows: try again in a few seconds`,
+    );
+  }
+  const parameters = last >= 0 ? after[last]?.taskScheduledEventDetails?.parameters : undefined;
   let taskToken: string | undefined;
   let fileSystemId: string | undefined;
   if (parameters) {

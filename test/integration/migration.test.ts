@@ -336,3 +336,32 @@ it("the pending approval is read from the execution history while the run waits"
   expect(await quietly(() => reject.run([src.fileSystemId, "--reason", "cleanup"], consoleIo))).toBe(0);
   await executionEnded(sfn, started.executionArn);
 });
+
+it("a retried approval step (Lambda service error, then success) is answered with the token of the attempt that waits", async () => {
+  // Issue 12 defect 8: a Lambda service error on the approval task adds TaskFailed, then Retry schedules a new
+  // attempt with a new token. The answer must go to that attempt, not stop at the first TaskFailed.
+  const src = await unencryptedFileSystem();
+  lambdas.failNext("functions/migration/request-approval/handler.ts", "Lambda.ServiceException");
+  try {
+    const started = await start(src.fileSystemId);
+    await inbox.next("approval-requested", src.fileSystemId);
+    const events = await historyOf(sfn, started.executionArn);
+    const types = events.map((e) => e.type);
+    const entered = types.lastIndexOf("TaskStateEntered");
+    const tail = types.slice(entered);
+    // The real history shape: one attempt scheduled and failed, a second one scheduled and waiting.
+    expect(tail.filter((t) => t === "TaskScheduled")).toHaveLength(2);
+    expect(tail.filter((t) => t === "TaskFailed")).toHaveLength(1);
+    const tokens = events
+      .filter((e) => e.type === "TaskScheduled" && e.taskScheduledEventDetails?.resource === "invoke.waitForTaskToken")
+      .map((e) => JSON.parse(e.taskScheduledEventDetails!.parameters!).Payload.taskToken as string);
+    expect(new Set(tokens).size).toBe(2);
+    const pending = await pendingApproval(sfn, started.executionArn);
+    expect(pending.taskToken).toBe(tokens.at(-1));
+    expect(await quietly(() => approve.run([src.fileSystemId], consoleIo))).toBe(0);
+    const ended = await executionEnded(sfn, started.executionArn);
+    expect(ended.status).toBe("SUCCEEDED");
+  } finally {
+    lambdas.clearOverrides();
+  }
+});
