@@ -181,7 +181,8 @@ export class LambdaHost {
         });
       }
       if (r.Type === "AWS::IAM::Role") {
-        const name = id.slice(0, 64);
+        // A fixed RoleName (the approver role) is what callers assume by name; the others get their logical id.
+        const name = typeof r.Properties?.RoleName === "string" ? r.Properties.RoleName : id.slice(0, 64);
         const arn = await createRole(region, name);
         resolved.set(id, { ref: name, atts: { Arn: arn, RoleId: name } });
       }

@@ -4,6 +4,7 @@ import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../event
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
+import { ApproverRole } from "./constructs/approver-role.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
 import { Sweep } from "./constructs/sweep.js";
@@ -20,6 +21,8 @@ export class EfsGuardStack extends Stack {
   /** The migration workflow (design section 4); `migration.grantStart(fn)` lets a guard function start it. */
   readonly migration: MigrationWorkflow;
   readonly sweep: Sweep;
+  /** The role approvers assume to answer a migration's approval (infra/constructs/approver-role.ts). */
+  readonly approver: ApproverRole;
 
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
@@ -32,6 +35,7 @@ export class EfsGuardStack extends Stack {
       key: this.alerts.key,
     });
     alarmOnStateMachine(this, this.migration.stateMachine, this.alerts.topic, "MigrationAlarms");
+    this.approver = new ApproverRole(this, "Approver", { config, stateMachine: this.migration.stateMachine });
 
     this.functions.nfsIngress = new GuardFunction(this, "NfsIngress", {
       ...common,

@@ -1,13 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { BackupVault } from "aws-cdk-lib/aws-backup";
-import {
-  AccountRootPrincipal,
-  type IGrantable,
-  ManagedPolicy,
-  PolicyStatement,
-  Role,
-  ServicePrincipal,
-} from "aws-cdk-lib/aws-iam";
+import { AccountRootPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import {
   Architecture,
@@ -26,7 +19,6 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
-  IntegrationPattern,
   JsonPath,
   LogLevel,
   Pass,
@@ -34,7 +26,6 @@ import {
   StateMachine,
   Succeed,
   TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from "aws-cdk-lib/aws-stepfunctions";
@@ -42,10 +33,13 @@ import { CallAwsService, LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-task
 import { Construct } from "constructs";
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
 import { CONFIG_ENV, durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
+import { APPROVER_ROLE_ENV } from "../../shared/migration/approval.js";
 import { MIGRATION_ENV_KEYS } from "../../shared/migration/steps.js";
 import { ERRORS } from "../../shared/migration/types.js";
 import { regionFence } from "../iam.js";
 import { alarmOnFunction } from "./alarms.js";
+import { ApprovalGate } from "./approval-gate.js";
+import { approverRoleArn } from "./approver-role.js";
 import { BUNDLE_HANDLER, bundledCode, ENTRY_METADATA, functionRole, publishAlertStatements } from "./guard-function.js";
 
 export interface MigrationWorkflowProps {
@@ -196,8 +190,16 @@ export class MigrationWorkflow extends Construct {
       new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
     ]);
     const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
+    // Calls nothing but STS GetCallerIdentity with the approvers' signatures (which needs no permission), and
+    // publishes a refused answer's alert.
+    const verifyAnswerFn = fn(
+      "verify-approval",
+      "EFS Guard migration: has AWS STS verify who answered the approval",
+      [],
+    );
+    verifyAnswerFn.addEnvironment(APPROVER_ROLE_ENV, approverRoleArn(stack));
     // Not topic.grantPublish(): it would add kms:GenerateDataKey* on the alerts key from any service.
-    for (const f of [approvalFn, notifyFn]) {
+    for (const f of [approvalFn, notifyFn, verifyAnswerFn]) {
       for (const statement of publishAlertStatements(this, topic, props.key)) f.addToRolePolicy(statement);
     }
 
@@ -296,19 +298,8 @@ export class MigrationWorkflow extends Construct {
       time: WaitTime.duration(Duration.seconds(POLL.backup.seconds)),
     });
 
-    // 3. approval
+    // 3. approval: asked, answered, and the answer verified (infra/constructs/approval-gate.ts)
     const approvalSeconds = durationToSeconds(config.approvalTimeout);
-    const approval = new LambdaInvoke(this, "Await approval", {
-      lambdaFunction: approvalFn,
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: TaskInput.fromObject({
-        taskToken: JsonPath.taskToken,
-        executionArn: JsonPath.executionId,
-        state: JsonPath.entirePayload,
-      }),
-      taskTimeout: Timeout.duration(Duration.seconds(approvalSeconds)),
-      resultPath: "$.approval",
-    });
     const rejected = new Fail(this, "Rejected", {
       error: ERRORS.rejected,
       cause: "an approver rejected the migration",
@@ -323,9 +314,6 @@ export class MigrationWorkflow extends Construct {
     const notifyTimedOut = step("Notify approval timeout", notifyFn, { kind: "timed-out" });
     notifyTimedOut.addCatch(timedOut, { resultPath: "$.notifyError" });
     notifyTimedOut.next(timedOut);
-    approval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: "$.error" });
-    approval.addCatch(notifyTimedOut, { errors: ["States.Timeout", "States.HeartbeatTimeout"], resultPath: "$.error" });
-    catchAll(approval, "Await approval");
 
     // 4. recreate encrypted
     const recreate = catchAll(step("Recreate encrypted", recreateFn), "Recreate encrypted");
@@ -402,8 +390,19 @@ export class MigrationWorkflow extends Construct {
       .when(Condition.isPresent("$.destination.restoreJobId"), initRestorePolls.next(describeRestore))
       .otherwise(fromSurroundings);
 
+    const approval = new ApprovalGate(this, "Approval", {
+      requestFn: approvalFn,
+      verifyFn: verifyAnswerFn,
+      timeoutSeconds: approvalSeconds,
+      onApproved: recreate.next(afterRecreate),
+      onRejected: notifyRejected,
+      onTimedOut: notifyTimedOut,
+      catchAll: (state, name) => catchAll(state, name),
+      failWith,
+    });
+
     const backupLoop = new Choice(this, "Backup finished?")
-      .when(Condition.stringEquals("$.backupJob.State", "COMPLETED"), approval.next(recreate).next(afterRecreate))
+      .when(Condition.stringEquals("$.backupJob.State", "COMPLETED"), approval.start)
       .when(
         Condition.or(
           ...["FAILED", "ABORTED", "EXPIRED", "PARTIAL"].map((s) => Condition.stringEquals("$.backupJob.State", s)),
@@ -459,12 +458,6 @@ export class MigrationWorkflow extends Construct {
         ],
       }),
     );
-  }
-
-  /** What an approver needs (see the README's approver policy). */
-  grantApprove(grantee: IGrantable): void {
-    this.stateMachine.grantTaskResponse(grantee);
-    this.stateMachine.grantRead(grantee);
   }
 
   private createKey(config: GuardConfig): Key {

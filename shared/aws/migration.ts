@@ -6,6 +6,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import type { Creator } from "../migration/approval.js";
 import { GuardError } from "../runtime/errors.js";
 import { call } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
@@ -37,6 +38,8 @@ export interface MigrationInput {
   region: string;
   reason: string;
   requestedBy: string;
+  /** Who created the file system (CloudTrail), for requireSeparateApprover. */
+  createdBy?: Creator;
 }
 
 export type MigrationStart =

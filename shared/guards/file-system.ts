@@ -24,6 +24,7 @@ import * as publicPolicy from "../controls/policy-not-public.js";
 import * as tls from "../controls/tls-enforced.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import { SOURCES, type Trigger } from "../events/triggers.js";
+import { type Creator, creatorFrom } from "../migration/approval.js";
 import type { Guard, Origin, RemediationOutcome } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { GuardError } from "../runtime/errors.js";
@@ -199,6 +200,18 @@ async function turnOnBackups(efs: EFSClient, fileSystemId: string): Promise<Reme
   }
 }
 
+/**
+ * The creator of a file system, when the CreateFileSystem record itself is what started the remediation (the
+ * record is written by CloudTrail; its userIdentity is who called). Other events and the sweep do not know it.
+ */
+export function creatorOf(origin: Origin | undefined, fileSystemId: string): Creator | undefined {
+  if (origin?.kind !== "event") return undefined;
+  const { event } = origin;
+  if (`${event.eventSource}:${event.eventName}` !== `${SOURCES.efs}:CreateFileSystem`) return undefined;
+  if (event.responseElements.fileSystemId !== fileSystemId) return undefined;
+  return creatorFrom(event.actor, event.eventId);
+}
+
 export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
   const clients = options.clients ?? defaultClients;
   return {
@@ -217,18 +230,20 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         .filter((fs) => !isGone(fs))
         .map((fs) => ({ type: "file-system" as const, fileSystemId: fs.fileSystemId }));
     },
-    async remediate(plan, region) {
+    async remediate(plan, region, _config, origin) {
       switch (plan.kind) {
         case "put-file-system-policy":
           return enforceTls(clients.efs(region), plan);
         case "put-backup-policy":
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
+          const createdBy = creatorOf(origin, plan.fileSystemId);
           const started = await startMigration(clients.sfn(region), options.migrationStateMachineArn, {
             fileSystemId: plan.fileSystemId,
             region,
             reason: plan.reason,
             requestedBy: "efs-guard efs-encrypted-at-rest",
+            ...(createdBy ? { createdBy } : {}),
           });
           return { status: started.status, detail: started.detail };
         }

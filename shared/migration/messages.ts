@@ -1,5 +1,5 @@
 import type { ChatbotMessage } from "../notify/message.js";
-import type { MigrationState } from "./types.js";
+import type { AnswerCheck, MigrationState } from "./types.js";
 
 /**
  * The migration's notifications, in the same AWS Chatbot custom-notification format as every other alert. Each
@@ -14,7 +14,8 @@ export type MigrationNotice =
   | "migrated"
   | "migration-failed"
   | "migration-rejected"
-  | "approval-timed-out";
+  | "approval-timed-out"
+  | "approval-refused";
 
 const ICON: Record<MigrationNotice, string> = {
   "approval-requested": ":raised_hand:",
@@ -22,6 +23,7 @@ const ICON: Record<MigrationNotice, string> = {
   "migration-failed": ":x:",
   "migration-rejected": ":no_entry_sign:",
   "approval-timed-out": ":hourglass:",
+  "approval-refused": ":no_entry:",
 };
 
 const SEVERITY: Record<MigrationNotice, string> = {
@@ -30,6 +32,7 @@ const SEVERITY: Record<MigrationNotice, string> = {
   "migration-failed": "critical",
   "migration-rejected": "high",
   "approval-timed-out": "high",
+  "approval-refused": "high",
 };
 
 export interface MessageContext {
@@ -137,6 +140,7 @@ export function approvalRequestMessage(
     `approve the migration of ${state.fileSystemId} to an encrypted file system?`,
     [
       `*Why:* ${state.reason} (requested by ${state.requestedBy})`,
+      `*Created by:* ${state.createdBy ? `${state.createdBy.arn} (CloudTrail CreateFileSystem)` : "not known (the run was not started by the CreateFileSystem event)"}`,
       ...sourceLines(state),
       `*Safety backup:* completed, recovery point \`${state.backup?.recoveryPointArn ?? "unknown"}\``,
       `*What will happen on approval:* a new file system encrypted with \`${kmsKeyArn}\`, filled by ${how}; mount targets in the same subnets with the same security groups; the file system policy with TLS enforced; the access points, lifecycle and backup policies and tags; then a verification. The source is never deleted, changed or unmounted: it only gets the tag \`efs-guard:replacement\`.`,
@@ -145,9 +149,15 @@ export function approvalRequestMessage(
     [
       `Approve: \`efs-guard approve ${arn}\``,
       `Reject: \`efs-guard reject ${arn} --reason "..."\``,
-      `(or by file system: \`efs-guard approve ${state.fileSystemId}\`; who may answer is governed by IAM: states:SendTaskSuccess / states:SendTaskFailure on the migration state machine)`,
+      `(or by file system: \`efs-guard approve ${state.fileSystemId}\`.) Run it with your own AWS credentials: it assumes the role efs-guard-approver and signs the answer twice, as you and as that role; the workflow has AWS STS verify both and refuses any other answer.`,
     ],
   );
+}
+
+function approver(state: MigrationState): string {
+  const a = state.approval;
+  if (!a?.approvedBy) return "unknown";
+  return a.verifiedBy ? `${a.approvedBy}, verified by AWS STS (through ${a.via ?? "the approver role"})` : a.approvedBy;
 }
 
 export function migratedMessage(state: MigrationState, ctx: MessageContext): ChatbotMessage {
@@ -175,7 +185,7 @@ export function migratedMessage(state: MigrationState, ctx: MessageContext): Cha
       `*Why:* ${state.reason}`,
       ...sourceLines(state),
       `*Replacement:* \`${dst}\`, ${state.destination?.strategy ?? "?"} strategy, key \`${state.destination?.kmsKeyArn ?? "?"}\``,
-      `*Approved by:* ${state.approval?.approvedBy ?? "unknown"}${state.approval?.comment ? ` (${state.approval.comment})` : ""}`,
+      `*Approved by:* ${approver(state)}${state.approval?.comment ? ` (${state.approval.comment})` : ""}`,
       `*Verified:*\n${checks.join("\n")}`,
       `*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\`; safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`.`,
     ],
@@ -249,7 +259,9 @@ export function rejectedMessage(state: MigrationState, ctx: MessageContext): Cha
     ctx,
     `migration of ${state.fileSystemId} rejected`,
     [
-      `*Rejected:* ${state.error?.Cause ?? "no reason given"}`,
+      state.rejection
+        ? `*Rejected by:* ${state.rejection.rejectedBy}, verified by AWS STS (through ${state.rejection.via ?? "the approver role"}): ${state.rejection.reason}`
+        : `*Rejected:* ${state.error?.Cause ?? "no reason given"}`,
       ...sourceLines(state),
       `*Where things are:* nothing was created but the safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`; the source is untouched and still unencrypted.`,
     ],
@@ -272,6 +284,32 @@ export function timedOutMessage(state: MigrationState, ctx: MessageContext): Cha
     ],
     [
       `The next evaluation of ${CONTROL} for ${state.fileSystemId} asks again; to accept the risk instead, tag it \`efs-guard:exempt=${CONTROL}\`.`,
+    ],
+  );
+}
+
+export function answerRefusedMessage(
+  state: MigrationState,
+  ctx: MessageContext,
+  check: AnswerCheck,
+  options: { maxRounds: number },
+): ChatbotMessage {
+  const last = check.round >= options.maxRounds;
+  return build(
+    "approval-refused",
+    state,
+    ctx,
+    `an answer to the migration of ${state.fileSystemId} was refused`,
+    [
+      `*Answer:* ${check.decision}, approval round ${check.round} of ${options.maxRounds}${check.by ? `, signed by ${check.by}` : ""}`,
+      `*Refused because:* ${check.reason ?? "it could not be verified"}`,
+      last
+        ? "*What happens now:* this was the last round: the migration ends, reported as failed; the source is untouched."
+        : "*What happens now:* nothing was done; the migration asks for approval again (a new request follows).",
+    ],
+    [
+      `An approver answers with their own AWS credentials: \`efs-guard approve ${ctx.executionArn}\` (it assumes efs-guard-approver and signs the answer as both).`,
+      "If no approver sent this answer, someone who could read the task token (states:GetExecutionHistory) answered: CloudTrail has their SendTaskSuccess / SendTaskFailure call (eventSource states.amazonaws.com) at this time.",
     ],
   );
 }

@@ -49,7 +49,7 @@ export async function handleFinding(
       break;
     case "remediate": {
       try {
-        const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config);
+        const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config, origin);
         action = "remediated";
         outcome = done.status === "already-done" ? "already-remediated" : "remediated";
         detail =

@@ -47,7 +47,8 @@ export interface Guard {
   assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin): Promise<Finding[]>;
   /** Every resource of the region this guard looks after, as triggers: what the sweep and `scan` evaluate. */
   inventory(region: string, config: GuardConfig): Promise<Trigger[]>;
-  remediate(plan: RemediationPlan, region: string, config: GuardConfig): Promise<RemediationOutcome>;
+  /** `origin` is what noticed the finding (the event carries who made the change). */
+  remediate(plan: RemediationPlan, region: string, config: GuardConfig, origin?: Origin): Promise<RemediationOutcome>;
 }
 
 export interface Notifier {

@@ -1,0 +1,67 @@
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  GetRoleCommand,
+  IAMClient,
+} from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+
+/**
+ * Principals with credentials the emulator issued (IAM users with access keys, sessions of roles), so that their
+ * signatures are checked (emulator/patches/sts_caller_identity_signature.py): the approvers, creators and attackers
+ * of the approval tests.
+ */
+
+export const ACCOUNT = "123456789012";
+const region = "us-east-1";
+const iam = new IAMClient({ region });
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export function stsAs(credentials: Credentials): STSClient {
+  return new STSClient({ region, credentials });
+}
+
+export async function iamUser(name: string): Promise<{ arn: string; credentials: Credentials }> {
+  const user = await iam.send(new CreateUserCommand({ UserName: name }));
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
+  return {
+    arn: user.User!.Arn!,
+    credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! },
+  };
+}
+
+const trustAccount = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }],
+});
+
+/** A role (created unless it exists), e.g. an IAM Identity Center permission-set role with its reserved path. */
+export async function role(name: string, path = "/"): Promise<string> {
+  try {
+    return (await iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
+  } catch {
+    return (
+      await iam.send(new CreateRoleCommand({ RoleName: name, Path: path, AssumeRolePolicyDocument: trustAccount }))
+    ).Role!.Arn!;
+  }
+}
+
+/** A session of a role, as `as` (default: the emulator's default identity) would get it from AssumeRole. */
+export async function session(roleArn: string, sessionName: string, as?: Credentials): Promise<Credentials> {
+  const sts = as ? stsAs(as) : new STSClient({ region });
+  const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
+  const c = out.Credentials!;
+  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+}
+
+/** The session IAM Identity Center gives a user of a permission set (its session name is the user name). */
+export async function identityCenterUser(permissionSet: string, userName: string): Promise<Credentials> {
+  const arn = await role(`AWSReservedSSO_${permissionSet}_0123456789abcdef`, "/aws-reserved/sso.amazonaws.com/");
+  return session(arn, userName);
+}
