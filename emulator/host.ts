@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
@@ -111,13 +112,26 @@ export class FunctionHost {
 
     const functions: DeployedFunction[] = [];
     const resources = template.Resources;
+    // The stack itself, as CloudFormation would hold it (the sweep reads its creation time for the observe period).
+    let stackId: string | undefined;
+    const stackIdOf = async () => {
+      stackId ??= await deploymentStack(client);
+      return stackId;
+    };
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== "AWS::Lambda::Function" || !resource.Metadata?.[ENTRY_METADATA]) continue;
       const env = (resource.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
       const environment: Record<string, string> = {};
       for (const [key, value] of Object.entries(env)) {
-        // Tokens (Ref/GetAtt) are the only values the emulator has to supply: the topic, for now.
-        environment[key] = typeof value === "string" ? value : key === "ALERTS_TOPIC_ARN" ? topicArn : "";
+        // Tokens (Ref/GetAtt) are the values the emulator has to supply: the topic and the stack id, for now.
+        environment[key] =
+          typeof value === "string"
+            ? value
+            : key === "ALERTS_TOPIC_ARN"
+              ? topicArn
+              : (value as { Ref?: string })?.Ref === "AWS::StackId"
+                ? await stackIdOf()
+                : "";
       }
       const queueName = `efs-guard-fn-${logicalId}`.slice(0, 80);
       const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
@@ -352,4 +366,17 @@ function fakeContext(functionName: string): Context {
     fail: () => {},
     succeed: () => {},
   };
+}
+
+/**
+ * A CloudFormation stack named EfsGuard standing for the deployment (its one resource does nothing): what the
+ * sweep's DescribeStacks finds. Created now, so the observe period starts with the test.
+ */
+export async function deploymentStack(client: { region: string; endpoint?: string }): Promise<string> {
+  const cfn = new CloudFormationClient(client);
+  const template = JSON.stringify({ Resources: { Deployed: { Type: "AWS::CloudFormation::WaitConditionHandle" } } });
+  const existing = await cfn.send(new DescribeStacksCommand({ StackName: "EfsGuard" })).catch(() => undefined);
+  const id = existing?.Stacks?.[0]?.StackId;
+  if (id) return id;
+  return (await cfn.send(new CreateStackCommand({ StackName: "EfsGuard", TemplateBody: template }))).StackId!;
 }

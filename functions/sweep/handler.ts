@@ -1,5 +1,7 @@
+import { cloudFormationClient, stackCreationTime } from "../../shared/aws/deployment.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { deployedDeps } from "../../shared/pipeline/deps.js";
+import { observingUntil, resolveObservePeriod, STACK_ID_ENV } from "../../shared/pipeline/observe.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import { type SweepReport, type SweepSummary, summarizeSweep, sweepRegion } from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
@@ -13,20 +15,38 @@ export function sweepRegions(home: string, others: readonly string[]): string[] 
 
 /**
  * The scheduled sweep: every guard's inventory in every region through the same decide/act/report path as the
- * event handlers, one alert per non-compliant finding, then one summary message. Regions run one after another
+ * event handlers, one alert per non-compliant finding, then one summary message. In the observe period after the
+ * first deploy it only reports what it would do (shared/pipeline/observe.ts). Regions run one after another
  * (each with bounded concurrency), so one sweep never multiplies the API rate it uses by the number of regions.
  */
-export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home: string) {
+export function createHandler(
+  guards: readonly Guard[],
+  deps: PipelineDeps,
+  home: string,
+  deployedAt?: () => Promise<Date>,
+) {
   return guardHandler(async (): Promise<SweepSummary> => {
+    const period = await resolveObservePeriod(deps.config, deployedAt);
+    const observing = observingUntil(period, deps.clock.now());
     const reports: SweepReport[] = [];
     for (const region of sweepRegions(home, deps.config.regions)) {
-      reports.push(await sweepRegion(guards, region, deps));
+      reports.push(await sweepRegion(guards, region, deps, observing ? { observingUntil: observing } : {}));
     }
     const summary = summarizeSweep(reports);
+    if (observing) {
+      summary.observe = { until: observing, ...(period.status === "unknown" ? { reason: period.reason } : {}) };
+    }
     logger.info("sweep done", { ...summary });
     await deps.notifier.publishSummary?.(summary);
     return summary;
   });
 }
 
-export const handler = createHandler(allGuards(), deployedDeps(), process.env.AWS_REGION ?? "us-east-1");
+const home = process.env.AWS_REGION ?? "us-east-1";
+const stackId = process.env[STACK_ID_ENV];
+export const handler = createHandler(
+  allGuards(),
+  deployedDeps(),
+  home,
+  stackId ? () => stackCreationTime(cloudFormationClient(home), stackId) : undefined,
+);

@@ -7,7 +7,15 @@ import type { ChatbotMessage } from "./message.js";
  */
 export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMessage {
   const controls = Object.keys(summary.counts).sort();
+  const would = Object.values(summary.counts).reduce((n, c) => n + (c["would-remediate"] ?? 0), 0);
+  const observe = summary.observe;
+  const until = observe?.until === "unknown" ? "an unknown date" : observe?.until.slice(0, 10);
   const lines = [
+    ...(observe
+      ? [
+          `*Observe period* after the first deploy, until ${until}: the sweep reported what it would do (${would} would be remediated) and changed nothing; changes seen as events are remediated at once.${observe.reason ? ` (${observe.reason}: set observeUntil or observeDays.)` : ""}`,
+        ]
+      : []),
     `*Regions:* ${summary.regions.join(", ") || "none"}`,
     `*Non-compliant:* ${summary.nonCompliant} · *remediated:* ${summary.remediated} · *remediation failed:* ${summary.failed} · *unreadable:* ${summary.errors.length}`,
     ...controls.map((control) => {
@@ -34,10 +42,18 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
     id: `sweep:${at.toISOString()}`,
     content: {
       textType: "client-markdown",
-      title: `${icon} EFS Guard sweep: ${summary.nonCompliant} non-compliant, ${summary.remediated} remediated`,
+      title: `${icon} EFS Guard sweep${observe ? " (observe period)" : ""}: ${summary.nonCompliant} non-compliant, ${observe ? `${would} would be remediated` : `${summary.remediated} remediated`}`,
       description: lines.join("\n"),
-      nextSteps:
-        summary.nonCompliant > 0 ? ["Each non-compliant finding was sent as its own alert just before this one."] : [],
+      nextSteps: [
+        ...(summary.nonCompliant > 0
+          ? ["Each non-compliant finding was sent as its own alert just before this one."]
+          : []),
+        ...(observe
+          ? [
+              `From ${until} the sweep remediates what is still wrong: fix, or exempt (efs-guard:exempt), what must stay as it is before then.`,
+            ]
+          : []),
+      ],
       keywords: ["sweep", outcome],
     },
     metadata: {
@@ -51,6 +67,7 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
         remediated: String(summary.remediated),
         failed: String(summary.failed),
         errors: String(summary.errors.length),
+        ...(observe ? { observeUntil: observe.until } : {}),
       },
     },
   };

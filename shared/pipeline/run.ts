@@ -23,7 +23,12 @@ export async function handleFinding(
   guard: Guard,
   deps: PipelineDeps,
 ): Promise<Result> {
-  const decision = decide(finding, deps.config, deps.clock);
+  const decision = decide(
+    finding,
+    deps.config,
+    deps.clock,
+    origin.kind === "sweep" ? origin.observingUntil : undefined,
+  );
   let action: Action = "none";
   let outcome: Outcome =
     finding.verdict === "compliant" ? "compliant" : finding.verdict === "not-applicable" ? "not-applicable" : "alerted";
@@ -45,7 +50,7 @@ export async function handleFinding(
     case "would-remediate":
       action = "would-remediate";
       outcome = "would-remediate";
-      detail = `dry run: would ${finding.plan?.describe ?? "remediate"}`;
+      detail = `${deps.config.dryRun ? "dry run" : "observe period"}: would ${finding.plan?.describe ?? "remediate"}`;
       break;
     case "remediate": {
       try {

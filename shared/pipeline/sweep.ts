@@ -30,6 +30,8 @@ export interface SweepReport {
 export interface SweepOptions {
   concurrency?: number;
   account?: string;
+  /** In the observe period: remediations are reported, not done (shared/pipeline/observe.ts). */
+  observingUntil?: string;
 }
 
 function toSweepError(guard: string, region: string, error: unknown, resource?: string): SweepError {
@@ -56,7 +58,12 @@ export async function sweepRegion(
   deps: PipelineDeps,
   options: SweepOptions = {},
 ): Promise<SweepReport> {
-  const origin: Origin = { kind: "sweep", region, ...(options.account ? { account: options.account } : {}) };
+  const origin: Origin = {
+    kind: "sweep",
+    region,
+    ...(options.account ? { account: options.account } : {}),
+    ...(options.observingUntil ? { observingUntil: options.observingUntil } : {}),
+  };
   const report: SweepReport = { region, results: [], errors: [] };
   for (const guard of guards) {
     let triggers: Trigger[];
@@ -100,6 +107,8 @@ export interface SweepSummary {
   remediated: number;
   failed: number;
   errors: SweepError[];
+  /** Set while the sweep observes: until when, and why when the end is not known. */
+  observe?: { until: string; reason?: string };
 }
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {

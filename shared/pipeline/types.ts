@@ -36,7 +36,15 @@ export interface RemediationOutcome {
 }
 
 /** Where a decision came from: a CloudTrail event, or the sweep / scan looking at everything. */
-export type Origin = { kind: "event"; event: CloudTrailEvent } | { kind: "sweep"; region: string; account?: string };
+export type Origin =
+  | { kind: "event"; event: CloudTrailEvent }
+  | {
+      kind: "sweep";
+      region: string;
+      account?: string;
+      /** While in the observe period after the first deploy: its end (ISO), or "unknown" (see pipeline/observe.ts). */
+      observingUntil?: string;
+    };
 
 /** A guard: the reading and evaluating of one family of resources, and the execution of its plans. */
 export interface Guard {
