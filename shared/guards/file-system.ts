@@ -13,7 +13,7 @@ import {
   putFileSystemPolicy,
 } from "../aws/efs.js";
 import { describeKeyFacts, kmsDescribeClient } from "../aws/kms-describe.js";
-import { sfnClient, startMigration } from "../aws/migration.js";
+import { migrationSubject, sfnClient, startMigration } from "../aws/migration.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as backup from "../controls/backup-enabled.js";
@@ -62,7 +62,7 @@ export function controlsFor(origin: Origin | undefined): ControlId[] {
 /** How many times the TLS merge is redone when the policy keeps changing under it before giving up (retryable). */
 export const MAX_POLICY_ATTEMPTS = 3;
 
-const defaultClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
+export const defaultFileSystemClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
 
 /**
  * Reads one file system for the controls that are asked for, with only the calls they need: DescribeFileSystems
@@ -213,7 +213,7 @@ export function creatorOf(origin: Origin | undefined, fileSystemId: string): Cre
 }
 
 export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
-  const clients = options.clients ?? defaultClients;
+  const clients = options.clients ?? defaultFileSystemClients;
   return {
     name: "file-system",
     events: FILE_SYSTEM_EVENTS,
@@ -230,7 +230,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         .filter((fs) => !isGone(fs))
         .map((fs) => ({ type: "file-system" as const, fileSystemId: fs.fileSystemId }));
     },
-    async remediate(plan, region, _config, origin) {
+    async remediate(plan, region, config, origin) {
       switch (plan.kind) {
         case "put-file-system-policy":
           return enforceTls(clients.efs(region), plan);
@@ -244,6 +244,12 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
             reason: plan.reason,
             requestedBy: "efs-guard efs-encrypted-at-rest",
             ...(createdBy ? { createdBy } : {}),
+            subject: migrationSubject({
+              fileSystemId: plan.fileSystemId,
+              reason: plan.reason,
+              kmsKeyArn: config.kmsKeyArn,
+              strategy: config.migrationStrategy,
+            }),
           });
           return { status: started.status, detail: started.detail };
         }

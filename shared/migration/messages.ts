@@ -266,7 +266,8 @@ export function rejectedMessage(state: MigrationState, ctx: MessageContext): Cha
       `*Where things are:* nothing was created but the safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`; the source is untouched and still unencrypted.`,
     ],
     [
-      `To accept the risk, tag ${state.fileSystemId} with \`efs-guard:exempt=${CONTROL}\` (optionally \`efs-guard:exempt-until=YYYY-MM-DD\`); otherwise the next evaluation asks again.`,
+      `EFS Guard does not ask again about ${state.fileSystemId} until it, or the migration asked for (key, strategy), changes (remembered while Step Functions keeps this execution: 90 days). To ask again now: \`efs-guard migrate ${state.fileSystemId}\`.`,
+      `To accept the risk and stop the non-compliance alerts, tag ${state.fileSystemId} with \`efs-guard:exempt=${CONTROL}\` (optionally \`efs-guard:exempt-until=YYYY-MM-DD\`).`,
     ],
   );
 }

@@ -55,6 +55,10 @@ export async function handleFinding(
     case "remediate": {
       try {
         const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config, origin);
+        if (done.status === "declined") {
+          detail = `not remediated: ${done.detail ?? "declined"}`;
+          break;
+        }
         action = "remediated";
         outcome = done.status === "already-done" ? "already-remediated" : "remediated";
         detail =

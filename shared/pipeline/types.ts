@@ -31,7 +31,8 @@ export interface Result {
 }
 
 export interface RemediationOutcome {
-  status: "done" | "already-done";
+  /** declined: nothing was done on purpose (e.g. the same migration was rejected), and the finding stands. */
+  status: "done" | "already-done" | "declined";
   detail?: string;
 }
 

@@ -1,12 +1,15 @@
 import { DescribeFileSystemsCommand, EFSClient } from "@aws-sdk/client-efs";
 import {
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../bin/cli.js";
 import { approve } from "../../bin/commands/approve.js";
+import { runMigrate } from "../../bin/commands/migrate.js";
 import { reject } from "../../bin/commands/reject.js";
 import { FunctionHost } from "../../emulator/host.js";
 import { LambdaHost } from "../../emulator/lambda-host.js";
@@ -15,7 +18,11 @@ import { createFileSystemEvent } from "../../events/build.js";
 import { signStatement } from "../../shared/aws/approval-statements.js";
 import { answerApproval, pendingApproval } from "../../shared/aws/approvals.js";
 import { executionArnFor, migrationExecutionName, startMigration } from "../../shared/aws/migration.js";
+import { fileSystemGuard } from "../../shared/guards/file-system.js";
 import type { Creator } from "../../shared/migration/approval.js";
+import { sweepRegion } from "../../shared/pipeline/sweep.js";
+import type { Guard } from "../../shared/pipeline/types.js";
+import { testDeps } from "../support/deps.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { type Credentials, identityCenterUser, role, session, stsAs } from "../support/identities.js";
 import { AlertInbox, executionEnded, unencryptedFileSystem, waitFor } from "../support/migration.js";
@@ -230,5 +237,77 @@ describe("who may answer an approval", () => {
       `*Rejected by:* ${ssoArn("Approvers", "bob@example.com")}, verified by AWS STS`,
     );
     expect(notice.message.content.description).toContain("not during quarter close");
+  });
+});
+
+describe("one request at a time, and none after a rejection until asked (issue 11 item 7)", () => {
+  it("the sweep asks once, not while a request is open, not after a rejection; efs-guard migrate asks again", async () => {
+    const src = await unencryptedFileSystem();
+    const guard = fileSystemGuard({ migrationStateMachineArn: lambdas.stateMachineArn });
+    // The sweep as deployed (after the observe period), over this one file system.
+    const only: Guard = { ...guard, inventory: async () => [{ type: "file-system", fileSystemId: src.fileSystemId }] };
+    const deps = testDeps({ observeDays: 0, approvers: [APPROVERS] });
+    const encryption = async () => {
+      const report = await sweepRegion([only], region, deps);
+      return report.results.find((r) => r.finding.control === "efs-encrypted-at-rest")!;
+    };
+    const runs = async () =>
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn: lambdas.stateMachineArn }))).executions!.filter(
+        (e) => e.name!.startsWith(`efs-guard-migrate-${src.fileSystemId}`),
+      );
+
+    expect((await encryption()).outcome).toBe("remediated");
+    await inbox.next("approval-requested", src.fileSystemId);
+    const open = await encryption();
+    expect(open.outcome).toBe("already-remediated");
+    expect(open.detail).toContain("migration already in progress");
+    expect(await runs()).toHaveLength(1);
+
+    expect(
+      await as(bob, () => reject.run([src.fileSystemId, "--reason", "data is public anyway"], captureIo().io)),
+    ).toBe(0);
+    await executionEnded(sfn, (await runs())[0]!.executionArn!);
+    const after = await encryption();
+    expect(after.outcome).toBe("alerted");
+    expect(after.detail).toMatch(
+      new RegExp(
+        `not remediated: the migration was rejected on \\d{4}-\\d{2}-\\d{2} \\(execution efs-guard-migrate-${src.fileSystemId}\\); not asked again until the file system or the migration asked for changes, or an operator runs efs-guard migrate ${src.fileSystemId}`,
+      ),
+    );
+    expect(await runs()).toHaveLength(1);
+    expect(inbox.of(src.fileSystemId).filter((a) => a.attributes.outcome === "approval-requested")).toHaveLength(1);
+
+    // An operator asks again.
+    const m = captureIo();
+    const args = [src.fileSystemId, "--region", region, "--state-machine", lambdas.stateMachineArn];
+    expect(await runMigrate(args, m.io)).toBe(0);
+    expect(m.out[0]).toContain(`started: migration efs-guard-migrate-${src.fileSystemId}-2 started`);
+    const second = await inbox.next("approval-requested", src.fileSystemId);
+    expect(second.message.content.description).toContain(
+      "requested by efs-guard migrate, run by arn:aws:sts::123456789012:user/moto",
+    );
+    const again = captureIo();
+    expect(await runMigrate(args, again.io)).toBe(0);
+    expect(again.out[0]).toContain("not started: migration already in progress");
+    expect(await runs()).toHaveLength(2);
+    expect(await as(bob, () => reject.run([src.fileSystemId, "--reason", "still no"], captureIo().io))).toBe(0);
+  });
+
+  it("efs-guard migrate says why it starts nothing: exempt, not found, not a file system id", async () => {
+    const exempt = await unencryptedFileSystem({ "efs-guard:exempt": "efs-encrypted-at-rest" });
+    const e = captureIo();
+    expect(await runMigrate([exempt.fileSystemId, "--region", region], e.io)).toBe(1);
+    expect(e.out[0]).toContain(
+      `not started: ${exempt.fileSystemId} (winterday-shared) is not encrypted at rest, but exempted by tag efs-guard:exempt`,
+    );
+    const gone = captureIo();
+    expect(await runMigrate(["fs-0123456789abcdef0", "--region", region], gone.io)).toBe(1);
+    expect(gone.out[0]).toBe("nothing to migrate: fs-0123456789abcdef0 no longer exists");
+    const usage = captureIo();
+    expect(await main(["migrate", "vol-1"], usage.io)).toBe(2);
+    expect(usage.err.join("\n")).toContain("vol-1 is not a file system id");
+    const help = captureIo();
+    expect(await main(["migrate", "--help"], help.io)).toBe(0);
+    expect(help.out[0]).toContain("Usage: efs-guard migrate <fs-id>");
   });
 });

@@ -16,7 +16,7 @@ import { FunctionHost } from "../../emulator/host.js";
 import { LambdaHost } from "../../emulator/lambda-host.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { pendingApproval } from "../../shared/aws/approvals.js";
-import { startMigration } from "../../shared/aws/migration.js";
+import { migrationSubject, type StartOptions, startMigration } from "../../shared/aws/migration.js";
 import { policyEnforcesTls } from "../../shared/migration/tls.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { AlertInbox, executionEnded, historyOf, unencryptedFileSystem, waitFor } from "../support/migration.js";
@@ -59,13 +59,20 @@ const fsOf = async (id: string) =>
 const tagsOf = async (id: string) => Object.fromEntries((await fsOf(id)).Tags!.map((t) => [t.Key, t.Value]));
 const allFileSystems = async () => (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
 
-async function start(fileSystemId: string) {
-  return startMigration(sfn, lambdas.stateMachineArn, {
-    fileSystemId,
-    region,
-    reason: "efs-encrypted-at-rest: the file system is not encrypted at rest",
-    requestedBy: "arn:aws:iam::123456789012:role/Admin (CreateFileSystem)",
-  });
+async function start(fileSystemId: string, options: StartOptions = {}) {
+  const reason = "efs-encrypted-at-rest: the file system is not encrypted at rest";
+  return startMigration(
+    sfn,
+    lambdas.stateMachineArn,
+    {
+      fileSystemId,
+      region,
+      reason,
+      requestedBy: "arn:aws:iam::123456789012:role/Admin (CreateFileSystem)",
+      subject: migrationSubject({ fileSystemId, reason, strategy: "replication" }),
+    },
+    options,
+  );
 }
 
 async function quietly<T>(work: () => Promise<T>): Promise<T> {
@@ -205,7 +212,7 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(later.detail).toContain("already migrated");
   });
 
-  it("reject ends the run, reported with the reason; nothing is created; a later trigger starts attempt 2", async () => {
+  it("reject ends the run, reported with the reason; nothing is created; a later trigger is declined, an operator's starts attempt 2", async () => {
     const src = await unencryptedFileSystem();
     const before = (await allFileSystems()).length;
     const started = await start(src.fileSystemId);
@@ -233,7 +240,10 @@ describe("migration, replication strategy, executed end to end", () => {
     // Answering again is an error that says why.
     await expect(pendingApproval(sfn, started.executionArn)).rejects.toThrow(/is FAILED: there is nothing to approve/);
 
-    const retry = await start(src.fileSystemId);
+    const later = await start(src.fileSystemId);
+    expect(later.status).toBe("declined");
+    expect(later.detail).toContain(`efs-guard migrate ${src.fileSystemId}`);
+    const retry = await start(src.fileSystemId, { askAgain: true });
     expect(retry.status).toBe("done");
     expect(retry.executionArn).toMatch(new RegExp(`efs-guard-migrate-${src.fileSystemId}-2$`));
     await inbox.next("approval-requested", src.fileSystemId);
