@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { BackupClient, CreateBackupVaultCommand } from "@aws-sdk/client-backup";
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateAliasCommand, CreateKeyCommand, KMSClient, UpdateAliasCommand } from "@aws-sdk/client-kms";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { Context } from "aws-lambda";
 import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
@@ -174,7 +174,14 @@ export class LambdaHost {
         resolved.set(id, { ref: id, atts: { Arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${id}:*` } });
       }
       if (r.Type === "AWS::KMS::Key") {
-        const key = await kms.send(new CreateKeyCommand({ Description: id }));
+        // Spec and usage as synthesized (the migration's record key is an HMAC key).
+        const key = await kms.send(
+          new CreateKeyCommand({
+            Description: id,
+            ...(r.Properties?.KeySpec ? { KeySpec: r.Properties.KeySpec } : {}),
+            ...(r.Properties?.KeyUsage ? { KeyUsage: r.Properties.KeyUsage } : {}),
+          }),
+        );
         resolved.set(id, {
           ref: key.KeyMetadata!.KeyId,
           atts: { Arn: key.KeyMetadata!.Arn, KeyId: key.KeyMetadata!.KeyId },
@@ -186,6 +193,15 @@ export class LambdaHost {
         const arn = await createRole(region, name);
         resolved.set(id, { ref: name, atts: { Arn: arn, RoleId: name } });
       }
+    }
+    for (const [, r] of resources) {
+      if (r.Type !== "AWS::KMS::Alias") continue;
+      const alias = {
+        AliasName: String(resolve(r.Properties.AliasName)),
+        TargetKeyId: String(resolve(r.Properties.TargetKeyId)),
+      };
+      // A second deploy into the same emulator points the alias at the new key, as a stack update would.
+      await kms.send(new CreateAliasCommand(alias)).catch(() => kms.send(new UpdateAliasCommand(alias)));
     }
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Backup::BackupVault") continue;

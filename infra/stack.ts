@@ -7,6 +7,7 @@ import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { ApproverRole } from "./constructs/approver-role.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
+import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { Sweep } from "./constructs/sweep.js";
 import { fileSystemStatements, kmsKeyStatements, nfsIngressStatements } from "./permissions.js";
 
@@ -73,5 +74,10 @@ export class EfsGuardStack extends Stack {
     });
     this.functions.sweep = this.sweep.function;
     this.migration.grantStart(this.sweep.function.fn);
+    // The migration's record on a migrated source, and who may check it (infra/constructs/migration-record.ts).
+    new MigrationRecordKey(this, "MigrationRecord", {
+      writer: this.migration.functions.surroundings!,
+      readers: [this.functions.fileSystem.fn, this.sweep.function.fn],
+    });
   }
 }

@@ -4,6 +4,7 @@ import { migrationSubject, startMigration } from "../../shared/aws/migration.js"
 import { callerIdentity } from "../../shared/aws/sts.js";
 import * as encryption from "../../shared/controls/encrypted-at-rest.js";
 import { assessFileSystem, defaultFileSystemClients } from "../../shared/guards/file-system.js";
+import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../../shared/migration/record.js";
 import { decide } from "../../shared/pipeline/decide.js";
 import { type Clock, systemClock } from "../../shared/runtime/clock.js";
 import { defaultRegion, parsing, UsageError } from "../args.js";
@@ -60,6 +61,7 @@ export async function runMigrate(args: string[], io: Io, clock: Clock = systemCl
       [encryption.CONTROL],
       config,
       clock,
+      process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS,
     );
     if (finding?.verdict !== "non-compliant" || finding.plan?.kind !== "start-migration") {
       io.out(`nothing to migrate: ${finding?.summary ?? `${fileSystemId} was not found`}`);

@@ -14,6 +14,7 @@ import {
 } from "../aws/efs.js";
 import { describeKeyFacts, kmsDescribeClient } from "../aws/kms-describe.js";
 import { migrationSubject, sfnClient, startMigration } from "../aws/migration.js";
+import { replacementFacts } from "../aws/record-mac.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as backup from "../controls/backup-enabled.js";
@@ -25,6 +26,7 @@ import * as tls from "../controls/tls-enforced.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import { SOURCES, type Trigger } from "../events/triggers.js";
 import { type Creator, creatorFrom } from "../migration/approval.js";
+import { recordKeyRegion } from "../migration/record.js";
 import type { Guard, Origin, RemediationOutcome } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { GuardError } from "../runtime/errors.js";
@@ -39,6 +41,8 @@ export interface FileSystemGuardOptions {
   clients?: FileSystemClients;
   /** The migration workflow's ARN (MIGRATION_STATE_MACHINE_ARN); unset means it is not deployed. */
   migrationStateMachineArn?: string | undefined;
+  /** The key that verifies the migration's record on a source (MIGRATION_RECORD_KEY_ARN). */
+  recordKeyArn?: string | undefined;
 }
 
 const ALL_CONTROLS: ControlId[] = [encryption.CONTROL, tls.CONTROL, backup.CONTROL, publicPolicy.CONTROL];
@@ -76,6 +80,7 @@ export async function assessFileSystem(
   controls: ControlId[],
   config: GuardConfig,
   clock: Clock,
+  recordKeyArn?: string,
 ): Promise<Finding[]> {
   const efs = clients.efs(region);
   let fs: FileSystemFacts = await describeFileSystem(efs, fileSystemId, region);
@@ -102,7 +107,19 @@ export async function assessFileSystem(
             encryption.needsKey(fs, config) && fs.kmsKeyId
               ? await describeKeyFacts(clients.kms(region), fs.kmsKeyId)
               : undefined;
-          findings.push(encryption.evaluate({ fileSystem: fs, ...(key ? { key } : {}) }, config, clock));
+          // A source the migration tagged: the tag is checked against the migration's record, never taken as is.
+          const replacement = await replacementFacts(
+            { efs, kms: clients.kms(recordKeyArn ? recordKeyRegion(recordKeyArn, region) : region) },
+            recordKeyArn,
+            fs,
+          );
+          findings.push(
+            encryption.evaluate(
+              { fileSystem: fs, ...(key ? { key } : {}), ...(replacement ? { replacement } : {}) },
+              config,
+              clock,
+            ),
+          );
           break;
         }
       }
@@ -221,7 +238,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
       if (trigger.type !== "file-system") return [];
       const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
       if (controls.length === 0) return [];
-      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock);
+      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, options.recordKeyArn);
     },
     async inventory(region: string, config: GuardConfig) {
       if (ALL_CONTROLS.every((c) => config.modes[c] === "off")) return [];

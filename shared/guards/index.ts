@@ -1,4 +1,5 @@
 import { MIGRATION_ENV } from "../aws/migration.js";
+import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
@@ -8,7 +9,10 @@ import { nfsIngressGuard } from "./nfs-ingress.js";
 export function allGuards(): Guard[] {
   return [
     nfsIngressGuard(),
-    fileSystemGuard({ migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined }),
+    fileSystemGuard({
+      migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined,
+      recordKeyArn: process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS,
+    }),
     kmsKeyGuard(),
   ];
 }

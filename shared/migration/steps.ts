@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BackupClient } from "@aws-sdk/client-backup";
 import type { EFSClient, LifecyclePolicy } from "@aws-sdk/client-efs";
+import { KMSClient } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { backupClient, startEfsRestore } from "../aws/backup.js";
 import { efsClient } from "../aws/efs.js";
@@ -22,6 +23,8 @@ import {
   tagFileSystem,
   tagsToRecord,
 } from "../aws/efs-migration.js";
+import { signRecord } from "../aws/record-mac.js";
+import { clientConfig, perRegion } from "../aws/sdk-config.js";
 import { configFromEnv, type GuardConfig } from "../config/schema.js";
 import { publishChatbot, snsClient } from "../notify/publish.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -36,6 +39,7 @@ import {
   severityOf,
   timedOutMessage,
 } from "./messages.js";
+import { RECORD_KEY_ENV, RECORD_TAG, recordKeyRegion } from "./record.js";
 import { policyEnforcesTls, policyForReplacement } from "./tls.js";
 import {
   type ApprovalRequest,
@@ -65,6 +69,9 @@ export interface MigrationDeps {
   topicArn: string;
   kmsKeyArn: string;
   backupRoleArn: string;
+  /** The HMAC key of the migration's record on the source (shared/migration/record.ts); set for the surroundings step. */
+  recordKeyArn?: string;
+  kms?: (region: string) => KMSClient;
 }
 
 export const MIGRATION_ENV_KEYS = {
@@ -87,8 +94,11 @@ export function deployedMigrationDeps(env: NodeJS.ProcessEnv = process.env): Mig
     topicArn: env.ALERTS_TOPIC_ARN!,
     kmsKeyArn: env[MIGRATION_ENV_KEYS.kmsKeyArn]!,
     backupRoleArn: env[MIGRATION_ENV_KEYS.backupRoleArn]!,
+    ...(env[RECORD_KEY_ENV] ? { recordKeyArn: env[RECORD_KEY_ENV], kms: recordClient } : {}),
   };
 }
+
+const recordClient = perRegion((region) => new KMSClient(clientConfig(region)));
 
 function keyId(arnOrId: string | undefined): string | undefined {
   return arnOrId?.split("/").at(-1);
@@ -278,9 +288,22 @@ export async function recreateSurroundings(event: StepEvent, deps: MigrationDeps
   }
   const tags: Record<string, string> = { ...withoutAwsTags(source.tags), [MIGRATED_FROM_TAG]: source.fileSystemId };
   delete tags[REPLACEMENT_TAG];
+  delete tags[RECORD_TAG];
   await tagFileSystem(efs, dst, tags);
   report.tags = Object.keys(tags).sort();
-  await tagFileSystem(efs, source.fileSystemId, { [REPLACEMENT_TAG]: dst });
+  // The replacement tag is the lasting record; the record tag proves the migration wrote it (migration/record.ts).
+  const record: Record<string, string> =
+    deps.recordKeyArn && deps.kms
+      ? {
+          [RECORD_TAG]: await signRecord(
+            deps.kms(recordKeyRegion(deps.recordKeyArn, state.region)),
+            deps.recordKeyArn,
+            source.fileSystemArn,
+            dst,
+          ),
+        }
+      : {};
+  await tagFileSystem(efs, source.fileSystemId, { [REPLACEMENT_TAG]: dst, ...record });
   report.sourceTagged = true;
   return { ...state, destination, surroundings: report };
 }

@@ -26,6 +26,13 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
       return `• \`${control}\`: ${outcomes}`;
     }),
   ];
+  const pending = summary.cutOverPending ?? [];
+  if (pending.length > 0) {
+    const listed = pending.slice(0, 20).map((p) => `\`${p.fileSystemId}\` → \`${p.replacement}\` (${p.region})`);
+    lines.push(
+      `*Migrated, cut-over pending (${pending.length}):* ${listed.join(", ")}${pending.length > 20 ? `, … and ${pending.length - 20} more` : ""}`,
+    );
+  }
   for (const error of summary.errors.slice(0, 10)) {
     lines.push(
       `:x: ${error.guard} in ${error.region}${error.resource ? ` (${error.resource})` : ""}: ${error.message}`,

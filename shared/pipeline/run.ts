@@ -35,7 +35,12 @@ export async function handleFinding(
   let detail = decision.why;
   let error: Result["error"];
 
-  switch (decision.intent) {
+  switch (finding.pending && finding.verdict === "non-compliant" ? "pending" : decision.intent) {
+    case "pending":
+      // Under way and in the operator's hands (a migration awaiting cut-over): nothing to decide or do.
+      outcome = "cut-over-pending";
+      detail = finding.summary;
+      break;
     case "none":
       detail = finding.summary;
       break;
@@ -94,7 +99,9 @@ export async function handleFinding(
   if (outcome === "remediation-failed") logger.error("decision", log);
   else logger.info("decision", log);
 
-  if (finding.verdict === "non-compliant" && deps.config.modes[finding.control] !== "off") {
+  // A pending remediation is listed once in the sweep's summary instead of alerted by every sweep.
+  const listedInSummary = outcome === "cut-over-pending" && origin.kind === "sweep";
+  if (finding.verdict === "non-compliant" && deps.config.modes[finding.control] !== "off" && !listedInSummary) {
     await deps.notifier.publish(result, origin);
   }
   return result;

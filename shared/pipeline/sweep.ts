@@ -109,6 +109,8 @@ export interface SweepSummary {
   errors: SweepError[];
   /** Set while the sweep observes: until when, and why when the end is not known. */
   observe?: { until: string; reason?: string };
+  /** Migrated file systems whose cut-over is the operator's (reported here once, not alerted each sweep). */
+  cutOverPending: { fileSystemId: string; replacement: string; region: string }[];
 }
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
@@ -116,7 +118,15 @@ export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
   let nonCompliant = 0;
   let remediated = 0;
   let failed = 0;
+  const cutOverPending: SweepSummary["cutOverPending"] = [];
   for (const result of reports.flatMap((r) => r.results)) {
+    if (result.outcome === "cut-over-pending" && result.finding.pending) {
+      cutOverPending.push({
+        fileSystemId: result.finding.resource.id,
+        replacement: result.finding.pending.replacement,
+        region: result.finding.resource.region,
+      });
+    }
     const perControl = counts[result.finding.control] ?? {};
     counts[result.finding.control] = perControl;
     perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
@@ -131,5 +141,6 @@ export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
     remediated,
     failed,
     errors: reports.flatMap((r) => r.errors),
+    cutOverPending,
   };
 }

@@ -18,7 +18,9 @@ export type Outcome =
   | "would-remediate"
   | "remediated"
   | "already-remediated"
-  | "remediation-failed";
+  | "remediation-failed"
+  /** Migrated: the encrypted replacement waits for the operator's cut-over (listed in the sweep summary). */
+  | "cut-over-pending";
 
 export interface Result {
   finding: Finding;

@@ -7,17 +7,29 @@ import {
   DescribeMountTargetSecurityGroupsCommand,
   DescribeMountTargetsCommand,
   EFSClient,
+  TagResourceCommand,
 } from "@aws-sdk/client-efs";
-import { ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  CreateStateMachineCommand,
+  DescribeStateMachineCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approve } from "../../bin/commands/approve.js";
 import { reject } from "../../bin/commands/reject.js";
 import { FunctionHost } from "../../emulator/host.js";
 import { LambdaHost } from "../../emulator/lambda-host.js";
+import { Seeder } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { pendingApproval } from "../../shared/aws/approvals.js";
 import { migrationSubject, type StartOptions, startMigration } from "../../shared/aws/migration.js";
+import { fileSystemGuard } from "../../shared/guards/file-system.js";
 import { policyEnforcesTls } from "../../shared/migration/tls.js";
+import { buildSummaryMessage } from "../../shared/notify/summary.js";
+import { type SweepReport, summarizeSweep, sweepRegion } from "../../shared/pipeline/sweep.js";
+import type { Guard } from "../../shared/pipeline/types.js";
+import { testDeps } from "../support/deps.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { AlertInbox, executionEnded, historyOf, unencryptedFileSystem, waitFor } from "../support/migration.js";
 
@@ -374,4 +386,102 @@ it("a retried approval step (Lambda service error, then success) is answered wit
   } finally {
     lambdas.clearOverrides();
   }
+});
+
+describe("the source's tags are the record of a migration (issue 12 defect 9, issue 11 item 4)", () => {
+  it("90 days later: a migrated source is cut-over pending, listed once in the summary, never migrated again; forged tags are alerted", async () => {
+    // A real migration: the source ends tagged with its replacement and the migration's record.
+    const migrated = await unencryptedFileSystem();
+    const started = await start(migrated.fileSystemId);
+    await inbox.next("approval-requested", migrated.fileSystemId);
+    expect(await quietly(() => approve.run([migrated.fileSystemId], consoleIo))).toBe(0);
+    const replacement = JSON.parse((await executionEnded(sfn, started.executionArn)).output!).destination
+      .fileSystemId as string;
+    const tags = await tagsOf(migrated.fileSystemId);
+    expect(tags["efs-guard:replacement"]).toBe(replacement);
+    expect(tags["efs-guard:replacement-record"]).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+    // An attacker's off-switches: the tag set by hand (with a decoy "replacement" made to look the part), and a
+    // valid record copied from the migrated source onto another one.
+    const seed = new Seeder();
+    const byHand = await unencryptedFileSystem();
+    const decoy = await seed.fileSystem({ encrypted: true, tags: { "efs-guard:migrated-from": byHand.fileSystemId } });
+    await efs.send(
+      new TagResourceCommand({
+        ResourceId: byHand.fileSystemId,
+        Tags: [{ Key: "efs-guard:replacement", Value: decoy }],
+      }),
+    );
+    const copied = await unencryptedFileSystem();
+    await efs.send(
+      new TagResourceCommand({
+        ResourceId: copied.fileSystemId,
+        Tags: [
+          { Key: "efs-guard:replacement", Value: replacement },
+          { Key: "efs-guard:replacement-record", Value: tags["efs-guard:replacement-record"]! },
+        ],
+      }),
+    );
+
+    // 90 days on, Step Functions no longer knows the execution: a state machine without it stands for that.
+    const machine = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: lambdas.stateMachineArn }));
+    const later = await sfn.send(
+      new CreateStateMachineCommand({
+        name: "efs-guard-migration-90-days-later",
+        definition: machine.definition!,
+        roleArn: machine.roleArn!,
+      }),
+    );
+    const guard = fileSystemGuard({
+      migrationStateMachineArn: later.stateMachineArn!,
+      recordKeyArn: lambdas.ref("MigrationRecordKey", "Arn"),
+    });
+    const ids = [migrated, byHand, copied].map((f) => f.fileSystemId);
+    const only: Guard = {
+      ...guard,
+      inventory: async () => ids.map((fileSystemId) => ({ type: "file-system" as const, fileSystemId })),
+    };
+    const deps = testDeps({ observeDays: 0 });
+    const sweep = async () => {
+      const report = await sweepRegion([only], region, deps);
+      return { report, summary: summarizeSweep([report]) };
+    };
+    const encryption = (report: SweepReport, id: string) =>
+      report.results.find((r) => r.finding.control === "efs-encrypted-at-rest" && r.finding.resource.id === id)!;
+
+    for (let day = 0; day < 2; day += 1) {
+      const { report, summary } = await sweep();
+      const pending = encryption(report, migrated.fileSystemId);
+      expect(pending.outcome).toBe("cut-over-pending");
+      expect(pending.finding.summary).toContain(
+        `is migrated: its encrypted replacement ${replacement} awaits cut-over`,
+      );
+      expect(summary.cutOverPending).toEqual([{ fileSystemId: migrated.fileSystemId, replacement, region }]);
+      const message = buildSummaryMessage(summary, new Date());
+      expect(message.content.description).toContain(
+        `*Migrated, cut-over pending (1):* \`${migrated.fileSystemId}\` → \`${replacement}\` (${region})`,
+      );
+      for (const [forged, why] of [
+        [byHand.fileSystemId, "carries no efs-guard:replacement-record"],
+        [copied.fileSystemId, "has a efs-guard:replacement-record that does not verify for this pair"],
+      ] as const) {
+        const alert = encryption(report, forged);
+        expect(alert.outcome).toBe("alerted");
+        expect(alert.finding.severity).toBe("high");
+        expect(alert.finding.summary).toContain(`but the tag ${why}: it was not written by the EFS Guard migration`);
+        expect(alert.finding.summary).toContain(`aws efs untag-resource --resource-id ${forged}`);
+      }
+    }
+    // Nothing started, nothing failed, no notice: the record answered, not the Step Functions history; the migrated
+    // source has no encryption alert of its own (only its line in the summary), the forged ones one per sweep.
+    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn: later.stateMachineArn! }))).executions).toEqual(
+      [],
+    );
+    const alerted = deps.notifier.published.filter((p) => p.result.finding.control === "efs-encrypted-at-rest");
+    expect(alerted.map((p) => p.result.finding.resource.id).sort()).toEqual(
+      [byHand.fileSystemId, copied.fileSystemId, byHand.fileSystemId, copied.fileSystemId].sort(),
+    );
+    // And the attacker's tags are left for the operator: EFS Guard changes only what the migration created.
+    expect((await tagsOf(byHand.fileSystemId))["efs-guard:replacement"]).toBe(decoy);
+  });
 });
