@@ -6,12 +6,13 @@
  * `npm run bench -- --check`: the deterministic part only (sizes, call counts, growth; no timings), compared with
  * bench/budgets.json; exits 1 when a budget is exceeded. CI runs it.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Context } from "aws-lambda";
 import { emulatorEnv, startEmulator } from "../emulator/emulator.js";
 import { FunctionHost, type Handler } from "../emulator/host.js";
+import { checkOperations, describeViolation, readOperationsLog } from "../emulator/permission-check.js";
 import { synthTemplate } from "../emulator/template.js";
 import { PROJECT_ROOT } from "../infra/paths.js";
 import {
@@ -22,7 +23,6 @@ import {
   type GuardFunctionInfo,
   measureBundle,
   median,
-  OUT_DIR,
   percentile,
 } from "./bundles.js";
 import {
@@ -56,6 +56,26 @@ const REGION = "us-east-1";
 const TOPIC_PLACEHOLDER = "arn:aws:sns:us-east-1:123456789012:efs-guard-alerts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The bundles write their EMF metrics to stdout, as in Lambda. The bench keeps the TimeToRemediate values (what the
+ * dashboard shows) and keeps the documents themselves out of its output.
+ */
+const remediationTimes: number[] = [];
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+  const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString() : "";
+  if (!text.startsWith('{"_aws"')) return (stdoutWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
+  for (const line of text.split("\n").filter(Boolean)) {
+    try {
+      const doc = JSON.parse(line) as { TimeToRemediate?: number };
+      if (typeof doc.TimeToRemediate === "number") remediationTimes.push(doc.TimeToRemediate);
+    } catch {
+      // not one document per line: ignored
+    }
+  }
+  return true;
+}) as typeof process.stdout.write;
 
 function classify(call: Call): "reads" | "writes" | "publishes" {
   if (call.service === "sns" && call.operation === "Publish") return "publishes";
@@ -153,13 +173,15 @@ interface Loaded {
   handler: Handler;
 }
 
-/** Imports each function's bundle into this process, with its environment set first, as Lambda's init does. */
-async function loadBundles(functions: GuardFunctionInfo[]): Promise<Map<string, Loaded>> {
+/**
+ * The deployed functions, as the host runs them: each bundle in its Node.js 24 sandbox with its role's credentials
+ * (IAM enforced by the emulator), invoked directly as Lambda's Invoke does. The sandbox's init happens on the first
+ * call, outside the counting window (countCalls warms each function first).
+ */
+function deployedHandlers(host: FunctionHost, functions: GuardFunctionInfo[]): Map<string, Loaded> {
   const loaded = new Map<string, Loaded>();
   for (const fn of functions) {
-    Object.assign(process.env, functionEnv(fn));
-    const mod = (await import(join(OUT_DIR, fn.name, "index.mjs"))) as { handler: Handler };
-    loaded.set(fn.entry, { fn, handler: mod.handler });
+    loaded.set(fn.entry, { fn, handler: (event) => host.invoke(fn.entry, event) as Promise<unknown> });
   }
   return loaded;
 }
@@ -232,13 +254,18 @@ async function measureLatency(handlers: Map<string, Loaded>, account: BenchAccou
       if (!prepare) continue;
       log(`latency: ${scenario.trigger} ${path} x ${LATENCY_EVENTS}`);
       const samples: number[] = [];
+      remediationTimes.length = 0;
       for (let i = 0; i < LATENCY_EVENTS; i++) {
         const event = await prepare(account);
+        // The change happens now: CloudTrail's delivery to EventBridge (seconds on AWS) is not part of the emulator.
+        const detail = (event as { detail?: { eventTime?: string } } | undefined)?.detail;
+        if (detail) detail.eventTime = new Date().toISOString();
         const started = performance.now();
         const report = await invoke(loaded, event);
         samples.push(performance.now() - started);
         if (!outcomeMatches(path, outcomesOf(report))) throw new Error(`${scenario.trigger} ${path}: wrong outcome`);
       }
+      const ttr = path === "remediation" ? [...remediationTimes] : [];
       rows.push({
         function: loaded.fn.name,
         trigger: scenario.trigger,
@@ -246,6 +273,9 @@ async function measureLatency(handlers: Map<string, Loaded>, account: BenchAccou
         events: LATENCY_EVENTS,
         p50Ms: round(percentile(samples, 50)),
         p99Ms: round(percentile(samples, 99)),
+        ...(ttr.length > 0
+          ? { timeToRemediateP50Ms: round(percentile(ttr, 50)), timeToRemediateP99Ms: round(percentile(ttr, 99)) }
+          : {}),
       });
     }
   }
@@ -329,7 +359,7 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
   ]);
   if (results.latency.length > 0) {
     table([
-      ["function", "trigger", "path", "events", "p50", "p99"],
+      ["function", "trigger", "path", "events", "p50", "p99", "time to remediate p50", "p99"],
       ...results.latency.map((l) => [
         l.function,
         l.trigger,
@@ -337,6 +367,8 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
         String(l.events),
         `${l.p50Ms} ms`,
         `${l.p99Ms} ms`,
+        l.timeToRemediateP50Ms === undefined ? "" : `${l.timeToRemediateP50Ms} ms`,
+        l.timeToRemediateP99Ms === undefined ? "" : `${l.timeToRemediateP99Ms} ms`,
       ]),
     ]);
   }
@@ -357,6 +389,12 @@ async function main(): Promise<number> {
   log(`${functions.length} guard function(s): ${functions.map((f) => f.name).join(", ")}`);
   const bundleResults = await measureBundles(functions);
 
+  // Every operation the functions make is recorded (emulator/recorder.ts) and checked against their roles below.
+  const operationsLog = join(PROJECT_ROOT, ".emulator", "operations", `bench-${process.pid}.jsonl`);
+  await mkdir(dirname(operationsLog), { recursive: true });
+  await writeFile(operationsLog, "");
+  process.env.EFS_GUARD_OPERATIONS_LOG = operationsLog;
+
   log("starting the emulator");
   const emulator = await startEmulator({ log });
   const proxy = await CountingProxy.start(emulator.endpoint);
@@ -366,7 +404,6 @@ async function main(): Promise<number> {
   let throughput: BenchResults["throughput"];
   let latencyAccount = 0;
   try {
-    let handlers: Map<string, Loaded> | undefined;
     for (const size of ACCOUNT_SIZES) {
       await emulator.reset();
       const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
@@ -375,8 +412,10 @@ async function main(): Promise<number> {
       const account = await buildAccount(size);
       // Only the functions with scenarios are invoked; the others (the migration steps, run by the workflow,
       // and the sweep) are measured for size and import time only.
-      handlers ??= await loadBundles(functions.filter((f) => SCENARIOS.some((s) => s.function === f.entry)));
-      for (const loaded of handlers.values()) host.use(loaded.fn.entry, loaded.handler);
+      const handlers = deployedHandlers(
+        host,
+        functions.filter((f) => SCENARIOS.some((s) => s.function === f.entry)),
+      );
       calls.push(...(await countCalls(proxy, handlers, account)));
       // Warm latency and the burst in the small account: with 200 file systems moto's linear interface filter
       // dominates every call, which says more about the emulator than about the guard.
@@ -386,6 +425,7 @@ async function main(): Promise<number> {
         throughput = await measureThroughput(host, account);
         latencyAccount = size;
       }
+      await host.stop();
     }
   } finally {
     await proxy.stop();
@@ -418,6 +458,11 @@ async function main(): Promise<number> {
   if (!CHECK) await writeFile(join(PROJECT_ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTables(results, budgets));
   const verdict = checkBudgets(results, budgets);
+  // What the functions did, against their synthesized roles with the dependent actions (no budget: a denial on AWS).
+  const permissions = await checkOperations(readOperationsLog(operationsLog));
+  for (const v of permissions.violations) verdict.violations.push(`permissions: ${describeViolation(v)}`);
+  for (const c of permissions.unnamed) verdict.violations.push(`permissions: unnamed operation ${c.operation}`);
+  log(`permissions: ${permissions.needed.length} required actions of the recorded operations checked`);
   for (const warning of verdict.warnings) console.log(`warning: ${warning}`);
   for (const violation of verdict.violations) console.log(`OVER BUDGET: ${violation}`);
   if (verdict.violations.length === 0) console.log("every deterministic budget holds (bench/budgets.json)");

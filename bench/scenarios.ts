@@ -1,3 +1,8 @@
+import {
+  CreateNetworkInterfaceCommand,
+  DeleteNetworkInterfaceCommand,
+  RevokeSecurityGroupIngressCommand,
+} from "@aws-sdk/client-ec2";
 import { DeleteFileSystemPolicyCommand, PutBackupPolicyCommand, PutFileSystemPolicyCommand } from "@aws-sdk/client-efs";
 import {
   CancelKeyDeletionCommand,
@@ -44,6 +49,8 @@ export interface BenchAccount {
   insideRuleId: string;
   fileSystemId: string;
   mountTargetId: string;
+  /** An interface the "shared group" path puts on the group (an instance's, say), until the next path. */
+  sharedWith?: { networkInterfaceId: string };
 }
 
 export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
@@ -91,7 +98,12 @@ export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
 /** Which way a trigger finds its resources; it decides how its calls may grow with the account (budgets.json). */
 export type PathKind = "security-group" | "policy" | "key";
 
-export type PathName = "compliant" | "remediation" | "remediation, private range";
+export type PathName =
+  | "compliant"
+  | "remediation"
+  | "remediation, private range"
+  | "remediation, all traffic"
+  | "remediation, shared group";
 
 /**
  * The bench's stack configuration: the defaults, with the two opt-in remediations (efs-backup-enabled and
@@ -105,6 +117,8 @@ export const EXPECTED_OUTCOME: Record<PathName, string> = {
   compliant: "compliant",
   remediation: "remediated",
   "remediation, private range": "remediated",
+  "remediation, all traffic": "remediated",
+  "remediation, shared group": "remediated",
 };
 
 /**
@@ -132,31 +146,91 @@ export interface TriggerScenario {
   paths: Partial<Record<PathName, (account: BenchAccount) => Promise<unknown>>>;
 }
 
+/**
+ * Back to the account's usual group: only mount targets behind it, no rule but the VPC-internal one. Undoes the
+ * "shared group" path, whose extra interface and narrowed rules would change what the next event costs (outside
+ * the counting window, like every preparation).
+ */
+async function mountTargetsOnly(a: BenchAccount) {
+  if (!a.sharedWith) return;
+  const { networkInterfaceId } = a.sharedWith;
+  a.sharedWith = undefined;
+  const stray = (await a.seed.ingressRules(a.groupId))
+    .map((r) => r.SecurityGroupRuleId as string)
+    .filter((id) => id !== a.insideRuleId);
+  if (stray.length > 0) {
+    await a.seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: a.groupId, SecurityGroupRuleIds: stray }));
+  }
+  await a.seed.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: networkInterfaceId }));
+}
+
 /** Opens NFS on the shared group: from the world, or from a private range outside the VPC. */
 async function open(account: BenchAccount, cidr: string) {
+  await mountTargetsOnly(account);
   return { cidr, ruleId: await account.seed.nfsFrom(account.groupId, cidr) };
+}
+
+/**
+ * All traffic from the world on the group of every mount target: revoked whole once EFS has confirmed every mount
+ * target behind the group (one DescribeMountTargets per file system).
+ */
+async function openAllTraffic(a: BenchAccount) {
+  await mountTargetsOnly(a);
+  return { cidr: WORLD, protocol: "-1", ruleId: await a.seed.nfsFrom(a.groupId, WORLD, { protocol: "-1" }) };
+}
+
+/**
+ * TCP 0-65535 from the world while the group also serves another interface: replaced by TCP 0-2048 and 2050-65535
+ * (authorize, then revoke). The interface and the narrowed rules are removed before the next path.
+ */
+async function openOnSharedGroup(a: BenchAccount) {
+  await mountTargetsOnly(a);
+  const eni = await a.seed.ec2.send(
+    new CreateNetworkInterfaceCommand({ SubnetId: a.subnets[0] as string, Groups: [a.groupId] }),
+  );
+  const ruleId = await a.seed.nfsFrom(a.groupId, WORLD, { from: 0, to: 65535 });
+  a.sharedWith = { networkInterfaceId: eni.NetworkInterface?.NetworkInterfaceId as string };
+  return { cidr: WORLD, ruleId, fromPort: 0, toPort: 65535 };
 }
 
 const WORLD = "0.0.0.0/0";
 const PRIVATE_OUTSIDE = "192.168.0.0/16";
 
-function nfsSecurityGroupPaths(event: (a: BenchAccount, rule: { ruleId: string; cidr: string }) => unknown) {
+type OpenRule = { ruleId: string; cidr: string; protocol?: string; fromPort?: number; toPort?: number };
+
+function nfsSecurityGroupPaths(event: (a: BenchAccount, rule: OpenRule) => unknown) {
   return {
-    compliant: async (a: BenchAccount) => event(a, { ruleId: a.insideRuleId, cidr: "10.0.0.0/16" }),
+    compliant: async (a: BenchAccount) => {
+      await mountTargetsOnly(a);
+      return event(a, { ruleId: a.insideRuleId, cidr: "10.0.0.0/16" });
+    },
     remediation: async (a: BenchAccount) => event(a, await open(a, WORLD)),
     "remediation, private range": async (a: BenchAccount) => event(a, await open(a, PRIVATE_OUTSIDE)),
+    "remediation, all traffic": async (a: BenchAccount) => event(a, await openAllTraffic(a)),
+    "remediation, shared group": async (a: BenchAccount) => event(a, await openOnSharedGroup(a)),
   };
 }
 
 function nfsMountTargetPaths(event: (a: BenchAccount) => unknown) {
   return {
-    compliant: async (a: BenchAccount) => event(a),
+    compliant: async (a: BenchAccount) => {
+      await mountTargetsOnly(a);
+      return event(a);
+    },
     remediation: async (a: BenchAccount) => {
       await open(a, WORLD);
       return event(a);
     },
     "remediation, private range": async (a: BenchAccount) => {
       await open(a, PRIVATE_OUTSIDE);
+      return event(a);
+    },
+    "remediation, all traffic": async (a: BenchAccount) => {
+      await openAllTraffic(a);
+      return event(a);
+    },
+    "remediation, shared group": async (a: BenchAccount) => {
+      await openOnSharedGroup(a);
       return event(a);
     },
   };
@@ -220,9 +294,8 @@ export const SCENARIOS: TriggerScenario[] = [
     kind: "security-group",
     paths: nfsSecurityGroupPaths((a, rule) =>
       modifyRulesEvent(a.groupId, rule.ruleId, {
-        IpProtocol: "tcp",
-        FromPort: 2049,
-        ToPort: 2049,
+        IpProtocol: rule.protocol ?? "tcp",
+        ...(rule.protocol === "-1" ? {} : { FromPort: rule.fromPort ?? 2049, ToPort: rule.toPort ?? 2049 }),
         CidrIpv4: rule.cidr,
       }),
     ),

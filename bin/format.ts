@@ -1,7 +1,10 @@
-/** Terminal formatting shared by the commands: plain text unless the stream is a terminal. */
+/** Table formatting shared by the commands; colour comes from terminal.ts, only when the stream allows it. */
+import { styles } from "./terminal.js";
 
-export const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
-export const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
+const on = styles(true);
+/** Bold, for callers that already checked the stream (`io.styled`). */
+export const bold = (s: string) => on.bold(s);
+export const dim = (s: string) => on.dim(s);
 
 export interface TableOptions {
   /** Prefix of every line (the demo indents its tables under the step headings). */

@@ -1,8 +1,20 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { errorMessage } from "../shared/runtime/errors.js";
 import { UsageError } from "./args.js";
+import { jsonDepth, readBounded } from "./bounded-read.js";
+import { fsProblem } from "./fs-problem.js";
+
+/**
+ * Bounds on one input, so that no file can exhaust memory, hang or crash the replay of the others. CloudTrail
+ * delivers a log file about every 5 minutes per region and account (a few MB compressed in a busy account);
+ * 64 MiB compressed and 512 MiB of JSON leave room for any real one, while a gzip bomb (9 MB -> 4.4 GB) stops at
+ * the limit. CloudTrail records nest about 10 levels deep (policies as JSON strings are not nested objects);
+ * 256 levels is far beyond, and far below what recursion in JSON.stringify or the evaluators could overflow on.
+ */
+export const INPUT_LIMITS = { fileBytes: 64 * 2 ** 20, jsonBytes: 512 * 2 ** 20, depth: 256 } as const;
+export type InputLimits = { fileBytes: number; jsonBytes: number; depth: number };
 
 /**
  * One thing `replay` was given: an event (EventBridge envelope or bare CloudTrail record), or an input that
@@ -43,7 +55,10 @@ export function collectFiles(paths: string[]): string[] {
       try {
         walk(path, found);
       } catch (error) {
-        throw new UsageError(`cannot read directory ${path}: ${errorMessage(error)}`);
+        throw new UsageError(
+          fsProblem(error, undefined, "a readable directory of event files") ??
+            `cannot read directory ${path}: ${errorMessage(error)}`,
+        );
       }
       if (found.length === 0) throw new UsageError(`no event files (*.json, *.json.gz) under ${path}`);
       files.push(...found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -63,25 +78,36 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * extension-less CloudTrail objects work. Accepted shapes: a CloudTrail log file `{"Records":[...]}`, one
  * EventBridge envelope, one bare CloudTrail record, or a JSON array of either.
  */
-export function readItems(file: string): ReplayItem[] {
+export function readItems(file: string, limits: InputLimits = INPUT_LIMITS): ReplayItem[] {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readBounded(file, limits.fileBytes);
   } catch (error) {
-    return [{ kind: "malformed", file, problem: `cannot read the file: ${errorMessage(error)}` }];
+    const problem = fsProblem(error, "the file", "a readable CloudTrail log file or event");
+    return [{ kind: "malformed", file, problem: problem ?? `cannot read the file: ${errorMessage(error)}` }];
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      bytes = gunzipSync(bytes);
+      bytes = gunzipSync(bytes, { maxOutputLength: limits.jsonBytes });
     } catch (error) {
-      return [{ kind: "malformed", file, problem: `gzip data that does not decompress: ${errorMessage(error)}` }];
+      const bomb = (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+      const problem = bomb
+        ? `gzip data that decompresses to more than ${limits.jsonBytes} bytes`
+        : `gzip data that does not decompress: ${errorMessage(error)}`;
+      return [{ kind: "malformed", file, problem }];
     }
+  } else if (bytes.length > limits.jsonBytes) {
+    return [{ kind: "malformed", file, problem: `more than ${limits.jsonBytes} bytes of JSON` }];
   }
   let data: unknown;
   try {
     data = JSON.parse(bytes.toString("utf8").replace(/^\uFEFF/, ""));
   } catch (error) {
     return [{ kind: "malformed", file, problem: `not valid JSON: ${errorMessage(error)}` }];
+  }
+  // Checked before anything walks the value recursively (JSON.stringify, the parsers, the evaluators).
+  if (jsonDepth(data, limits.depth) > limits.depth) {
+    return [{ kind: "malformed", file, problem: `JSON nested deeper than ${limits.depth} levels` }];
   }
   const each = (list: unknown[], container: "Records" | ""): ReplayItem[] =>
     list.map((event, index) =>
@@ -92,7 +118,7 @@ export function readItems(file: string): ReplayItem[] {
             file,
             index,
             record: `${container}[${index}]`,
-            problem: `${JSON.stringify(event)?.slice(0, 40)} is not an event object`,
+            problem: `${describeJson(event)} is not an event object`,
           },
     );
   if (Array.isArray(data)) return each(data, "");
@@ -112,4 +138,11 @@ export function readItems(file: string): ReplayItem[] {
 /** How an item is named in messages: the file, and the record's position when the file holds several. */
 export function where(item: { file: string; record?: string }): string {
   return item.record === undefined ? item.file : `${item.file} ${item.record}`;
+}
+
+/** A short description of a JSON value for a message, without serializing all of it. */
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  return String(value);
 }

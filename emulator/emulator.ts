@@ -3,6 +3,16 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { EMULATOR_DIR, ensureVenv } from "./venv.js";
 
+/**
+ * The emulator's administrator, like an account's root user: allowed everything (patches/iam_enforcement.py). The
+ * tests, the seeders, the demo and the hosts' own plumbing use it; the functions never do: each runs with its own
+ * role's temporary credentials (emulator/roles.ts). It survives a reset, which wipes every IAM user and role.
+ */
+export const EMULATOR_ADMIN = {
+  accessKeyId: "AKIAEFSGUARDEMULATOR",
+  secretAccessKey: "efs-guard-emulator-admin",
+} as const;
+
 export interface Emulator {
   endpoint: string;
   port: number;
@@ -45,9 +55,17 @@ async function waitReady(endpoint: string, child: ChildProcess, output: () => st
  * Starts moto (with the project's patches) on 127.0.0.1 at a free port. The process is killed when this process
  * exits, so an interrupted test run never leaves an emulator behind.
  */
-export async function startEmulator(options: { log?: (line: string) => void } = {}): Promise<Emulator> {
+export async function startEmulator(
+  options: {
+    log?: (line: string) => void;
+    /** A fixed port (efs-guard emulator --port); a free one otherwise. */
+    port?: number;
+    /** IAM enforced (moto's access control with patches/iam_enforcement.py); on unless turned off. */
+    iam?: boolean;
+  } = {},
+): Promise<Emulator> {
   const python = ensureVenv(options.log);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(python, [join(EMULATOR_DIR, "launcher.py"), String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -57,6 +75,9 @@ export async function startEmulator(options: { log?: (line: string) => void } = 
       MOTO_ALLOW_NONEXISTENT_REGION: "true",
       // Caps Step Functions Wait states (patches/stepfunctions_wait_cap.py) so polling loops run in test time.
       EFS_GUARD_WAIT_CAP_SECONDS: process.env.EFS_GUARD_WAIT_CAP_SECONDS ?? "1",
+      // moto's access control: from the first request on, every call is authenticated and authorized.
+      ...(options.iam === false ? {} : { INITIAL_NO_AUTH_ACTION_COUNT: "0" }),
+      EFS_GUARD_ADMIN_ACCESS_KEY_ID: EMULATOR_ADMIN.accessKeyId,
     },
   });
   let output = "";
@@ -95,14 +116,16 @@ export async function startEmulator(options: { log?: (line: string) => void } = 
   };
 }
 
-/** The environment every SDK client in this process uses to reach the emulator: the standard variables only. */
+/**
+ * The environment every SDK client in this process uses to reach the emulator: the standard variables only, with
+ * the emulator administrator's credentials (no session token: they are a long-term key, like a user's).
+ */
 export function emulatorEnv(endpoint: string, region = "us-east-1"): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_SESSION_TOKEN: "testing",
+    AWS_ACCESS_KEY_ID: EMULATOR_ADMIN.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_ADMIN.secretAccessKey,
   };
 }

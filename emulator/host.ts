@@ -1,6 +1,6 @@
-import { join } from "node:path";
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -12,8 +12,13 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
+import { bundleOf } from "./function-bundles.js";
+import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
+import { deployTemplateKey, hasAlias } from "./kms-keys.js";
+import { Recorder } from "./recorder.js";
+import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
+import { FunctionRuntime, track } from "./runtime.js";
 import type { CfnTemplate } from "./template.js";
-import { PROJECT_ROOT } from "./venv.js";
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -53,7 +58,96 @@ interface DeployedFunction {
   entry: string;
   queueUrl: string;
   dlqUrl?: string;
+  /** The function's variables from the template (tokens resolved), as Lambda sets them. */
   environment: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Where the function's SDK clients send their calls: the recording proxy in front of AWS_ENDPOINT_URL. */
+  endpoint: string;
+  roleArn: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  runtime?: FunctionRuntime;
+  /** The queue is the function's SQS event source (an AWS::Lambda::EventSourceMapping): SQS events, batch failures. */
+  sqsEvents?: boolean;
+}
+
+/**
+ * The sandbox environment of a hosted function, as Lambda builds it: the function's variables, its role's temporary
+ * credentials, the region, and the reserved variables the runtime reads. Nothing of the host's own environment
+ * leaks in but AWS_ENDPOINT_URL (the emulator, or a fault proxy in front of it) and PATH.
+ */
+export function sandboxEnvironment(
+  fn: { logicalId: string; environment: Record<string, string>; memoryMb: number; endpoint: string },
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
+  region: string,
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    TZ: ":UTC",
+    LANG: "en_US.UTF-8",
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+    AWS_LAMBDA_FUNCTION_NAME: fn.logicalId.slice(0, 64),
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.logicalId}`,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    ...fn.environment,
+    AWS_ENDPOINT_URL: fn.endpoint,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+  };
+}
+
+/** An answer of the runtime as the error Lambda reports: its name is the errorType. */
+export function runtimeError(error: { errorType: string; errorMessage: string }): Error {
+  const e = new Error(error.errorMessage);
+  e.name = error.errorType;
+  return e;
+}
+
+/**
+ * The template's other SNS topics that a function's environment names (the findings topic of the Security Hub
+ * reporter), created in the emulator under their logical id, each with the queues the template subscribes to it.
+ */
+async function templateTopics(
+  template: CfnTemplate,
+  sns: SNSClient,
+  sqs: SQSClient,
+): Promise<{ topics: Map<string, string>; eventQueues: Map<string, string> }> {
+  const resources = template.Resources;
+  const topics = new Map<string, string>();
+  const eventQueues = new Map<string, string>();
+  for (const [logicalId, r] of Object.entries(resources)) {
+    if (r.Type !== "AWS::SNS::Topic" || logicalId.startsWith("AlertsTopic")) continue;
+    topics.set(
+      logicalId,
+      (await sns.send(new CreateTopicCommand({ Name: `efs-guard-${logicalId}`.slice(0, 256) }))).TopicArn!,
+    );
+  }
+  for (const r of Object.values(resources)) {
+    if (r.Type !== "AWS::Lambda::EventSourceMapping") continue;
+    const fn = r.Properties?.FunctionName?.Ref as string | undefined;
+    const queue = r.Properties?.EventSourceArn?.["Fn::GetAtt"]?.[0] as string | undefined;
+    if (!fn || !queue) continue;
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-esm-${fn}`.slice(0, 80) }))).QueueUrl!;
+    eventQueues.set(fn, url);
+    for (const sub of Object.values(resources)) {
+      if (sub.Type !== "AWS::SNS::Subscription" || sub.Properties?.Endpoint?.["Fn::GetAtt"]?.[0] !== queue) continue;
+      const topicArn = topics.get(sub.Properties.TopicArn?.Ref);
+      if (!topicArn) continue;
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: "sqs",
+          Endpoint: await queueArn(sqs, url),
+          Attributes: { RawMessageDelivery: sub.Properties.RawMessageDelivery ? "true" : "false" },
+        }),
+      );
+    }
+  }
+  return { topics, eventQueues };
 }
 
 /**
@@ -70,6 +164,9 @@ export class FunctionHost {
   private readonly sqs: SQSClient;
   private readonly events: EventBridgeClient;
   private readonly asyncRetry: AsyncRetryOptions | undefined;
+  /** The recording proxy the functions' calls go through (every operation, by function). */
+  readonly recorder: Recorder;
+  private readonly region: string;
 
   private constructor(
     functions: DeployedFunction[],
@@ -77,6 +174,8 @@ export class FunctionHost {
     alertsQueueUrl: string,
     sqs: SQSClient,
     events: EventBridgeClient,
+    recorder: Recorder,
+    region: string,
     asyncRetry?: AsyncRetryOptions,
   ) {
     this.functions = functions;
@@ -84,10 +183,16 @@ export class FunctionHost {
     this.alertsQueueUrl = alertsQueueUrl;
     this.sqs = sqs;
     this.events = events;
+    this.recorder = recorder;
+    this.region = region;
     this.asyncRetry = asyncRetry;
   }
 
-  /** Installs the template's rules in the emulator and an alerts topic with a queue subscribed to it. */
+  /**
+   * Installs the template's rules in the emulator and an alerts topic with a queue subscribed to it, and creates
+   * each guard function's role with its synthesized policies: the functions run their bundles (Node.js 24, one
+   * sandbox process per concurrent invocation) with that role's temporary credentials only.
+   */
   static async deploy(
     template: CfnTemplate,
     options: {
@@ -99,6 +204,9 @@ export class FunctionHost {
     } = {},
   ): Promise<FunctionHost> {
     const region = options.region ?? "us-east-1";
+    const plumbing = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
+    if (!plumbing) throw new Error("AWS_ENDPOINT_URL is not set: the host deploys into the emulator only");
+    const functionEndpoint = process.env.AWS_ENDPOINT_URL ?? plumbing;
     const client = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
     const sqs = new SQSClient(client);
     const sns = new SNSClient(client);
@@ -110,42 +218,68 @@ export class FunctionHost {
       new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: await queueArn(sqs, alertsQueueUrl) }),
     );
 
+    const recorder = await Recorder.start(functionEndpoint);
     const functions: DeployedFunction[] = [];
     const resources = template.Resources;
+    const { topics, eventQueues } = await templateTopics(template, sns, sqs);
+    // Every token resolves to where the resource would be: the alerts topic is the host's (the alerts queue reads it),
+    // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions. Keys
+    // with an alias are the stack's real keys, shared with the workflow's steps (emulator/kms-keys.ts).
+    const templateTopicIds = Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::SNS::Topic")
+      .map(([id]) => id);
+    const known = new Map<string, Resolved>(
+      templateTopicIds.map((id) => {
+        const arn = topics.get(id) ?? topicArn;
+        return [id, { ref: arn, atts: { TopicArn: arn } }];
+      }),
+    );
+    const kms = new KMSClient(client);
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type === "AWS::KMS::Key" && hasAlias(template, id))
+        known.set(id, await deployTemplateKey(kms, template, id));
+    }
     // The stack itself, as CloudFormation would hold it (the sweep reads its creation time for the observe period).
-    let stackId: string | undefined;
-    const stackIdOf = async () => {
-      stackId ??= await deploymentStack(client);
-      return stackId;
-    };
+    known.set("AWS::StackId", { ref: await deploymentStack(client), atts: {} });
+    const resolved = expectedResolution(template, region, known);
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== "AWS::Lambda::Function" || !resource.Metadata?.[ENTRY_METADATA]) continue;
+      // The workflow's steps are hosted by LambdaHost (moto invokes them); these are the guard functions.
+      if (String(resource.Metadata[ENTRY_METADATA]).startsWith("functions/migration/")) continue;
       const env = (resource.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
       const environment: Record<string, string> = {};
-      for (const [key, value] of Object.entries(env)) {
-        // Tokens (Ref/GetAtt) are the values the emulator has to supply: the topic and the stack id, for now.
-        environment[key] =
-          typeof value === "string"
-            ? value
-            : key === "ALERTS_TOPIC_ARN"
-              ? topicArn
-              : (value as { Ref?: string })?.Ref === "AWS::StackId"
-                ? await stackIdOf()
-                : "";
-      }
+      for (const [key, value] of Object.entries(env))
+        environment[key] = String(resolveIntrinsics(value, resolved, region));
+      const roleId = roleOf(template, logicalId);
+      const roleArn = await deployRole(plumbing, template, roleId, resolved, region);
       const queueName = `efs-guard-fn-${logicalId}`.slice(0, 80);
-      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
+      const eventQueue = eventQueues.get(logicalId);
+      const queueUrl = eventQueue ?? (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
       Object.assign(environment, options.env);
       const dlqUrl = options.asyncRetry
         ? (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-dlq-${logicalId}`.slice(0, 80) }))).QueueUrl
         : undefined;
-      functions.push({
+      const entry = resource.Metadata[ENTRY_METADATA] as string;
+      const fn: DeployedFunction = {
         logicalId,
-        entry: resource.Metadata[ENTRY_METADATA],
+        entry,
         queueUrl,
         environment,
+        timeoutSeconds: Number(resource.Properties?.Timeout ?? 3),
+        memoryMb: Number(resource.Properties?.MemorySize ?? 128),
+        endpoint: recorder.endpoint,
+        roleArn,
         ...(dlqUrl ? { dlqUrl } : {}),
+        ...(eventQueue ? { sqsEvents: true } : {}),
+      };
+      fn.credentials = await assumeRole(plumbing, roleArn, logicalId);
+      recorder.register(fn.credentials.accessKeyId, {
+        function: logicalId,
+        entry,
+        roleArn,
+        policies: rolePolicies(template, roleId, resolved, region),
       });
+      functions.push(fn);
       const arn = await queueArn(sqs, queueUrl);
       for (const [ruleId, rule] of Object.entries(resources)) {
         if (rule.Type !== "AWS::Events::Rule") continue;
@@ -161,7 +295,7 @@ export class FunctionHost {
         await events.send(new PutTargetsCommand({ Rule: ruleId, Targets: [{ Id: "host", Arn: arn }] }));
       }
     }
-    return new FunctionHost(functions, topicArn, alertsQueueUrl, sqs, events, options.asyncRetry);
+    return new FunctionHost(functions, topicArn, alertsQueueUrl, sqs, events, recorder, region, options.asyncRetry);
   }
 
   /**
@@ -169,22 +303,69 @@ export class FunctionHost {
    * resolves later (e.g. the migration state machine's ARN). Takes effect for handlers not yet initialised.
    */
   setEnvironment(vars: Record<string, string>): void {
-    for (const fn of this.functions) Object.assign(fn.environment, vars);
+    for (const fn of this.functions) {
+      Object.assign(fn.environment, vars);
+      // Lambda starts new sandboxes after a configuration change.
+      fn.runtime?.stop();
+      fn.runtime = undefined;
+    }
   }
 
-  /** Overrides the handler of a function (by entry), e.g. one built with another configuration. */
+  /**
+   * Overrides the handler of a function (by entry), e.g. one built with another configuration, or one that fails
+   * on purpose. An override runs in this process, with this process's credentials (the emulator's administrator):
+   * it tests the pipeline's handling, not the deployed function's permissions.
+   */
   use(entry: string, handler: Handler): void {
     this.handlers.set(entry, handler);
+  }
+
+  /** Invokes a function directly (Lambda's RequestResponse Invoke): its result, or its error thrown. */
+  async invoke(entry: string, event: unknown): Promise<unknown> {
+    const fn = this.functions.find((f) => f.entry === entry);
+    if (!fn) throw new Error(`no hosted function runs ${entry}`);
+    const handler = await this.handlerFor(fn);
+    const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt: 1 };
+    this.invocations.push(invocation);
+    try {
+      invocation.result = await handler(event, fakeContext(fn.logicalId));
+      return invocation.result;
+    } catch (error) {
+      invocation.error = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
   }
 
   private async handlerFor(fn: DeployedFunction): Promise<Handler> {
     const known = this.handlers.get(fn.entry);
     if (known) return known;
-    // The function's environment from the template, as Lambda would set it before the module initializes.
-    Object.assign(process.env, fn.environment);
-    const mod = (await import(join(PROJECT_ROOT, fn.entry))) as { handler: Handler };
-    this.handlers.set(fn.entry, mod.handler);
-    return mod.handler;
+    if (!fn.runtime) {
+      const credentials = fn.credentials;
+      if (!credentials) throw new Error(`${fn.logicalId} has no role credentials`);
+      fn.runtime = track(
+        new FunctionRuntime({
+          name: fn.logicalId.slice(0, 64),
+          bundle: await bundleOf(fn.entry),
+          environment: sandboxEnvironment(fn, credentials, this.region),
+          timeoutSeconds: fn.timeoutSeconds,
+          memoryMb: fn.memoryMb,
+          region: this.region,
+          account: ACCOUNT,
+        }),
+      );
+    }
+    const runtime = fn.runtime;
+    return async (event, context) => {
+      const answer = await runtime.invoke(event, context.awsRequestId);
+      if (answer.error) throw runtimeError(answer.error);
+      return answer.result;
+    };
+  }
+
+  /** Stops the functions' sandboxes and the recording proxy. */
+  async stop(): Promise<void> {
+    for (const fn of this.functions) fn.runtime?.stop();
+    await this.recorder.stop();
   }
 
   /** Puts EventBridge envelopes on the emulator's default bus, exactly as CloudTrail's integration would. */
@@ -219,6 +400,10 @@ export class FunctionHost {
         if (messages.length === 0) continue;
         delivered += messages.length;
         const handler = await this.handlerFor(fn);
+        if (fn.sqsEvents) {
+          await this.deliverSqsBatch(fn, handler, messages);
+          continue;
+        }
         const run = async (body: string) => {
           const event = JSON.parse(body);
           const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
@@ -254,6 +439,50 @@ export class FunctionHost {
       if (delivered === 0) break;
     }
     return this.invocations.slice(start);
+  }
+
+  /**
+   * An SQS event source as Lambda runs it: the batch as one SQS event; the messages the handler lists in
+   * batchItemFailures (or all, when it throws) stay in the queue and come back after the visibility timeout.
+   */
+  private async deliverSqsBatch(
+    fn: DeployedFunction,
+    handler: Handler,
+    messages: { MessageId?: string; Body?: string; ReceiptHandle?: string }[],
+  ): Promise<void> {
+    const event = {
+      Records: messages.map((m) => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body ?? "",
+        attributes: {},
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:efs-guard-esm-${fn.logicalId}`,
+        awsRegion: "us-east-1",
+      })),
+    };
+    const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt: 1 };
+    let failed = new Set<string>();
+    try {
+      invocation.result = await handler(event, fakeContext(fn.logicalId));
+      const failures = (invocation.result as { batchItemFailures?: { itemIdentifier: string }[] } | undefined)
+        ?.batchItemFailures;
+      failed = new Set((failures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      invocation.error = error instanceof Error ? error.message : String(error);
+      failed = new Set(messages.map((m) => m.MessageId!));
+    }
+    this.invocations.push(invocation);
+    const done = messages.filter((m) => !failed.has(m.MessageId!));
+    if (done.length === 0) return;
+    await this.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: fn.queueUrl,
+        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
 
   private async deadLetter(queueUrl: string, body: string, requestId: string, error: unknown): Promise<void> {

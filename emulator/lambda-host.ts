@@ -1,19 +1,28 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { join } from "node:path";
-import { BackupClient, CreateBackupVaultCommand } from "@aws-sdk/client-backup";
-import { CreateAliasCommand, CreateKeyCommand, KMSClient, UpdateAliasCommand } from "@aws-sdk/client-kms";
+import { BackupClient } from "@aws-sdk/client-backup";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { Context } from "aws-lambda";
 import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
-import type { Handler } from "./host.js";
+import { bundleOf } from "./function-bundles.js";
+import { type Handler, runtimeError, sandboxEnvironment } from "./host.js";
+import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
+import { deployTemplateKey } from "./kms-keys.js";
+import { motoCall } from "./moto-call.js";
+import { Recorder } from "./recorder.js";
+import { createVault } from "./regional.js";
+import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
+import { FunctionRuntime, track } from "./runtime.js";
 import type { CfnTemplate } from "./template.js";
-import { PROJECT_ROOT } from "./venv.js";
+
+export { resolveIntrinsics } from "./intrinsics.js";
 
 /**
  * The local Lambda runtime for functions that moto itself invokes (a state machine's lambda:invoke tasks, or a
  * direct Invoke). The deployer creates the template's functions in moto with a dummy zip and the environment
  * variable EFS_GUARD_FUNCTION_HOST; moto's patched _invoke_lambda (patches/lambda_function_host.py) POSTs each
- * payload here, and this host runs the real handler named by the function's EfsGuardEntry metadata.
+ * payload here, and this host runs the function's bundle (the EfsGuardEntry metadata names its entry) in a Node.js 24
+ * sandbox with the temporary credentials of the function's own role, created with its synthesized policies.
  *
  * The deployer also creates what the state machine refers to (its KMS key, backup vault, roles, functions) and
  * then the state machine itself from the synthesized DefinitionString, with every Ref / Fn::GetAtt / Fn::Join
@@ -21,7 +30,6 @@ import { PROJECT_ROOT } from "./venv.js";
  */
 
 export const HOST_ENV = "EFS_GUARD_FUNCTION_HOST";
-const ACCOUNT = "123456789012";
 
 export interface HostedInvocation {
   function: string;
@@ -34,95 +42,7 @@ export interface HostedInvocation {
 interface HostedFunction {
   name: string;
   entry: string;
-  environment: Record<string, string>;
-}
-
-type Resolved = { ref: unknown; atts: Record<string, unknown> };
-
-/** A minimal resolver of CloudFormation intrinsics for the values this deployer meets. */
-export function resolveIntrinsics(value: unknown, resolved: Map<string, Resolved>, region: string): unknown {
-  const pseudo: Record<string, string> = {
-    "AWS::Partition": "aws",
-    "AWS::Region": region,
-    "AWS::AccountId": ACCOUNT,
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "EfsGuard",
-  };
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v === null || typeof v !== "object") return v;
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1) {
-      const [k] = keys as [string];
-      if (k === "Ref") {
-        const id = o.Ref as string;
-        if (id in pseudo) return pseudo[id];
-        const r = resolved.get(id);
-        if (!r) throw new Error(`cannot resolve Ref ${id}: not deployed in the emulator`);
-        return r.ref;
-      }
-      if (k === "Fn::GetAtt") {
-        const [id, att] = o["Fn::GetAtt"] as [string, string];
-        const r = resolved.get(id);
-        if (!r || !(att in r.atts)) throw new Error(`cannot resolve Fn::GetAtt ${id}.${att}`);
-        return r.atts[att];
-      }
-      if (k === "Fn::Join") {
-        const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
-        return (walk(parts) as unknown[]).map(String).join(sep);
-      }
-      if (k === "Fn::Select") {
-        const [index, list] = o["Fn::Select"] as [number, unknown];
-        return (walk(list) as unknown[])[Number(index)];
-      }
-      if (k === "Fn::Split") {
-        const [sep, str] = o["Fn::Split"] as [string, unknown];
-        return String(walk(str)).split(sep);
-      }
-    }
-    return Object.fromEntries(keys.map((key) => [key, walk(o[key])]));
-  };
-  return walk(value);
-}
-
-/** An unsigned-but-well-formed request to a moto service for which the project has no SDK client. */
-async function motoCall(
-  service: string,
-  region: string,
-  method: string,
-  path: string,
-  body: string,
-  contentType: string,
-): Promise<any> {
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  if (!endpoint) throw new Error("AWS_ENDPOINT_URL is not set");
-  const res = await fetch(`${endpoint}${path}`, {
-    method,
-    body,
-    headers: {
-      "content-type": contentType,
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${service} ${method} ${path}: HTTP ${res.status} ${text}`);
-  return contentType.includes("json") && text ? JSON.parse(text) : text;
-}
-
-async function createRole(region: string, name: string): Promise<string> {
-  const trust = JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-  });
-  const form = new URLSearchParams({
-    Action: "CreateRole",
-    Version: "2010-05-08",
-    RoleName: name,
-    AssumeRolePolicyDocument: trust,
-  });
-  await motoCall("iam", region, "POST", "/", form.toString(), "application/x-www-form-urlencoded");
-  return `arn:aws:iam::${ACCOUNT}:role/${name}`;
+  runtime: FunctionRuntime;
 }
 
 // The smallest valid zip archive (an empty one): moto stores the code, this host runs the real handler.
@@ -134,20 +54,24 @@ export class LambdaHost {
   readonly resolved: Map<string, Resolved>;
   private readonly server: Server;
   private readonly functions: Map<string, HostedFunction>;
-  private readonly handlers = new Map<string, Handler>();
   private readonly overrides = new Map<string, Handler>();
   private readonly failures = new Map<string, { errorType: string; errorMessage: string }[]>();
+
+  /** The recording proxy the steps' calls go through (every operation, by function). */
+  readonly recorder: Recorder;
 
   private constructor(
     server: Server,
     functions: Map<string, HostedFunction>,
     stateMachineArn: string,
     resolved: Map<string, Resolved>,
+    recorder: Recorder,
   ) {
     this.server = server;
     this.functions = functions;
     this.stateMachineArn = stateMachineArn;
     this.resolved = resolved;
+    this.recorder = recorder;
   }
 
   /**
@@ -156,12 +80,15 @@ export class LambdaHost {
    */
   static async deploy(template: CfnTemplate, options: { topicArn: string; region?: string }): Promise<LambdaHost> {
     const region = options.region ?? "us-east-1";
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    if (!endpoint) throw new Error("AWS_ENDPOINT_URL is not set: the host deploys into the emulator only");
     const server = createServer();
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const address = server.address();
     const hostUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    const resolved = new Map<string, Resolved>();
     const resources = Object.entries(template.Resources);
+    // Where every resource will be (the state machine's ARN follows from its name); what is created here replaces it.
+    const resolved = expectedResolution(template, region);
     const resolve = (v: unknown) => resolveIntrinsics(v, resolved, region);
     const kms = new KMSClient({ region });
     const backup = new BackupClient({ region });
@@ -170,89 +97,93 @@ export class LambdaHost {
     for (const [id, r] of resources) {
       if (r.Type === "AWS::SNS::Topic")
         resolved.set(id, { ref: options.topicArn, atts: { TopicArn: options.topicArn } });
-      if (r.Type === "AWS::Logs::LogGroup") {
-        resolved.set(id, { ref: id, atts: { Arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${id}:*` } });
-      }
-      if (r.Type === "AWS::KMS::Key") {
-        // Spec and usage as synthesized (the migration's record key is an HMAC key).
-        const key = await kms.send(
-          new CreateKeyCommand({
-            Description: id,
-            ...(r.Properties?.KeySpec ? { KeySpec: r.Properties.KeySpec } : {}),
-            ...(r.Properties?.KeyUsage ? { KeyUsage: r.Properties.KeyUsage } : {}),
-          }),
-        );
-        resolved.set(id, {
-          ref: key.KeyMetadata!.KeyId,
-          atts: { Arn: key.KeyMetadata!.Arn, KeyId: key.KeyMetadata!.KeyId },
-        });
-      }
-      if (r.Type === "AWS::IAM::Role") {
-        // A fixed RoleName (the approver role) is what callers assume by name; the others get their logical id.
-        const name = typeof r.Properties?.RoleName === "string" ? r.Properties.RoleName : id.slice(0, 64);
-        const arn = await createRole(region, name);
-        resolved.set(id, { ref: name, atts: { Arn: arn, RoleId: name } });
-      }
-    }
-    for (const [, r] of resources) {
-      if (r.Type !== "AWS::KMS::Alias") continue;
-      const alias = {
-        AliasName: String(resolve(r.Properties.AliasName)),
-        TargetKeyId: String(resolve(r.Properties.TargetKeyId)),
-      };
-      // A second deploy into the same emulator points the alias at the new key, as a stack update would.
-      await kms.send(new CreateAliasCommand(alias)).catch(() => kms.send(new UpdateAliasCommand(alias)));
+      if (r.Type === "AWS::KMS::Key") resolved.set(id, await deployTemplateKey(kms, template, id));
     }
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Backup::BackupVault") continue;
       const name = String(resolve(r.Properties.BackupVaultName ?? id));
-      const out = await backup.send(
-        new CreateBackupVaultCommand({
-          BackupVaultName: name,
-          EncryptionKeyArn: resolve(r.Properties.EncryptionKeyArn) as string,
-        }),
-      );
-      resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: out.BackupVaultArn } });
+      const arn = await createVault(backup, {
+        name,
+        encryptionKeyArn: resolve(r.Properties.EncryptionKeyArn) as string,
+        ...(r.Properties.AccessPolicy ? { accessPolicy: resolve(r.Properties.AccessPolicy) } : {}),
+      });
+      resolved.set(id, { ref: name, atts: { BackupVaultName: name, BackupVaultArn: arn } });
     }
 
     // Only the workflow's steps run here: the guard functions (which reference the state machine, deployed below)
-    // are hosted by FunctionHost.
+    // are hosted by FunctionHost, which creates their roles.
     const definitions = JSON.stringify(
       resources.filter(([, r]) => r.Type === "AWS::StepFunctions::StateMachine").map(([, r]) => r.Properties),
     );
+    // Named in a definition: by Fn::GetAtt (the synthesized stack) or as a FunctionName string (hand-written ones).
+    const named = (id: string) => definitions.includes(`"${id}"`) || definitions.includes(`\\"${id}\\"`);
+    const guardRoles = new Set(
+      resources
+        .filter(([id, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[ENTRY_METADATA] && !named(id))
+        .map(([id]) => roleOf(template, id)),
+    );
+    for (const [id, r] of resources) {
+      if (r.Type === "AWS::IAM::Role" && !guardRoles.has(id))
+        await deployRole(endpoint, template, id, resolved, region);
+    }
+    const recorder = await Recorder.start(endpoint);
     const functions = new Map<string, HostedFunction>();
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Lambda::Function") continue;
       const entry = r.Metadata?.[ENTRY_METADATA] as string | undefined;
       const name = id.slice(0, 64);
-      const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
-      resolved.set(id, { ref: name, atts: { Arn: arn } });
-      // Named in a definition: by Fn::GetAtt (the synthesized stack) or as a FunctionName string (hand-written ones).
-      const named = definitions.includes(`"${id}"`) || definitions.includes(`\\"${id}\\"`);
-      if (!entry || !named) continue;
+      if (!entry || !named(id)) continue;
       const environment = Object.fromEntries(
         Object.entries((r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [
           k,
           String(resolve(v)),
         ]),
       );
+      const roleArn = String(resolve(r.Properties.Role));
+      const timeoutSeconds = Number(r.Properties.Timeout ?? 3);
+      const memoryMb = Number(r.Properties.MemorySize ?? 128);
       await motoCall(
+        endpoint,
         "lambda",
         region,
         "POST",
         "/2015-03-31/functions",
         JSON.stringify({
           FunctionName: name,
-          Runtime: "nodejs20.x",
-          Role: resolve(r.Properties.Role),
-          Handler: "index.handler",
+          Runtime: r.Properties.Runtime ?? "nodejs24.x",
+          Role: roleArn,
+          Handler: r.Properties.Handler ?? "index.handler",
           Code: { ZipFile: EMPTY_ZIP },
-          Timeout: r.Properties.Timeout ?? 60,
+          Timeout: timeoutSeconds,
+          MemorySize: memoryMb,
           Environment: { Variables: { ...environment, [HOST_ENV]: hostUrl } },
         }),
         "application/json",
       );
-      functions.set(name, { name, entry, environment });
+      const credentials = await assumeRole(endpoint, roleArn, name);
+      const roleId = roleOf(template, id);
+      recorder.register(credentials.accessKeyId, {
+        function: id,
+        entry,
+        roleArn,
+        policies: rolePolicies(template, roleId, resolved, region),
+      });
+      const runtime = track(
+        new FunctionRuntime({
+          name,
+          bundle: await bundleOf(entry),
+          environment: sandboxEnvironment(
+            { logicalId: id, environment, memoryMb, endpoint: recorder.endpoint },
+            credentials,
+            region,
+          ),
+          timeoutSeconds,
+          memoryMb,
+          region,
+          account: ACCOUNT,
+        }),
+      );
+      functions.set(name, { name, entry, runtime });
     }
 
     let stateMachineArn = "";
@@ -273,7 +204,7 @@ export class LambdaHost {
       });
     }
     if (!stateMachineArn) throw new Error("the template has no state machine");
-    const host = new LambdaHost(server, functions, stateMachineArn, resolved);
+    const host = new LambdaHost(server, functions, stateMachineArn, resolved, recorder);
     server.on("request", (req, res) => {
       host.handle(req).then(
         (answer) => {
@@ -345,19 +276,20 @@ export class LambdaHost {
     }
   }
 
+  /** An override (in this process, with the administrator's credentials), else the function's sandbox. */
   private async handlerFor(fn: HostedFunction): Promise<Handler> {
     const override = this.overrides.get(fn.entry);
     if (override) return override;
-    // The function's environment, as Lambda sets it before the module initializes.
-    Object.assign(process.env, fn.environment);
-    const known = this.handlers.get(fn.entry);
-    if (known) return known;
-    const mod = (await import(join(PROJECT_ROOT, fn.entry))) as { handler: Handler };
-    this.handlers.set(fn.entry, mod.handler);
-    return mod.handler;
+    return async (event, context) => {
+      const answer = await fn.runtime.invoke(event, context.awsRequestId);
+      if (answer.error) throw runtimeError(answer.error);
+      return answer.result;
+    };
   }
 
   async stop(): Promise<void> {
+    for (const fn of this.functions.values()) fn.runtime.stop();
+    await this.recorder.stop();
     this.server.closeAllConnections();
     await new Promise<void>((done) => this.server.close(() => done()));
   }

@@ -7,16 +7,32 @@ import {
   EC2Client,
   type IpPermission,
 } from "@aws-sdk/client-ec2";
-import { CreateFileSystemCommand, CreateMountTargetCommand, EFSClient } from "@aws-sdk/client-efs";
+import {
+  CreateFileSystemCommand,
+  type CreateFileSystemCommandInput,
+  CreateMountTargetCommand,
+  EFSClient,
+} from "@aws-sdk/client-efs";
 
 export const REGION = "us-east-1";
 
+/** CreateFileSystem settings a seeded file system may have besides encryption: throughput, One Zone, backups. */
+export type SeedFileSystemSettings = Pick<
+  CreateFileSystemCommandInput,
+  "ThroughputMode" | "ProvisionedThroughputInMibps" | "AvailabilityZoneName" | "Backup" | "PerformanceMode"
+>;
+
 /** Seeds the emulator with the resources a test needs, through the real SDK (the same calls a user would make). */
 export class Seeder {
-  readonly ec2 = new EC2Client({ region: REGION });
-  readonly efs = new EFSClient({ region: REGION });
+  readonly ec2: EC2Client;
+  readonly efs: EFSClient;
 
-  async vpc(cidr = "10.0.0.0/16", azs = ["us-east-1a", "us-east-1b", "us-east-1c"]) {
+  constructor(readonly region: string = REGION) {
+    this.ec2 = new EC2Client({ region });
+    this.efs = new EFSClient({ region });
+  }
+
+  async vpc(cidr = "10.0.0.0/16", azs = ["a", "b", "c"].map((zone) => `${this.region}${zone}`)) {
     const vpc = await this.ec2.send(new CreateVpcCommand({ CidrBlock: cidr }));
     const vpcId = vpc.Vpc!.VpcId!;
     const base = cidr.split(".").slice(0, 2).join(".");
@@ -83,12 +99,20 @@ export class Seeder {
     return (out.SecurityGroupRules ?? []).filter((r) => !r.IsEgress);
   }
 
-  async fileSystem(options: { encrypted?: boolean; kmsKeyId?: string; tags?: Record<string, string> } = {}) {
+  async fileSystem(
+    options: {
+      encrypted?: boolean;
+      kmsKeyId?: string;
+      tags?: Record<string, string>;
+      settings?: SeedFileSystemSettings;
+    } = {},
+  ) {
     const out = await this.efs.send(
       new CreateFileSystemCommand({
         CreationToken: `fs-${Math.random().toString(36).slice(2)}`,
         Encrypted: options.encrypted ?? false,
         ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
+        ...options.settings,
         Tags: Object.entries(options.tags ?? { Name: "shared" }).map(([Key, Value]) => ({ Key, Value })),
       }),
     );

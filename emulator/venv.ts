@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -25,5 +25,42 @@ export function ensureVenv(log: (line: string) => void = () => {}): string {
     stdio: "inherit",
   });
   writeFileSync(stamp, hash);
+  return PYTHON;
+}
+
+/** Whether the pinned emulator is installed (the stamp matches requirements.txt): starting it costs nothing more. */
+export function venvReady(): boolean {
+  const hash = createHash("sha256")
+    .update(readFileSync(join(EMULATOR_DIR, "requirements.txt")))
+    .digest("hex");
+  const stamp = join(VENV, ".efs-guard-requirements");
+  return existsSync(PYTHON) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash;
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    // Output is kept, not inherited: a live progress line owns the terminal meanwhile; it is shown on failure.
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", fail);
+    child.on("close", (code) =>
+      code === 0 ? done() : fail(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output}`)),
+    );
+  });
+}
+
+/** ensureVenv without blocking the event loop, so a progress indicator can run during the minute pip takes. */
+export async function installVenv(): Promise<string> {
+  if (venvReady()) return PYTHON;
+  const requirements = join(EMULATOR_DIR, "requirements.txt");
+  const hash = createHash("sha256").update(readFileSync(requirements)).digest("hex");
+  if (!existsSync(PYTHON)) await run(process.env.PYTHON ?? "python3", ["-m", "venv", VENV]);
+  await run(PYTHON, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements]);
+  writeFileSync(join(VENV, ".efs-guard-requirements"), hash);
   return PYTHON;
 }

@@ -354,3 +354,67 @@ export function putBackupPolicyEvent(
     ...extra,
   });
 }
+
+/** EC2 CreateTags / DeleteTags: resources in resourcesSet, tags in tagSet (values optional for DeleteTags). */
+export function ec2TagsEvent(
+  eventName: "CreateTags" | "DeleteTags",
+  resourceIds: string[],
+  tags: Record<string, string | undefined> | undefined,
+  extra: Partial<CloudTrailInput> = {},
+) {
+  const tagSet = tags
+    ? {
+        tagSet: { items: Object.entries(tags).map(([key, value]) => (value === undefined ? { key } : { key, value })) },
+      }
+    : {};
+  return cloudTrailEnvelope({
+    eventSource: "ec2.amazonaws.com",
+    eventName,
+    requestParameters: { resourcesSet: { items: resourceIds.map((resourceId) => ({ resourceId })) }, ...tagSet },
+    responseElements: { requestId: randomUUID(), _return: true },
+    ...extra,
+  });
+}
+
+/** EFS TagResource / UntagResource (resourceId), or the older CreateTags / DeleteTags (fileSystemId). */
+export function efsTagsEvent(
+  eventName: "TagResource" | "UntagResource" | "CreateTags" | "DeleteTags",
+  fileSystemId: string,
+  tags: Record<string, string> | string[],
+  extra: Partial<CloudTrailInput> = {},
+) {
+  const id =
+    eventName === "TagResource" || eventName === "UntagResource" ? { resourceId: fileSystemId } : { fileSystemId };
+  const body = Array.isArray(tags)
+    ? { tagKeys: tags }
+    : { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) };
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName,
+    requestParameters: { ...id, ...body },
+    responseElements: null,
+    ...extra,
+  });
+}
+
+/** KMS TagResource ({tagKey, tagValue}) / UntagResource (tagKeys); the key ARN in resources. */
+export function kmsTagsEvent(
+  eventName: "TagResource" | "UntagResource",
+  key: KmsKeyRef,
+  tags: Record<string, string> | string[],
+  extra: Partial<CloudTrailInput> = {},
+) {
+  const account = extra.account ?? "123456789012";
+  const resources = kmsResources(key, account);
+  const body = Array.isArray(tags)
+    ? { tagKeys: tags }
+    : { tags: Object.entries(tags).map(([tagKey, tagValue]) => ({ tagKey, tagValue })) };
+  return cloudTrailEnvelope({
+    eventSource: "kms.amazonaws.com",
+    eventName,
+    requestParameters: { keyId: key.sent, ...body },
+    responseElements: null,
+    ...(resources ? { resources } : {}),
+    ...extra,
+  });
+}

@@ -1,3 +1,4 @@
+import { GUARD_TAG_PREFIX } from "../shared/config/controls.js";
 import { SOURCES } from "../shared/events/triggers.js";
 
 /**
@@ -12,6 +13,9 @@ export interface EventPattern {
     eventSource: string[];
     eventName: string[];
     errorCode: [{ exists: false }];
+    /** Only for the tag-change events: the request must touch an efs-guard:* key (tagFilter). */
+    requestParameters?: Record<string, unknown>;
+    $or?: Record<string, unknown>[];
   };
 }
 
@@ -21,22 +25,34 @@ const SOURCE_TO_EVENTBRIDGE: Record<string, string> = {
   [SOURCES.kms]: "aws.kms",
 };
 
-/** One pattern per event source, so no cross product of sources and names can match a call we do not handle. */
+/**
+ * One pattern per event source (and per request filter), so no cross product of sources and names can match a
+ * call we do not handle, and a tag-change rule fires only for the calls that touch the efs-guard: namespace.
+ */
 export function patternsFor(keys: readonly string[]): EventPattern[] {
-  const bySource = new Map<string, string[]>();
+  const groups = new Map<string, { source: string; names: string[]; filter?: TagFilter }>();
   for (const key of keys) {
     const at = key.lastIndexOf(":");
     const source = key.slice(0, at);
     const name = key.slice(at + 1);
-    bySource.set(source, [...(bySource.get(source) ?? []), name]);
+    const filter = tagFilter(key);
+    const group = `${source} ${JSON.stringify(filter ?? null)}`;
+    const entry = groups.get(group) ?? { source, names: [], ...(filter ? { filter } : {}) };
+    entry.names.push(name);
+    groups.set(group, entry);
   }
-  return [...bySource.entries()].map(([source, names]) => {
+  return [...groups.values()].map(({ source, names, filter }) => {
     const ebSource = SOURCE_TO_EVENTBRIDGE[source];
     if (!ebSource) throw new Error(`no EventBridge source for ${source}`);
     return {
       source: [ebSource],
       "detail-type": ["AWS API Call via CloudTrail"],
-      detail: { eventSource: [source], eventName: [...names].sort(), errorCode: [{ exists: false }] },
+      detail: {
+        eventSource: [source],
+        eventName: [...names].sort(),
+        errorCode: [{ exists: false }],
+        ...(filter ?? {}),
+      },
     };
   });
 }
@@ -63,3 +79,53 @@ export const FILE_SYSTEM_EVENTS = [
   `${SOURCES.efs}:DeleteFileSystemPolicy`,
   `${SOURCES.efs}:PutBackupPolicy`,
 ] as const;
+
+/**
+ * The tag-change guard (efs-guard-tags-audited): every add, change or removal of an efs-guard:* tag on a security
+ * group, file system or KMS key. EFS has both the current TagResource/UntagResource and its older
+ * CreateTags/DeleteTags (still accepted and logged under those names).
+ */
+export const TAG_EVENTS = [
+  `${SOURCES.ec2}:CreateTags`,
+  `${SOURCES.ec2}:DeleteTags`,
+  `${SOURCES.efs}:TagResource`,
+  `${SOURCES.efs}:UntagResource`,
+  `${SOURCES.efs}:CreateTags`,
+  `${SOURCES.efs}:DeleteTags`,
+  `${SOURCES.kms}:TagResource`,
+  `${SOURCES.kms}:UntagResource`,
+] as const;
+
+type TagFilter = Pick<EventPattern["detail"], "requestParameters" | "$or">;
+
+/**
+ * What a tag call must touch to reach the function, in the request fields CloudTrail records (EventBridge matches a
+ * field of the objects in an array when any element matches). EC2 DeleteTags without a tag list deletes every tag
+ * of the resources (EC2 API reference), efs-guard:* ones included, so it matches on a security group either way.
+ * A function, not a table: the functions import this module for their event lists, and a top-level object with
+ * computed keys would be kept in every bundle.
+ */
+export function tagFilter(key: string): TagFilter | undefined {
+  const guardKey = [{ prefix: GUARD_TAG_PREFIX }];
+  const keys = { tagSet: { items: { key: guardKey } } };
+  switch (key) {
+    case `${SOURCES.ec2}:CreateTags`:
+      return { requestParameters: keys };
+    case `${SOURCES.ec2}:DeleteTags`:
+      return {
+        requestParameters: { resourcesSet: { items: { resourceId: [{ prefix: "sg-" }] } } },
+        $or: [{ requestParameters: keys }, { requestParameters: { tagSet: { items: [{ exists: false }] } } }],
+      };
+    case `${SOURCES.efs}:TagResource`:
+    case `${SOURCES.efs}:CreateTags`:
+      return { requestParameters: { tags: { key: guardKey } } };
+    case `${SOURCES.efs}:UntagResource`:
+    case `${SOURCES.efs}:DeleteTags`:
+    case `${SOURCES.kms}:UntagResource`:
+      return { requestParameters: { tagKeys: guardKey } };
+    case `${SOURCES.kms}:TagResource`:
+      return { requestParameters: { tags: { tagKey: guardKey } } };
+    default:
+      return undefined;
+  }
+}

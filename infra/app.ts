@@ -12,9 +12,7 @@ function contextValue(raw: unknown): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    throw new Error(
-      `context "efsGuard" (got ${JSON.stringify(raw)}): not valid JSON; pass -c efsGuard='{"dryRun":true}'`,
-    );
+    throw new SynthConfigError([`(got ${JSON.stringify(raw)}): not valid JSON; pass -c efsGuard='{"dryRun":true}'`]);
   }
 }
 
@@ -33,25 +31,21 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
   try {
     config = parseConfig(contextValue(app.node.tryGetContext("efsGuard")));
   } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new Error(
-        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - ${error.issues.join("\n  - ")}`,
-      );
-    }
+    if (error instanceof ConfigError) throw new SynthConfigError(error.issues);
     throw error;
   }
   const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
   const homeRegion = options.region ?? process.env.CDK_DEFAULT_REGION;
   if (config.regions.length > 0) {
     if (!homeRegion) {
-      throw new Error(
-        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): forwarding needs a known home region; set AWS_REGION or a profile region for cdk`,
-      );
+      throw new SynthConfigError([
+        `regions (got ${JSON.stringify(config.regions)}): forwarding needs a known home region; set AWS_REGION or a profile region for cdk`,
+      ]);
     }
     if (config.regions.includes(homeRegion) || new Set(config.regions).size !== config.regions.length) {
-      throw new Error(
-        `context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - regions (got ${JSON.stringify(config.regions)}): list each other region once, without the home region ${homeRegion}`,
-      );
+      throw new SynthConfigError([
+        `regions (got ${JSON.stringify(config.regions)}): list each other region once, without the home region ${homeRegion}`,
+      ]);
     }
   }
   const home = new EfsGuardStack(app, "EfsGuard", {
@@ -66,6 +60,15 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
       homeRegion: homeRegion as string,
       events: guardEventsOf(home),
       alertEmails: config.alertEmails,
+      ...(config.modes["efs-encrypted-at-rest"] === "remediate"
+        ? {
+            migration: {
+              ...(config.regionKmsKeyArns[region] ? { kmsKeyArn: config.regionKmsKeyArns[region] } : {}),
+              rotationPeriodInDays: config.rotationPeriodInDays,
+              ...(config.safetyBackupAdminRoleArn ? { safetyBackupAdminRoleArn: config.safetyBackupAdminRoleArn } : {}),
+            },
+          }
+        : {}),
       description: `EFS Guard: forwards CloudTrail events from ${region} to the guard in ${homeRegion}`,
     });
   }
@@ -73,6 +76,22 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
   return app;
 }
 
+/** Thrown for a configuration `cdk synth` must refuse: the CLI entry prints its message alone, without a stack. */
+export class SynthConfigError extends Error {
+  constructor(issues: string[]) {
+    super(`context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:\n  - ${issues.join("\n  - ")}`);
+    this.name = "SynthConfigError";
+  }
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ""))) {
-  buildApp().synth();
+  try {
+    buildApp().synth();
+  } catch (error) {
+    // A configuration mistake is the operator's to fix from the message (key, value, what is allowed); a Node
+    // stack trace under it would only bury it. Anything else is a bug and keeps its stack.
+    if (!(error instanceof SynthConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -3,11 +3,12 @@ import { type CfnRule, EventBus, Rule } from "aws-cdk-lib/aws-events";
 import { EventBus as EventBusTarget } from "aws-cdk-lib/aws-events-targets";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import type { Construct } from "constructs";
+import { Construct } from "constructs";
 import { patternsFor } from "../events/patterns.js";
 import { alarmOnDeadLetterQueue, alarmOnRuleDlqFailure } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { toCdkPattern } from "./constructs/guard-function.js";
+import { type MigrationVaultProps, migrationVault } from "./constructs/migration-vault.js";
 
 export interface ForwarderStackProps extends StackProps {
   /** The region where the guard runs; its default bus receives the forwarded events. */
@@ -15,12 +16,18 @@ export interface ForwarderStackProps extends StackProps {
   /** "eventSource:eventName" keys: the union of what the home region's guard functions subscribe to. */
   events: readonly string[];
   alertEmails: string[];
+  /**
+   * The migration's key and vault for this region (keys and vaults are regional; the home region's workflow migrates
+   * this region's file systems with them). Absent when efs-encrypted-at-rest does not remediate.
+   */
+  migration?: MigrationVaultProps;
 }
 
 /**
  * One per other region: EventBridge rules with the same CloudTrail patterns as the home region's functions, whose
  * target is the home region's default event bus. The handlers act in the region the event names (event.region), so
- * the guard covers this region without running here.
+ * the guard covers this region without running here. What the migration needs here is data, not code: its key and
+ * backup vault (the home region's workflow uses them for this region's file systems).
  *
  * Same account, so the home bus needs no resource policy (that is only for other accounts): the rule's role with
  * events:PutEvents on that one bus is the whole authorisation. Delivery retries for 24 hours, then dead-letters into
@@ -33,11 +40,13 @@ export class ForwarderStack extends Stack {
   readonly role: Role;
   readonly deadLetterQueue: Queue;
   readonly alerts: AlertsTopic;
+  readonly migration?: ReturnType<typeof migrationVault>;
 
   constructor(scope: Construct, id: string, props: ForwarderStackProps) {
     super(scope, id, props);
     this.homeBusArn = `arn:${Aws.PARTITION}:events:${props.homeRegion}:${Aws.ACCOUNT_ID}:event-bus/default`;
     this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: props.alertEmails });
+    if (props.migration) this.migration = migrationVault(new Construct(this, "Migration"), props.migration);
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: this.alerts.key,

@@ -18,6 +18,9 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   "ec2:DescribeTags",
   "ec2:DescribeVpcs",
   "ec2:DescribeNetworkInterfaceAttribute",
+  // CreateFileSystem has no resource type: the migration's recreate role scopes it with conditions instead
+  // (elasticfilesystem:Encrypted, aws:RequestTag/efs-guard:migration; infra/migration-permissions.ts).
+  "elasticfilesystem:CreateFileSystem",
   // AWS Backup's job descriptions have no resource types (the migration polls its backup and restore jobs).
   "backup:DescribeBackupJob",
   "backup:DescribeRestoreJob",

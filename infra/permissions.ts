@@ -1,22 +1,34 @@
 import { Stack } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
+import type { ControlId } from "../shared/config/controls.js";
+import type { GuardConfig } from "../shared/config/schema.js";
 
 /**
  * The IAM statements each guard needs, in one place: a guard's own function gets its guard's statements, the sweep
  * (which runs every guard) gets their union. Least privilege: read what the controls evaluate, and only the writes
- * that remediate (revoke, never authorize; enable and cancel deletion, never disable, schedule deletion or rewrite a
- * key policy).
+ * that remediate (revoke, and authorize only the narrowed form of a rule being revoked; enable and cancel deletion,
+ * never disable, schedule deletion or rewrite a key policy), and a write only while its control is in `remediate`
+ * mode without `dryRun`: a control in `alert` or `off` never writes, so its role cannot (the configuration is fixed
+ * at synth time; changing a mode is a deploy).
  */
-export function nfsIngressStatements(scope: Construct): PolicyStatement[] {
+export function remediates(config: GuardConfig, control: ControlId): boolean {
+  return config.modes[control] === "remediate" && !config.dryRun;
+}
+
+export function nfsIngressStatements(scope: Construct, config: GuardConfig): PolicyStatement[] {
   const stack = Stack.of(scope);
   const sgArn = `arn:${stack.partition}:ec2:*:${stack.account}:security-group/*`;
   const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
   return [
     new PolicyStatement({
       sid: "ReadSecurityGroups",
-      // EC2 Describe* calls support no resource-level permissions.
+      // EC2 Describe* calls support no resource-level permissions. DescribeNetworkInterfaceAttribute is what
+      // EFS's DescribeMountTargetSecurityGroups (the mount-target fallback) checks on the caller's behalf: "This
+      // operation requires permissions for ... ec2:DescribeNetworkInterfaceAttribute action on the mount target's
+      // network interface" (https://docs.aws.amazon.com/efs/latest/ug/API_DescribeMountTargetSecurityGroups.html).
       actions: [
+        "ec2:DescribeNetworkInterfaceAttribute",
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeSecurityGroups",
@@ -25,19 +37,37 @@ export function nfsIngressStatements(scope: Construct): PolicyStatement[] {
       resources: ["*"],
     }),
     new PolicyStatement({
-      sid: "RevokeNfsIngress",
-      actions: ["ec2:RevokeSecurityGroupIngress"],
-      resources: [sgArn],
-    }),
-    new PolicyStatement({
-      sid: "ReadMountTargetSecurityGroups",
-      actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups"],
+      sid: "ReadMountTargets",
+      // DescribeMountTargets: EFS's own record of a mount target's network interface, which tells a real mount
+      // target from an interface that only carries its description.
+      actions: ["elasticfilesystem:DescribeMountTargetSecurityGroups", "elasticfilesystem:DescribeMountTargets"],
       resources: [fsArn],
     }),
+    ...(remediates(config, "efs-nfs-ingress-restricted")
+      ? [
+          new PolicyStatement({
+            sid: "RevokeNfsIngress",
+            actions: ["ec2:RevokeSecurityGroupIngress"],
+            resources: [sgArn],
+          }),
+          new PolicyStatement({
+            sid: "NarrowNfsIngress",
+            // A rule broader than NFS on a group that also serves other interfaces is replaced by itself minus TCP
+            // 2049: the narrowed rules are authorized before the original is revoked. The Service Authorization
+            // Reference gives AuthorizeSecurityGroupIngress no condition key on ports, protocols or sources (only the
+            // group's tags, id and VPC, and request tags that IAM checks only when the call carries
+            // TagSpecifications), so IAM can pin it to this account's security groups and the guarded regions (the
+            // fence), no further; the code adds nothing but the narrowed form of a rule it revokes in the same
+            // remediation (shared/guards/nfs-ingress.ts checkPlan).
+            actions: ["ec2:AuthorizeSecurityGroupIngress"],
+            resources: [sgArn],
+          }),
+        ]
+      : []),
   ];
 }
 
-export function kmsKeyStatements(scope: Construct): PolicyStatement[] {
+export function kmsKeyStatements(scope: Construct, config: GuardConfig): PolicyStatement[] {
   const stack = Stack.of(scope);
   const keyArn = `arn:${stack.partition}:kms:*:${stack.account}:key/*`;
   return [
@@ -48,20 +78,27 @@ export function kmsKeyStatements(scope: Construct): PolicyStatement[] {
       resources: [keyArn],
     }),
     new PolicyStatement({
-      sid: "RestoreKeys",
-      actions: ["kms:EnableKeyRotation", "kms:CancelKeyDeletion", "kms:EnableKey"],
-      resources: [keyArn],
-    }),
-    new PolicyStatement({
       sid: "ListFileSystems",
       // Listing every file system (no FileSystemId) is authorized against the file-system resource type.
       actions: ["elasticfilesystem:DescribeFileSystems"],
       resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
     }),
+    ...(remediates(config, "efs-key-rotation-enabled")
+      ? [new PolicyStatement({ sid: "EnableKeyRotation", actions: ["kms:EnableKeyRotation"], resources: [keyArn] })]
+      : []),
+    ...(remediates(config, "efs-key-usable")
+      ? [
+          new PolicyStatement({
+            sid: "RestoreKeys",
+            actions: ["kms:CancelKeyDeletion", "kms:EnableKey"],
+            resources: [keyArn],
+          }),
+        ]
+      : []),
   ];
 }
 
-export function fileSystemStatements(scope: Construct): PolicyStatement[] {
+export function fileSystemStatements(scope: Construct, config: GuardConfig): PolicyStatement[] {
   const stack = Stack.of(scope);
   const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
   return [
@@ -73,18 +110,52 @@ export function fileSystemStatements(scope: Construct): PolicyStatement[] {
       resources: [fsArn],
     }),
     new PolicyStatement({
-      sid: "FileSystemPolicyAndBackups",
-      actions: [
-        "elasticfilesystem:DescribeBackupPolicy",
-        "elasticfilesystem:DescribeFileSystemPolicy",
-        "elasticfilesystem:PutBackupPolicy",
-        "elasticfilesystem:PutFileSystemPolicy",
-      ],
+      sid: "ReadFileSystemPolicyAndBackups",
+      actions: ["elasticfilesystem:DescribeBackupPolicy", "elasticfilesystem:DescribeFileSystemPolicy"],
       resources: [fsArn],
     }),
     new PolicyStatement({
       sid: "ReadFileSystemKeys",
       actions: ["kms:DescribeKey"],
+      resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
+    }),
+    ...(remediates(config, "efs-tls-enforced")
+      ? [
+          new PolicyStatement({
+            sid: "WriteTlsPolicy",
+            actions: ["elasticfilesystem:PutFileSystemPolicy"],
+            resources: [fsArn],
+          }),
+        ]
+      : []),
+    ...(remediates(config, "efs-backup-enabled")
+      ? [
+          new PolicyStatement({
+            sid: "TurnOnBackups",
+            actions: ["elasticfilesystem:PutBackupPolicy"],
+            resources: [fsArn],
+          }),
+        ]
+      : []),
+  ];
+}
+
+/**
+ * The tag-change guard re-reads the tags of the resource a tag call named: nothing else, and no write at all.
+ * DescribeSecurityGroups has no resource-level permissions; the file system's tags come with DescribeFileSystems.
+ */
+export function tagAuditStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new PolicyStatement({ sid: "ReadGroupTags", actions: ["ec2:DescribeSecurityGroups"], resources: ["*"] }),
+    new PolicyStatement({
+      sid: "ReadFileSystemTags",
+      actions: ["elasticfilesystem:DescribeFileSystems"],
+      resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
+    }),
+    new PolicyStatement({
+      sid: "ReadKeyTags",
+      actions: ["kms:ListResourceTags"],
       resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
     }),
   ];

@@ -5,6 +5,7 @@ import type { Command } from "./types.js";
 export const approve: Command = {
   name: "approve",
   summary: "approve a waiting migration (execution ARN, execution name, or file system id)",
+  aws: true,
   help: `Usage: efs-guard approve <execution> [--comment TEXT] [--region REGION] [--state-machine ARN] [--role-arn ARN]
 
 <execution> is the migration's execution ARN (in the approval request), its name (efs-guard-migrate-fs-…), or

@@ -1,30 +1,30 @@
-import { CreateKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
+import { EFSClient, ListTagsForResourceCommand } from "@aws-sdk/client-efs";
+import { GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
 import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
-import { emulatorEnv, startEmulator } from "../../emulator/emulator.js";
+import { emulatorEnv } from "../../emulator/emulator.js";
 import { FunctionHost } from "../../emulator/host.js";
 import { LambdaHost } from "../../emulator/lambda-host.js";
-import { Seeder } from "../../emulator/seed.js";
 import { synthTemplate } from "../../emulator/template.js";
-import {
-  authorizeIngressEvent,
-  createFileSystemEvent,
-  createMountTargetEvent,
-  kmsKeyEvent,
-} from "../../events/build.js";
+import { createFileSystemEvent } from "../../events/build.js";
 import { pendingApproval } from "../../shared/aws/approvals.js";
 import { MIGRATION_ENV, migrationExecutionName } from "../../shared/aws/migration.js";
+import type { GuardConfig } from "../../shared/config/schema.js";
 import { parseConfig } from "../../shared/config/schema.js";
 import { allGuards } from "../../shared/guards/index.js";
+import { REPLACEMENT_TAG } from "../../shared/migration/types.js";
 import type { ChatbotMessage } from "../../shared/notify/message.js";
 import { renderForTerminal } from "../../shared/notify/render.js";
-import { type ScanReport, scanAccount } from "../../shared/pipeline/scan.js";
+import { type ScanFinding, type ScanReport, scanAccount, wouldDo } from "../../shared/pipeline/scan.js";
 import type { EventReport } from "../../shared/pipeline/types.js";
 import { systemClock } from "../../shared/runtime/clock.js";
-import { bold, dim, table } from "../format.js";
+import { table } from "../format.js";
+import { styles, withProgress } from "../terminal.js";
 import { approve } from "./approve.js";
+import { startWithProgress } from "./emulator-start.js";
+import { SAMPLE_REGION, sampleTrail, seedSampleAccount } from "./sample-account.js";
 import type { Io } from "./types.js";
 
-const REGION = "us-east-1";
+const REGION = SAMPLE_REGION;
 const MIGRATION_ROLE = "arn:aws:sts::123456789012:assumed-role/EfsGuard-MigrationRecreate/efs-guard";
 
 export interface DemoCheck {
@@ -53,47 +53,35 @@ interface Alert {
 export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
   const started = Date.now();
   const styled = io.styled ?? false;
-  const b = (s: string) => (styled ? bold(s) : s);
-  const d = (s: string) => (styled ? dim(s) : s);
+  const s = styles(styled);
+  const b = s.bold;
+  const d = s.dim;
   const say = (line = "") => io.out(line);
   let stepNo = 0;
   const step = (text: string) => say(`\n${b(`[${++stepNo}]`)} ${text}`);
-  const progress = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    say(`    … ${label}`);
-    const out = await work();
-    say(`    ✔ ${label} ${d(`(${((Date.now() - t0) / 1000).toFixed(1)}s)`)}`);
-    return out;
-  };
+  // Every wait shows live progress on a terminal (a spinner with the seconds) and one line when done elsewhere.
+  const progress = <T>(label: string, work: () => Promise<T>): Promise<T> =>
+    withProgress(label, work, { live: io.live, line: say, styles: s, indent: "    " });
 
   say(
     `${b("EFS Guard demo")} ${d("— a local AWS (moto) with the real rules, handlers and state machine; no AWS account")}`,
   );
   step("Starting the embedded AWS emulator");
-  const emulator = await progress("moto server on 127.0.0.1", () => startEmulator({ log: (l) => say(`    ${l}`) }));
+  const emulator = await startWithProgress(progress);
   const saved = { ...process.env };
   Object.assign(process.env, emulatorEnv(emulator.endpoint, REGION), { LOG_LEVEL: "ERROR" });
   const checks: DemoCheck[] = [];
   const alerts: Alert[] = [];
   let lambdas: LambdaHost | undefined;
+  let deployed: FunctionHost | undefined;
   try {
     await emulator.configure({ stepfunctions: { execute_state_machine: true } });
-    const seed = new Seeder();
+    step("Building the account: a VPC over three AZs, an unencrypted file system mounted in all three");
+    const account = await seedSampleAccount();
+    const { vpcId, subnets, groupId, inside, open, fileSystemId, seed } = account;
+    const key = { KeyId: account.key.keyId, Arn: account.key.arn };
     const kms = new KMSClient({ region: REGION });
     const sfn = new SFNClient({ region: REGION });
-
-    step("Building the account: a VPC over three AZs, an unencrypted file system mounted in all three");
-    const { vpcId, subnets } = await seed.vpc("10.20.0.0/16");
-    const groupId = await seed.securityGroup(vpcId, "shared-efs");
-    const inside = await seed.nfsFrom(groupId, "10.20.0.0/16");
-    const open = await seed.nfsFrom(groupId, "0.0.0.0/0");
-    const fileSystemId = await seed.fileSystem({ tags: { Name: "winterday-shared", team: "platform" } });
-    const mountTargets: { id: string; subnet: string }[] = [];
-    for (const subnet of subnets) {
-      mountTargets.push({ id: await seed.mountTarget(fileSystemId, subnet, [groupId]), subnet });
-    }
-    const key = (await kms.send(new CreateKeyCommand({ Description: "winterday data key (EFS Guard migrations)" })))
-      .KeyMetadata!;
     say(`    file system ${fileSystemId} (not encrypted, no file system policy, no backups) in ${vpcId}`);
     say(`    mount targets in ${subnets.length} subnets / AZs, all with security group ${groupId}`);
     say(`    ${groupId}: NFS from 10.20.0.0/16 (${inside}) and from 0.0.0.0/0 (${open})`);
@@ -102,6 +90,7 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
     step("Deploying EFS Guard into the emulator (the synthesized CDK stack)");
     const template = synthTemplate({ kmsKeyArn: key.Arn! });
     const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
+    deployed = host;
     lambdas = await LambdaHost.deploy(template, { topicArn: host.alertsTopicArn, region: REGION });
     // The file-system function starts the migration through the state machine the stack deployed.
     host.setEnvironment({ [MIGRATION_ENV]: lambdas.stateMachineArn });
@@ -110,38 +99,22 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
     const config = parseConfig({ kmsKeyArn: key.Arn! });
 
     step("Posture before: every control over every file system, mount-target security group and key");
-    const before = await scanAccount(allGuards(), [REGION], { config, clock: systemClock });
+    const before = await posture(config, key.Arn!);
     say(postureTable(before, styled));
 
     step("CloudTrail records the changes that built this account; EventBridge delivers them to the guard");
-    const trail = [
-      createFileSystemEvent({ fileSystemId, encrypted: false, tags: { Name: "winterday-shared" } }),
-      ...mountTargets.map((m) =>
-        createMountTargetEvent({ fileSystemId, mountTargetId: m.id, subnetId: m.subnet, securityGroups: [groupId] }),
-      ),
-      authorizeIngressEvent({ groupId, ruleId: open, cidr: "0.0.0.0/0" }),
-      kmsKeyEvent("DisableKeyRotation", { sent: key.KeyId!, keyArn: key.Arn! }),
-    ];
+    const trail = sampleTrail(account);
     for (const e of trail) say(`    ${d(e.detail.eventSource as string)} ${e.detail.eventName}`);
     await host.putEvents(trail);
     const invocations = await progress("handlers run: parse, re-read, evaluate, decide, act, report", () =>
       host.drain(),
     );
-    for (const inv of invocations) {
-      for (const f of findingsOf(inv.result)) {
-        if (f.verdict === "compliant" && f.action === "none") continue;
-        say(
-          `    ${inv.event.detail.eventName.padEnd(30)} ${f.control.padEnd(27)} ${f.resource.padEnd(22)} ${f.verdict} → ${b(f.outcome)}`,
-        );
-        if (f.verdict === "not-applicable") say(d(`      ${f.detail}`));
-      }
-      if (inv.error) say(`    ${inv.event.detail.eventName}: ERROR ${inv.error}`);
-    }
+    say(transitions(invocations, b, d));
     alerts.push(...((await host.alerts()) as Alert[]));
 
     step("The migration of the unencrypted file system waits for approval");
     const executionArn = `${lambdas.stateMachineArn.replace(":stateMachine:", ":execution:")}:${migrationExecutionName(fileSystemId)}`;
-    await progress("safety backup into the guard's vault, then the approval request", () =>
+    await progress("capture, then the approval request (nothing billable before an approval)", () =>
       waitFor(async () => {
         try {
           return await pendingApproval(sfn, executionArn);
@@ -158,11 +131,13 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
 
     step(`An approver runs: efs-guard approve ${fileSystemId}`);
     const approved = await approve.run([fileSystemId], { out: (t) => say(`    ${t}`), err: (t) => say(`    ${t}`) });
-    const ended = await progress("recreate encrypted, recreate mount targets, policy, tags; verify", () =>
-      waitFor(async () => {
-        const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-        return out.status === "RUNNING" ? undefined : out;
-      }, 90_000),
+    const ended = await progress(
+      "safety backup, recreate encrypted, mount targets, policy, access points; verify",
+      () =>
+        waitFor(async () => {
+          const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+          return out.status === "RUNNING" ? undefined : out;
+        }, 90_000),
     );
     alerts.push(...((await host.alerts()) as Alert[]));
     const output = ended.output ? JSON.parse(ended.output) : {};
@@ -177,17 +152,14 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
           { actor: { arn: MIGRATION_ROLE, sourceIPAddress: "states.amazonaws.com" } },
         ),
       ]);
-      for (const inv of await progress("handlers run", () => host.drain())) {
-        for (const f of findingsOf(inv.result)) {
-          say(`    ${f.control.padEnd(27)} ${f.resource.padEnd(40)} ${f.verdict} → ${b(f.outcome)}`);
-        }
-      }
+      say(transitions(await progress("handlers run", () => host.drain()), b, d));
       alerts.push(...((await host.alerts()) as Alert[]));
     }
 
     step("Posture after (the source stays untouched until you cut over)");
-    const after = await scanAccount(allGuards(), [REGION], { config, clock: systemClock });
-    say(beforeAfterTable(before, after, styled));
+    const after = await posture(config, key.Arn!);
+    const pending = replacement ? await pendingCutOver(fileSystemId, replacement) : undefined;
+    say(beforeAfterTable(before, after, styled, pending ? { source: fileSystemId, replacement: pending } : undefined));
 
     step("The alerts, as the Slack channel shows them");
     for (const alert of alerts) {
@@ -222,19 +194,33 @@ export async function runDemo(io: Io = consoleIo()): Promise<DemoResult> {
       },
       { check: "key rotation re-enabled", ok: rotation.KeyRotationEnabled === true },
       {
-        check: "alerts: NFS remediated, TLS remediated, migration requested and done, rotation remediated",
+        check: "source tagged with its replacement: pending cut-over",
+        ok: replacement !== undefined && pending === replacement,
+      },
+      {
+        check: "alerts: NFS remediated, TLS remediated, migration started, requested and done, rotation remediated",
         ok: [
           "efs-nfs-ingress-restricted:remediated",
           "efs-tls-enforced:remediated",
+          "efs-encrypted-at-rest:migration-started",
           "efs-encrypted-at-rest:approval-requested",
           "efs-encrypted-at-rest:migrated",
           "efs-key-rotation-enabled:remediated",
         ].every((o) => outcomes.includes(o)),
       },
+      {
+        check: "the encryption alert says migration started: no fix is claimed before the cut-over",
+        ok: !outcomes.includes("efs-encrypted-at-rest:remediated"),
+      },
+      {
+        check: "one severity: the encryption finding and its approval request agree",
+        ok: sameSeverity(alerts),
+      },
     );
   } finally {
     step("Stopping the emulator");
     await lambdas?.stop();
+    await deployed?.stop();
     await emulator.stop();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
@@ -287,26 +273,118 @@ const SHORT: Record<string, string> = {
   "not-applicable": "n/a",
 };
 
+/**
+ * The scan, plus the configured migration key: before the migration no file system uses it, so the key guard's
+ * inventory (keys that encrypt file systems) does not list it, yet the story presents its rotation as a problem.
+ * Its rows come from the key guard's own assessment, so they say what the guard concludes (not applicable until a
+ * file system uses it), not what the demo would like.
+ */
+async function posture(config: GuardConfig, keyArn: string): Promise<ScanReport> {
+  const report = await scanAccount(allGuards(), [REGION], { config, clock: systemClock });
+  if (report.findings.some((f) => f.resourceType === "kms-key" && keyArn.endsWith(f.resource))) return report;
+  const guard = allGuards().find((g) => g.name === "kms-key");
+  const findings = guard ? await guard.assess({ type: "kms-key", keyId: keyArn }, REGION, config, systemClock) : [];
+  for (const f of findings) {
+    const { wouldDo: action, why } = wouldDo(f, config, systemClock);
+    const row: ScanFinding = {
+      control: f.control,
+      resource: f.resource.id,
+      resourceType: f.resource.type,
+      region: f.resource.region,
+      verdict: f.verdict,
+      severity: f.severity,
+      wouldDo: action,
+      why,
+      summary: f.summary,
+      evidence: f.evidence,
+    };
+    report.findings.push(row);
+  }
+  return report;
+}
+
+/** The replacement named by the source's efs-guard:replacement tag (what the migration writes when it is done). */
+async function pendingCutOver(source: string, replacement: string): Promise<string | undefined> {
+  const tags = await new EFSClient({ region: REGION }).send(new ListTagsForResourceCommand({ ResourceId: source }));
+  const tagged = tags.Tags?.find((t) => t.Key === REPLACEMENT_TAG)?.Value;
+  return tagged === replacement ? tagged : undefined;
+}
+
+/** The encryption finding's alert and its approval request must say the same severity. */
+function sameSeverity(alerts: Alert[]): boolean {
+  const started = alerts.find(
+    (a) => a.attributes.control === "efs-encrypted-at-rest" && a.attributes.outcome === "migration-started",
+  );
+  const request = alerts.find((a) => a.attributes.outcome === "approval-requested");
+  return started !== undefined && request !== undefined && started.attributes.severity === request.attributes.severity;
+}
+
+/**
+ * What the handlers did, one line per finding that something happened to: a finding already compliant or not
+ * applicable (the key no file system uses yet) changed nothing and is counted, not listed.
+ */
+function transitions(
+  invocations: { event: { detail: { eventName: string } }; result?: unknown; error?: string }[],
+  b: (s: string) => string,
+  d: (s: string) => string,
+): string {
+  const lines: string[] = [];
+  let quiet = 0;
+  for (const inv of invocations) {
+    for (const f of findingsOf(inv.result)) {
+      if (f.verdict !== "non-compliant") {
+        quiet += 1;
+        continue;
+      }
+      lines.push(
+        `    ${inv.event.detail.eventName.padEnd(30)} ${f.control.padEnd(27)} ${f.resource.padEnd(22)} ${f.verdict} → ${b(f.outcome)}`,
+      );
+    }
+    if (inv.error) lines.push(`    ${inv.event.detail.eventName}: ERROR ${inv.error}`);
+  }
+  if (quiet > 0) lines.push(d(`    (${quiet} other finding(s) compliant or not applicable: nothing to do)`));
+  return lines.join("\n");
+}
+
 function postureTable(report: ScanReport, styled: boolean): string {
-  const rows = report.findings.map((f) => [f.control, f.resource, SHORT[f.verdict] ?? f.verdict, f.wouldDo]);
-  return table([["control", "resource", "verdict", "EFS Guard would"], ...rows], {
+  const rows = report.findings.map((f) => [
+    f.control,
+    f.resource,
+    SHORT[f.verdict] ?? f.verdict,
+    f.wouldDo,
+    short(f.summary),
+  ]);
+  return table([["control", "resource", "verdict", "EFS Guard would", "why"], ...rows], {
     indent: "    ",
-    ...(styled ? { header: bold } : {}),
+    ...(styled ? { header: styles(true).bold } : {}),
   });
 }
 
-function beforeAfterTable(before: ScanReport, after: ScanReport, styled: boolean): string {
+function short(text: string): string {
+  return text.length > 70 ? `${text.slice(0, 67)}...` : text;
+}
+
+function beforeAfterTable(
+  before: ScanReport,
+  after: ScanReport,
+  styled: boolean,
+  cutOver?: { source: string; replacement: string },
+): string {
   const key = (f: { control: string; resource: string }) => `${f.control} ${f.resource}`;
   const was = new Map(before.findings.map((f) => [key(f), f.verdict]));
-  const rows = after.findings.map((f) => [
-    f.control,
-    f.resource,
-    SHORT[was.get(key(f)) ?? ""] ?? "(new)",
-    SHORT[f.verdict] ?? f.verdict,
-    f.summary.length > 70 ? `${f.summary.slice(0, 67)}...` : f.summary,
-  ]);
+  const rows = after.findings.map((f) => {
+    // The source stays unencrypted on purpose: it is pending cut-over to its encrypted replacement, not failing.
+    const pending = cutOver && f.control === "efs-encrypted-at-rest" && f.resource === cutOver.source;
+    return [
+      f.control,
+      f.resource,
+      SHORT[was.get(key(f)) ?? ""] ?? "(new)",
+      pending ? "pending cut-over" : (SHORT[f.verdict] ?? f.verdict),
+      pending ? `unencrypted until you cut over to ${cutOver.replacement}` : short(f.summary),
+    ];
+  });
   return table([["control", "resource", "before", "after", "now"], ...rows], {
     indent: "    ",
-    ...(styled ? { header: bold } : {}),
+    ...(styled ? { header: styles(true).bold } : {}),
   });
 }

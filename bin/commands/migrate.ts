@@ -23,7 +23,8 @@ the migration workflow, which asks for approval; nothing is copied or created be
 
 Options:
   --region REGION        the file system's region (default: AWS_REGION, else AWS_DEFAULT_REGION)
-  --state-machine ARN    the migration workflow (default: the state machine named efs-guard-migration there)
+  --state-machine ARN    the migration workflow (default: the state machine named efs-guard-migration in REGION;
+                         for a file system in one of the stack's other regions, give the home region's workflow)
   --config FILE          EFS Guard configuration (the efsGuard object, JSON)
   -h, --help             this help
 
@@ -72,7 +73,9 @@ export async function runMigrate(args: string[], io: Io, clock: Clock = systemCl
       io.out(`not started: ${finding.summary}, but ${decision.why}`);
       return 1;
     }
-    const sfn = defaultFileSystemClients.sfn(region);
+    // The workflow runs in the stack's home region for every guarded region: its client is the workflow's region.
+    const home = values["state-machine"]?.split(":")[3] ?? region;
+    const sfn = defaultFileSystemClients.sfn(home);
     const stateMachineArn = await migrationStateMachineArn(sfn, values["state-machine"]);
     const me = await callerIdentity(region);
     const started = await startMigration(
@@ -83,10 +86,11 @@ export async function runMigrate(args: string[], io: Io, clock: Clock = systemCl
         region,
         reason: finding.plan.reason,
         requestedBy: `efs-guard migrate, run by ${me.arn}`,
+        ...(finding.plan.severity ? { severity: finding.plan.severity } : {}),
         subject: migrationSubject({
           fileSystemId,
           reason: finding.plan.reason,
-          kmsKeyArn: config.kmsKeyArn,
+          kmsKeyArn: region === home ? config.kmsKeyArn : config.regionKmsKeyArns[region],
           strategy: config.migrationStrategy,
         }),
       },
@@ -104,6 +108,7 @@ export async function runMigrate(args: string[], io: Io, clock: Clock = systemCl
 export const migrate: Command = {
   name: "migrate",
   summary: "ask (again) for the approval-gated migration of a file system",
+  aws: true,
   help: HELP,
   run: (args, io) => runMigrate(args, io),
 };

@@ -5,6 +5,7 @@ import type { Command } from "./types.js";
 export const reject: Command = {
   name: "reject",
   summary: 'reject a waiting migration: efs-guard reject <execution> --reason "..."',
+  aws: true,
   help: `Usage: efs-guard reject <execution> --reason TEXT [--region REGION] [--state-machine ARN] [--role-arn ARN]
 
 <execution> is the migration's execution ARN, its name, or the id of the file system being migrated. Like

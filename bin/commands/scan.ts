@@ -1,15 +1,32 @@
 import { parseArgs } from "node:util";
+import { securityHubClient } from "../../shared/aws/securityhub.js";
+import { callerIdentity } from "../../shared/aws/sts.js";
+import { CONTROL_IDS, type ControlId, isControlId } from "../../shared/config/controls.js";
+import type { Severity } from "../../shared/controls/types.js";
 import { type ScanFinding, type ScanReport, scanAccount } from "../../shared/pipeline/scan.js";
 import type { Guard } from "../../shared/pipeline/types.js";
+import { sendToSecurityHub } from "../../shared/report/security-hub.js";
 import { type Clock, systemClock } from "../../shared/runtime/clock.js";
 import { defaultRegion, parsing, UsageError } from "../args.js";
 import { describeAwsFailure, environmentProblem } from "../aws-problem.js";
 import { loadConfig } from "../config.js";
 import { bold, table } from "../format.js";
+import {
+  filterFindings,
+  isSeverity,
+  itemFromScan,
+  NEEDS_ACCOUNT,
+  REPORT_FORMATS,
+  type ReportFormat,
+  renderReport,
+  worstFirst,
+  writeReport,
+} from "../report/scan-report.js";
 import { cliGuards } from "./guards.js";
 import type { Command, Io } from "./types.js";
 
-const HELP = `Usage: efs-guard scan [--region REGION ...] [--config FILE] [--json]
+const HELP = `Usage: efs-guard scan [--region REGION ...] [--config FILE] [--format FORMAT] [--output FILE]
+                      [--control ID ...] [--severity LEVEL] [--security-hub]
 
 Read-only posture report: every file system, mount-target security group and key the guards look after,
 evaluated against every enabled control, with what the deployed guard would do about each finding.
@@ -19,11 +36,22 @@ Options:
   --region REGION   region to scan; repeat for several (default: AWS_REGION, else AWS_DEFAULT_REGION)
   --config FILE     EFS Guard configuration (the efsGuard object, JSON); default: the efsGuard context of
                     ./cdk.json when present, else the defaults
-  --json            print {"findings":[...],"errors":[...],"summary":{...}} instead of a table
+  --format FORMAT   table (default), json, csv (RFC 4180, one row per finding), asff (AWS Security Finding
+                    Format, {"Findings":[...]}), ocsf (OCSF 1.8.0 Compliance Finding events), html (one
+                    self-contained page: summary, chart, sortable and filterable findings)
+  --json            the same as --format json: {"findings":[...],"errors":[...],"summary":{...}}
+  --output FILE     write the report to FILE (created readable by you only) instead of stdout
+  --control ID      only this control; repeat for several (${CONTROL_IDS.join(", ")})
+  --severity LEVEL  only findings of LEVEL or worse: critical, high, medium, low, info
+  --security-hub    also import every finding into AWS Security Hub (the account's default product, the
+                    region of each resource), with the same lifecycle as the deployed guard
   -h, --help        this help
 
 "would do": none (nothing wrong), alert (alert mode, or no automatic remediation), would-remediate
 (remediate mode, or dry run), exempt (tagged efs-guard:exempt; reported, never remediated).
+
+Rows: worst first (non-compliant, exempt, compliant, not applicable), then by severity, control and resource.
+When a read fails the report says INCOMPLETE: it never looks like a clean account.
 
 Exit codes: 0 every finding compliant, not applicable or exempt; 1 at least one non-compliant finding that is
 not exempt; 2 usage error, or an AWS call failed (the report then covers what could be read).`;
@@ -36,27 +64,23 @@ export interface ScanOptions {
   cwd?: string;
 }
 
-const ORDER = { "non-compliant": 0, compliant: 2, "not-applicable": 3 } as const;
-
-function rank(f: ScanFinding): number {
-  return f.wouldDo === "exempt" ? 1 : ORDER[f.verdict];
-}
-
 /** Worst first: what needs attention at the top, then exempt, compliant, not applicable. */
 export function sortFindings(findings: ScanFinding[]): ScanFinding[] {
-  return [...findings].sort(
-    (a, b) =>
-      rank(a) - rank(b) ||
-      a.region.localeCompare(b.region) ||
-      a.control.localeCompare(b.control) ||
-      a.resource.localeCompare(b.resource),
-  );
+  return worstFirst(findings);
 }
 
 function render(report: ScanReport, io: Io, styled: boolean): void {
   const findings = sortFindings(report.findings);
+  const s = report.summary;
+  const where = s.regions.join(", ");
   if (findings.length === 0) {
-    io.out(`No resources to assess in ${report.summary.regions.join(", ")}.`);
+    // An empty report is only "nothing to assess" when every read succeeded: a scan that could not read anything
+    // must never look like a clean account.
+    io.out(
+      s.errors > 0
+        ? `Nothing could be assessed in ${where}: ${s.errors} read(s) failed (see stderr).`
+        : `No resources to assess in ${where}.`,
+    );
   } else {
     io.out(
       table(
@@ -68,11 +92,10 @@ function render(report: ScanReport, io: Io, styled: boolean): void {
       ),
     );
   }
-  const s = report.summary;
-  io.out(
-    `\n${s.resources} resource(s) in ${s.regions.join(", ")}: ${s.nonCompliant} non-compliant, ${s.exempt} exempt, ` +
-      `${s.compliant} compliant, ${s.notApplicable} not applicable${s.errors ? `, ${s.errors} error(s)` : ""}`,
-  );
+  const counts =
+    `${s.resources} resource(s) in ${where}: ${s.nonCompliant} non-compliant, ${s.exempt} exempt, ` +
+    `${s.compliant} compliant, ${s.notApplicable} not applicable`;
+  io.out(s.errors > 0 ? `\nINCOMPLETE: ${s.errors} error(s); what could be read: ${counts}` : `\n${counts}`);
 }
 
 export async function runScan(args: string[], io: Io, options: ScanOptions = {}): Promise<number> {
@@ -85,9 +108,28 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
         region: { type: "string", multiple: true },
         config: { type: "string" },
         json: { type: "boolean", default: false },
+        format: { type: "string" },
+        output: { type: "string" },
+        control: { type: "string", multiple: true },
+        severity: { type: "string" },
+        "security-hub": { type: "boolean", default: false },
       },
     }),
   );
+  const format = (values.format ?? (values.json ? "json" : "table")) as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) {
+    throw new UsageError(`--format ${values.format}: expected one of ${REPORT_FORMATS.join(", ")}`);
+  }
+  if (values.json && values.format && values.format !== "json") throw new UsageError("--json and --format differ");
+  const controls = values.control ?? [];
+  const unknown = controls.filter((c) => !isControlId(c));
+  if (unknown.length > 0) {
+    throw new UsageError(`--control ${unknown.join(", ")}: not a control id (${CONTROL_IDS.join(", ")})`);
+  }
+  if (values.severity !== undefined && !isSeverity(values.severity)) {
+    throw new UsageError(`--severity ${values.severity}: expected critical, high, medium, low or info`);
+  }
+  const severity = values.severity as Severity | undefined;
   const regions = [...new Set(values.region ?? [defaultRegion()].filter((r): r is string => r !== undefined))];
   if (regions.length === 0) {
     throw new UsageError("no region: pass --region REGION or set AWS_REGION");
@@ -101,23 +143,59 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
     clock: options.clock ?? systemClock,
   });
 
-  if (values.json) {
-    io.out(
-      JSON.stringify(
-        {
-          findings: sortFindings(report.findings),
-          errors: report.errors.map(({ error, ...rest }) => ({
-            ...rest,
-            message: describeAwsFailure(error, rest.region),
-          })),
-          summary: report.summary,
-        },
-        null,
-        2,
-      ),
+  const clock = options.clock ?? systemClock;
+  report.findings = filterFindings(report.findings, controls as ControlId[], severity);
+  report.summary.nonCompliant = report.findings.filter(
+    (f) => f.verdict === "non-compliant" && f.wouldDo !== "exempt",
+  ).length;
+  const errors = report.errors.map((e) => ({ ...e, message: describeAwsFailure(e.error, e.region) }));
+  let account: string | undefined;
+  if (NEEDS_ACCOUNT.has(format) || values["security-hub"]) {
+    try {
+      account = (await callerIdentity(regions[0] as string)).account;
+    } catch (error) {
+      io.err(`efs-guard scan: cannot tell the account: ${describeAwsFailure(error, regions[0] as string)}`);
+      return 2;
+    }
+  }
+  const now = clock.now();
+  let text: string | undefined;
+  if (format === "json") {
+    text = JSON.stringify(
+      {
+        findings: sortFindings(report.findings),
+        errors: errors.map(({ error, ...rest }) => rest),
+        summary: { ...report.summary, complete: report.errors.length === 0 },
+      },
+      null,
+      2,
     );
+  } else if (format !== "table") {
+    text = renderReport(format, report, {
+      ...(account ? { account } : {}),
+      now,
+      errors: errors.map((e) => `${e.guard} in ${e.region}${e.resource ? ` (${e.resource})` : ""}: ${e.message}`),
+    });
+  }
+  if (values.output) {
+    const out = text ?? captured(report, io.styled === true);
+    writeReport(values.output, out);
+    io.err(`efs-guard scan: wrote the ${format} report to ${values.output}`);
+  } else if (text !== undefined) {
+    if (format === "csv" && io.write) io.write(text);
+    else io.out(text);
   } else {
     render(report, io, io.styled === true);
+  }
+  if (values["security-hub"] && account) {
+    const items = report.findings.map((f) => itemFromScan(f, account as string, now));
+    const sent = await sendToSecurityHub(items, { client: securityHubClient, clock });
+    io.err(
+      `efs-guard scan: Security Hub: ${sent.imported} imported, ${sent.updated} workflow updates, ${sent.failed.length} failed`,
+    );
+    for (const f of sent.failed.slice(0, 10))
+      io.err(`efs-guard scan: Security Hub refused ${f.id}: ${f.code}: ${f.message}`);
+    if (sent.failed.length > 0) return 2;
   }
   if (report.errors.length > 0) {
     const said = new Set<string>();
@@ -132,9 +210,17 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
   return report.summary.nonCompliant > 0 ? 1 : 0;
 }
 
+/** The table as text, for --output with the table format. */
+function captured(report: ScanReport, styled: boolean): string {
+  const lines: string[] = [];
+  render(report, { out: (t) => lines.push(t), err: () => {} }, styled);
+  return lines.join("\n");
+}
+
 export const scan: Command = {
   name: "scan",
   summary: "read-only posture report of every file system, mount-target security group and key",
+  aws: true,
   help: HELP,
   run: (args, io) => runScan(args, io),
 };

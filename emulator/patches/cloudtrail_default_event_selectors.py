@@ -7,6 +7,10 @@ records every management event. PutEventSelectors with basic selectors removes t
 
 moto 5.2: a new trail has no selectors at all (it would look like a trail that records nothing), and putting basic
 selectors keeps the advanced ones. This patch sets the default at creation and makes the two kinds exclusive.
+
+Source: https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html and
+https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html (a trail
+logs all management events by default).
 """
 
 from moto.cloudtrail.models import Trail

@@ -8,6 +8,9 @@ moto 5.2: the server is threaded and the rule lists are read, filtered and reass
 concurrent revokes of one rule can both find it and both succeed. EFS Guard's duplicate-delivery guarantee (one
 "remediated", the others "already-remediated") is tested with concurrent deliveries, so the emulator must not
 confirm a revoke twice. This patch serialises the rule-changing operations of the EC2 security group backend.
+
+Source: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html (a rule that does
+not exist is InvalidPermission.NotFound) and API_ModifySecurityGroupRules.html (same folder).
 """
 
 import functools

@@ -7,6 +7,10 @@ AWS managed key aws/elasticfilesystem (KeyManager AWS), which AWS creates in the
 moto 5.2: stores KmsKeyId exactly as the caller sent it, leaves it empty for the default key, and does not check it.
 This patch resolves the key to its ARN through moto's KMS backend, creates the AWS managed aws/elasticfilesystem key
 (KeyManager AWS, rotation on) on first use. A key moto's KMS does not know is kept as sent.
+
+Source: https://docs.aws.amazon.com/efs/latest/ug/API_CreateFileSystem.html (KmsKeyId: id, ARN, alias or alias ARN;
+default aws/elasticfilesystem) and https://docs.aws.amazon.com/efs/latest/ug/API_FileSystemDescription.html
+(KmsKeyId is the key's ARN).
 """
 
 from moto.efs.models import EFSBackend

@@ -14,6 +14,9 @@ moto 5.2: has no DeleteFileSystemPolicy and no PutBackupPolicy; its backup polic
 (ENABLED or PolicyNotFound, never DISABLED); the three reads/writes above raise a KeyError (HTTP 500, which SDK
 clients retry as a server fault) for an unknown file system. This patch adds the two operations on moto's own
 models and makes the unknown file system a FileSystemNotFound.
+
+Source: https://docs.aws.amazon.com/efs/latest/ug/API_DeleteFileSystemPolicy.html, API_PutBackupPolicy.html,
+API_DescribeBackupPolicy.html and API_DescribeFileSystemPolicy.html (same folder; FileSystemNotFound is 404).
 """
 
 import json

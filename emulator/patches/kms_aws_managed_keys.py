@@ -12,6 +12,10 @@ moto 5.2: creates the key behind a reserved alias on first use but as a customer
 rotation off), and leaves KmsKeyId empty for an encrypted file system created without one, so "encrypted with
 the AWS managed key" cannot be told from "encrypted with a customer key". This patch marks the reserved-alias keys
 as AWS managed and gives such a file system the EFS default key, on moto's own KMS backend.
+
+Source: https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key (AWS managed keys,
+KeyManager AWS, rotated every year) and https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html (the
+default aws/elasticfilesystem key).
 """
 
 from moto.efs.models import EFSBackend

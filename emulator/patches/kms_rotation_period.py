@@ -7,6 +7,9 @@ DisableKeyRotation turns rotation off; the period is no longer reported.
 
 moto 5.2: EnableKeyRotation ignores RotationPeriodInDays and GetKeyRotationStatus returns KeyRotationEnabled only.
 This patch stores the period on the key and reports it, and validates its range.
+
+Source: https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html and
+https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyRotationStatus.html.
 """
 
 import json

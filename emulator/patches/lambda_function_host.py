@@ -9,6 +9,9 @@ moto 5.2: runs function code only in Docker, which the test machines do not have
 POSTed to ``<host>/invoke/<function name>`` and the host's answer is returned. The host runs the handler the
 synthesized template says the function runs; its answer is {"payload": ..., "error": bool}. Functions without
 that variable keep moto's behaviour.
+
+Source: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html (FunctionError and the error payload) and
+https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (a lambda:invoke task).
 """
 
 import json

@@ -5,6 +5,8 @@ AWS: SendTaskFailure(taskToken, error, cause) fails the waiting task with both; 
 notice reports it.
 
 moto 5.2: the response handler reads taskToken and error and drops cause. This patch passes it on.
+
+Source: https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html.
 """
 
 from moto.core.responses import EmptyResult

@@ -1,10 +1,19 @@
 import { cloudFormationClient, stackCreationTime } from "../../shared/aws/deployment.js";
 import { allGuards } from "../../shared/guards/index.js";
+import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
 import { deployedDeps } from "../../shared/pipeline/deps.js";
 import { observingUntil, resolveObservePeriod, STACK_ID_ENV } from "../../shared/pipeline/observe.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
-import { type SweepReport, type SweepSummary, summarizeSweep, sweepRegion } from "../../shared/pipeline/sweep.js";
+import {
+  type SweepError,
+  type SweepReport,
+  type SweepSummary,
+  summarizeSweep,
+  sweepRegion,
+  sweepScope,
+} from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
+import { errorMessage, GuardError } from "../../shared/runtime/errors.js";
 import { logger } from "../../shared/runtime/logger.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
 
@@ -29,10 +38,26 @@ export function createHandler(
     const period = await resolveObservePeriod(deps.config, deployedAt);
     const observing = observingUntil(period, deps.clock.now());
     const reports: SweepReport[] = [];
+    const handover: SweepError[] = [];
     for (const region of sweepRegions(home, deps.config.regions)) {
-      reports.push(await sweepRegion(guards, region, deps, observing ? { observingUntil: observing } : {}));
+      const startedAt = deps.clock.now();
+      const report = await sweepRegion(guards, region, deps, observing ? { observingUntil: observing } : {});
+      reports.push(report);
+      // Each region's decisions go to Security Hub with what the sweep covered, so stale findings are archived.
+      try {
+        await deps.findings?.flush([sweepScope(guards, report, deps.config, startedAt)]);
+      } catch (error) {
+        handover.push({
+          guard: "security-hub",
+          region,
+          code: (error as { awsCode?: string }).awsCode ?? "Error",
+          message: `the findings could not be handed to the Security Hub reporter: ${errorMessage(error)}`,
+          retryable: error instanceof GuardError ? error.retryable : false,
+        });
+      }
     }
     const summary = summarizeSweep(reports);
+    summary.errors.push(...handover);
     if (observing) {
       summary.observe = { until: observing, ...(period.status === "unknown" ? { reason: period.reason } : {}) };
     }
@@ -44,9 +69,10 @@ export function createHandler(
 
 const home = process.env.AWS_REGION ?? "us-east-1";
 const stackId = process.env[STACK_ID_ENV];
+const deps = deployedDeps();
 export const handler = createHandler(
   allGuards(),
-  deployedDeps(),
+  { ...deps, notifier: withSweepSummary(deps.notifier, process.env.ALERTS_TOPIC_ARN ?? "") },
   home,
   stackId ? () => stackCreationTime(cloudFormationClient(home), stackId) : undefined,
 );

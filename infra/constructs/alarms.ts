@@ -29,6 +29,11 @@ function alarm(scope: Construct, id: string, metric: IMetric, description: strin
   return a;
 }
 
+/** Any other metric that must stay at 0 (e.g. findings Security Hub refused). */
+export function alarmOnMetric(scope: Construct, id: string, metric: IMetric, description: string, topic: ITopic) {
+  return alarm(scope, id, metric, description, topic);
+}
+
 /** A dead-letter queue is not empty: an event or invocation failed after every retry and waits for a human. */
 export function alarmOnDeadLetterQueue(scope: Construct, id: string, queue: IQueue, topic: ITopic, what: string) {
   return alarm(

@@ -7,6 +7,7 @@ import {
   IntegrationPattern,
   JsonPath,
   Pass,
+  type RetryProps,
   TaskInput,
   Timeout,
 } from "aws-cdk-lib/aws-stepfunctions";
@@ -24,6 +25,8 @@ export interface ApprovalGateProps {
   /** Has AWS STS verify who answered (functions/migration/verify-approval). */
   verifyFn: IFunction;
   timeoutSeconds: number;
+  /** The workflow's retry of transient errors (Lambda service errors, EfsGuard.Retryable), on every task. */
+  retry: RetryProps;
   /** What follows a verified approval. */
   onApproved: IChainable;
   /** Where a verified rejection and a timeout go (the notify steps, then Fail). */
@@ -67,13 +70,16 @@ export class ApprovalGate extends Construct {
       }),
       taskTimeout: Timeout.duration(Duration.seconds(props.timeoutSeconds)),
       resultPath: "$.answer",
+      retryOnServiceExceptions: false,
     });
+    wait.addRetry(props.retry);
     const verify = (name: string, decision: "approve" | "reject") => {
       const step = new LambdaInvoke(this, name, {
         stateName: name,
         lambdaFunction: props.verifyFn,
         payload: TaskInput.fromObject({ state: JsonPath.entirePayload, executionArn: JsonPath.executionId, decision }),
         outputPath: "$.Payload",
+        retryOnServiceExceptions: false,
       });
       step.addRetry({
         errors: [ERRORS.verifierUnavailable],
@@ -81,6 +87,7 @@ export class ApprovalGate extends Construct {
         maxAttempts: 6,
         backoffRate: 2,
       });
+      step.addRetry(props.retry);
       props.catchAll(step, name);
       return step;
     };

@@ -65,17 +65,12 @@ export class GuardFunction extends Construct {
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
     this.events = props.events ?? [];
-    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions::AwsSolutions-SQS3",
-      reason:
-        "This queue is itself the dead-letter queue of the function's EventBridge targets and of its asynchronous invocations (on-failure destination); cdk-nag only recognises queues named in another queue's RedrivePolicy.",
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      "DeadLetterQueue",
+      props.key,
+      "This queue is itself the dead-letter queue of the function's EventBridge targets and of its asynchronous invocations (on-failure destination); cdk-nag only recognises queues named in another queue's RedrivePolicy.",
+    );
     const logGroup = new LogGroup(this, "Logs", {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -150,6 +145,18 @@ export class GuardFunction extends Construct {
   get region(): string {
     return Stack.of(this).region;
   }
+}
+
+/** A dead-letter queue: encrypted with the guard's key, TLS-only, messages kept 14 days. */
+export function deadLetterQueue(scope: Construct, id: string, key: IKey, why: string): Queue {
+  const queue = new Queue(scope, id, {
+    encryption: QueueEncryption.KMS,
+    encryptionMasterKey: key,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({ id: "AwsSolutions::AwsSolutions-SQS3", reason: why });
+  return queue;
 }
 
 /** The handler setting of a function whose code is bundledCode(): the `handler` export of the bundle. */

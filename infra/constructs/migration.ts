@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
-import { BackupVault } from "aws-cdk-lib/aws-backup";
-import { AccountRootPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { type IKey, Key } from "aws-cdk-lib/aws-kms";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import type { BackupVault } from "aws-cdk-lib/aws-backup";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import {
   Architecture,
   type CfnFunction,
@@ -19,6 +19,7 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
+  JitterType,
   JsonPath,
   LogLevel,
   Pass,
@@ -29,18 +30,28 @@ import {
   Wait,
   WaitTime,
 } from "aws-cdk-lib/aws-stepfunctions";
-import { CallAwsService, LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
 import { CONFIG_ENV, durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
 import { APPROVER_ROLE_ENV } from "../../shared/migration/approval.js";
-import { MIGRATION_ENV_KEYS } from "../../shared/migration/steps.js";
-import { ERRORS } from "../../shared/migration/types.js";
+import { MIGRATION_ENV_KEYS } from "../../shared/migration/deps.js";
+import { ERRORS, MIGRATION_VAULT_NAME } from "../../shared/migration/types.js";
 import { regionFence } from "../iam.js";
+import {
+  backupRoleStatements,
+  captureStatements,
+  type MigrationScope,
+  recreateStatements,
+  safetyBackupStatements,
+  surroundingsStatements,
+  verifyStatements,
+} from "../migration-permissions.js";
 import { alarmOnFunction } from "./alarms.js";
 import { ApprovalGate } from "./approval-gate.js";
 import { approverRoleArn } from "./approver-role.js";
 import { BUNDLE_HANDLER, bundledCode, ENTRY_METADATA, functionRole, publishAlertStatements } from "./guard-function.js";
+import { migrationVault } from "./migration-vault.js";
 
 export interface MigrationWorkflowProps {
   config: GuardConfig;
@@ -51,7 +62,7 @@ export interface MigrationWorkflowProps {
 
 /** Fixed names: operators and the efs-guard CLI find the workflow and its vault by them. */
 export const MIGRATION_STATE_MACHINE_NAME = "efs-guard-migration";
-export const MIGRATION_VAULT_NAME = "efs-guard-migration";
+export { MIGRATION_VAULT_NAME };
 
 /** Polling: a backup of a large file system takes hours; restores too. Each loop has a hard limit. */
 export const POLL = {
@@ -61,9 +72,35 @@ export const POLL = {
 } as const;
 
 /**
- * The migration of an unencrypted file system (design section 4): capture, safety backup (waited on), approval
- * (task token), recreate encrypted (replication or restore), surroundings, verify, notify. Every failure path ends
- * in a notification and a Fail state; the source is never deleted, changed (but for one tag) or unmounted.
+ * Retries of every task for what a later attempt may not meet: the Lambda service's own errors, and the steps'
+ * EfsGuard.Retryable (an AWS error the SDK's retries did not outlast: throttling, ServiceUnavailable, 5xx).
+ * Backoff with full jitter, capped, so a regional hiccup hours into a backup does not end the migration.
+ */
+export const TRANSIENT_RETRY = {
+  errors: [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    ERRORS.retryable,
+  ],
+  interval: Duration.seconds(5),
+  maxAttempts: 8,
+  backoffRate: 2,
+  maxDelay: Duration.minutes(5),
+  jitterStrategy: JitterType.FULL,
+};
+
+/**
+ * The migration of an unencrypted file system (design section 4, reordered so that nothing billable happens before
+ * approval): capture (and refuse what cannot be migrated safely), approval (task token), safety backup (waited on),
+ * recreate encrypted (replication or restore), surroundings, verify, notify. Every failure path ends in a
+ * notification and a Fail state; the source is never deleted, changed (but for one tag) or unmounted.
+ *
+ * One workflow in the home region serves every guarded region: its steps act in the file system's region with that
+ * region's key and vault (the forwarder stacks create those), so the Backup calls are Lambda steps too (Step
+ * Functions' SDK integrations call only the state machine's own region).
  */
 export class MigrationWorkflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -76,35 +113,28 @@ export class MigrationWorkflow extends Construct {
     super(scope, id);
     const { config, topic } = props;
     const stack = Stack.of(this);
-    const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
-    const apArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:access-point/*`;
 
-    this.key = config.kmsKeyArn ? Key.fromKeyArn(this, "Key", config.kmsKeyArn) : this.createKey(config);
-    this.vault = new BackupVault(this, "Vault", {
-      backupVaultName: MIGRATION_VAULT_NAME,
-      encryptionKey: this.key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    ({ key: this.key, vault: this.vault } = migrationVault(this, {
+      ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+      rotationPeriodInDays: config.rotationPeriodInDays,
+      ...(config.safetyBackupAdminRoleArn ? { safetyBackupAdminRoleArn: config.safetyBackupAdminRoleArn } : {}),
+    }));
     this.backupRole = new Role(this, "BackupRole", {
       description: "EFS Guard migration: AWS Backup backs up and restores file systems with this role",
       assumedBy: new ServicePrincipal("backup.amazonaws.com"),
-      managedPolicies: [
-        ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSBackupServiceRolePolicyForBackup"),
-        ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSBackupServiceRolePolicyForRestores"),
-      ],
     });
-    for (const policy of ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) {
-      Validations.of(this.backupRole).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
-        reason: `${policy} is the AWS-maintained service-role policy that the AWS Backup guide documents for the role AWS Backup assumes to back up and restore (its default service role carries it); AWS updates it as the backup and restore of EFS change. Only backup.amazonaws.com can assume this role, and only the migration's state machine and recreate step may pass it, only to AWS Backup (iam:PassedToService).`,
-      });
-    }
-    const passBackupRole = new PolicyStatement({
-      sid: "PassTheBackupRoleToAwsBackupOnly",
-      actions: ["iam:PassRole"],
-      resources: [this.backupRole.roleArn],
-      conditions: { StringEquals: { "iam:PassedToService": "backup.amazonaws.com" } },
-    });
+    const permissions: MigrationScope = {
+      partition: stack.partition,
+      account: stack.account,
+      homeRegion: stack.region,
+      otherRegions: config.regions,
+      homeKeyArn: this.key.keyArn,
+      regionKeyArns: config.regionKmsKeyArns,
+      backupRoleArn: this.backupRole.roleArn,
+      stateMachineName: MIGRATION_STATE_MACHINE_NAME,
+      strategy: config.migrationStrategy,
+    };
+    for (const statement of backupRoleStatements(permissions)) this.backupRole.addToPolicy(statement);
 
     const environment = {
       [CONFIG_ENV]: JSON.stringify(config),
@@ -117,78 +147,33 @@ export class MigrationWorkflow extends Construct {
       this.functions[name] = f;
       return f;
     };
-    const describeEfs = (actions: string[]) =>
-      new PolicyStatement({ actions: actions.map((a) => `elasticfilesystem:${a}`), resources: [fsArn, apArn] });
 
-    const captureFn = fn("capture", "EFS Guard migration: captures the source file system and its surroundings", [
-      describeEfs([
-        "DescribeFileSystems",
-        "DescribeMountTargets",
-        "DescribeMountTargetSecurityGroups",
-        "DescribeFileSystemPolicy",
-        "DescribeAccessPoints",
-        "DescribeLifecycleConfiguration",
-        "DescribeBackupPolicy",
-      ]),
-      // DescribeMountTargetSecurityGroups reads the mount target's interface; EC2 Describe* has no resource scope.
-      new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
-    ]);
+    const captureFn = fn(
+      "capture",
+      "EFS Guard migration: captures the source file system and refuses what cannot be migrated safely",
+      captureStatements(permissions),
+    );
     const approvalFn = fn("request-approval", "EFS Guard migration: asks the approvers (task token)", []);
-    const recreateStatements = [
-      describeEfs([
-        "DescribeReplicationConfigurations",
-        "CreateReplicationConfiguration",
-        "CreateFileSystem",
-        "TagResource",
-      ]),
-      new PolicyStatement({ actions: ["kms:DescribeKey", "kms:CreateGrant"], resources: [this.key.keyArn] }),
-    ];
-    if (config.migrationStrategy === "restore") {
-      recreateStatements.push(
-        new PolicyStatement({
-          actions: ["backup:StartRestoreJob"],
-          resources: [`arn:${stack.partition}:backup:${stack.region}:${stack.account}:recovery-point:*`],
-        }),
-        passBackupRole,
-      );
-    }
+    const backupFn = fn(
+      "safety-backup",
+      "EFS Guard migration: the safety backup, after approval",
+      safetyBackupStatements(permissions),
+    );
     const recreateFn = fn(
       "recreate",
       `EFS Guard migration: creates the encrypted file system (${config.migrationStrategy})`,
-      recreateStatements,
+      recreateStatements(permissions),
     );
-    const surroundingsFn = fn("surroundings", "EFS Guard migration: mount targets, TLS policy, access points, tags", [
-      describeEfs([
-        "DescribeFileSystems",
-        "DescribeMountTargets",
-        "CreateMountTarget",
-        "PutFileSystemPolicy",
-        "DescribeAccessPoints",
-        "CreateAccessPoint",
-        "TagResource",
-        "PutLifecycleConfiguration",
-        "PutBackupPolicy",
-      ]),
-      // CreateMountTarget creates the mount target's interface with the caller's EC2 permissions. EC2 Describe* calls
-      // support no resource-level permissions; CreateNetworkInterface is authorized on the interface, its subnet
-      // and its security groups.
-      new PolicyStatement({ actions: ["ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"], resources: ["*"] }),
-      new PolicyStatement({
-        actions: ["ec2:CreateNetworkInterface"],
-        resources: ["network-interface", "subnet", "security-group"].map(
-          (type) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
-        ),
-      }),
-    ]);
-    const verifyFn = fn("verify", "EFS Guard migration: verifies the encrypted replacement", [
-      describeEfs([
-        "DescribeFileSystems",
-        "DescribeMountTargets",
-        "DescribeMountTargetSecurityGroups",
-        "DescribeFileSystemPolicy",
-      ]),
-      new PolicyStatement({ actions: ["ec2:DescribeNetworkInterfaceAttribute"], resources: ["*"] }),
-    ]);
+    const surroundingsFn = fn(
+      "surroundings",
+      "EFS Guard migration: throughput, mount targets, TLS policy, access points, lifecycle",
+      surroundingsStatements(permissions),
+    );
+    const verifyFn = fn(
+      "verify",
+      "EFS Guard migration: verifies the encrypted replacement",
+      verifyStatements(permissions),
+    );
     const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
     // Calls nothing but STS GetCallerIdentity with the approvers' signatures (which needs no permission), and
     // publishes a refused answer's alert.
@@ -206,8 +191,16 @@ export class MigrationWorkflow extends Construct {
     // ---- the definition ----
     const stepPayload = (extra: Record<string, unknown> = {}) =>
       TaskInput.fromObject({ state: JsonPath.entirePayload, executionArn: JsonPath.executionId, ...extra });
-    const step = (id: string, f: IFunction, extra?: Record<string, unknown>) =>
-      new LambdaInvoke(this, id, { lambdaFunction: f, payload: stepPayload(extra), outputPath: "$.Payload" });
+    const step = (id: string, f: IFunction, extra?: Record<string, unknown>) => {
+      const task = new LambdaInvoke(this, id, {
+        lambdaFunction: f,
+        payload: stepPayload(extra),
+        outputPath: "$.Payload",
+        retryOnServiceExceptions: false,
+      });
+      task.addRetry(TRANSIENT_RETRY);
+      return task;
+    };
 
     const migrationFailed = new Fail(this, "Migration failed", {
       error: "EfsGuard.MigrationFailed",
@@ -248,57 +241,18 @@ export class MigrationWorkflow extends Construct {
       new Pass(this, id, { result: Result.fromObject({ Error: error, Cause: cause }), resultPath: "$.error" }).next(
         failureRoute(failedAt),
       );
+    // A new file system or mount target still being created makes the step retry.
+    const retryNotReady = {
+      errors: [ERRORS.notReady],
+      interval: Duration.seconds(POLL.ready.seconds),
+      maxAttempts: POLL.ready.attempts,
+      backoffRate: 1,
+    };
 
     // 1. capture
     const capture = catchAll(step("Capture source", captureFn), "Capture source");
 
-    // 2. safety backup, waited on
-    const startBackup = catchAll(
-      new CallAwsService(this, "Start safety backup", {
-        service: "backup",
-        action: "startBackupJob",
-        iamAction: "backup:StartBackupJob",
-        iamResources: [this.vault.backupVaultArn],
-        parameters: {
-          BackupVaultName: this.vault.backupVaultName,
-          ResourceArn: JsonPath.stringAt("$.source.fileSystemArn"),
-          IamRoleArn: this.backupRole.roleArn,
-          IdempotencyToken: JsonPath.executionName,
-          RecoveryPointTags: { "efs-guard:migration": JsonPath.executionName },
-        },
-        resultSelector: {
-          jobId: JsonPath.stringAt("$.BackupJobId"),
-          recoveryPointArn: JsonPath.stringAt("$.RecoveryPointArn"),
-        },
-        resultPath: "$.backup",
-        additionalIamStatements: [passBackupRole],
-      }),
-      "Start safety backup",
-    );
-    const initBackupPolls = new Pass(this, "Backup polls: 0", {
-      parameters: { count: 0 },
-      resultPath: "$.backupPolls",
-    });
-    const describeBackup = catchAll(
-      new CallAwsService(this, "Describe safety backup", {
-        service: "backup",
-        action: "describeBackupJob",
-        iamAction: "backup:DescribeBackupJob",
-        iamResources: ["*"],
-        parameters: { BackupJobId: JsonPath.stringAt("$.backup.jobId") },
-        resultPath: "$.backupJob",
-      }),
-      "Describe safety backup",
-    );
-    const countBackupPoll = new Pass(this, "Backup polls + 1", {
-      parameters: { count: JsonPath.mathAdd(JsonPath.numberAt("$.backupPolls.count"), 1) },
-      resultPath: "$.backupPolls",
-    });
-    const waitBackup = new Wait(this, "Wait for the backup", {
-      time: WaitTime.duration(Duration.seconds(POLL.backup.seconds)),
-    });
-
-    // 3. approval: asked, answered, and the answer verified (infra/constructs/approval-gate.ts)
+    // 2. approval: before anything billable; the request says what the backup and the migration will be.
     const approvalSeconds = durationToSeconds(config.approvalTimeout);
     const rejected = new Fail(this, "Rejected", {
       error: ERRORS.rejected,
@@ -315,21 +269,34 @@ export class MigrationWorkflow extends Construct {
     notifyTimedOut.addCatch(timedOut, { resultPath: "$.notifyError" });
     notifyTimedOut.next(timedOut);
 
+    // 3. safety backup, after approval, waited on
+    const startBackup = catchAll(step("Start safety backup", backupFn, { kind: "start" }), "Start safety backup");
+    const initBackupPolls = new Pass(this, "Backup polls: 0", {
+      parameters: { count: 0 },
+      resultPath: "$.backupPolls",
+    });
+    const describeBackup = catchAll(
+      step("Describe safety backup", backupFn, { kind: "describe" }),
+      "Describe safety backup",
+    );
+    const countBackupPoll = new Pass(this, "Backup polls + 1", {
+      parameters: { count: JsonPath.mathAdd(JsonPath.numberAt("$.backupPolls.count"), 1) },
+      resultPath: "$.backupPolls",
+    });
+    const waitBackup = new Wait(this, "Wait for the backup", {
+      time: WaitTime.duration(Duration.seconds(POLL.backup.seconds)),
+    });
+
     // 4. recreate encrypted
-    const recreate = catchAll(step("Recreate encrypted", recreateFn), "Recreate encrypted");
+    const recreate = step("Recreate encrypted", recreateFn);
+    recreate.addRetry(retryNotReady);
+    catchAll(recreate, "Recreate encrypted");
     const initRestorePolls = new Pass(this, "Restore polls: 0", {
       parameters: { count: 0 },
       resultPath: "$.restorePolls",
     });
     const describeRestore = catchAll(
-      new CallAwsService(this, "Describe restore", {
-        service: "backup",
-        action: "describeRestoreJob",
-        iamAction: "backup:DescribeRestoreJob",
-        iamResources: ["*"],
-        parameters: { RestoreJobId: JsonPath.stringAt("$.destination.restoreJobId") },
-        resultPath: "$.restoreJob",
-      }),
+      step("Describe restore", recreateFn, { kind: "describe-restore" }),
       "Describe restore",
     );
     const countRestorePoll = new Pass(this, "Restore polls + 1", {
@@ -340,13 +307,7 @@ export class MigrationWorkflow extends Construct {
       time: WaitTime.duration(Duration.seconds(POLL.restore.seconds)),
     });
 
-    // 5-6. surroundings, verify; a new file system or mount target still being created makes the step retry
-    const retryNotReady = {
-      errors: [ERRORS.notReady],
-      interval: Duration.seconds(POLL.ready.seconds),
-      maxAttempts: POLL.ready.attempts,
-      backoffRate: 1,
-    };
+    // 5-6. surroundings, verify
     const surroundings = step("Recreate surroundings", surroundingsFn);
     surroundings.addRetry(retryNotReady);
     catchAll(surroundings, "Recreate surroundings");
@@ -390,19 +351,8 @@ export class MigrationWorkflow extends Construct {
       .when(Condition.isPresent("$.destination.restoreJobId"), initRestorePolls.next(describeRestore))
       .otherwise(fromSurroundings);
 
-    const approval = new ApprovalGate(this, "Approval", {
-      requestFn: approvalFn,
-      verifyFn: verifyAnswerFn,
-      timeoutSeconds: approvalSeconds,
-      onApproved: recreate.next(afterRecreate),
-      onRejected: notifyRejected,
-      onTimedOut: notifyTimedOut,
-      catchAll: (state, name) => catchAll(state, name),
-      failWith,
-    });
-
     const backupLoop = new Choice(this, "Backup finished?")
-      .when(Condition.stringEquals("$.backupJob.State", "COMPLETED"), approval.start)
+      .when(Condition.stringEquals("$.backupJob.State", "COMPLETED"), recreate.next(afterRecreate))
       .when(
         Condition.or(
           ...["FAILED", "ABORTED", "EXPIRED", "PARTIAL"].map((s) => Condition.stringEquals("$.backupJob.State", s)),
@@ -426,7 +376,20 @@ export class MigrationWorkflow extends Construct {
       .otherwise(countBackupPoll.next(waitBackup).next(describeBackup));
     describeBackup.next(backupLoop);
 
-    const definition = capture.next(startBackup).next(initBackupPolls).next(describeBackup);
+    startBackup.next(initBackupPolls).next(describeBackup);
+    // Asked, answered, and the answer verified before anything billable (infra/constructs/approval-gate.ts).
+    const approval = new ApprovalGate(this, "Approval", {
+      requestFn: approvalFn,
+      verifyFn: verifyAnswerFn,
+      timeoutSeconds: approvalSeconds,
+      retry: TRANSIENT_RETRY,
+      onApproved: startBackup,
+      onRejected: notifyRejected,
+      onTimedOut: notifyTimedOut,
+      catchAll: (state, name) => catchAll(state, name),
+      failWith,
+    });
+    const definition = capture.next(approval.start);
 
     this.stateMachine = new StateMachine(this, "StateMachine", {
       stateMachineName: MIGRATION_STATE_MACHINE_NAME,
@@ -458,44 +421,6 @@ export class MigrationWorkflow extends Construct {
         ],
       }),
     );
-  }
-
-  private createKey(config: GuardConfig): Key {
-    const stack = Stack.of(this);
-    const key = new Key(this, "Key", {
-      description: "EFS Guard: encrypts the file systems that replace unencrypted ones, and the migration backup vault",
-      alias: "alias/efs-guard-migration",
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(config.rotationPeriodInDays),
-      pendingWindow: Duration.days(30),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // EFS and AWS Backup use the key on behalf of principals of this account, only through those services.
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "AllowEfsAndBackupThroughTheirServices",
-        principals: [new AccountRootPrincipal()],
-        actions: [
-          "kms:Encrypt",
-          "kms:Decrypt",
-          "kms:ReEncrypt*",
-          "kms:GenerateDataKey*",
-          "kms:CreateGrant",
-          "kms:DescribeKey",
-        ],
-        resources: ["*"],
-        conditions: {
-          StringEquals: {
-            "kms:CallerAccount": stack.account,
-            "kms:ViaService": [
-              `elasticfilesystem.${stack.region}.amazonaws.com`,
-              `backup.${stack.region}.amazonaws.com`,
-            ],
-          },
-        },
-      }),
-    );
-    return key;
   }
 
   private migrationFunction(

@@ -139,7 +139,7 @@ export async function pendingApproval(sfn: SFNClient, executionArn: string): Pro
   );
   if (entered < 0) {
     throw new ApprovalError(
-      `execution ${executionArn} has not reached approval yet (the safety backup may still be running); try again later`,
+      `execution ${executionArn} has not reached approval yet (the capture step may still be running); try again later`,
     );
   }
   const after = events.slice(entered + 1);

@@ -28,6 +28,8 @@ export interface DoctorOptions {
   /** Home region first, then the regions that forward to it. */
   regions: string[];
   kmsKeyArn?: string;
+  /** The configured migration keys of the other regions (`regionKmsKeyArns`). */
+  regionKmsKeyArns?: Record<string, string>;
   /** CloudFormation stack name of the home stack; forwarders are `${stackName}Forwarder-REGION`. */
   stackName: string;
 }
@@ -190,6 +192,22 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       return verdict;
     }),
   );
+
+  // Each other region migrates with its own key (a file system's key must be in its region).
+  for (const region of others) {
+    results.push(
+      await checked("migration key (regionKmsKeyArns)", region, async () => {
+        const arn = options.regionKmsKeyArns?.[region];
+        if (!arn) {
+          return {
+            status: "info",
+            detail: `not configured: the forwarder stack ${options.stackName}Forwarder-${region} creates one (alias/efs-guard-migration)`,
+          };
+        }
+        return judgeKey(await keyFacts(arn, region), region);
+      }),
+    );
+  }
 
   results.push(await checked("deployed stack", home, () => judgeDeployed(home, options.stackName)));
   for (const region of others) {

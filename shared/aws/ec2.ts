@@ -1,101 +1,101 @@
 import {
+  AuthorizeSecurityGroupIngressCommand,
+  type AuthorizeSecurityGroupIngressCommandOutput,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  type Filter,
+  type IpPermission,
+  type NetworkInterface,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
-import type { IngressRule, MountTargetRef } from "../controls/nfs-ingress-restricted.js";
+import type { IngressRule } from "../controls/nfs-ingress-restricted.js";
+import type { ReplacementRule } from "../controls/types.js";
 import { awsErrorCode, call, toAwsCallError } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
 
 export const ec2Client = perRegion((region) => new EC2Client(clientConfig(region)));
 
-/** AWS describes a mount target's network interface as "EFS mount target for fs-... (fsmt-...)". */
-const MOUNT_TARGET_ENI = /^EFS mount target for (fs-[0-9a-f]+) \((fsmt-[0-9a-f]+)\)$/;
-
-export interface MountTargetsOfGroup {
-  vpcId?: string;
-  mountTargets: MountTargetRef[];
-}
-
-/** A mount target's network interface: which mount target, in which VPC, with which security groups now. */
-export interface MountTargetInterface extends MountTargetRef {
-  vpcId?: string;
-  groupIds: string[];
-}
+/**
+ * AWS describes a mount target's network interface as "EFS mount target for fs-... (fsmt-...)"; the ids have the
+ * patterns of the EFS API (8 to 40 hex digits).
+ */
+const MOUNT_TARGET_ENI = /^EFS mount target for (fs-[0-9a-f]{8,40}) \((fsmt-[0-9a-f]{8,40})\)$/;
 
 /**
- * The mount-target network interfaces that carry any of the groups: one filtered call (paginated) whatever the
- * number of file systems in the account, instead of listing every file system's mount targets.
+ * A network interface that carries a security group, as EC2 reports it. `describedAs` comes from the free-text
+ * description, which anyone who may create an interface can write; `requesterManaged` only AWS sets (EC2 User
+ * Guide, "Requester-managed network interfaces": a service created it, and no caller can change its description).
  */
-export async function mountTargetInterfaces(ec2: EC2Client, groupIds: string[]): Promise<MountTargetInterface[]> {
-  const out: MountTargetInterface[] = [];
+export interface GroupInterface {
+  networkInterfaceId: string;
+  vpcId?: string;
+  groupIds: string[];
+  requesterManaged: boolean;
+  interfaceType?: string;
+  instanceId?: string;
+  /** The mount target the description names, when it reads as AWS describes a mount target's interface. */
+  describedAs?: { fileSystemId: string; mountTargetId: string };
+}
+
+function toGroupInterface(eni: NetworkInterface): GroupInterface | undefined {
+  if (!eni.NetworkInterfaceId) return undefined;
+  const match = MOUNT_TARGET_ENI.exec(eni.Description ?? "");
+  return {
+    networkInterfaceId: eni.NetworkInterfaceId,
+    ...(eni.VpcId ? { vpcId: eni.VpcId } : {}),
+    groupIds: (eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => typeof g === "string"),
+    requesterManaged: eni.RequesterManaged === true,
+    ...(eni.InterfaceType ? { interfaceType: eni.InterfaceType } : {}),
+    ...(eni.Attachment?.InstanceId ? { instanceId: eni.Attachment.InstanceId } : {}),
+    ...(match ? { describedAs: { fileSystemId: match[1] as string, mountTargetId: match[2] as string } } : {}),
+  };
+}
+
+async function describeInterfaces(ec2: EC2Client, Filters: Filter[]): Promise<GroupInterface[]> {
+  const out: GroupInterface[] = [];
   let NextToken: string | undefined;
   do {
     const page = await call("ec2:DescribeNetworkInterfaces", () =>
-      ec2.send(
-        new DescribeNetworkInterfacesCommand({
-          Filters: [
-            { Name: "group-id", Values: groupIds },
-            { Name: "description", Values: ["EFS mount target for *"] },
-          ],
-          NextToken,
-        }),
-      ),
+      ec2.send(new DescribeNetworkInterfacesCommand({ Filters, NextToken })),
     );
     for (const eni of page.NetworkInterfaces ?? []) {
-      const match = MOUNT_TARGET_ENI.exec(eni.Description ?? "");
-      if (!match) continue;
-      out.push({
-        fileSystemId: match[1] as string,
-        mountTargetId: match[2] as string,
-        ...(eni.VpcId ? { vpcId: eni.VpcId } : {}),
-        groupIds: (eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => typeof g === "string"),
-      });
+      const found = toGroupInterface(eni);
+      if (found) out.push(found);
     }
     NextToken = page.NextToken;
   } while (NextToken);
   return out;
 }
 
-/** Which mount targets carry a security group, found through their network interfaces (one filtered call). */
-export async function mountTargetsOfGroup(ec2: EC2Client, groupId: string): Promise<MountTargetsOfGroup> {
-  return groupView(await mountTargetInterfaces(ec2, [groupId]), groupId);
+/**
+ * Every network interface that carries any of the groups, mount targets or not: one filtered call (paginated)
+ * whatever the number of file systems. The guard needs them all: which are mount targets decides whether the
+ * control applies, and whether anything else sits behind the group decides how a rule broader than NFS is fixed.
+ */
+export async function groupInterfaces(ec2: EC2Client, groupIds: string[]): Promise<GroupInterface[]> {
+  return describeInterfaces(ec2, [{ Name: "group-id", Values: groupIds }]);
 }
 
-/** The mount targets among `interfaces` that carry `groupId`, and their VPC. */
-export function groupView(interfaces: MountTargetInterface[], groupId: string): MountTargetsOfGroup {
-  const result: MountTargetsOfGroup = { mountTargets: [] };
-  for (const eni of interfaces) {
-    if (!eni.groupIds.includes(groupId)) continue;
-    result.mountTargets.push({ fileSystemId: eni.fileSystemId, mountTargetId: eni.mountTargetId });
-    if (eni.vpcId) result.vpcId = eni.vpcId;
-  }
-  return result;
-}
-
-/** Every security group that sits on some mount target in the region (one paginated, filtered call). */
+/**
+ * Every security group on a requester-managed interface described as a mount target's, in the region (one
+ * paginated call, filtered by EC2): the sweep's and scan's inventory. An interface a caller created, whatever its
+ * description, is not requester-managed and does not bring its groups in; the assessment then asks EFS before
+ * anything is reported or changed.
+ */
 export async function mountTargetGroupIds(ec2: EC2Client): Promise<string[]> {
   const groups = new Set<string>();
-  let NextToken: string | undefined;
-  do {
-    const page = await call("ec2:DescribeNetworkInterfaces", () =>
-      ec2.send(
-        new DescribeNetworkInterfacesCommand({
-          Filters: [{ Name: "description", Values: ["EFS mount target for *"] }],
-          NextToken,
-        }),
-      ),
-    );
-    for (const eni of page.NetworkInterfaces ?? []) {
-      if (!MOUNT_TARGET_ENI.test(eni.Description ?? "")) continue;
-      for (const group of eni.Groups ?? []) if (group.GroupId) groups.add(group.GroupId);
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const interfaces = await describeInterfaces(ec2, [
+    { Name: "requester-managed", Values: ["true"] },
+    { Name: "description", Values: ["EFS mount target for *"] },
+  ]);
+  for (const eni of interfaces) {
+    if (!eni.requesterManaged || !eni.describedAs) continue;
+    for (const group of eni.groupIds) groups.add(group);
+  }
   return [...groups].sort();
 }
 
@@ -159,7 +159,7 @@ export async function securityGroupTags(ec2: EC2Client, groupId: string): Promis
   return tags;
 }
 
-export type WriteOutcome = { status: "done" } | { status: "already-done"; detail: string };
+export type WriteOutcome = { status: "done"; detail?: string } | { status: "already-done"; detail: string };
 
 const GONE = new Set(["InvalidPermission.NotFound", "InvalidSecurityGroupRuleId.NotFound"]);
 
@@ -189,4 +189,99 @@ export async function revokeIngressRules(ec2: EC2Client, groupId: string, ruleId
     ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: remaining })),
   );
   return { status: "done" };
+}
+
+function toIpPermission(rule: ReplacementRule): IpPermission {
+  const description = rule.description !== undefined ? { Description: rule.description } : {};
+  return {
+    IpProtocol: "tcp",
+    FromPort: rule.fromPort,
+    ToPort: rule.toPort,
+    ...(rule.cidrIpv4 !== undefined ? { IpRanges: [{ CidrIp: rule.cidrIpv4, ...description }] } : {}),
+    ...(rule.cidrIpv6 !== undefined ? { Ipv6Ranges: [{ CidrIpv6: rule.cidrIpv6, ...description }] } : {}),
+    ...(rule.prefixListId !== undefined
+      ? { PrefixListIds: [{ PrefixListId: rule.prefixListId, ...description }] }
+      : {}),
+  };
+}
+
+/** The same traffic: protocol, ports and source. EC2 does not count the description in a rule's identity. */
+function sameTraffic(rule: IngressRule, wanted: ReplacementRule): boolean {
+  return (
+    rule.protocol === "tcp" &&
+    rule.fromPort === wanted.fromPort &&
+    rule.toPort === wanted.toPort &&
+    rule.cidrIpv4 === wanted.cidrIpv4 &&
+    rule.cidrIpv6 === wanted.cidrIpv6 &&
+    rule.prefixListId === wanted.prefixListId
+  );
+}
+
+const AUTHORIZE_ATTEMPTS = 3;
+
+/**
+ * Authorizes the rules the group does not have yet and returns the ids of those it added. One call for all of
+ * them; when EC2 answers InvalidPermission.Duplicate (one of them is there already: a duplicate delivery added it
+ * first, or the owner has the same rule), the rules are re-read and only the missing ones are sent again.
+ */
+async function authorizeMissing(ec2: EC2Client, groupId: string, rules: ReplacementRule[]): Promise<string[]> {
+  const added: string[] = [];
+  let missing = rules;
+  for (let attempt = 0; attempt < AUTHORIZE_ATTEMPTS && missing.length > 0; attempt++) {
+    let out: AuthorizeSecurityGroupIngressCommandOutput;
+    try {
+      out = await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: missing.map(toIpPermission) }),
+      );
+    } catch (error) {
+      if (awsErrorCode(error) !== "InvalidPermission.Duplicate") {
+        throw toAwsCallError("ec2:AuthorizeSecurityGroupIngress", error);
+      }
+      const present = await ingressRules(ec2, groupId);
+      missing = missing.filter((wanted) => !present.some((rule) => sameTraffic(rule, wanted)));
+      continue;
+    }
+    if (out.Return === false) {
+      throw toAwsCallError("ec2:AuthorizeSecurityGroupIngress", {
+        name: "AuthorizeNotConfirmed",
+        message: "EC2 did not confirm the new rules",
+      });
+    }
+    for (const rule of out.SecurityGroupRules ?? []) if (rule.SecurityGroupRuleId) added.push(rule.SecurityGroupRuleId);
+    return added;
+  }
+  if (missing.length > 0) {
+    // Rules keep appearing and vanishing under us: someone else is editing the group. Nothing is revoked.
+    throw toAwsCallError("ec2:AuthorizeSecurityGroupIngress", {
+      name: "ConcurrentModification",
+      message: `the group's rules changed during ${AUTHORIZE_ATTEMPTS} attempts to add ${missing.length} rule(s)`,
+      $retryable: true,
+    });
+  }
+  return added;
+}
+
+/**
+ * Narrows or revokes: first authorizes the rules that replace part of a revoked one (so that no traffic but NFS
+ * is ever cut, not even for a moment), then revokes the rules by id. Under duplicate delivery both steps are
+ * idempotent: a replacement already there is not added again, a rule already revoked counts as done. If adding
+ * fails (the group's rules quota, say), nothing is revoked.
+ */
+export async function replaceIngressRules(
+  ec2: EC2Client,
+  groupId: string,
+  ruleIds: string[],
+  add: ReplacementRule[],
+): Promise<WriteOutcome> {
+  const added = add.length > 0 ? await authorizeMissing(ec2, groupId, add) : [];
+  const revoked = await revokeIngressRules(ec2, groupId, ruleIds);
+  const addedText = added.length > 0 ? `new rule id(s): ${added.join(", ")}` : undefined;
+  if (revoked.status === "done") return { status: "done", ...(addedText ? { detail: addedText } : {}) };
+  if (added.length === 0) return revoked;
+  // The rule was gone before EFS Guard revoked it, yet its narrowed form was just added: either a duplicate
+  // delivery finished first (it added them too: nothing to undo) or someone revoked the rule meanwhile.
+  return {
+    status: "done",
+    detail: `${revoked.detail}; the narrowed rule(s) EFS Guard added are kept (${added.join(", ")}): revoke them if the original rule was removed on purpose`,
+  };
 }

@@ -1,5 +1,6 @@
 import {
   CreateAccessPointCommand,
+  CreateFileSystemCommand,
   CreateMountTargetCommand,
   CreateReplicationConfigurationCommand,
   DescribeAccessPointsCommand,
@@ -11,13 +12,18 @@ import {
   DescribeMountTargetsCommand,
   DescribeReplicationConfigurationsCommand,
   type EFSClient,
+  FileSystemAlreadyExists,
   type FileSystemDescription,
   type LifecyclePolicy,
   type MountTargetDescription,
   PutBackupPolicyCommand,
   PutFileSystemPolicyCommand,
   PutLifecycleConfigurationCommand,
+  type ReplicationConfigurationDescription,
   TagResourceCommand,
+  type ThroughputMode,
+  UpdateFileSystemCommand,
+  UpdateFileSystemProtectionCommand,
 } from "@aws-sdk/client-efs";
 import type { CapturedAccessPoint, CapturedMountTarget } from "../migration/types.js";
 import { awsErrorCode, call } from "./errors.js";
@@ -129,38 +135,110 @@ export async function backupPolicyStatus(efs: EFSClient, fileSystemId: string): 
   }
 }
 
-/** The destination of the file system's replication, if it has one. */
-export async function replicationDestination(efs: EFSClient, sourceId: string): Promise<string | undefined> {
+/**
+ * The replication configuration the file system is part of, as source or as destination (AWS allows one), if any.
+ * Asked with the file system's id in its own region, EFS answers for either side.
+ */
+export async function replicationOf(
+  efs: EFSClient,
+  fileSystemId: string,
+): Promise<ReplicationConfigurationDescription | undefined> {
   try {
     const out = await call("elasticfilesystem:DescribeReplicationConfigurations", () =>
-      efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: sourceId })),
+      efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystemId })),
     );
-    const replication = (out.Replications ?? []).find((r) => r.SourceFileSystemId === sourceId);
-    return replication?.Destinations?.[0]?.FileSystemId;
+    return out.Replications?.[0];
   } catch (error) {
     if (causeCode(error) === "ReplicationNotFound") return undefined;
     throw error;
   }
 }
 
-/** Replicates the source to a new file system that EFS creates, encrypted with the key. Returns its id. */
-export async function createReplication(
+export interface NewFileSystem {
+  creationToken: string;
+  kmsKeyArn: string;
+  performanceMode?: string;
+  throughputMode?: string;
+  provisionedThroughputInMibps?: number;
+  availabilityZoneName?: string;
+  backup: boolean;
+  tags: Record<string, string>;
+}
+
+/**
+ * Creates an encrypted file system with its tags in the same request. The creation token makes it idempotent: when
+ * a file system with this token exists, EFS answers FileSystemAlreadyExists with its id, returned with
+ * `created: false`; the caller must then check that it is the one it created.
+ */
+export async function createFileSystem(
+  efs: EFSClient,
+  input: NewFileSystem,
+): Promise<{ fileSystemId: string; created: boolean }> {
+  try {
+    const out = await efs.send(
+      new CreateFileSystemCommand({
+        CreationToken: input.creationToken,
+        Encrypted: true,
+        KmsKeyId: input.kmsKeyArn,
+        ...(input.performanceMode ? { PerformanceMode: input.performanceMode as "generalPurpose" | "maxIO" } : {}),
+        ...(input.throughputMode ? { ThroughputMode: input.throughputMode as ThroughputMode } : {}),
+        ...(input.throughputMode === "provisioned" && input.provisionedThroughputInMibps
+          ? { ProvisionedThroughputInMibps: input.provisionedThroughputInMibps }
+          : {}),
+        ...(input.availabilityZoneName ? { AvailabilityZoneName: input.availabilityZoneName } : {}),
+        Backup: input.backup,
+        Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    return { fileSystemId: out.FileSystemId!, created: true };
+  } catch (error) {
+    if (error instanceof FileSystemAlreadyExists && error.FileSystemId) {
+      return { fileSystemId: error.FileSystemId, created: false };
+    }
+    return call("elasticfilesystem:CreateFileSystem", () => Promise.reject(error));
+  }
+}
+
+/** DISABLED lets the file system be a replication destination (read-only from then on). */
+export async function disableReplicationOverwriteProtection(efs: EFSClient, fileSystemId: string): Promise<void> {
+  await call("elasticfilesystem:UpdateFileSystemProtection", () =>
+    efs.send(
+      new UpdateFileSystemProtectionCommand({ FileSystemId: fileSystemId, ReplicationOverwriteProtection: "DISABLED" }),
+    ),
+  );
+}
+
+/** Replicates the source to an existing file system (the replacement the migration created) in the same region. */
+export async function replicateTo(
   efs: EFSClient,
   sourceId: string,
-  region: string,
-  kmsKeyArn: string,
-): Promise<string> {
-  const out = await call("elasticfilesystem:CreateReplicationConfiguration", () =>
+  destination: { fileSystemId: string; region: string },
+): Promise<void> {
+  await call("elasticfilesystem:CreateReplicationConfiguration", () =>
     efs.send(
       new CreateReplicationConfigurationCommand({
         SourceFileSystemId: sourceId,
-        Destinations: [{ Region: region, KmsKeyId: kmsKeyArn }],
+        Destinations: [{ Region: destination.region, FileSystemId: destination.fileSystemId }],
       }),
     ),
   );
-  const id = out.Destinations?.[0]?.FileSystemId;
-  if (!id) throw new Error(`CreateReplicationConfiguration for ${sourceId} returned no destination file system`);
-  return id;
+}
+
+export async function updateThroughput(
+  efs: EFSClient,
+  fileSystemId: string,
+  throughputMode: string,
+  provisionedThroughputInMibps?: number,
+): Promise<void> {
+  await call("elasticfilesystem:UpdateFileSystem", () =>
+    efs.send(
+      new UpdateFileSystemCommand({
+        FileSystemId: fileSystemId,
+        ThroughputMode: throughputMode as ThroughputMode,
+        ...(throughputMode === "provisioned" ? { ProvisionedThroughputInMibps: provisionedThroughputInMibps } : {}),
+      }),
+    ),
+  );
 }
 
 export async function createMountTarget(

@@ -4,6 +4,7 @@ import {
   DescribeFileSystemPolicyCommand,
   DescribeFileSystemsCommand,
   DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
   EFSClient,
   type FileSystemDescription,
   PutBackupPolicyCommand,
@@ -27,6 +28,36 @@ export async function mountTargetSecurityGroups(efs: EFSClient, mountTargetId: s
     if (awsErrorCode((error as { cause?: unknown }).cause) === "MountTargetNotFound") return undefined;
     throw error;
   }
+}
+
+/**
+ * EFS's own record of a file system's mount targets: mount target id -> the network interface EFS created for it
+ * (DescribeMountTargets, "NetworkInterfaceId: the ID of the network interface that Amazon EFS created when it
+ * created the mount target"). Nobody but EFS writes it, so it is what tells a mount target's interface from one
+ * that only carries its description. Undefined when the file system does not exist. One call per file system
+ * (a file system has at most one mount target per Availability Zone; pages are followed all the same).
+ */
+export async function mountTargetInterfaceIds(
+  efs: EFSClient,
+  fileSystemId: string,
+): Promise<Map<string, string> | undefined> {
+  const out = new Map<string, string>();
+  let Marker: string | undefined;
+  try {
+    do {
+      const page = await call("efs:DescribeMountTargets", () =>
+        efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId, Marker })),
+      );
+      for (const mt of page.MountTargets ?? []) {
+        if (mt.MountTargetId && mt.NetworkInterfaceId) out.set(mt.MountTargetId, mt.NetworkInterfaceId);
+      }
+      Marker = page.NextMarker;
+    } while (Marker);
+  } catch (error) {
+    if (isFileSystemNotFound(error)) return undefined;
+    throw error;
+  }
+  return out;
 }
 
 /** True when the error says the file system does not exist (deleted after the event that named it). */

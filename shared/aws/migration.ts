@@ -46,6 +46,8 @@ export interface MigrationInput {
   createdBy?: Creator;
   /** What is asked for (migrationSubject): a rejection holds until it changes. */
   subject?: string;
+  /** The finding's severity, so that the approval request and the alert that started it say the same. */
+  severity?: string;
 }
 
 /**
@@ -63,11 +65,16 @@ export function migrationSubject(parts: {
   return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }
 
-export type MigrationStart =
-  | { status: "done"; detail: string; executionArn: string }
-  | { status: "already-done"; detail: string; executionArn: string }
-  /** Not started: the same question was rejected and nothing changed since. */
-  | { status: "declined"; detail: string; executionArn: string };
+/**
+ * `migration`: started now, already running, already succeeded (the replacement exists, cut-over pending), or not
+ * started because the same question was rejected and nothing changed since (`declined`).
+ */
+export type MigrationStart = {
+  status: "done" | "already-done" | "declined";
+  detail: string;
+  executionArn: string;
+  migration: "started" | "running" | "succeeded" | "rejected";
+};
 
 export interface StartOptions {
   /** An operator asks again (efs-guard migrate): a previous rejection does not hold. */
@@ -132,12 +139,18 @@ export async function startMigration(
     const executionArn = executionArnFor(stateMachineArn, name);
     const previous = await describe(sfn, executionArn);
     if (previous?.status === "RUNNING" || previous?.status === "PENDING_REDRIVE") {
-      return { status: "already-done", executionArn, detail: `migration already in progress (execution ${name})` };
+      return {
+        status: "already-done",
+        executionArn,
+        migration: "running",
+        detail: `migration already in progress (execution ${name})`,
+      };
     }
     if (previous?.status === "SUCCEEDED") {
       return {
         status: "already-done",
         executionArn,
+        migration: "succeeded",
         detail: `already migrated by execution ${name}: the encrypted replacement awaits cut-over (see the source's efs-guard:replacement tag)`,
       };
     }
@@ -152,6 +165,7 @@ export async function startMigration(
         return {
           status: "declined",
           executionArn: last.executionArn,
+          migration: "rejected",
           detail: `the migration was rejected${when} (execution ${last.name}); not asked again until the file system or the migration asked for changes, or an operator runs efs-guard migrate ${input.fileSystemId}`,
         };
       }
@@ -164,23 +178,35 @@ export async function startMigration(
         return {
           status: "already-done",
           executionArn: out.executionArn ?? executionArn,
+          migration: "running",
           detail: `migration already in progress (execution ${name})`,
         };
       }
       return {
         status: "done",
         executionArn: out.executionArn ?? executionArn,
-        detail: `migration ${name} started; it waits for approval after the safety backup`,
+        migration: "started",
+        detail: `migration ${name} started; it asks for approval first; the safety backup starts after the approval`,
       };
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) return call("states:StartExecution", () => Promise.reject(error));
       // Another trigger started it between our look and our start: look again.
       const now = await describe(sfn, executionArn);
       if (now?.status === "SUCCEEDED") {
-        return { status: "already-done", executionArn, detail: `already migrated by execution ${name}` };
+        return {
+          status: "already-done",
+          executionArn,
+          migration: "succeeded",
+          detail: `already migrated by execution ${name}: the encrypted replacement awaits cut-over`,
+        };
       }
       if (now && now.status !== "RUNNING") continue;
-      return { status: "already-done", executionArn, detail: `migration already in progress (execution ${name})` };
+      return {
+        status: "already-done",
+        executionArn,
+        migration: "running",
+        detail: `migration already in progress (execution ${name})`,
+      };
     }
   }
   throw new GuardError(

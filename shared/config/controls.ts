@@ -7,6 +7,9 @@ export const CONTROL_IDS = [
   "efs-key-usable",
   "efs-backup-enabled",
   "efs-policy-not-public",
+  // Not a state that must hold but a watch: every change of an efs-guard:* tag (exemptions, migration tags) is
+  // alerted, since anyone who may tag a resource could otherwise switch a control off for it unseen.
+  "efs-guard-tags-audited",
 ] as const;
 
 export type ControlId = (typeof CONTROL_IDS)[number];
@@ -22,6 +25,22 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-key-usable": "alert",
   "efs-backup-enabled": "alert",
   "efs-policy-not-public": "alert",
+  "efs-guard-tags-audited": "alert",
+};
+
+/**
+ * Whether a control has an automatic remediation. An alert-only control cannot be put in `remediate` mode: the
+ * schema rejects it with this reason instead of accepting a mode that would silently only alert.
+ */
+export const REMEDIABLE: Record<ControlId, boolean> = {
+  "efs-encrypted-at-rest": true,
+  "efs-tls-enforced": true,
+  "efs-nfs-ingress-restricted": true,
+  "efs-key-rotation-enabled": true,
+  "efs-key-usable": true,
+  "efs-backup-enabled": true,
+  "efs-policy-not-public": false,
+  "efs-guard-tags-audited": false,
 };
 
 export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {
@@ -35,3 +54,6 @@ export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {
 export function isControlId(value: string): value is ControlId {
   return (CONTROL_IDS as readonly string[]).includes(value);
 }
+
+/** The tag namespace of EFS Guard: exemptions, migration records. Every change in it is alerted. */
+export const GUARD_TAG_PREFIX = "efs-guard:";

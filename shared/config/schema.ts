@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
-import { CONTROL_IDS, type ControlId, DEFAULT_MODES, MODES } from "./controls.js";
+import { CONTROL_IDS, type ControlId, DEFAULT_MODES, GUARD_TAG_PREFIX, MODES, REMEDIABLE } from "./controls.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
 // method-chaining classes defeat tree-shaking and cost about 440 kB minified per function (see bench/). Mini
@@ -35,6 +35,7 @@ export function isIsoDate(value: string): boolean {
   // Date.parse rolls 2026-02-30 over to March; the round trip catches it.
   return !Number.isNaN(time) && new Date(time).toISOString().startsWith(value.slice(0, 10));
 }
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 function isCidrOrPrefixList(value: string): boolean {
   const v4 = IPV4_CIDR.exec(value);
@@ -46,8 +47,21 @@ function isCidrOrPrefixList(value: string): boolean {
 
 const modeSchema = z.enum(MODES);
 
+/** A control without an automatic remediation takes off or alert; remediate is refused with the reason. */
+function modeOf(id: ControlId) {
+  const mode = REMEDIABLE[id]
+    ? modeSchema
+    : modeSchema.check(
+        z.refine(
+          (v) => v !== "remediate",
+          `${id} is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"`,
+        ),
+      );
+  return z._default(mode, DEFAULT_MODES[id]);
+}
+
 const modesSchema = z.strictObject(
-  Object.fromEntries(CONTROL_IDS.map((id) => [id, z._default(modeSchema, DEFAULT_MODES[id])])) as Record<
+  Object.fromEntries(CONTROL_IDS.map((id) => [id, modeOf(id)])) as Record<
     ControlId,
     z.ZodMiniDefault<typeof modeSchema>
   >,
@@ -59,66 +73,112 @@ const durationSchema = z.string().check(
   z.refine((v) => durationToSeconds(v) >= 300 && durationToSeconds(v) <= 365 * 86400, "between 5m and 365d"),
 );
 
+/**
+ * Exemption tag keys live in the `efs-guard:` namespace: the tag-change rules match that prefix, and the SCP in
+ * docs/exemptions.md keeps the whole namespace to the security role. A key outside it would escape both.
+ */
+const guardTagKey = z.string().check(
+  z.maxLength(128),
+  z.refine(
+    (v) => v.startsWith(GUARD_TAG_PREFIX) && v.length > GUARD_TAG_PREFIX.length,
+    `a tag key in the ${GUARD_TAG_PREFIX} namespace (what the tag-change rules watch and the SCP protects)`,
+  ),
+);
+
 export function durationToSeconds(value: string): number {
   const n = Number(value.slice(0, -1));
   const unit = value.at(-1);
   return n * (unit === "d" ? 86400 : unit === "h" ? 3600 : 60);
 }
 
-export const configSchema = z.strictObject({
-  modes: z._default(modesSchema, () => ({ ...DEFAULT_MODES })),
-  dryRun: z._default(z.boolean(), false),
-  allowedNfsSources: z._default(
-    z.union([
-      z.literal("vpc"),
+export const configSchema = z
+  .strictObject({
+    modes: z._default(modesSchema, () => ({ ...DEFAULT_MODES })),
+    dryRun: z._default(z.boolean(), false),
+    allowedNfsSources: z._default(
+      z.union([
+        z.literal("vpc"),
+        z
+          .array(
+            z.string().check(z.refine(isCidrOrPrefixList, "a CIDR block (IPv4 or IPv6) or a prefix list id (pl-...)")),
+          )
+          .check(z.minLength(1)),
+      ]),
+      "vpc",
+    ),
+    requireCustomerManagedKey: z._default(z.boolean(), true),
+    kmsKeyArn: z.optional(
+      z.string().check(z.regex(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID)")),
+    ),
+    rotationPeriodInDays: z._default(z.number().check(z.int(), z.minimum(90), z.maximum(2560)), 365),
+    /** Keys for migrations in the other `regions` (a key must be in its file systems' region); see docs/migration.md. */
+    regionKmsKeyArns: z._default(
       z
-        .array(
-          z.string().check(z.refine(isCidrOrPrefixList, "a CIDR block (IPv4 or IPv6) or a prefix list id (pl-...)")),
-        )
-        .check(z.minLength(1)),
-    ]),
-    "vpc",
-  ),
-  requireCustomerManagedKey: z._default(z.boolean(), true),
-  kmsKeyArn: z.optional(z.string().check(z.regex(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID)"))),
-  rotationPeriodInDays: z._default(z.number().check(z.int(), z.minimum(90), z.maximum(2560)), 365),
-  migrationStrategy: z._default(z.enum(["replication", "restore"]), "replication"),
-  approvalTimeout: z._default(durationSchema, "7d"),
-  approvers: z._default(
-    z.array(
-      z
-        .string()
+        .record(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1")), z.string())
         .check(
-          z.regex(
-            APPROVER,
-            "an account id (123456789012) or the ARN of an IAM role or user, * allowed in the name (arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Approvers_*)",
+          z.refine(
+            (keys) =>
+              Object.entries(keys).every(([region, arn]) => KMS_KEY_ARN.test(arn) && arn.split(":")[3] === region),
+            "each value must be a KMS key ARN in the region it is listed under",
           ),
         ),
+      {},
     ),
-    [],
-  ),
-  requireSeparateApprover: z._default(z.boolean(), true),
-  observeDays: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(90)), 7),
-  observeUntil: z.optional(
-    z.string().check(z.refine(isIsoDate, "an ISO 8601 date or UTC time, e.g. 2026-07-01 or 2026-07-01T09:00:00Z")),
-  ),
-  alertEmails: z._default(z.array(z.email()), []),
-  chatbot: z.optional(
-    z.strictObject({
-      slackWorkspaceId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack workspace (team) id such as T012ABCDEF")),
-      slackChannelId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack channel id such as C012ABCDEF")),
+    migrationStrategy: z._default(z.enum(["replication", "restore"]), "replication"),
+    /** How long AWS Backup keeps a migration's safety backup before deleting it (its recovery point lifecycle). */
+    safetyBackupRetentionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(36500)), 35),
+    /**
+     * The one IAM role that may delete a safety backup or shorten its lifecycle (the vault's access policy denies it to
+     * every other principal). Unset: nobody may; the backups expire after safetyBackupRetentionDays.
+     */
+    safetyBackupAdminRoleArn: z.optional(
+      z.string().check(z.regex(ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")),
+    ),
+    approvalTimeout: z._default(durationSchema, "7d"),
+    approvers: z._default(
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              APPROVER,
+              "an account id (123456789012) or the ARN of an IAM role or user, * allowed in the name (arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Approvers_*)",
+            ),
+          ),
+      ),
+      [],
+    ),
+    requireSeparateApprover: z._default(z.boolean(), true),
+    observeDays: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(90)), 7),
+    observeUntil: z.optional(
+      z.string().check(z.refine(isIsoDate, "an ISO 8601 date or UTC time, e.g. 2026-07-01 or 2026-07-01T09:00:00Z")),
+    ),
+    alertEmails: z._default(z.array(z.email()), []),
+    chatbot: z.optional(
+      z.strictObject({
+        slackWorkspaceId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack workspace (team) id such as T012ABCDEF")),
+        slackChannelId: z.string().check(z.regex(/^[A-Z0-9]+$/, "a Slack channel id such as C012ABCDEF")),
+      }),
+    ),
+    sweepSchedule: z._default(
+      z
+        .string()
+        .check(z.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "rate(...) or cron(...)")),
+      "rate(1 day)",
+    ),
+    regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
+    exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
+    exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
+    maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
+    /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
+    securityHub: z._default(z.boolean(), false),
+  })
+  .check(
+    z.refine((config) => Object.keys(config.regionKmsKeyArns).every((region) => config.regions.includes(region)), {
+      message: "list keys only for regions that are in `regions` (the home region's key is kmsKeyArn)",
+      path: ["regionKmsKeyArns"],
     }),
-  ),
-  sweepSchedule: z._default(
-    z
-      .string()
-      .check(z.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "rate(...) or cron(...)")),
-    "rate(1 day)",
-  ),
-  regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
-  exemptTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt"),
-  exemptUntilTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), "efs-guard:exempt-until"),
-});
+  );
 
 export type GuardConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -131,7 +191,10 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
   const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
   if (issue.code === "unrecognized_keys") {
-    return `${path}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");
+    // Under modes the keys are control ids: list the valid ones, since a typo there is the usual cause.
+    if (path === "modes") return `modes: unknown control id(s) ${keys}; valid control ids: ${CONTROL_IDS.join(", ")}`;
+    return `${path}: unknown key(s) ${keys}`;
   }
   return `${path}${shown}: ${issue.message}`;
 }

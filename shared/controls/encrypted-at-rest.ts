@@ -3,7 +3,7 @@ import { RECORD_TAG, type ReplacementFacts } from "../migration/record.js";
 import { REPLACEMENT_TAG } from "../migration/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { type FileSystemFacts, fileSystemResource, isGone, label, notApplicable } from "./file-system.js";
-import type { Finding } from "./types.js";
+import type { Finding, Severity } from "./types.js";
 
 /**
  * efs-encrypted-at-rest: the file system is encrypted at rest and, while requireCustomerManagedKey is on (the
@@ -87,12 +87,13 @@ function evaluateEncryption(state: EncryptionState, config: GuardConfig, _clock:
   if (isGone(fs)) return notApplicable(CONTROL, fs);
   const base = { control: CONTROL, resource: fileSystemResource(fs) };
   const tags = fs.tags ? { tags: fs.tags } : {};
-  const migrate = (reason: string) => ({
+  const migrate = (reason: string, severity: Severity) => ({
     kind: "start-migration" as const,
     fileSystemId: fs.fileSystemId,
     reason,
-    describe: `start the migration workflow for ${fs.fileSystemId}: safety backup, approval, then a copy encrypted with the configured customer managed key (the source is never changed)`,
-    done: `started the migration workflow for ${fs.fileSystemId}; it takes a safety backup and then waits for approval`,
+    severity,
+    describe: `start the migration workflow for ${fs.fileSystemId}: approval first, then a safety backup and a copy encrypted with the configured customer managed key (the source is never changed)`,
+    done: `started the migration workflow for ${fs.fileSystemId}; it asks for approval before any backup or copy`,
     undo: `Reject the approval (efs-guard reject) or stop the execution efs-guard-migrate-${fs.fileSystemId} in Step Functions; the source file system is never modified.`,
   });
   if (fs.encrypted !== true) {
@@ -103,7 +104,7 @@ function evaluateEncryption(state: EncryptionState, config: GuardConfig, _clock:
       summary: `${label(fs)} is not encrypted at rest`,
       evidence: { encrypted: false },
       ...tags,
-      plan: migrate("the file system is not encrypted at rest"),
+      plan: migrate("the file system is not encrypted at rest", "critical"),
     };
   }
   const evidence: Record<string, unknown> = { encrypted: true, kmsKeyId: fs.kmsKeyId };
@@ -138,7 +139,7 @@ function evaluateEncryption(state: EncryptionState, config: GuardConfig, _clock:
       summary: `${label(fs)} is encrypted with the AWS managed key aws/elasticfilesystem, not a customer managed key`,
       evidence,
       ...tags,
-      plan: migrate("the file system is encrypted with the AWS managed key, not a customer managed key"),
+      plan: migrate("the file system is encrypted with the AWS managed key, not a customer managed key", "high"),
     };
   }
   return {

@@ -22,6 +22,20 @@ interface PlanText {
 }
 
 /**
+ * An ingress rule EFS Guard adds in place of part of another: always TCP, never covering port 2049, with the
+ * source and description of the rule it replaces (one of the plan's `ruleIds`).
+ */
+export interface ReplacementRule {
+  replaces: string;
+  fromPort: number;
+  toPort: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  description?: string;
+}
+
+/**
  * A remediation described as data. Evaluators produce plans; shared/aws executes them (each guard's `remediate`).
  * Add a plan kind here, with the fields its executor needs.
  */
@@ -30,9 +44,17 @@ export type RemediationPlan = PlanText &
     | {
         kind: "revoke-ingress";
         groupId: string;
+        /** Every rule revoked, by security group rule id: the offending rules, whole or replaced. */
         ruleIds: string[];
         /** Human-readable rule descriptions, for the alert and the undo hint. */
         rules: string[];
+        /**
+         * Rules authorized before the revoke, in place of a rule broader than NFS on a group that also serves other
+         * interfaces: each is the rule it replaces minus TCP 2049, with its source and description.
+         */
+        add?: ReplacementRule[];
+        /** Human-readable descriptions of `add`. */
+        added?: string[];
       }
     | {
         kind: "enable-key-rotation";
@@ -61,7 +83,13 @@ export type RemediationPlan = PlanText &
         basedOn: string | null;
       }
     | { kind: "put-backup-policy"; fileSystemId: string }
-    | { kind: "start-migration"; fileSystemId: string; reason: string }
+    | {
+        kind: "start-migration";
+        fileSystemId: string;
+        reason: string;
+        /** The finding's severity, carried into the approval request so both say the same. */
+        severity?: Severity;
+      }
   );
 
 export interface Finding {

@@ -49,6 +49,22 @@ const keyFromRequest: Extractor = (e) => {
   return id ? [{ type: "kms-key", keyId: id }] : [];
 };
 
+/** EC2 tag calls name several resources (resourcesSet); only security groups are guarded resources. */
+const groupsTagged: Extractor = (e) =>
+  items(e.requestParameters.resourcesSet)
+    .filter(isRecord)
+    .map((r) => str(r.resourceId))
+    .filter((id): id is string => id !== undefined && /^sg-[0-9a-f]+$/.test(id))
+    .map((groupId) => ({ type: "security-group" as const, groupId }));
+
+/** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point), the older
+ * CreateTags/DeleteTags `fileSystemId`; only file systems are guarded. */
+const fileSystemTagged: Extractor = (e) => {
+  const id = firstString(e.requestParameters.resourceId, e.requestParameters.fileSystemId);
+  const fileSystemId = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$/)?.[1];
+  return fileSystemId ? [{ type: "file-system", fileSystemId }] : [];
+};
+
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
 export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.ec2}:AuthorizeSecurityGroupIngress`]: (e) => {
@@ -94,7 +110,18 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.kms}:DisableKeyRotation`]: keyFromRequest,
   [`${SOURCES.kms}:DisableKey`]: keyFromRequest,
   [`${SOURCES.kms}:ScheduleKeyDeletion`]: keyFromRequest,
+  [`${SOURCES.ec2}:CreateTags`]: groupsTagged,
+  [`${SOURCES.ec2}:DeleteTags`]: groupsTagged,
+  [`${SOURCES.efs}:TagResource`]: fileSystemTagged,
+  [`${SOURCES.efs}:UntagResource`]: fileSystemTagged,
+  [`${SOURCES.efs}:CreateTags`]: fileSystemTagged,
+  [`${SOURCES.efs}:DeleteTags`]: fileSystemTagged,
+  [`${SOURCES.kms}:TagResource`]: keyFromRequest,
+  [`${SOURCES.kms}:UntagResource`]: keyFromRequest,
 };
+
+/** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
+const TAG_CALLS = new Set(["CreateTags", "DeleteTags", "TagResource", "UntagResource"]);
 
 export type EventKey = keyof typeof EVENT_SPECS;
 
@@ -121,6 +148,10 @@ export function toTriggers(raw: unknown, handled: readonly string[]): TriggerRes
   const extract = EVENT_SPECS[key];
   const triggers = extract ? extract(event) : [];
   if (triggers.length === 0) {
+    if (TAG_CALLS.has(event.eventName)) {
+      const detail = `${event.eventName} names no security group, file system or KMS key`;
+      return { kind: "ignored", reason: "unsupported-event", detail, ...ids };
+    }
     return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };
   }
   return { kind: "triggers", event, triggers };

@@ -233,6 +233,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
   const clients = options.clients ?? defaultFileSystemClients;
   return {
     name: "file-system",
+    controls: ALL_CONTROLS,
     events: FILE_SYSTEM_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       if (trigger.type !== "file-system") return [];
@@ -255,7 +256,10 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
           const createdBy = creatorOf(origin, plan.fileSystemId);
-          const started = await startMigration(clients.sfn(region), options.migrationStateMachineArn, {
+          // The workflow runs in the home region for every guarded region (docs/migration.md): its client
+          // is the state machine's region, the file system's region goes in the input.
+          const home = options.migrationStateMachineArn?.split(":")[3] || region;
+          const started = await startMigration(clients.sfn(home), options.migrationStateMachineArn, {
             fileSystemId: plan.fileSystemId,
             region,
             reason: plan.reason,
@@ -264,11 +268,14 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
             subject: migrationSubject({
               fileSystemId: plan.fileSystemId,
               reason: plan.reason,
-              kmsKeyArn: config.kmsKeyArn,
+              // The key this region's migration would use (the home region's, or regionKmsKeyArns).
+              kmsKeyArn: region === home ? config.kmsKeyArn : config.regionKmsKeyArns[region],
               strategy: config.migrationStrategy,
             }),
+            ...(plan.severity ? { severity: plan.severity } : {}),
           });
-          return { status: started.status, detail: started.detail };
+          const outcome = started.migration === "succeeded" ? "cut-over-pending" : "migration-started";
+          return { status: started.status, detail: started.detail, outcome };
         }
         default:
           throw new Error(`the file-system guard cannot execute ${plan.kind}`);

@@ -4,15 +4,27 @@ import type { Guard } from "../pipeline/types.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
+import { tagAuditGuard } from "./tag-audit.js";
 
-/** Every guard, in the order the sweep and `scan` run them. Add a new guard here. */
-export function allGuards(): Guard[] {
+/**
+ * Every guard, in the order the sweep and `scan` run them. Add a new guard here. The migration state machine is the
+ * deployed function's environment variable unless the caller names one (`efs-guard replay --state-machine`).
+ */
+export function allGuards(options: { migrationStateMachineArn?: string | undefined } = {}): Guard[] {
   return [
     nfsIngressGuard(),
     fileSystemGuard({
-      migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined,
+      migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
       recordKeyArn: process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS,
     }),
     kmsKeyGuard(),
   ];
+}
+
+/**
+ * Guards that only react to events and have nothing to inventory (a tag change is only ever seen as an event):
+ * deployed as functions and run by `replay`, not by the sweep or `scan`.
+ */
+export function eventOnlyGuards(): Guard[] {
+  return [tagAuditGuard()];
 }

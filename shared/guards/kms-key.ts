@@ -83,6 +83,7 @@ export async function assessKey(
 export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
   return {
     name: "kms-key",
+    controls: [usable.CONTROL, rotation.CONTROL],
     events: KMS_KEY_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock) {
       const on = enabledControls(config);

@@ -12,6 +12,8 @@ export interface MigrationRequest {
   requestedBy: string;
   /** Who created the file system, from the CloudTrail CreateFileSystem record when that event started the run. */
   createdBy?: Creator;
+  /** The severity of the finding that started the migration (absent in executions started by older versions). */
+  severity?: string;
 }
 
 export interface CapturedMountTarget {
@@ -47,10 +49,19 @@ export interface SourceSnapshot {
   mountTargets: CapturedMountTarget[];
   policy?: string;
   accessPoints: CapturedAccessPoint[];
+  /** As DescribeLifecycleConfiguration returns them: one transition each (TransitionToIA, TransitionToArchive, ...). */
   lifecyclePolicies: Record<string, string>[];
   backupPolicy?: "ENABLED" | "DISABLED" | "ENABLING" | "DISABLING";
   tags: Record<string, string>;
   capturedAt: string;
+}
+
+/** Where the replacement and the safety backup go: the source's region, that region's migration key and vault. */
+export interface MigrationTarget {
+  region: string;
+  kmsKeyArn: string;
+  vaultName: string;
+  vaultArn: string;
 }
 
 export type Strategy = "replication" | "restore";
@@ -63,12 +74,27 @@ export interface Destination {
   restoreJobId?: string;
   /** restore only: the directory at the new file system's root where AWS Backup put the data. */
   restoreDirectory?: string;
+  /**
+   * The execution that created the replacement (its efs-guard:migration tag, checked against AWS's records): this
+   * run, or an earlier attempt of the same migration that this run resumes. Only such a file system is ever written.
+   */
+  createdBy?: string;
+  /** replication only: this run created the replication configuration (false: it was already in place, ours). */
+  replicationCreated?: boolean;
+}
+
+/** A replacement left by an earlier attempt of this migration, proven to be ours, that this run continues. */
+export interface Resume {
+  fileSystemId: string;
+  createdBy: string;
 }
 
 export interface SurroundingsReport {
   mountTargets: { subnetId: string; mountTargetId: string; securityGroups: string[]; created: boolean }[];
   policy: { written: boolean; tlsStatementAdded: boolean };
   accessPoints: { sourceAccessPointId: string; accessPointId: string; created: boolean }[];
+  /** The throughput settings applied with UpdateFileSystem (only when the new file system did not already have them). */
+  throughputUpdated?: { throughputMode: string; provisionedThroughputInMibps?: number };
   lifecyclePolicies: number;
   backupPolicy?: string;
   tags: string[];
@@ -83,7 +109,9 @@ export interface VerificationCheck {
 
 export interface MigrationState extends MigrationRequest {
   source?: SourceSnapshot;
-  backup?: { jobId: string; recoveryPointArn: string };
+  target?: MigrationTarget;
+  resume?: Resume;
+  backup?: { jobId: string; recoveryPointArn: string; vaultName: string; deleteAfterDays: number };
   backupJob?: { State?: string; StatusMessage?: string; CompletionDate?: unknown };
   /** The approval round: 1, then one more after each refused answer (see shared/migration/approval.ts). */
   approvalRound?: { n: number };
@@ -97,7 +125,13 @@ export interface MigrationState extends MigrationRequest {
   /** A verified rejection. */
   rejection?: { rejectedBy: string; rejectedAt: string; reason: string; via?: string; verifiedBy: string };
   destination?: Destination;
-  restoreJob?: { Status?: string; StatusMessage?: string; CreatedResourceArn?: string; CreationDate?: unknown };
+  restoreJob?: {
+    Status?: string;
+    StatusMessage?: string;
+    CreatedResourceArn?: string;
+    CreationDate?: unknown;
+    RecoveryPointArn?: string;
+  };
   surroundings?: SurroundingsReport;
   verification?: { ok: boolean; checks: VerificationCheck[] };
   /** Set by the failure routes of the state machine: which step failed, and the error Step Functions caught. */
@@ -125,6 +159,19 @@ export interface ApprovalRequest {
 export const REPLACEMENT_TAG = "efs-guard:replacement";
 export const MIGRATED_FROM_TAG = "efs-guard:migrated-from";
 export const SOURCE_ACCESS_POINT_TAG = "efs-guard:source-access-point";
+/**
+ * On everything the migration creates, set in the creating request: the name of the execution that created it
+ * (`efs-guard-migrate-<source id>[-N]`, so it names the source too). The IAM conditions of the step roles allow
+ * writes only to resources that carry it; the steps reuse a resource only when AWS's own records agree with it.
+ */
+export const MIGRATION_TAG = "efs-guard:migration";
+/** On the safety backup's recovery point: the file system it is a backup of. */
+export const BACKUP_SOURCE_TAG = "efs-guard:source";
+/** The vault of every guarded region (the home stack's and each forwarder stack's): fixed, so steps can find it. */
+export const MIGRATION_VAULT_NAME = "efs-guard-migration";
+
+/** AWS's limit of tags per EFS resource. */
+export const MAX_TAGS = 50;
 
 /** Error names the state machine routes on (Catch / Retry). */
 export const ERRORS = {
@@ -132,10 +179,14 @@ export const ERRORS = {
   rejected: "EfsGuard.Rejected",
   verificationFailed: "EfsGuard.VerificationFailed",
   nothingToMigrate: "EfsGuard.NothingToMigrate",
+  /** The migration cannot go ahead safely (a replication it did not create, a target it cannot trust, ...). */
+  refused: "EfsGuard.MigrationRefused",
   backupFailed: "EfsGuard.BackupFailed",
   /** STS throttled or failed while an approver statement was being verified: the verify step retries. */
   verifierUnavailable: "EfsGuard.VerifierUnavailable",
   approvalRefused: "EfsGuard.ApprovalRefused",
+  /** An AWS error that a later attempt may not meet (throttling, 5xx): the state machine retries the step. */
+  retryable: "EfsGuard.Retryable",
 } as const;
 
 /** An error whose name Step Functions sees as the error type (Lambda reports `errorType` = the error's name). */

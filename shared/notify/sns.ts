@@ -1,28 +1,23 @@
 import type { Notifier, Origin, Result } from "../pipeline/types.js";
-import { buildMessage } from "./message.js";
+import { buildMessage, type ExemptionHint } from "./message.js";
 import { publishChatbot, snsClient } from "./publish.js";
-import { buildSummaryMessage } from "./summary.js";
 
 /**
  * Publishes one message per non-compliant decision to the alerts topic. The message attributes control,
  * severity and outcome let a subscriber filter (for example: only critical, or only remediation-failed).
  */
-export function snsNotifier(topicArn: string, region: string = topicArn.split(":")[3] ?? "us-east-1"): Notifier {
+export function snsNotifier(
+  topicArn: string,
+  region: string = topicArn.split(":")[3] ?? "us-east-1",
+  hint?: ExemptionHint,
+): Notifier {
   const sns = snsClient(region);
   return {
     async publish(result: Result, origin: Origin) {
-      await publishChatbot(sns, topicArn, buildMessage(result, origin), {
+      await publishChatbot(sns, topicArn, buildMessage(result, origin, hint), {
         control: result.finding.control,
         severity: result.finding.severity,
         outcome: result.outcome,
-      });
-    },
-    async publishSummary(summary) {
-      // outcome=summary tells it apart; a sweep that failed somewhere is "high" so a paging filter sees it.
-      await publishChatbot(sns, topicArn, buildSummaryMessage(summary, new Date()), {
-        control: "sweep",
-        severity: summary.failed > 0 || summary.errors.length > 0 ? "high" : "info",
-        outcome: "summary",
       });
     },
   };

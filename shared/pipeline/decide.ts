@@ -30,14 +30,14 @@ export function decide(finding: Finding, config: GuardConfig, clock: Clock, obse
     return {
       ...base,
       intent: "exempt",
-      why: `exempted by tag ${config.exemptTagKey}${exemption.until ? ` until ${exemption.until}` : ""}`,
+      why: `exempted by tag ${config.exemptTagKey} until ${exemption.until}`,
     };
   }
   const lapsed =
     exemption.status === "expired"
       ? ` (exemption expired on ${exemption.until})`
-      : exemption.status === "invalid"
-        ? ` (exemption ignored: ${exemption.detail})`
+      : exemption.status === "invalid" || exemption.status === "too-long"
+        ? ` (exemption not honoured: ${exemption.detail})`
         : "";
   if (mode === "alert") return { ...base, intent: "alert", why: `control is in alert mode${lapsed}` };
   if (!finding.plan) return { ...base, intent: "alert", why: `no automatic remediation exists${lapsed}` };

@@ -1,16 +1,22 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding } from "../controls/types.js";
 import { toTriggers, triggerResourceId } from "../events/triggers.js";
+import { lifecycleOf } from "../report/item.js";
 import type { Clock } from "../runtime/clock.js";
 import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
+import type { GuardMetrics } from "../runtime/metrics.js";
 import { decide } from "./decide.js";
-import type { Action, EventReport, Guard, Notifier, Origin, Outcome, Result } from "./types.js";
+import type { Action, EventReport, FindingsSink, Guard, Notifier, Origin, Outcome, Result } from "./types.js";
 
 export interface PipelineDeps {
   config: GuardConfig;
   clock: Clock;
   notifier: Notifier;
+  /** Every decision to Security Hub (through its reporter), when `securityHub` is on. */
+  findings?: FindingsSink;
+  /** EMF metrics in the deployed functions; none in the CLI and tests. */
+  metrics?: GuardMetrics;
 }
 
 /**
@@ -64,8 +70,8 @@ export async function handleFinding(
           detail = `not remediated: ${done.detail ?? "declined"}`;
           break;
         }
-        action = "remediated";
-        outcome = done.status === "already-done" ? "already-remediated" : "remediated";
+        action = done.outcome ? "migration-started" : "remediated";
+        outcome = done.outcome ?? (done.status === "already-done" ? "already-remediated" : "remediated");
         detail =
           done.status === "already-done"
             ? `nothing to do: ${done.detail ?? "already remediated"}`
@@ -83,6 +89,7 @@ export async function handleFinding(
   }
 
   const result: Result = { finding, decision, action, outcome, detail, ...(error ? { error } : {}) };
+  measure(result, origin, deps);
   const log = {
     control: finding.control,
     resource: finding.resource.id,
@@ -104,7 +111,25 @@ export async function handleFinding(
   if (finding.verdict === "non-compliant" && deps.config.modes[finding.control] !== "off" && !listedInSummary) {
     await deps.notifier.publish(result, origin);
   }
+  deps.findings?.record(result, origin);
   return result;
+}
+
+/**
+ * The decision's metrics. Time to remediate runs from the CloudTrail eventTime of the change to now, the moment the
+ * remediation's write succeeded (remediate() has returned), for remediations that closed the exposure: not for
+ * "already remediated" (nothing was written) nor for starting a migration (the source stays exposed until cut-over).
+ */
+function measure(result: Result, origin: Origin, deps: PipelineDeps): void {
+  const m = deps.metrics;
+  if (!m) return;
+  const { finding, outcome } = result;
+  m.finding(finding.control, finding.verdict);
+  if (result.action === "remediated" || result.action === "failed") m.remediation(finding.control, outcome);
+  if (outcome !== "remediated" || lifecycleOf(finding, outcome) !== "passed" || origin.kind !== "event") return;
+  const changed = origin.event.eventTime ? Date.parse(origin.event.eventTime) : Number.NaN;
+  if (Number.isNaN(changed)) return;
+  m.timeToRemediate(finding.control, Math.max(0, deps.clock.now().getTime() - changed));
 }
 
 /**
@@ -126,6 +151,7 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
       ...(parsed.eventSource ? { eventSource: parsed.eventSource } : {}),
     };
     logger.warn("event ignored", { guard: guard.name, ...report });
+    deps.metrics?.ignored(parsed.reason);
     return report;
   }
   const { event, triggers } = parsed;
@@ -153,6 +179,8 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
         }
       }
     }
+    // Security Hub gets the event's decisions in one message; a failure to hand them over retries the event.
+    await deps.findings?.flush();
     // No finding means no decision line; this line still says that the event was seen and why nothing followed.
     if (report.findings.length === 0) {
       logger.info("event evaluated", {
@@ -163,6 +191,10 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
       });
     }
   } catch (error) {
+    // The decisions taken before the failure still go to Security Hub; the retry reports the rest.
+    await deps.findings
+      ?.flush()
+      .catch((e: unknown) => logger.error("findings not handed over", { error: errorMessage(e) }));
     // A failed read: logged with the event id before Lambda retries or dead-letters the event.
     logger.error("event failed", {
       guard: guard.name,

@@ -26,6 +26,8 @@ export interface ScanFinding {
   /** The remediation the guard would run, in words (absent when none exists or nothing is wrong). */
   plan?: string;
   evidence: Record<string, unknown>;
+  /** The resource's tags, when the evaluation read them (a non-compliant finding, for its exemption). */
+  tags?: Record<string, string>;
 }
 
 export interface ScanError {
@@ -140,5 +142,6 @@ function toScanFinding(finding: Finding, deps: ScanDeps): ScanFinding {
     summary: finding.summary,
     ...(finding.verdict === "non-compliant" && finding.plan ? { plan: finding.plan.describe } : {}),
     evidence: finding.evidence,
+    ...(finding.tags ? { tags: finding.tags } : {}),
   };
 }

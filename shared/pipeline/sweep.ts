@@ -4,7 +4,7 @@ import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 import { mapLimit } from "./concurrency.js";
 import { handleFinding, type PipelineDeps } from "./run.js";
-import type { Guard, Origin, Outcome, Result } from "./types.js";
+import type { ArchiveScopeInput, Guard, Origin, Outcome, Result } from "./types.js";
 
 /** How many resources are read and decided at once: enough to finish a large account, few enough for rate limits. */
 export const SWEEP_CONCURRENCY = 4;
@@ -97,6 +97,28 @@ export async function sweepRegion(
     report.results.push(...perTrigger.flat());
   }
   return report;
+}
+
+/**
+ * What one region's sweep covered completely, for Security Hub: the controls of every guard whose inventory
+ * succeeded, the resources it decided, those it could not read. A guard that declares no controls is never covered.
+ */
+export function sweepScope(
+  guards: readonly Guard[],
+  report: SweepReport,
+  config: PipelineDeps["config"],
+  startedAt: Date,
+): ArchiveScopeInput {
+  const failedInventories = new Set(report.errors.filter((e) => e.resource === undefined).map((e) => e.guard));
+  const controls = guards.filter((g) => !failedInventories.has(g.name)).flatMap((g) => [...(g.controls ?? [])]);
+  return {
+    region: report.region,
+    controls,
+    evaluated: controls.filter((c) => config.modes[c] !== "off"),
+    resources: [...new Set(report.results.map((r) => r.finding.resource.id))],
+    unreadResources: report.errors.flatMap((e) => (e.resource ? [e.resource] : [])),
+    startedAt: startedAt.toISOString(),
+  };
 }
 
 export interface SweepSummary {

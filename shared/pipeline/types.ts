@@ -1,3 +1,4 @@
+import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import type { CloudTrailEvent, IgnoreReason } from "../events/cloudtrail.js";
@@ -7,7 +8,7 @@ import type { Decision } from "./decide.js";
 import type { SweepSummary } from "./sweep.js";
 
 /** What happened to a finding, as reported in alerts, logs and `efs-guard replay --json`. */
-export type Action = "none" | "would-remediate" | "remediated" | "failed" | "exempt";
+export type Action = "none" | "would-remediate" | "remediated" | "migration-started" | "failed" | "exempt";
 
 /** The SNS `outcome` message attribute: one word per kind of decision, for subscription filter policies. */
 export type Outcome =
@@ -18,9 +19,14 @@ export type Outcome =
   | "would-remediate"
   | "remediated"
   | "already-remediated"
-  | "remediation-failed"
-  /** Migrated: the encrypted replacement waits for the operator's cut-over (listed in the sweep summary). */
-  | "cut-over-pending";
+  /** An approval-gated migration was started (or is running): nothing is fixed until it is approved and cut over. */
+  | "migration-started"
+  /**
+   * Migrated: the encrypted replacement waits for the operator's cut-over (the source's verified record, or a
+   * succeeded execution); the sweep lists it in its summary instead of alerting.
+   */
+  | "cut-over-pending"
+  | "remediation-failed";
 
 export interface Result {
   finding: Finding;
@@ -36,6 +42,11 @@ export interface RemediationOutcome {
   /** declined: nothing was done on purpose (e.g. the same migration was rejected), and the finding stands. */
   status: "done" | "already-done" | "declined";
   detail?: string;
+  /**
+   * For remediations that only start a longer, approval-gated process (the migration): what to report instead of
+   * "remediated", which would claim a fix that has not happened yet.
+   */
+  outcome?: "migration-started" | "cut-over-pending";
 }
 
 /** Where a decision came from: a CloudTrail event, or the sweep / scan looking at everything. */
@@ -52,6 +63,8 @@ export type Origin =
 /** A guard: the reading and evaluating of one family of resources, and the execution of its plans. */
 export interface Guard {
   name: string;
+  /** The controls this guard evaluates: what a complete sweep of its inventory covers (none: never archived). */
+  controls?: readonly ControlId[];
   /** "eventSource:eventName" keys this guard reacts to. */
   events: readonly string[];
   /** `origin` says which event (if any) named the trigger, for guards whose controls have different triggers. */
@@ -66,6 +79,28 @@ export interface Notifier {
   publish(result: Result, origin: Origin): Promise<void>;
   /** The one summary message at the end of a sweep. */
   publishSummary?(summary: SweepSummary): Promise<void>;
+}
+
+/** Where every decision goes besides the alerts: Security Hub (through its reporter), when it is on. */
+export interface FindingsSink {
+  /** Every decision, compliant and not applicable included. */
+  record(result: Result, origin: Origin): void;
+  /**
+   * Sends what was recorded since the last flush. `scopes` (a sweep) says which controls a region's sweep covered
+   * completely, so that findings it no longer produced can be archived. Throws (retryable) when nothing could be
+   * handed over, so the event is retried rather than its findings lost.
+   */
+  flush(scopes?: ArchiveScopeInput[]): Promise<void>;
+}
+
+/** A region's sweep as the Security Hub archive needs it (shared/report/security-hub-plan.ts ArchiveScope). */
+export interface ArchiveScopeInput {
+  region: string;
+  controls: ControlId[];
+  evaluated: ControlId[];
+  resources: string[];
+  unreadResources: string[];
+  startedAt: string;
 }
 
 export interface EventReport {

@@ -5,12 +5,14 @@ import {
   PutEventSelectorsCommand,
 } from "@aws-sdk/client-cloudtrail";
 import { beforeEach, expect, inject, it } from "vitest";
+import { motoCall } from "../../emulator/moto-call.js";
 import { resetEmulator } from "../support/emulator.js";
 
 beforeEach(resetEmulator);
 
 it("cloudtrail_default_event_selectors: a new trail has AWS's default selector; the two kinds replace each other", async () => {
-  await fetch(`${inject("emulatorEndpoint")}/trail-bucket`, { method: "PUT" });
+  // As the emulator's administrator: IAM is enforced, an unsigned call is refused as on AWS.
+  await motoCall(inject("emulatorEndpoint"), "s3", "us-east-1", "PUT", "/trail-bucket", "", "application/xml");
   const ct = new CloudTrailClient({ region: "us-east-1" });
   await ct.send(new CreateTrailCommand({ Name: "trail-one", S3BucketName: "trail-bucket" }));
   let out = await ct.send(new GetEventSelectorsCommand({ TrailName: "trail-one" }));

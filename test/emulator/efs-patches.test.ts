@@ -10,6 +10,7 @@ import { CreateKeyCommand, DescribeKeyCommand, GetKeyRotationStatusCommand, KMSC
 import { beforeEach, describe, expect, it } from "vitest";
 import { REGION, Seeder } from "../../emulator/seed.js";
 import { resetEmulator } from "../support/emulator.js";
+import { errorName } from "../support/errors.js";
 
 beforeEach(resetEmulator);
 
@@ -25,15 +26,6 @@ const policy = (fileSystemId: string) =>
       },
     ],
   });
-
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    return (error as Error).name;
-  }
-  return "no error";
-}
 
 describe("efs_policies", () => {
   it("DeleteFileSystemPolicy removes the policy, and succeeds again when there is none", async () => {

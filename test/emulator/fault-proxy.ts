@@ -238,7 +238,9 @@ export class FaultProxy {
           port: target.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, host: target.host },
+          // The Host header stays the caller's: it is part of the SigV4 signature, which the emulator checks
+          // (IAM enforced), and moto builds the URLs it hands out from it.
+          headers: req.headers,
         },
         (answer) => {
           const parts: Buffer[] = [];

@@ -1,17 +1,31 @@
 import {
   BackupClient,
   CreateBackupVaultCommand,
+  DeleteRecoveryPointCommand,
   DescribeBackupJobCommand,
   DescribeRecoveryPointCommand,
   DescribeRestoreJobCommand,
+  GetBackupVaultAccessPolicyCommand,
+  ListTagsCommand,
+  PutBackupVaultAccessPolicyCommand,
   StartBackupJobCommand,
   StartRestoreJobCommand,
+  UpdateRecoveryPointLifecycleCommand,
 } from "@aws-sdk/client-backup";
 import {
+  CreateFileSystemCommand,
   CreateReplicationConfigurationCommand,
+  DeleteFileSystemCommand,
+  DeleteReplicationConfigurationCommand,
+  DescribeBackupPolicyCommand,
   DescribeFileSystemsCommand,
+  DescribeLifecycleConfigurationCommand,
   DescribeReplicationConfigurationsCommand,
   EFSClient,
+  FileSystemAlreadyExists,
+  PutLifecycleConfigurationCommand,
+  UpdateFileSystemCommand,
+  UpdateFileSystemProtectionCommand,
 } from "@aws-sdk/client-efs";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
@@ -22,6 +36,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LambdaHost } from "../../emulator/lambda-host.js";
 import { Seeder } from "../../emulator/seed.js";
@@ -121,10 +136,111 @@ describe("backup_jobs", () => {
   });
 });
 
+describe("backup_jobs: lifecycle, tags, idempotency, vault access policy", () => {
+  async function completedPoint(extra: Partial<ConstructorParameters<typeof StartBackupJobCommand>[0]> = {}) {
+    const { arn } = await vaultAndFileSystem();
+    const job = await backup.send(
+      new StartBackupJobCommand({ BackupVaultName: "v", ResourceArn: arn, IamRoleArn: role, ...extra }),
+    );
+    for (let i = 0; i < 3; i++) await backup.send(new DescribeBackupJobCommand({ BackupJobId: job.BackupJobId }));
+    return { arn, job };
+  }
+
+  it("keeps the lifecycle and tags on the recovery point; the same idempotency token returns the same job", async () => {
+    const { arn, job } = await completedPoint({
+      IdempotencyToken: "run-1",
+      Lifecycle: { DeleteAfterDays: 35 },
+      RecoveryPointTags: { "efs-guard:migration": "run-1" },
+    });
+    const again = await backup.send(
+      new StartBackupJobCommand({
+        BackupVaultName: "v",
+        ResourceArn: arn,
+        IamRoleArn: role,
+        IdempotencyToken: "run-1",
+      }),
+    );
+    expect(again.BackupJobId).toBe(job.BackupJobId);
+    const point = await backup.send(
+      new DescribeRecoveryPointCommand({ BackupVaultName: "v", RecoveryPointArn: job.RecoveryPointArn }),
+    );
+    expect(point.Lifecycle).toEqual({ DeleteAfterDays: 35 });
+    expect(point.CalculatedLifecycle!.DeleteAt!.getTime() - point.CreationDate!.getTime()).toBe(35 * 86400 * 1000);
+    expect((await backup.send(new ListTagsCommand({ ResourceArn: job.RecoveryPointArn }))).Tags).toEqual({
+      "efs-guard:migration": "run-1",
+    });
+    await expect(
+      backup.send(
+        new StartBackupJobCommand({
+          BackupVaultName: "v",
+          ResourceArn: arn,
+          IamRoleArn: role,
+          Lifecycle: { MoveToColdStorageAfterDays: 10, DeleteAfterDays: 35 },
+        }),
+      ),
+    ).rejects.toThrow(/at least 90 days/);
+  });
+
+  it("a vault access policy denying deletion to all but one role is enforced on DeleteRecoveryPoint and UpdateRecoveryPointLifecycle", async () => {
+    const { job } = await completedPoint({ Lifecycle: { DeleteAfterDays: 35 } });
+    const keeper = "arn:aws:iam::123456789012:role/backup-admin";
+    await backup.send(
+      new PutBackupVaultAccessPolicyCommand({
+        BackupVaultName: "v",
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Deny",
+              Principal: "*",
+              Action: ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+              Resource: "*",
+              Condition: { ArnNotEquals: { "aws:PrincipalArn": keeper } },
+            },
+          ],
+        }),
+      }),
+    );
+    const point = { BackupVaultName: "v", RecoveryPointArn: job.RecoveryPointArn };
+    // The default identity (the account) is denied, whatever its own permissions.
+    await expect(backup.send(new DeleteRecoveryPointCommand(point))).rejects.toMatchObject({
+      name: "AccessDeniedException",
+    });
+    await expect(
+      backup.send(new UpdateRecoveryPointLifecycleCommand({ ...point, Lifecycle: { DeleteAfterDays: 1 } })),
+    ).rejects.toMatchObject({ name: "AccessDeniedException" });
+    // The named role may.
+    // moto's STS hands out a session for the role ARN; the patch reads the caller from the access key.
+    const creds = (
+      await new STSClient({ region }).send(new AssumeRoleCommand({ RoleArn: keeper, RoleSessionName: "t" }))
+    ).Credentials!;
+    const asKeeper = new BackupClient({
+      region,
+      credentials: {
+        accessKeyId: creds.AccessKeyId!,
+        secretAccessKey: creds.SecretAccessKey!,
+        sessionToken: creds.SessionToken!,
+      },
+    });
+    await asKeeper.send(new DeleteRecoveryPointCommand(point));
+    await expect(backup.send(new DescribeRecoveryPointCommand(point))).rejects.toThrow(/not found/);
+    expect(
+      JSON.parse((await backup.send(new GetBackupVaultAccessPolicyCommand({ BackupVaultName: "v" }))).Policy!)
+        .Statement[0].Effect,
+    ).toBe("Deny");
+  });
+});
+
 describe("efs_replication", () => {
-  it("replicates to a new encrypted, write-protected file system; ENABLING then ENABLED; one replication per source", async () => {
-    const { fileSystemId } = await vaultAndFileSystem();
-    const key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+  const key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+  const fsOf = async (client: EFSClient, id: string) =>
+    (await client.send(new DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems![0]!;
+
+  it("a new destination gets AWS's defaults (encrypted, Bursting, no backups unless One Zone), is REPLICATING, and is ENABLING until the sync time passed", async () => {
+    const seed = new Seeder();
+    const fileSystemId = await seed.fileSystem();
+    // The source is Elastic: a new destination does not inherit it (AWS: Bursting by default).
+    await efs.send(new UpdateFileSystemCommand({ FileSystemId: fileSystemId, ThroughputMode: "elastic" }));
     const out = await efs.send(
       new CreateReplicationConfigurationCommand({
         SourceFileSystemId: fileSystemId,
@@ -132,18 +248,70 @@ describe("efs_replication", () => {
       }),
     );
     const dst = out.Destinations![0]!.FileSystemId!;
-    const fs = (await efs.send(new DescribeFileSystemsCommand({ FileSystemId: dst }))).FileSystems![0]!;
+    expect(out.Destinations![0]).toMatchObject({ Status: "ENABLING", Region: region });
+    const fs = await fsOf(efs, dst);
     expect(fs).toMatchObject({
       Encrypted: true,
       KmsKeyId: key,
+      ThroughputMode: "bursting",
+      PerformanceMode: "generalPurpose",
       FileSystemProtection: { ReplicationOverwriteProtection: "REPLICATING" },
     });
-    const statuses = [];
-    for (let i = 0; i < 2; i++) {
-      const d = await efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystemId }));
-      statuses.push(d.Replications![0]!.Destinations![0]!.Status);
-    }
-    expect(statuses).toEqual(["ENABLING", "ENABLED"]);
+    await expect(efs.send(new DescribeBackupPolicyCommand({ FileSystemId: dst }))).rejects.toMatchObject({
+      name: "PolicyNotFound",
+    });
+    const first = await efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystemId }));
+    expect(first.Replications![0]!.Destinations![0]).toMatchObject({ Status: "ENABLING" });
+    expect(first.Replications![0]!.Destinations![0]!.LastReplicatedTimestamp).toBeUndefined();
+    // Asked from the destination's side, the same configuration.
+    const fromDst = await efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: dst }));
+    expect(fromDst.Replications![0]!.SourceFileSystemId).toBe(fileSystemId);
+    const enabled = await waitFor(
+      "the initial sync",
+      async () => {
+        const d = await efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystemId }));
+        const dest = d.Replications![0]!.Destinations![0]!;
+        return dest.Status === "ENABLED" ? dest : undefined;
+      },
+      15_000,
+    );
+    expect(enabled.LastReplicatedTimestamp).toBeInstanceOf(Date);
+  });
+
+  it("creates the destination in the requested Region, and One Zone destinations in the Availability Zone's Region with backups on", async () => {
+    const fileSystemId = await new Seeder().fileSystem();
+    const out = await efs.send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: fileSystemId,
+        Destinations: [{ AvailabilityZoneName: "eu-west-1b" }],
+      }),
+    );
+    const dst = out.Destinations![0]!;
+    expect(dst.Region).toBe("eu-west-1");
+    const eu = new EFSClient({ region: "eu-west-1" });
+    const fs = await fsOf(eu, dst.FileSystemId!);
+    expect(fs).toMatchObject({ Encrypted: true, AvailabilityZoneName: "eu-west-1b" });
+    expect(fs.KmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:/);
+    expect((await eu.send(new DescribeBackupPolicyCommand({ FileSystemId: dst.FileSystemId }))).BackupPolicy).toEqual({
+      Status: "ENABLED",
+    });
+    // Not in the source's Region.
+    await expect(efs.send(new DescribeFileSystemsCommand({ FileSystemId: dst.FileSystemId }))).rejects.toMatchObject({
+      name: "FileSystemNotFound",
+    });
+  });
+
+  it("a file system is in one replication only; a destination is read-only: its protection cannot change, neither side can be deleted", async () => {
+    const seed = new Seeder();
+    const fileSystemId = await seed.fileSystem();
+    const other = await seed.fileSystem();
+    const out = await efs.send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: fileSystemId,
+        Destinations: [{ Region: region }],
+      }),
+    );
+    const dst = out.Destinations![0]!.FileSystemId!;
     await expect(
       efs.send(
         new CreateReplicationConfigurationCommand({
@@ -151,13 +319,149 @@ describe("efs_replication", () => {
           Destinations: [{ Region: region }],
         }),
       ),
-    ).rejects.toThrow(/already has a replication/);
-    const other = await new Seeder().fileSystem();
+    ).rejects.toThrow(/already part of a replication/);
+    // A destination cannot be a source, nor the destination of another source.
+    await expect(
+      efs.send(
+        new CreateReplicationConfigurationCommand({ SourceFileSystemId: dst, Destinations: [{ Region: region }] }),
+      ),
+    ).rejects.toThrow(/already part of a replication/);
+    await expect(
+      efs.send(new UpdateFileSystemProtectionCommand({ FileSystemId: dst, ReplicationOverwriteProtection: "ENABLED" })),
+    ).rejects.toMatchObject({ name: "ReplicationAlreadyExists" });
+    for (const id of [fileSystemId, dst]) {
+      await expect(efs.send(new DeleteFileSystemCommand({ FileSystemId: id }))).rejects.toMatchObject({
+        name: "FileSystemInUse",
+      });
+    }
     await expect(efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: other }))).rejects.toMatchObject(
       {
         name: "ReplicationNotFound",
       },
     );
+    // Ending the replication makes the destination writeable again.
+    await efs.send(new DeleteReplicationConfigurationCommand({ SourceFileSystemId: fileSystemId }));
+    expect((await fsOf(efs, dst)).FileSystemProtection).toEqual({ ReplicationOverwriteProtection: "ENABLED" });
+    await expect(efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: dst }))).rejects.toMatchObject({
+      name: "ReplicationNotFound",
+    });
+  });
+
+  it("replicates to an existing file system only when its overwrite protection is disabled, keeping its own settings", async () => {
+    const seed = new Seeder();
+    const fileSystemId = await seed.fileSystem();
+    const created = await efs.send(
+      new CreateFileSystemCommand({
+        CreationToken: "existing-destination",
+        Encrypted: true,
+        KmsKeyId: key,
+        ThroughputMode: "provisioned",
+        ProvisionedThroughputInMibps: 64,
+      }),
+    );
+    const dst = created.FileSystemId!;
+    expect((await fsOf(efs, dst)).FileSystemProtection).toEqual({ ReplicationOverwriteProtection: "ENABLED" });
+    await expect(
+      efs.send(
+        new CreateReplicationConfigurationCommand({
+          SourceFileSystemId: fileSystemId,
+          Destinations: [{ Region: region, FileSystemId: dst }],
+        }),
+      ),
+    ).rejects.toThrow(/overwrite protection enabled/);
+    await efs.send(
+      new UpdateFileSystemProtectionCommand({ FileSystemId: dst, ReplicationOverwriteProtection: "DISABLED" }),
+    );
+    const out = await efs.send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: fileSystemId,
+        Destinations: [{ Region: region, FileSystemId: dst }],
+      }),
+    );
+    expect(out.Destinations![0]!.FileSystemId).toBe(dst);
+    expect(await fsOf(efs, dst)).toMatchObject({
+      KmsKeyId: key,
+      ThroughputMode: "provisioned",
+      ProvisionedThroughputInMibps: 64,
+      FileSystemProtection: { ReplicationOverwriteProtection: "REPLICATING" },
+    });
+  });
+
+  it("an encrypted source cannot replicate to an unencrypted destination", async () => {
+    const source = await efs.send(
+      new CreateFileSystemCommand({ CreationToken: "enc-src", Encrypted: true, KmsKeyId: key }),
+    );
+    const plain = await efs.send(new CreateFileSystemCommand({ CreationToken: "plain-dst" }));
+    await efs.send(
+      new UpdateFileSystemProtectionCommand({
+        FileSystemId: plain.FileSystemId,
+        ReplicationOverwriteProtection: "DISABLED",
+      }),
+    );
+    await expect(
+      efs.send(
+        new CreateReplicationConfigurationCommand({
+          SourceFileSystemId: source.FileSystemId,
+          Destinations: [{ Region: region, FileSystemId: plain.FileSystemId }],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ConflictException" });
+  });
+});
+
+describe("efs_file_system_settings", () => {
+  it("a reused creation token answers FileSystemAlreadyExists with the existing file system's id", async () => {
+    const first = await efs.send(new CreateFileSystemCommand({ CreationToken: "same-token" }));
+    const again = await efs.send(new CreateFileSystemCommand({ CreationToken: "same-token" })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(again).toBeInstanceOf(FileSystemAlreadyExists);
+    expect((again as FileSystemAlreadyExists).FileSystemId).toBe(first.FileSystemId);
+  });
+
+  it("UpdateFileSystem changes the throughput mode; provisioned needs its MiB/s", async () => {
+    const { FileSystemId } = await efs.send(new CreateFileSystemCommand({ CreationToken: "tp" }));
+    await expect(
+      efs.send(new UpdateFileSystemCommand({ FileSystemId, ThroughputMode: "provisioned" })),
+    ).rejects.toThrow(/ProvisionedThroughputInMibps is required/);
+    const out = await efs.send(
+      new UpdateFileSystemCommand({ FileSystemId, ThroughputMode: "provisioned", ProvisionedThroughputInMibps: 128 }),
+    );
+    expect(out).toMatchObject({ ThroughputMode: "provisioned", ProvisionedThroughputInMibps: 128 });
+    await efs.send(new UpdateFileSystemCommand({ FileSystemId, ThroughputMode: "elastic" }));
+    const fs = (await efs.send(new DescribeFileSystemsCommand({ FileSystemId }))).FileSystems![0]!;
+    expect(fs.ThroughputMode).toBe("elastic");
+    expect(fs.ProvisionedThroughputInMibps).toBeUndefined();
+  });
+
+  it("TransitionToArchive needs Elastic throughput and must come after TransitionToIA; one transition per policy", async () => {
+    const { FileSystemId } = await efs.send(new CreateFileSystemCommand({ CreationToken: "lc" }));
+    const archive = [{ TransitionToIA: "AFTER_30_DAYS" as const }, { TransitionToArchive: "AFTER_90_DAYS" as const }];
+    await expect(
+      efs.send(new PutLifecycleConfigurationCommand({ FileSystemId, LifecyclePolicies: archive })),
+    ).rejects.toThrow(/Elastic throughput/);
+    await efs.send(new UpdateFileSystemCommand({ FileSystemId, ThroughputMode: "elastic" }));
+    await efs.send(new PutLifecycleConfigurationCommand({ FileSystemId, LifecyclePolicies: archive }));
+    expect((await efs.send(new DescribeLifecycleConfigurationCommand({ FileSystemId }))).LifecyclePolicies).toEqual(
+      archive,
+    );
+    await expect(
+      efs.send(
+        new PutLifecycleConfigurationCommand({
+          FileSystemId,
+          LifecyclePolicies: [{ TransitionToIA: "AFTER_90_DAYS" }, { TransitionToArchive: "AFTER_30_DAYS" }],
+        }),
+      ),
+    ).rejects.toThrow(/later than TransitionToIA/);
+    await expect(
+      efs.send(
+        new PutLifecycleConfigurationCommand({
+          FileSystemId,
+          LifecyclePolicies: [{ TransitionToIA: "AFTER_30_DAYS", TransitionToPrimaryStorageClass: "AFTER_1_ACCESS" }],
+        }),
+      ),
+    ).rejects.toThrow(/exactly one transition/);
   });
 });
 
@@ -165,7 +469,15 @@ describe("efs_replication", () => {
 async function echoMachine(name: string, definition: object, environment: Record<string, string> = {}) {
   const template = {
     Resources: {
-      Role: { Type: "AWS::IAM::Role", Properties: {} },
+      Role: {
+        Type: "AWS::IAM::Role",
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+          },
+        },
+      },
       Echo: {
         Type: "AWS::Lambda::Function",
         Metadata: { EfsGuardEntry: "test/emulator/fixtures/echo-handler.ts" },

@@ -105,3 +105,48 @@ it("ec2_security_group_atomic: of 8 concurrent revokes of one rule, exactly one 
     expect(outcomes.filter((o) => o !== "revoked").every((o) => o.endsWith(".NotFound"))).toBe(true);
   }
 });
+
+it("events_pattern_arrays: a pattern field inside an array of objects matches when any element matches", async () => {
+  const { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } = await import(
+    "@aws-sdk/client-eventbridge"
+  );
+  const { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } = await import(
+    "@aws-sdk/client-sqs"
+  );
+  const events = new EventBridgeClient({ region: "us-east-1" });
+  const sqs = new SQSClient({ region: "us-east-1" });
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "pattern-arrays" }))).QueueUrl!;
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] })))
+    .Attributes!.QueueArn!;
+  await events.send(
+    new PutRuleCommand({
+      Name: "tags",
+      EventPattern: JSON.stringify({
+        source: ["aws.ec2"],
+        detail: { requestParameters: { tagSet: { items: { key: [{ prefix: "efs-guard:" }] } } } },
+      }),
+    }),
+  );
+  await events.send(new PutTargetsCommand({ Rule: "tags", Targets: [{ Id: "q", Arn: arn }] }));
+  const put = (keys: string[]) =>
+    events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: "aws.ec2",
+            DetailType: "AWS API Call via CloudTrail",
+            Detail: JSON.stringify({
+              requestParameters: { tagSet: { items: keys.map((key) => ({ key, value: "v" })) } },
+            }),
+          },
+        ],
+      }),
+    );
+  await put(["Name", "team"]);
+  await put(["Name", "efs-guard:exempt"]);
+  const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+  const delivered = (received.Messages ?? []).map((m) =>
+    JSON.parse(m.Body!).detail.requestParameters.tagSet.items.map((i: { key: string }) => i.key),
+  );
+  expect(delivered).toEqual([["Name", "efs-guard:exempt"]]);
+});

@@ -98,7 +98,7 @@ describe("approver role", () => {
     expect(wait.Catch[0]).toMatchObject({ ErrorEquals: ["EfsGuard.Rejected"], Next: "Verify rejection" });
     for (const name of ["Verify approval", "Verify rejection"]) expect(def.States[name].Next).toBe("Answer verified?");
     const choices = def.States["Answer verified?"];
-    expect(choices.Choices[0].Next).toBe("Recreate encrypted");
+    expect(choices.Choices[0].Next).toBe("Start safety backup");
     expect(choices.Choices[1].Next).toBe("Notify rejection");
     expect(choices.Default).toBe("Approval round + 1");
     expect(def.States["Approval round + 1"].Next).toBe("Await approval");

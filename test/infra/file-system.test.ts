@@ -36,11 +36,13 @@ describe("file-system guard function", () => {
       "elasticfilesystem:DescribeBackupPolicy",
       "elasticfilesystem:DescribeFileSystemPolicy",
       "elasticfilesystem:DescribeFileSystems",
-      "elasticfilesystem:PutBackupPolicy",
+      // efs-backup-enabled is in alert mode by default: no PutBackupPolicy (test/infra/least-privilege.test.ts).
       "elasticfilesystem:PutFileSystemPolicy",
       "kms:Decrypt",
       "kms:DescribeKey",
       "kms:GenerateDataKey",
+      // The migration's record on a source tagged efs-guard:replacement (test/infra/migration-record.test.ts).
+      "kms:VerifyMac",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "sns:Publish",

@@ -52,11 +52,10 @@ const PLUMBING = [
   "sqs:SendMessage",
 ];
 
+/** With the default modes: efs-key-rotation-enabled remediates, efs-key-usable only alerts (no restore rights). */
 const KMS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
-  "kms:CancelKeyDeletion",
   "kms:DescribeKey",
-  "kms:EnableKey",
   "kms:EnableKeyRotation",
   "kms:GetKeyRotationStatus",
   "kms:ListResourceTags",
@@ -66,21 +65,26 @@ const FILE_SYSTEM_GUARD = [
   "elasticfilesystem:DescribeBackupPolicy",
   "elasticfilesystem:DescribeFileSystemPolicy",
   "elasticfilesystem:DescribeFileSystems",
-  "elasticfilesystem:PutBackupPolicy",
   "elasticfilesystem:PutFileSystemPolicy",
   "kms:DescribeKey",
   // The remediation of efs-encrypted-at-rest starts (or checks on) the migration.
   "states:DescribeExecution",
   "states:StartExecution",
+  // A source tagged efs-guard:replacement: the migration's record checked with the record key.
+  "kms:VerifyMac",
 ];
 
 const NFS_GUARD = [
+  // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
+  "ec2:AuthorizeSecurityGroupIngress",
+  "ec2:DescribeNetworkInterfaceAttribute",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
   "ec2:DescribeSecurityGroups",
   "ec2:DescribeVpcs",
   "ec2:RevokeSecurityGroupIngress",
   "elasticfilesystem:DescribeMountTargetSecurityGroups",
+  "elasticfilesystem:DescribeMountTargets",
 ];
 
 const FORBIDDEN = [
@@ -152,14 +156,35 @@ describe("scheduled sweep", () => {
     expect(via).not.toMatch(/sns/);
   });
 
-  it("has the union of the guards' actions and still no authorize, disable or schedule deletion", () => {
+  it("has the union of the guards' actions and still no disable or schedule deletion; authorize only on groups", () => {
     const id = functionLogicalId("functions/sweep/handler.ts");
     const fn = template.toJSON().Resources[id].Properties;
     expect(fn.Timeout).toBe(900);
     const actions = actionsOfRole(roleOf(id));
-    expect(actions).toEqual([...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
+    // And the stack's creation time, for the observe period (test/infra/observe.test.ts).
+    expect(actions).toEqual(
+      [
+        ...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING, "cloudformation:DescribeStacks"]),
+      ].sort(),
+    );
     expect(denySidsOfRole(roleOf(id))).toEqual(["DenyOutsideGuardedRegions"]);
-    for (const a of FORBIDDEN) expect(actions).not.toContain(a);
+    // The NFS guard's narrowing (authorize the rule minus TCP 2049, then revoke it) runs in the sweep too.
+    for (const a of FORBIDDEN.filter((f) => f !== "ec2:AuthorizeSecurityGroupIngress"))
+      expect(actions).not.toContain(a);
+    const authorize = statementsOfRole(roleOf(id)).filter((s) =>
+      [s.Action].flat().includes("ec2:AuthorizeSecurityGroupIngress"),
+    );
+    expect(authorize.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
+      [
+        "ec2:AuthorizeSecurityGroupIngress",
+        JSON.stringify({
+          "Fn::Join": [
+            "",
+            ["arn:", { Ref: "AWS::Partition" }, ":ec2:*:", { Ref: "AWS::AccountId" }, ":security-group/*"],
+          ],
+        }),
+      ],
+    ]);
   });
 
   it("is triggered by no EventBridge rule (only by the schedule)", () => {

@@ -56,15 +56,18 @@ describe("EfsGuard stack", () => {
     }
   });
 
-  it("gives the NFS guard only what its control needs: it may revoke but never authorize", () => {
+  it("gives the NFS guard only what its control needs: revoke, authorize (to narrow), read mount targets", () => {
     const { actions } = nfsPermissions();
     expect(actions).toEqual([
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:DescribeNetworkInterfaceAttribute",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeVpcs",
       "ec2:RevokeSecurityGroupIngress",
       "elasticfilesystem:DescribeMountTargetSecurityGroups",
+      "elasticfilesystem:DescribeMountTargets",
       // SSE-KMS producers (the alerts topic, the dead-letter queue) need these two and nothing else.
       "kms:Decrypt",
       "kms:GenerateDataKey",
@@ -80,12 +83,15 @@ describe("EfsGuard stack", () => {
     const resourcesOf = (action: string) =>
       allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
     expect(managedPolicyArns).toEqual([]);
-    expect(resourcesOf("ec2:RevokeSecurityGroupIngress")).toEqual([
-      "arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group/*",
-    ]);
-    expect(resourcesOf("elasticfilesystem:DescribeMountTargetSecurityGroups")).toEqual([
-      "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
-    ]);
+    for (const action of ["ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupIngress"]) {
+      expect(resourcesOf(action)).toEqual(["arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group/*"]);
+    }
+    for (const action of [
+      "elasticfilesystem:DescribeMountTargetSecurityGroups",
+      "elasticfilesystem:DescribeMountTargets",
+    ]) {
+      expect(resourcesOf(action)).toEqual(["arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*"]);
+    }
     expect(resourcesOf("ec2:DescribeSecurityGroups")).toEqual(["*"]);
     expect(resourcesOf("sns:Publish")).toEqual([expect.stringMatching(/^<AlertsTopic[0-9A-F]+>$/)]);
     expect(resourcesOf("sqs:SendMessage")).toEqual([

@@ -7,7 +7,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../emulator/emulator.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
-import { authorizeIngressEvent, cloudTrailEnvelope } from "../../events/build.js";
+import { authorizeIngressEvent, cloudTrailEnvelope, createFileSystemEvent } from "../../events/build.js";
 import { runCli, spawnCli } from "../support/cli.js";
 import { resetEmulator } from "../support/emulator.js";
 
@@ -137,7 +137,10 @@ describe("efs-guard replay against the emulator", () => {
     expect(real.stdout).toMatch(
       /Records\[2\]: AuthorizeSecurityGroupIngress .*: evaluated\n\s+efs-nfs-ingress-restricted sg-\w+: non-compliant -> remediated/,
     );
-    expect(real.stdout).toContain("3 event(s) from 1 file(s): 1 evaluated, 2 ignored, 0 failed, 0 malformed");
+    expect(real.stdout.trimEnd().split("\n").at(-1)).toBe(
+      "3 record(s) read from 1 file(s): 1 evaluated, 2 ignored (1 failed-call, 1 unsupported-event), 0 failed, " +
+        "0 malformed; 1 non-compliant finding(s); actions: 1 remediated",
+    );
     expect(await ruleIds(seed, groupId)).toEqual([inside]);
   });
 
@@ -243,6 +246,14 @@ describe("efs-guard replay against the emulator", () => {
     expect(topic.code).toBe(2);
     expect(topic.stderr).toContain("not an SNS topic ARN: alerts");
 
+    const both = await runCli(["replay", "--quiet", "--only-evaluated", d]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--quiet prints no event and --only-evaluated prints some: give one of them");
+
+    const machine = await runCli(["replay", "--state-machine", "efs-guard-migration", dangling]);
+    expect(machine.code).toBe(2);
+    expect(machine.stderr).toContain("not a Step Functions state machine ARN: efs-guard-migration");
+
     const help = await runCli(["replay", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: efs-guard replay");
@@ -270,5 +281,59 @@ describe("efs-guard replay against the emulator", () => {
       .map((l) => JSON.parse(l));
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ file, outcome: "failed", error: { code: "ECONNREFUSED" } });
+  });
+  it("--quiet and --only-evaluated keep a long trail readable; the summary counts ignored by reason and actions", async () => {
+    const { groupId, record } = await openGroup();
+    const records = [unsupported(groupId), failed(groupId), record, unsupported(groupId)];
+    const file = write(join(dir(), "trail.json"), { Records: records });
+    const summary =
+      "4 record(s) read from 1 file(s): 1 evaluated, 3 ignored (2 unsupported-event, 1 failed-call), 0 failed, " +
+      "0 malformed; 1 non-compliant finding(s); actions: 1 would-remediate";
+    const quiet = await runCli(["replay", "--dry-run", "--quiet", file]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toBe(`${summary}\n`);
+    const only = await runCli(["replay", "--dry-run", "--only-evaluated", file]);
+    expect(only.code).toBe(0);
+    const out = only.stdout.trimEnd().split("\n");
+    expect(out[0]).toBe(`${file} Records[2]: AuthorizeSecurityGroupIngress (ec2.amazonaws.com): evaluated`);
+    expect(out[1]).toMatch(/^ {2}efs-nfs-ingress-restricted sg-\w+: non-compliant -> would-remediate: dry run: /);
+    expect(out.slice(2)).toEqual(["", summary]);
+    expect(only.stdout).not.toContain("): ignored (");
+    // --json keeps stdout one event per line: the summary goes to stderr.
+    const json = await runCli(["replay", "--dry-run", "--only-evaluated", "--json", file]);
+    expect(lines(json.stdout).map((l) => l.outcome)).toEqual(["evaluated"]);
+    expect(json.stderr.trimEnd().split("\n").at(-1)).toBe(`efs-guard replay: ${summary}`);
+  });
+
+  it("--dry-run says a migration would fail when the workflow is not deployed; --state-machine names one", async () => {
+    const seed = new Seeder();
+    const fileSystemId = await seed.fileSystem({ tags: { Name: "plain" } });
+    const event = createFileSystemEvent({ fileSystemId, encrypted: false });
+    const file = write(join(dir(), "create.json"), event);
+    const run = await runCli(["replay", "--dry-run", file]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("migration workflow not deployed in us-east-1 (no state machine efs-guard-migration)");
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `efs-encrypted-at-rest ${fileSystemId}: non-compliant -> would-remediate: dry run: would start the migration workflow .*; the real run would fail: migration workflow not deployed in us-east-1 \\(no state machine efs-guard-migration\\); pass --state-machine ARN or deploy the stack`,
+      ),
+    );
+    expect(run.stdout.trimEnd().split("\n").at(-1)).toMatch(
+      /; 1 would fail for real \(migration workflow not deployed\)$/,
+    );
+    // And the real run does fail, as the dry run said.
+    const real = await runCli(["replay", file]);
+    expect(real.code).toBe(1);
+    expect(real.stdout).toMatch(
+      new RegExp(
+        `efs-encrypted-at-rest ${fileSystemId}: non-compliant -> failed: remediation failed: the migration workflow is not deployed`,
+      ),
+    );
+    // A named workflow is what a real run would start: the dry run then has nothing to warn about.
+    const arn = "arn:aws:states:us-east-1:123456789012:stateMachine:efs-guard-migration";
+    const named = await runCli(["replay", "--dry-run", "--state-machine", arn, file]);
+    expect(named.code).toBe(0);
+    expect(named.stderr).toContain(`migration workflow ${arn}`);
+    expect(named.stdout).not.toContain("would fail");
   });
 });

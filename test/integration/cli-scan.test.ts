@@ -8,10 +8,11 @@ import { freePort } from "../../emulator/emulator.js";
 import type { Seeder } from "../../emulator/seed.js";
 import { consoleDefaultPolicy } from "../../shared/controls/policy.js";
 import { countingProxy, isWrite, runCli, spawnCli } from "../support/cli.js";
+import { exemptUntil } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 import { KeySeeder } from "../support/seed-kms.js";
 
-const EXEMPT = { "efs-guard:exempt": "efs-nfs-ingress-restricted", "efs-guard:exempt-until": "2099-12-31" };
+const EXEMPT = { "efs-guard:exempt": "efs-nfs-ingress-restricted", "efs-guard:exempt-until": exemptUntil() };
 
 /**
  * One file system mounted in three subnets, one security group per mount target: compliant, open, open+exempt.
@@ -109,7 +110,7 @@ describe("efs-guard scan against the emulator", () => {
     });
     expect(byId[open].plan).toContain(openRule);
     expect(byId[exempt]).toMatchObject({ verdict: "non-compliant", wouldDo: "exempt" });
-    expect(byId[exempt].why).toContain("until 2099-12-31");
+    expect(byId[exempt].why).toContain(`until ${EXEMPT["efs-guard:exempt-until"]}`);
     expect(byId[good]).toMatchObject({ verdict: "compliant", wouldDo: "none" });
     const verdictsOf = (id: string) =>
       report.findings

@@ -13,6 +13,7 @@ import { CreateKeyCommand, DisableKeyCommand, EnableKeyRotationCommand, KMSClien
 import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { doctor } from "../../bin/commands/doctor.js";
 import { freePort } from "../../emulator/emulator.js";
+import { motoCall } from "../../emulator/moto-call.js";
 import { PROJECT_ROOT } from "../../emulator/venv.js";
 import { type CheckResult, runDoctor } from "../../shared/aws/doctor.js";
 import { resetEmulator } from "../support/emulator.js";
@@ -21,9 +22,9 @@ const HOME = "us-east-1";
 const OTHER = "eu-west-1";
 
 async function bucket(name: string) {
-  // moto's server takes an unsigned path-style PUT; the SDK's S3 client is not a dependency of the project.
-  const res = await fetch(`${inject("emulatorEndpoint")}/${name}`, { method: "PUT" });
-  if (!res.ok) throw new Error(`bucket ${name}: ${res.status}`);
+  // A path-style PUT as the emulator's administrator (IAM is enforced: an unsigned call is refused, as on AWS); the
+  // SDK's S3 client is not a dependency of the project.
+  await motoCall(inject("emulatorEndpoint"), "s3", HOME, "PUT", `/${name}`, "", "application/xml");
 }
 
 async function trail(region: string, name: string, options: { multiRegion?: boolean; logging?: boolean } = {}) {
@@ -74,6 +75,10 @@ describe("efs-guard doctor against the emulator", () => {
     });
     expect(row(results, "cloudtrail trail", OTHER)).toMatchObject({ status: "pass" });
     expect(row(results, "migration key (kmsKeyArn)")).toMatchObject({ status: "pass" });
+    expect(row(results, "migration key (regionKmsKeyArns)", OTHER)).toMatchObject({
+      status: "info",
+      detail: "not configured: the forwarder stack EfsGuardForwarder-eu-west-1 creates one (alias/efs-guard-migration)",
+    });
     expect(row(results, "deployed stack")).toMatchObject({
       status: "info",
       detail: expect.stringContaining("not deployed"),
@@ -151,6 +156,26 @@ describe("efs-guard doctor against the emulator", () => {
     await disabled.kms.send(new DisableKeyCommand({ KeyId: disabled.id }));
     results = await runDoctor({ regions: [HOME], kmsKeyArn: disabled.arn, stackName: "EfsGuard" });
     expect(row(results, "migration key (kmsKeyArn)").detail).toContain("state is Disabled, not Enabled");
+
+    // A configured key of another region is checked in that region.
+    const otherKms = new KMSClient({ region: OTHER });
+    const regional = (await otherKms.send(new CreateKeyCommand({ Description: "eu migrations" }))).KeyMetadata!;
+    results = await runDoctor({
+      regions: [HOME, OTHER],
+      regionKmsKeyArns: { [OTHER]: regional.Arn! },
+      stackName: "EfsGuard",
+    });
+    expect(row(results, "migration key (regionKmsKeyArns)", OTHER)).toMatchObject({
+      status: "fail",
+      detail: expect.stringContaining("automatic rotation is off"),
+    });
+    await otherKms.send(new EnableKeyRotationCommand({ KeyId: regional.KeyId }));
+    results = await runDoctor({
+      regions: [HOME, OTHER],
+      regionKmsKeyArns: { [OTHER]: regional.Arn! },
+      stackName: "EfsGuard",
+    });
+    expect(row(results, "migration key (regionKmsKeyArns)", OTHER)).toMatchObject({ status: "pass" });
 
     const narrow = await key({
       policy: JSON.stringify({
@@ -237,6 +262,7 @@ describe("efs-guard doctor against the emulator", () => {
         "pass cloudtrail trail us-east-1",
         "pass cloudtrail trail eu-west-1",
         "info migration key (kmsKeyArn) us-east-1",
+        "info migration key (regionKmsKeyArns) eu-west-1",
         "info deployed stack us-east-1",
         "info deployed forwarder eu-west-1",
       ]);

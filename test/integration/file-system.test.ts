@@ -7,7 +7,12 @@ import {
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
@@ -25,7 +30,7 @@ import { snsNotifier } from "../../shared/notify/sns.js";
 import { processEvent } from "../../shared/pipeline/run.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
-import { testDeps } from "../support/deps.js";
+import { exemptUntil, testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 
 const ENTRY = "functions/file-system/handler.ts";
@@ -107,7 +112,7 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     );
   }
 
-  it("CreateFileSystem, unencrypted: TLS policy written, backups alerted, migration reported as not deployed", async () => {
+  it("CreateFileSystem, unencrypted: TLS policy written, backups alerted, a missing workflow reported", async () => {
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs })]);
@@ -137,10 +142,10 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
       severity: "critical",
       outcome: "remediation-failed",
     });
-    expect(migration.message.content.description).toContain(
-      "remediation failed: the migration workflow is not deployed",
-    );
-    expect(migration.message.metadata.additionalContext.error).toMatch(/^NOT_DEPLOYED: /);
+    // The deployed function names the stack's state machine; this test deploys no workflow, as if it had been
+    // deleted: the start is refused by Step Functions and reported, never retried.
+    expect(migration.message.content.description).toContain("remediation failed: states:StartExecution failed");
+    expect(migration.message.metadata.additionalContext.error).toMatch(/StateMachineDoesNotExist/);
   });
 
   it("CreateFileSystem encrypted with the AWS managed key is flagged; with a customer managed key it is not", async () => {
@@ -272,7 +277,9 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
 
   it("an exempt file system is reported as exempt and left alone; an expired exemption no longer applies", async () => {
     const seed = new Seeder();
-    const exempt = await seed.fileSystem({ tags: { Name: "legacy", "efs-guard:exempt": "efs-tls-enforced" } });
+    const exempt = await seed.fileSystem({
+      tags: { Name: "legacy", "efs-guard:exempt": "efs-tls-enforced", "efs-guard:exempt-until": exemptUntil() },
+    });
     const lapsed = await seed.fileSystem({
       tags: { Name: "old", "efs-guard:exempt": "efs-tls-enforced", "efs-guard:exempt-until": "2026-01-31" },
     });
@@ -334,7 +341,24 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     expect(executions.executions?.map((e) => e.name)).toEqual([`efs-guard-migrate-${fs}`]);
     const migration = (await host.alerts()).filter((a) => a.attributes.control === "efs-encrypted-at-rest");
     expect(migration.map((a) => a.attributes.outcome)).not.toContain("remediation-failed");
+    // Starting the migration fixes nothing yet: the alert says so, never "remediated".
+    // (The second delivery finds the execution running, or already done with this one-state machine.)
+    expect(migration.map((a) => a.attributes.outcome)).toHaveLength(2);
+    for (const a of migration) expect(["migration-started", "cut-over-pending"]).toContain(a.attributes.outcome);
+    expect(migration[0]?.attributes).toEqual({
+      control: "efs-encrypted-at-rest",
+      severity: "critical",
+      outcome: "migration-started",
+    });
+    expect(migration[0]?.message.content.title).toBe(
+      `:arrows_counterclockwise: EFS Guard: efs-encrypted-at-rest migration started (approval needed; the source stays as it is) on ${fs}`,
+    );
+    expect(migration[0]?.message.content.description).toContain("*Decision:* migration-started");
     expect(migration[0]?.message.content.description).toContain("started the migration workflow");
+    const input = JSON.parse(
+      (await sfn.send(new DescribeExecutionCommand({ executionArn: executions.executions![0]!.executionArn! }))).input!,
+    );
+    expect(input).toMatchObject({ fileSystemId: fs, severity: "critical" });
   });
 
   it("a file system deleted after the event is not applicable: no crash, no alert", async () => {

@@ -274,7 +274,7 @@ describe("modes, exemptions and idempotence, through the same pipeline", () => {
   it("an exemption tag on the key is honoured; once expired it is not", async () => {
     const seed = new KeySeeder();
     const key = await seed.keyWithFileSystem({
-      tags: { "efs-guard:exempt": "efs-key-rotation-enabled", "efs-guard:exempt-until": "2027-06-30" },
+      tags: { "efs-guard:exempt": "efs-key-rotation-enabled", "efs-guard:exempt-until": "2027-01-31" },
     });
     const event = kmsKeyEvent("DisableKeyRotation", { sent: key.keyId, keyArn: key.arn });
     const exempt = await processEvent(event, kmsKeyGuard(), testDeps());

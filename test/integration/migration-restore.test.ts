@@ -1,6 +1,7 @@
 import {
   DescribeFileSystemPolicyCommand,
   DescribeFileSystemsCommand,
+  DescribeLifecycleConfigurationCommand,
   DescribeMountTargetsCommand,
   EFSClient,
 } from "@aws-sdk/client-efs";
@@ -39,8 +40,16 @@ afterAll(async () => {
   await configureEmulator({ stepfunctions: { execute_state_machine: false } });
 });
 
-it("restores the safety backup into a new encrypted file system and reports the aws-backup-restore_ directory", async () => {
-  const src = await unencryptedFileSystem();
+it("restores the safety backup into a new encrypted file system, tags it as the migration's, gives it the source's throughput before its Archive lifecycle, and reports the aws-backup-restore_ directory", async () => {
+  // Elastic with an Archive rule: AWS Backup restores with EFS's default throughput (Bursting), on which EFS refuses
+  // TransitionToArchive; the surroundings step must switch to Elastic first.
+  const src = await unencryptedFileSystem(
+    {},
+    {
+      settings: { ThroughputMode: "elastic" },
+      lifecycle: [{ TransitionToIA: "AFTER_30_DAYS" }, { TransitionToArchive: "AFTER_90_DAYS" }],
+    },
+  );
   const inbox = new AlertInbox(host);
   const started = await startMigration(sfn, lambdas.stateMachineArn, {
     fileSystemId: src.fileSystemId,
@@ -64,8 +73,19 @@ it("restores the safety backup into a new encrypted file system and reports the 
   expect(output.destination.restoreDirectory).toMatch(/^aws-backup-restore_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}/);
   const dst = output.destination.fileSystemId as string;
   const fs = (await efs.send(new DescribeFileSystemsCommand({ FileSystemId: dst }))).FileSystems![0]!;
-  expect(fs.Encrypted).toBe(true);
-  expect(fs.KmsKeyId).toBe(lambdas.ref("MigrationKey", "Arn"));
+  const name = started.executionArn.split(":").at(-1)!;
+  expect(fs).toMatchObject({ Encrypted: true, KmsKeyId: lambdas.ref("MigrationKey", "Arn"), CreationToken: name });
+  expect(fs.ThroughputMode).toBe("elastic");
+  expect(Object.fromEntries(fs.Tags!.map((t) => [t.Key, t.Value]))).toMatchObject({
+    "efs-guard:migration": name,
+    "efs-guard:migrated-from": src.fileSystemId,
+    team: "data",
+  });
+  expect(output.surroundings.throughputUpdated).toEqual({ throughputMode: "elastic" });
+  expect((await efs.send(new DescribeLifecycleConfigurationCommand({ FileSystemId: dst }))).LifecyclePolicies).toEqual([
+    { TransitionToIA: "AFTER_30_DAYS" },
+    { TransitionToArchive: "AFTER_90_DAYS" },
+  ]);
   expect((await efs.send(new DescribeMountTargetsCommand({ FileSystemId: dst }))).MountTargets).toHaveLength(2);
   expect(
     policyEnforcesTls(

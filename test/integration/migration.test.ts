@@ -1,13 +1,24 @@
-import { BackupClient, DescribeRecoveryPointCommand } from "@aws-sdk/client-backup";
 import {
+  BackupClient,
+  DeleteRecoveryPointCommand,
+  DescribeRecoveryPointCommand,
+  ListTagsCommand,
+} from "@aws-sdk/client-backup";
+import {
+  CreateFileSystemCommand,
+  CreateReplicationConfigurationCommand,
   DescribeAccessPointsCommand,
+  DescribeBackupPolicyCommand,
   DescribeFileSystemPolicyCommand,
   DescribeFileSystemsCommand,
   DescribeLifecycleConfigurationCommand,
   DescribeMountTargetSecurityGroupsCommand,
   DescribeMountTargetsCommand,
+  DescribeReplicationConfigurationsCommand,
   EFSClient,
+  PutFileSystemPolicyCommand,
   TagResourceCommand,
+  UpdateFileSystemProtectionCommand,
 } from "@aws-sdk/client-efs";
 import {
   CreateStateMachineCommand,
@@ -97,13 +108,24 @@ async function quietly<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+const invokedFor = (fileSystemId: string, step: string) =>
+  lambdas.invocations.filter(
+    (i) => i.entry === `functions/migration/${step}/handler.ts` && JSON.stringify(i.event).includes(fileSystemId),
+  );
+
+async function approveAndEnd(executionArn: string) {
+  expect(await quietly(() => approve.run([executionArn], consoleIo))).toBe(0);
+  return executionEnded(sfn, executionArn);
+}
+
 describe("migration, replication strategy, executed end to end", () => {
-  it("backs up, asks, waits for approval, recreates encrypted with the surroundings, verifies, leaves the source untouched", async () => {
+  it("asks first (nothing billable before), then backs up, recreates encrypted with the surroundings, verifies, leaves the source untouched", async () => {
     const src = await unencryptedFileSystem();
     const before = await allFileSystems();
     const started = await start(src.fileSystemId);
     expect(started.status).toBe("done");
     const executionArn = started.executionArn;
+    const name = executionArn.split(":").at(-1)!;
 
     const ask = await inbox.next("approval-requested", src.fileSystemId);
     expect(ask.message.version).toBe("1.0");
@@ -119,8 +141,13 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(text).toContain("Mount targets (2)");
     expect(text).toContain("0 B");
     expect(text).toContain(keyArn);
-    expect(text).toContain("recovery point `arn:aws:backup:");
-    // Nothing is created before the approval, and a second trigger does not start a second run.
+    expect(text).toContain("*Nothing has been done yet:* no backup, no new file system");
+    expect(text).toContain(
+      "first a safety backup of the source (AWS Backup, into the vault `efs-guard-migration` in us-east-1, kept 35 days",
+    );
+    // Nothing billable before the approval: no backup started, no file system created; and a second trigger does
+    // not start a second run.
+    expect(invokedFor(src.fileSystemId, "safety-backup")).toEqual([]);
     expect((await allFileSystems()).length).toBe(before.length);
     const again = await start(src.fileSystemId);
     expect(again).toMatchObject({ status: "already-done", executionArn });
@@ -131,15 +158,28 @@ describe("migration, replication strategy, executed end to end", () => {
     // The approval, through the real command code, by file system id.
     expect(await quietly(() => approve.run([src.fileSystemId], consoleIo))).toBe(0);
     const ended = await executionEnded(sfn, executionArn);
+    expect(ended.status).toBe("SUCCEEDED");
     const output = JSON.parse(ended.output!);
 
-    // The replacement: encrypted with the stack's key, mount targets, TLS policy, access point, lifecycle, tags.
+    // The replacement: created by this run (tags and creation token in the creating request), encrypted with the
+    // stack's key, with the source's settings, mount targets, TLS policy, access point, lifecycle, tags.
     const dst = output.destination.fileSystemId as string;
     expect(dst).toMatch(/^fs-/);
     expect(dst).not.toBe(src.fileSystemId);
+    expect(output.destination).toMatchObject({ createdBy: name, replicationCreated: true });
     const replacement = await fsOf(dst);
-    expect(replacement.Encrypted).toBe(true);
-    expect(replacement.KmsKeyId).toBe(keyArn);
+    expect(replacement).toMatchObject({
+      Encrypted: true,
+      KmsKeyId: keyArn,
+      CreationToken: name,
+      ThroughputMode: "bursting",
+      PerformanceMode: "generalPurpose",
+      FileSystemProtection: { ReplicationOverwriteProtection: "REPLICATING" },
+    });
+    const replication = await efs.send(
+      new DescribeReplicationConfigurationsCommand({ FileSystemId: src.fileSystemId }),
+    );
+    expect(replication.Replications![0]!.Destinations![0]!.FileSystemId).toBe(dst);
     const mts = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: dst }))).MountTargets!;
     expect(mts.map((m) => m.SubnetId).sort()).toEqual(src.subnets.slice(0, 2).sort());
     for (const mt of mts) {
@@ -161,6 +201,7 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(Object.fromEntries(aps[0]!.Tags!.map((t) => [t.Key, t.Value]))).toEqual({
       Name: "app",
       "efs-guard:source-access-point": src.accessPointId,
+      "efs-guard:migration": name,
     });
     const lifecycle = await efs.send(new DescribeLifecycleConfigurationCommand({ FileSystemId: dst }));
     expect(lifecycle.LifecyclePolicies).toEqual([{ TransitionToIA: "AFTER_30_DAYS" }]);
@@ -168,6 +209,7 @@ describe("migration, replication strategy, executed end to end", () => {
       Name: "winterday-shared",
       team: "data",
       "efs-guard:migrated-from": src.fileSystemId,
+      "efs-guard:migration": name,
     });
 
     // The source: same id, still unencrypted, still mounted, same policy, tagged with its replacement.
@@ -186,8 +228,10 @@ describe("migration, replication strategy, executed end to end", () => {
       "efs-guard:replacement": dst,
     });
 
-    // The safety backup exists in the guard's vault.
-    const point = await new BackupClient({ region }).send(
+    // The safety backup, taken after the approval, is in the guard's vault with its lifecycle and tags, and the
+    // vault's access policy denies deleting or shortening it to everyone (no admin role configured).
+    const backup = new BackupClient({ region });
+    const point = await backup.send(
       new DescribeRecoveryPointCommand({
         BackupVaultName: "efs-guard-migration",
         RecoveryPointArn: output.backup.recoveryPointArn,
@@ -195,17 +239,40 @@ describe("migration, replication strategy, executed end to end", () => {
     );
     expect(point.Status).toBe("COMPLETED");
     expect(point.ResourceArn).toBe(src.arn);
+    expect(point.Lifecycle).toEqual({ DeleteAfterDays: 35 });
+    expect((await backup.send(new ListTagsCommand({ ResourceArn: output.backup.recoveryPointArn }))).Tags).toEqual({
+      "efs-guard:migration": name,
+      "efs-guard:source": src.fileSystemId,
+    });
+    await expect(
+      backup.send(
+        new DeleteRecoveryPointCommand({
+          BackupVaultName: "efs-guard-migration",
+          RecoveryPointArn: output.backup.recoveryPointArn,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "AccessDeniedException" });
 
-    // Every step ran in the real handlers; the backup was polled through the Wait loop.
+    // Every step ran in the real handlers, in this order; the backup was polled through the Wait loop.
     const entries = lambdas.invocations
       .filter((i) => JSON.stringify(i.event).includes(src.fileSystemId))
       .map((i) => i.entry);
-    for (const step of ["capture", "request-approval", "recreate", "surroundings", "verify", "notify"]) {
+    for (const step of [
+      "capture",
+      "request-approval",
+      "safety-backup",
+      "recreate",
+      "surroundings",
+      "verify",
+      "notify",
+    ]) {
       expect(entries).toContain(`functions/migration/${step}/handler.ts`);
     }
     const states = (await historyOf(sfn, executionArn))
       .filter((e) => e.type?.endsWith("StateEntered"))
       .map((e) => e.stateEnteredEventDetails?.name);
+    expect(states.indexOf("Await approval")).toBeLessThan(states.indexOf("Start safety backup"));
+    expect(states.indexOf("Start safety backup")).toBeLessThan(states.indexOf("Recreate encrypted"));
     expect(states.filter((s) => s === "Describe safety backup").length).toBeGreaterThanOrEqual(2);
     expect(states).toContain("Wait for the backup");
 
@@ -217,11 +284,68 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(doneText).toContain("EFS Guard never deletes it");
     expect(doneText).toContain("✓ policy enforces TLS");
     expect(doneText).toContain("✓ mount targets have the source's security groups");
+    expect(doneText).toContain("✓ created by this migration");
+    expect(doneText).toContain("✓ throughput as the source's");
+    expect(doneText).toContain("✓ the source replicates to the replacement");
 
     // A later trigger reports the finished migration instead of starting another.
     const later = await start(src.fileSystemId);
     expect(later.status).toBe("already-done");
     expect(later.detail).toContain("already migrated");
+  });
+
+  it("keeps Elastic throughput with an Archive lifecycle, and One Zone with provisioned throughput and backups, and verifies them", async () => {
+    const elastic = await unencryptedFileSystem(
+      {},
+      {
+        settings: { ThroughputMode: "elastic" },
+        lifecycle: [{ TransitionToIA: "AFTER_30_DAYS" }, { TransitionToArchive: "AFTER_90_DAYS" }],
+      },
+    );
+    const oneZone = await unencryptedFileSystem(
+      {},
+      {
+        settings: {
+          AvailabilityZoneName: "us-east-1a",
+          ThroughputMode: "provisioned",
+          ProvisionedThroughputInMibps: 64,
+          Backup: true,
+        },
+      },
+    );
+    for (const src of [elastic, oneZone]) {
+      const started = await start(src.fileSystemId);
+      await inbox.next("approval-requested", src.fileSystemId);
+      expect((await approveAndEnd(started.executionArn)).status).toBe("SUCCEEDED");
+    }
+    const dstOf = async (fileSystemId: string) => (await tagsOf(fileSystemId))["efs-guard:replacement"]!;
+    const e = await fsOf(await dstOf(elastic.fileSystemId));
+    expect(e.ThroughputMode).toBe("elastic");
+    expect(
+      (await efs.send(new DescribeLifecycleConfigurationCommand({ FileSystemId: e.FileSystemId }))).LifecyclePolicies,
+    ).toEqual([{ TransitionToIA: "AFTER_30_DAYS" }, { TransitionToArchive: "AFTER_90_DAYS" }]);
+    const z = await fsOf(await dstOf(oneZone.fileSystemId));
+    expect(z).toMatchObject({
+      AvailabilityZoneName: "us-east-1a",
+      ThroughputMode: "provisioned",
+      ProvisionedThroughputInMibps: 64,
+    });
+    expect((await efs.send(new DescribeBackupPolicyCommand({ FileSystemId: z.FileSystemId }))).BackupPolicy).toEqual({
+      Status: "ENABLED",
+    });
+    const done = await inbox.next("migrated", oneZone.fileSystemId);
+    const checks = done.message.content.description;
+    expect(checks).toContain(
+      "✓ storage as the source's (Regional or One Zone): source One Zone in us-east-1a, replacement One Zone in us-east-1a",
+    );
+    expect(checks).toContain(
+      "✓ throughput as the source's: source provisioned 64 MiB/s, replacement provisioned 64 MiB/s",
+    );
+    expect(checks).toContain("✓ automatic backups as the source's");
+    const elasticDone = await inbox.next("migrated", elastic.fileSystemId);
+    expect(elasticDone.message.content.description).toContain(
+      "✓ lifecycle as the source's: source TransitionToArchive=AFTER_90_DAYS;TransitionToIA=AFTER_30_DAYS, replacement TransitionToArchive=AFTER_90_DAYS;TransitionToIA=AFTER_30_DAYS",
+    );
   });
 
   it("reject ends the run, reported with the reason; nothing is created; a later trigger is declined, an operator's starts attempt 2", async () => {
@@ -247,6 +371,8 @@ describe("migration, replication strategy, executed end to end", () => {
     const alert = await inbox.next("migration-rejected", src.fileSystemId);
     expect(alert.message.content.description).toContain("not during quarter close");
     expect(alert.message.content.nextSteps.join(" ")).toContain("efs-guard:exempt=efs-encrypted-at-rest");
+    expect(alert.message.content.description).toContain("no backup was taken and nothing was created");
+    expect(invokedFor(src.fileSystemId, "safety-backup")).toEqual([]);
     expect((await allFileSystems()).length).toBe(before);
     expect(await tagsOf(src.fileSystemId)).not.toHaveProperty("efs-guard:replacement");
     // Answering again is an error that says why.
@@ -263,11 +389,12 @@ describe("migration, replication strategy, executed end to end", () => {
     expect((await executionEnded(sfn, retry.executionArn)).status).toBe("FAILED");
   });
 
-  it("a failed safety backup ends the run loudly before any approval is asked", async () => {
+  it("a failed safety backup (after the approval) ends the run loudly, before anything is created", async () => {
     const src = await unencryptedFileSystem({ "emulator:backup": "fail" });
     const before = (await allFileSystems()).length;
     const started = await start(src.fileSystemId);
-    const ended = await executionEnded(sfn, started.executionArn);
+    await inbox.next("approval-requested", src.fileSystemId);
+    const ended = await approveAndEnd(started.executionArn);
     expect(ended.status).toBe("FAILED");
     expect(ended.error).toBe("EfsGuard.MigrationFailed");
     const alert = await inbox.next("migration-failed", src.fileSystemId);
@@ -276,17 +403,19 @@ describe("migration, replication strategy, executed end to end", () => {
     expect(alert.message.content.description).toContain("EfsGuard.BackupFailed");
     expect(alert.message.content.description).toContain("*Safety backup job:* FAILED — Backup job failed");
     expect(alert.message.content.description).toContain("no new file system was created");
-    expect(inbox.of(src.fileSystemId).map((a) => a.attributes.outcome)).not.toContain("approval-requested");
+    expect(alert.message.content.nextSteps.join("\n")).not.toContain("delete-file-system");
     expect((await allFileSystems()).length).toBe(before);
   });
 
-  it("a failing step after approval is caught, notified with where things were left and how to clean up", async () => {
+  it("a failing step after approval is caught and notified with cleanup for what it created; the next attempt resumes that replacement", async () => {
     const src = await unencryptedFileSystem();
+    const before = (await allFileSystems()).length;
     lambdas.override("functions/migration/surroundings/handler.ts", async () => {
       const e = new Error("elasticfilesystem:CreateMountTarget failed: AccessDeniedException: not authorized");
       e.name = "AwsCallError";
       throw e;
     });
+    let dst: string;
     try {
       const started = await start(src.fileSystemId);
       await inbox.next("approval-requested", src.fileSystemId);
@@ -297,10 +426,13 @@ describe("migration, replication strategy, executed end to end", () => {
       const text = `${alert.message.content.description}\n${alert.message.content.nextSteps.join("\n")}`;
       expect(alert.message.content.title).toContain("FAILED at Recreate surroundings");
       expect(text).toContain("AccessDeniedException");
-      const dst = alert.message.metadata.additionalContext.replacement;
+      dst = alert.message.metadata.additionalContext.replacement;
       expect(dst).toMatch(/^fs-/);
       expect(text).toContain(`the new file system \`${dst}\` exists without its mount targets`);
-      expect(text).toContain(`aws efs delete-file-system --file-system-id ${dst}`);
+      expect(text).toContain(
+        `aws efs delete-replication-configuration --source-file-system-id ${src.fileSystemId} --region us-east-1`,
+      );
+      expect(text).toContain(`aws efs delete-file-system --file-system-id ${dst} --region us-east-1`);
       expect(text).toContain("starts a new attempt");
       // The source is untouched: no tag, still unencrypted, still mounted.
       expect(await tagsOf(src.fileSystemId)).not.toHaveProperty("efs-guard:replacement");
@@ -308,6 +440,23 @@ describe("migration, replication strategy, executed end to end", () => {
     } finally {
       lambdas.clearOverrides();
     }
+    // Attempt 2 finds the source replicating to the replacement attempt 1 created (proven: tags, creation token,
+    // created after attempt 1 started) and continues with it: no second file system, no second replication.
+    const retry = await start(src.fileSystemId);
+    expect(retry.executionArn).toMatch(new RegExp(`efs-guard-migrate-${src.fileSystemId}-2$`));
+    const ask = await inbox.next("approval-requested", src.fileSystemId);
+    expect(ask.message.content.description).toContain(
+      `*Resumes:* the replacement \`${dst}\` that the earlier attempt \`efs-guard-migrate-${src.fileSystemId}\` created`,
+    );
+    const ended = await approveAndEnd(retry.executionArn);
+    expect(ended.status).toBe("SUCCEEDED");
+    expect(JSON.parse(ended.output!).destination).toMatchObject({
+      fileSystemId: dst,
+      createdBy: `efs-guard-migrate-${src.fileSystemId}`,
+      replicationCreated: false,
+    });
+    expect((await allFileSystems()).length).toBe(before + 1);
+    expect((await efs.send(new DescribeMountTargetsCommand({ FileSystemId: dst }))).MountTargets).toHaveLength(2);
   });
 
   it("approve names what was wrong: unknown file system, no running migration", async () => {
@@ -322,6 +471,127 @@ describe("migration, replication strategy, executed end to end", () => {
     }
     expect(errors[0]).toContain("no migration of fs-0123456789abcdef0 is running");
     expect(errors[1]).toContain("give exactly one execution");
+  });
+});
+
+describe("a replication the migration did not create is never taken over", () => {
+  /** The owner's same-region disaster-recovery replica of the source, with a policy that allows only role/dr. */
+  async function ownersReplica(sourceId: string, options: { tags?: Record<string, string>; token?: string } = {}) {
+    const created = await efs.send(
+      new CreateFileSystemCommand({
+        CreationToken: options.token ?? `dr-${sourceId}`,
+        Encrypted: true,
+        ...(options.token ? { KmsKeyId: keyArn } : {}),
+        Tags: Object.entries(options.tags ?? { Name: "dr-replica", purpose: "dr" }).map(([Key, Value]) => ({
+          Key,
+          Value,
+        })),
+      }),
+    );
+    const id = created.FileSystemId!;
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DrOnly",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::123456789012:role/dr" },
+          Action: ["elasticfilesystem:ClientMount"],
+          Resource: `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${id}`,
+        },
+      ],
+    });
+    await efs.send(new PutFileSystemPolicyCommand({ FileSystemId: id, Policy: policy }));
+    await efs.send(
+      new UpdateFileSystemProtectionCommand({ FileSystemId: id, ReplicationOverwriteProtection: "DISABLED" }),
+    );
+    await efs.send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: sourceId,
+        Destinations: [{ Region: region, FileSystemId: id }],
+      }),
+    );
+    return { id, policy, tags: await tagsOf(id) };
+  }
+
+  async function expectUntouched(
+    replica: { id: string; policy: string; tags: Record<string, string> },
+    sourceId: string,
+  ) {
+    expect((await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: replica.id }))).Policy).toBe(
+      replica.policy,
+    );
+    expect(await tagsOf(replica.id)).toEqual(replica.tags);
+    expect((await efs.send(new DescribeMountTargetsCommand({ FileSystemId: replica.id }))).MountTargets).toEqual([]);
+    expect((await efs.send(new DescribeAccessPointsCommand({ FileSystemId: replica.id }))).AccessPoints).toEqual([]);
+    const replication = await efs.send(new DescribeReplicationConfigurationsCommand({ FileSystemId: sourceId }));
+    expect(replication.Replications![0]!.Destinations![0]!.FileSystemId).toBe(replica.id);
+    expect(await tagsOf(sourceId)).not.toHaveProperty("efs-guard:replacement");
+  }
+
+  it("the owner's DR replica: refused at capture, before any backup or approval; replica, its policy and tags untouched; no notice says to delete it", async () => {
+    const src = await unencryptedFileSystem();
+    const replica = await ownersReplica(src.fileSystemId);
+    const before = (await allFileSystems()).length;
+    const started = await start(src.fileSystemId);
+    const ended = await executionEnded(sfn, started.executionArn);
+    expect(ended.status).toBe("FAILED");
+    const alert = await inbox.next("migration-failed", src.fileSystemId);
+    const text = `${alert.message.content.title}\n${alert.message.content.description}\n${alert.message.content.nextSteps.join("\n")}`;
+    expect(alert.message.content.title).toContain(`migration of ${src.fileSystemId} REFUSED at Capture source`);
+    expect(text).toContain("EfsGuard.MigrationRefused");
+    expect(text).toContain(
+      `${src.fileSystemId} already replicates to ${replica.id} in us-east-1, which this migration did not create`,
+    );
+    expect(text).toContain("no safety backup was taken");
+    expect(text).toContain("no new file system was created");
+    // No command in any notice touches the replica, and none deletes anything.
+    for (const a of inbox.of(src.fileSystemId)) {
+      const all = JSON.stringify(a.message);
+      expect(all).not.toMatch(/delete-file-system|delete-replication-configuration|delete-mount-target/);
+      expect(a.message.metadata.additionalContext.replacement).toBeUndefined();
+    }
+    expect(inbox.of(src.fileSystemId).map((a) => a.attributes.outcome)).toEqual(["migration-failed"]);
+    expect(invokedFor(src.fileSystemId, "safety-backup")).toEqual([]);
+    expect(invokedFor(src.fileSystemId, "request-approval")).toEqual([]);
+    expect((await allFileSystems()).length).toBe(before);
+    await expectUntouched(replica, src.fileSystemId);
+  });
+
+  it("a decoy tagged as the migration's, with the run's creation token, made before the run: refused as not created by it", async () => {
+    const src = await unencryptedFileSystem();
+    const name = `efs-guard-migrate-${src.fileSystemId}`;
+    const decoy = await ownersReplica(src.fileSystemId, {
+      token: name,
+      tags: { "efs-guard:migration": name, "efs-guard:migrated-from": src.fileSystemId },
+    });
+    const started = await start(src.fileSystemId);
+    expect((await executionEnded(sfn, started.executionArn)).status).toBe("FAILED");
+    const alert = await inbox.next("migration-failed", src.fileSystemId);
+    expect(alert.message.content.description).toMatch(
+      new RegExp(`${decoy.id} was created \\(.+\\) before ${name} started`),
+    );
+    expect(JSON.stringify(alert.message)).not.toMatch(/delete-file-system/);
+    expect(invokedFor(src.fileSystemId, "safety-backup")).toEqual([]);
+    await expectUntouched(decoy, src.fileSystemId);
+  });
+
+  it("a file system that is itself a replica is refused: migrate the source of that replication", async () => {
+    const other = await new Seeder().fileSystem();
+    const replica = (
+      await efs.send(
+        new CreateReplicationConfigurationCommand({ SourceFileSystemId: other, Destinations: [{ Region: region }] }),
+      )
+    ).Destinations![0]!.FileSystemId!;
+    const started = await startMigration(sfn, lambdas.stateMachineArn, {
+      fileSystemId: replica,
+      region,
+      reason: "test",
+      requestedBy: "test",
+    });
+    expect((await executionEnded(sfn, started.executionArn)).status).toBe("FAILED");
+    const alert = await inbox.next("migration-failed", replica);
+    expect(alert.message.content.description).toContain(`${replica} is the destination of a replication from ${other}`);
   });
 });
 

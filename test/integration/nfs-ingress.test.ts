@@ -219,7 +219,10 @@ describe("modes and configuration, through the same pipeline", () => {
   it("an exempt group is reported as exempt and left alone", async () => {
     const seed = new Seeder();
     const { vpcId, subnets } = await seed.vpc();
-    const groupId = await seed.securityGroup(vpcId, "exempt", { "efs-guard:exempt": "efs-nfs-ingress-restricted" });
+    const groupId = await seed.securityGroup(vpcId, "exempt", {
+      "efs-guard:exempt": "efs-nfs-ingress-restricted",
+      "efs-guard:exempt-until": "2026-12-31",
+    });
     const fileSystemId = await seed.fileSystem();
     await seed.mountTarget(fileSystemId, subnets[0]!, [groupId]);
     const rule = await seed.nfsFrom(groupId, "0.0.0.0/0");

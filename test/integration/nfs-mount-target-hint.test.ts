@@ -1,16 +1,20 @@
 import { ModifyMountTargetSecurityGroupsCommand } from "@aws-sdk/client-efs";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FunctionHost } from "../../emulator/host.js";
 import { Seeder } from "../../emulator/seed.js";
+import { synthTemplate } from "../../emulator/template.js";
 import { modifyMountTargetSecurityGroupsEvent } from "../../events/build.js";
-import { nfsIngressGuard } from "../../shared/guards/nfs-ingress.js";
-import { processEvent } from "../../shared/pipeline/run.js";
-import { testDeps } from "../support/deps.js";
+import type { EventReport } from "../../shared/pipeline/types.js";
 import { resetEmulator } from "../support/emulator.js";
 
 /**
  * Mount-target events name the groups the caller set; the guard uses them only to aim its re-read. Whatever the
- * event claims, the groups the mount target carries now are the ones evaluated.
+ * event claims, the groups the mount target carries now are the ones evaluated. The deployed NFS function runs each
+ * event (its bundle, its role: the fallback reads the mount target's groups with DescribeMountTargetSecurityGroups).
  */
+const template = synthTemplate();
+let host: FunctionHost;
+const run = (event: unknown) => host.invoke("functions/nfs-ingress/handler.ts", event) as Promise<EventReport>;
 async function account() {
   const seed = new Seeder();
   const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
@@ -29,30 +33,26 @@ async function account() {
 }
 
 describe("mount-target triggers: the event's groups are a hint, the re-read decides", () => {
-  beforeEach(resetEmulator);
+  beforeEach(async () => {
+    await resetEmulator();
+    host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
+  });
+  afterEach(() => host.stop());
 
   it("a confirmed hint evaluates the group with every mount target behind it", async () => {
     const a = await account();
     await a.setGroups([a.open]);
-    const deps = testDeps();
-    const report = await processEvent(
-      modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.open]),
-      nfsIngressGuard(),
-      deps,
-    );
+    const report = await run(modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.open]));
     expect(report.findings).toMatchObject([{ resource: a.open, outcome: "remediated" }]);
     expect(await a.seed.ingressRules(a.open)).toEqual([]);
-    expect(deps.notifier.published[0]?.result.finding.evidence).toBeDefined();
+    const [alert] = await host.alerts();
+    expect(alert?.attributes).toMatchObject({ control: "efs-nfs-ingress-restricted", outcome: "remediated" });
   });
 
   it("a stale hint (the groups changed again since) falls back to the mount target's current groups", async () => {
     const a = await account();
     await a.setGroups([a.open]);
-    const report = await processEvent(
-      modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.shared]),
-      nfsIngressGuard(),
-      testDeps(),
-    );
+    const report = await run(modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.shared]));
     expect(report.findings).toMatchObject([{ resource: a.open, outcome: "remediated" }]);
     expect(await a.seed.ingressRules(a.open)).toEqual([]);
   });
@@ -60,11 +60,7 @@ describe("mount-target triggers: the event's groups are a hint, the re-read deci
   it("a hint that misses one of the mount target's groups still evaluates every group it carries", async () => {
     const a = await account();
     await a.setGroups([a.shared, a.open]);
-    const report = await processEvent(
-      modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.shared]),
-      nfsIngressGuard(),
-      testDeps(),
-    );
+    const report = await run(modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.shared]));
     expect(report.findings.map((f) => [f.resource, f.outcome]).sort()).toEqual(
       [
         [a.open, "remediated"],

@@ -10,6 +10,7 @@ import { parseConfig } from "../../shared/config/schema.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { kmsKeyGuard } from "../../shared/guards/kms-key.js";
 import { snsNotifier } from "../../shared/notify/sns.js";
+import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
 import { type PipelineDeps, processEvent } from "../../shared/pipeline/run.js";
 import { SWEEP_CONCURRENCY, sweepRegion } from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
@@ -44,7 +45,10 @@ async function mixedAccount() {
   const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
   const open = await seed.securityGroup(vpcId, "open");
   const internal = await seed.securityGroup(vpcId, "internal");
-  const exempt = await seed.securityGroup(vpcId, "exempt", { "efs-guard:exempt": "efs-nfs-ingress-restricted" });
+  const exempt = await seed.securityGroup(vpcId, "exempt", {
+    "efs-guard:exempt": "efs-nfs-ingress-restricted",
+    "efs-guard:exempt-until": "2026-12-31",
+  });
   const openRule = await seed.nfsFrom(open, "0.0.0.0/0");
   const internalRule = await seed.nfsFrom(internal, "10.0.0.0/16");
   const exemptRule = await seed.nfsFrom(exempt, "0.0.0.0/0");
@@ -79,21 +83,15 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
   let host: FunctionHost;
   beforeEach(async () => {
     await resetEmulator();
-    host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
+    // After the observe period (the next describe covers it): a stack deployed with observeDays 0.
+    host = await FunctionHost.deploy(synthTemplate({ observeDays: 0 }), { env: { LOG_LEVEL: "WARN" } });
   });
 
   it("remediates what is wrong, alerts once per non-compliant finding, sends one summary; a second run does nothing new", async () => {
     const a = await mixedAccount();
-    process.env.ALERTS_TOPIC_ARN = host.alertsTopicArn;
-    const { createHandler } = await import("../../functions/sweep/handler.js");
-    const deps: PipelineDeps = {
-      // After the observe period (the next test covers it).
-      config: parseConfig({ observeDays: 0 }),
-      clock: fixedClock("2026-11-26T12:00:00Z"),
-      notifier: snsNotifier(host.alertsTopicArn),
-    };
-    const handler = createHandler(allGuards(), deps, "us-east-1");
-    const summary = await handler({}, {} as any);
+    // The deployed sweep: its bundle, its environment, its role's credentials (what the schedule invokes).
+    const sweep = () => host.invoke("functions/sweep/handler.ts", {}) as Promise<any>;
+    const summary = await sweep();
 
     // Emulator state: exactly the open rule revoked, rotation on for the key without it, nothing else touched.
     expect((await a.seed.ingressRules(a.open)).map((r) => r.SecurityGroupRuleId)).toEqual([]);
@@ -109,7 +107,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     // Non-compliant: 1 open group + 1 exempt group, 1 key without rotation, 1 disabled key, 4 file systems
     // without the TLS deny, 4 without backups, 1 on the AWS managed key = 13. Remediated: the group, the key and
     // the 4 TLS policies = 6. Failed: the migration of the AWS-managed-key file system, whose workflow is not
-    // deployed in this test (MIGRATION_STATE_MACHINE_ARN unset).
+    // deployed in this test (the state machine the function's environment names does not exist).
     expect(summary).toMatchObject({
       regions: ["us-east-1"],
       nonCompliant: 13,
@@ -157,7 +155,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     expect(summaryAlert.message.content.description).toContain("`efs-key-usable`: alerted 1, compliant 2");
 
     // Idempotent: run again at once; nothing is remediated, the state is unchanged.
-    const again = await handler({}, {} as any);
+    const again = await sweep();
     expect(again.remediated).toBe(0);
     expect(again.counts["efs-nfs-ingress-restricted"]).toEqual({ compliant: 2, exempt: 1 });
     expect(again.counts["efs-key-rotation-enabled"]).toEqual({ compliant: 2, "not-applicable": 1 });
@@ -196,7 +194,7 @@ describe("observe period after the first deploy (issue 11 item 7)", () => {
     const deps = (at: number): PipelineDeps => ({
       config: parseConfig({}),
       clock: fixedClock(new Date(at).toISOString()),
-      notifier: snsNotifier(host.alertsTopicArn),
+      notifier: withSweepSummary(snsNotifier(host.alertsTopicArn), host.alertsTopicArn),
     });
 
     const first = await createHandler(allGuards(), deps(created + 2 * day), "us-east-1", deployedAt)({}, {} as any);

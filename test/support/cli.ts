@@ -21,6 +21,9 @@ export async function runCli(argv: string[]): Promise<CliRun> {
     err: (text) => {
       stderr += `${text}\n`;
     },
+    write: (text) => {
+      stdout += text;
+    },
   });
   return { code, stdout, stderr };
 }

@@ -19,6 +19,11 @@ export function testDeps(
   return { config: parseConfig(config), clock: fixedClock(now), notifier: new RecordingNotifier() };
 }
 
+/** An `efs-guard:exempt-until` date `days` after today (UTC): within maxExemptionDays for the real clock. */
+export function exemptUntil(days = 30): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 export function only<T extends Finding>(findings: T[]): T {
   if (findings.length !== 1) throw new Error(`expected one finding, got ${findings.length}`);
   return findings[0]!;

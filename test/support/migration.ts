@@ -1,24 +1,37 @@
 import {
   CreateAccessPointCommand,
+  type LifecyclePolicy,
   PutFileSystemPolicyCommand,
   PutLifecycleConfigurationCommand,
 } from "@aws-sdk/client-efs";
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import type { FunctionHost } from "../../emulator/host.js";
-import { Seeder } from "../../emulator/seed.js";
+import { Seeder, type SeedFileSystemSettings } from "../../emulator/seed.js";
 
-/** An unencrypted file system with the surroundings a migration must reproduce. */
-export async function unencryptedFileSystem(tags: Record<string, string> = {}) {
-  const seed = new Seeder();
+/**
+ * An unencrypted file system with the surroundings a migration must reproduce: two mount targets (one for a One Zone
+ * file system, in its zone), a policy, an access point, a lifecycle rule (or the given ones) and tags.
+ */
+export async function unencryptedFileSystem(
+  tags: Record<string, string> = {},
+  options: {
+    region?: string;
+    settings?: SeedFileSystemSettings;
+    lifecycle?: LifecyclePolicy[];
+  } = {},
+) {
+  const seed = new Seeder(options.region);
   const { vpcId, subnets } = await seed.vpc();
   const groupId = await seed.securityGroup(vpcId);
   const otherGroup = await seed.securityGroup(vpcId);
-  const fileSystemId = await seed.fileSystem({ tags: { Name: "winterday-shared", team: "data", ...tags } });
-  const mountTargets = [
-    await seed.mountTarget(fileSystemId, subnets[0]!, [groupId]),
-    await seed.mountTarget(fileSystemId, subnets[1]!, [groupId, otherGroup]),
-  ];
-  const arn = `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${fileSystemId}`;
+  const fileSystemId = await seed.fileSystem({
+    tags: { Name: "winterday-shared", team: "data", ...tags },
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
+  const oneZone = Boolean(options.settings?.AvailabilityZoneName);
+  const mountTargets = [await seed.mountTarget(fileSystemId, subnets[0]!, [groupId])];
+  if (!oneZone) mountTargets.push(await seed.mountTarget(fileSystemId, subnets[1]!, [groupId, otherGroup]));
+  const arn = `arn:aws:elasticfilesystem:${seed.region}:123456789012:file-system/${fileSystemId}`;
   const policy = JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -44,7 +57,7 @@ export async function unencryptedFileSystem(tags: Record<string, string> = {}) {
   await seed.efs.send(
     new PutLifecycleConfigurationCommand({
       FileSystemId: fileSystemId,
-      LifecyclePolicies: [{ TransitionToIA: "AFTER_30_DAYS" }],
+      LifecyclePolicies: options.lifecycle ?? [{ TransitionToIA: "AFTER_30_DAYS" }],
     }),
   );
   return {

@@ -7,6 +7,7 @@ import { UsageError } from "../../bin/args.js";
 import { environmentProblem } from "../../bin/aws-problem.js";
 import { loadConfig } from "../../bin/config.js";
 import { table } from "../../bin/format.js";
+import { fsProblem } from "../../bin/fs-problem.js";
 import { collectFiles, readItems } from "../../bin/replay-input.js";
 import { toAwsCallError } from "../../shared/aws/errors.js";
 
@@ -90,8 +91,63 @@ describe("configuration for the CLI", () => {
     put(join(d, "bad.json"), JSON.stringify({ rotationPeriodInDays: 7 }));
     expect(() => loadConfig("bad.json", d)).toThrow(/bad\.json: .*rotationPeriodInDays \(got 7\)/s);
     put(join(d, "broken.json"), "{");
-    expect(() => loadConfig("broken.json", d)).toThrow(/config file .*broken\.json is not valid JSON/);
-    expect(() => loadConfig("none.json", d)).toThrow(/cannot read config file .*none\.json/);
+    expect(() => loadConfig("broken.json", d)).toThrow(/^broken\.json is not valid JSON/);
+    const expected = "expected a JSON file: the efsGuard object, or a cdk.json with an efsGuard context";
+    expect(() => loadConfig("none.json", d)).toThrow(new UsageError(`none.json does not exist; ${expected}`));
+    // A directory given as the file: one line naming it and what was expected, not EISDIR.
+    mkdirSync(join(d, "conf"));
+    expect(() => loadConfig("conf", d)).toThrow(new UsageError(`conf is a directory; ${expected}`));
+    expect(() => loadConfig("/dev/null", d)).toThrow(new UsageError(`/dev/null is not a regular file; ${expected}`));
+  });
+
+  it("--config takes the efsGuard object or a cdk.json, detected by its keys", () => {
+    const d = dir();
+    put(join(d, "object.json"), JSON.stringify({ dryRun: true }));
+    expect(loadConfig("object.json", d)).toMatchObject({ source: "object.json", config: { dryRun: true } });
+    put(
+      join(d, "other-cdk.json"),
+      JSON.stringify({ app: "npx tsx infra/app.ts", context: { efsGuard: { dryRun: true } } }),
+    );
+    expect(loadConfig("other-cdk.json", d)).toMatchObject({
+      source: "other-cdk.json (context efsGuard)",
+      config: { dryRun: true },
+    });
+    // The -c efsGuard='{...}' form kept in a cdk.json: a JSON string.
+    put(join(d, "string.json"), JSON.stringify({ context: { efsGuard: '{"dryRun":true}' } }));
+    expect(loadConfig("string.json", d).config.dryRun).toBe(true);
+    put(join(d, "plain-cdk.json"), JSON.stringify({ app: "x" }));
+    expect(loadConfig("plain-cdk.json", d)).toMatchObject({
+      source: "plain-cdk.json (no efsGuard context: defaults)",
+      config: { dryRun: false },
+    });
+    put(join(d, "bad-cdk.json"), JSON.stringify({ context: { efsGuard: { modes: { "efs-nfs": "alert" } } } }));
+    expect(() => loadConfig("bad-cdk.json", d)).toThrow(/bad-cdk\.json \(context efsGuard\): .*unknown control id/s);
+  });
+});
+
+describe("file-system errors", () => {
+  it("become one line naming the path and what was expected", () => {
+    const eisdir = Object.assign(new Error("EISDIR: illegal operation on a directory, read"), {
+      code: "EISDIR",
+      syscall: "read",
+    });
+    expect(fsProblem(eisdir, "trail/", "a JSON file")).toBe("trail/ is a directory; expected a JSON file");
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.json'"), {
+      code: "ENOENT",
+      syscall: "open",
+      path: "x.json",
+    });
+    expect(fsProblem(enoent)).toBe("x.json does not exist");
+    expect(fsProblem(new Error("other"))).toBeUndefined();
+    // What replay says of an input it cannot read, instead of "EISDIR: illegal operation on a directory, read".
+    const d = dir();
+    expect(readItems(d)).toEqual([
+      {
+        kind: "malformed",
+        file: d,
+        problem: "the file is a directory; expected a readable CloudTrail log file or event",
+      },
+    ]);
   });
 });
 

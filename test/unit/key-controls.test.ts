@@ -82,7 +82,10 @@ describe("efs-key-rotation-enabled", () => {
 
   it("an exemption tag on the key exempts it; an expired one does not", () => {
     const f = rotation.evaluate(
-      key({ rotation: { enabled: false }, tags: { "efs-guard:exempt": "efs-key-rotation-enabled" } }),
+      key({
+        rotation: { enabled: false },
+        tags: { "efs-guard:exempt": "efs-key-rotation-enabled", "efs-guard:exempt-until": "2026-12-31" },
+      }),
       config,
       clock,
     );

@@ -43,15 +43,16 @@ describe("startMigration", () => {
   it("starts attempt 1 when nothing ran", async () => {
     const { client } = fakeSfn({});
     const out = await startMigration(client, SM, input);
-    expect(out.status).toBe("done");
+    expect(out).toMatchObject({ status: "done", migration: "started" });
     expect(out.executionArn.endsWith(`:${migrationExecutionName("fs-12345678")}`)).toBe(true);
   });
 
   it("reports a running migration as in progress, and a succeeded one as already migrated", async () => {
     const running = await startMigration(fakeSfn({ "efs-guard-migrate-fs-12345678": "RUNNING" }).client, SM, input);
-    expect(running).toMatchObject({ status: "already-done" });
+    expect(running).toMatchObject({ status: "already-done", migration: "running" });
     expect(running.detail).toContain("already in progress");
     const done = await startMigration(fakeSfn({ "efs-guard-migrate-fs-12345678": "SUCCEEDED" }).client, SM, input);
+    expect(done).toMatchObject({ status: "already-done", migration: "succeeded" });
     expect(done.detail).toContain("already migrated");
   });
 
@@ -135,5 +136,16 @@ describe("after a rejection", () => {
   it("a timed-out request (nobody answered) is asked again", async () => {
     const out = await startMigration(fakeSfn({ "efs-guard-migrate-fs-12345678": "TIMED_OUT" }).client, SM, asked);
     expect(out.status).toBe("done");
+  });
+});
+
+describe("the approval request's severity", () => {
+  it("is the finding's (critical unencrypted, high with the AWS managed key); the other notices keep theirs", async () => {
+    const { severityOf } = await import("../../shared/migration/messages.js");
+    expect(severityOf("approval-requested", { severity: "critical" })).toBe("critical");
+    expect(severityOf("approval-requested", { severity: "high" })).toBe("high");
+    // Executions started before the severity was carried in the input.
+    expect(severityOf("approval-requested", {})).toBe("high");
+    expect(severityOf("migrated", { severity: "critical" })).toBe("info");
   });
 });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../../events/patterns.js";
-import { CONTROL_IDS, MODES } from "../../shared/config/controls.js";
+import { CONTROL_IDS, MODES, REMEDIABLE } from "../../shared/config/controls.js";
 import { type GuardConfig, parseConfig } from "../../shared/config/schema.js";
 import * as backup from "../../shared/controls/backup-enabled.js";
 import * as rotation from "../../shared/controls/key-rotation-enabled.js";
@@ -11,8 +11,11 @@ import {
   coversNfs,
   evaluate,
   type IngressRule,
+  NFS_PORT,
   type SecurityGroupState,
+  servesOnlyMountTargets,
 } from "../../shared/controls/nfs-ingress-restricted.js";
+import { isNfsOnly, isTcp } from "../../shared/controls/nfs-rule-split.js";
 import { tlsDenyStatement } from "../../shared/controls/policy.js";
 import * as tls from "../../shared/controls/tls-enforced.js";
 import type { Finding, RemediationPlan } from "../../shared/controls/types.js";
@@ -439,17 +442,29 @@ const rule: fc.Arbitrary<IngressRule> = fc.record(
   },
   { requiredKeys: ["ruleId", "protocol"] },
 );
-const state: fc.Arbitrary<SecurityGroupState> = fc.record({
-  groupId: fc.constant("sg-1"),
-  region: fc.constant("us-east-1"),
-  vpcId: fc.constant("vpc-1"),
-  vpcCidrs: fc.array(cidr, { maxLength: 3 }),
-  mountTargets: fc.array(
-    fc.record({ mountTargetId: fc.constant("fsmt-1"), fileSystemId: fc.constantFrom("fs-1", "fs-2") }),
-    { maxLength: 3 },
-  ),
-  rules: fc.uniqueArray(rule, { selector: (r) => r.ruleId, maxLength: 80 }),
+const otherInterface = fc.record({
+  networkInterfaceId: fc.constantFrom("eni-web", "eni-lambda"),
+  interfaceType: fc.constantFrom("interface", "lambda"),
 });
+const state: fc.Arbitrary<SecurityGroupState> = fc.record(
+  {
+    groupId: fc.constant("sg-1"),
+    region: fc.constant("us-east-1"),
+    vpcId: fc.constant("vpc-1"),
+    vpcCidrs: fc.array(cidr, { maxLength: 3 }),
+    mountTargets: fc.array(
+      fc.record({
+        mountTargetId: fc.constant("fsmt-1"),
+        fileSystemId: fc.constantFrom("fs-1", "fs-2"),
+        confirmedByEfs: fc.boolean(),
+      }),
+      { maxLength: 3 },
+    ),
+    otherInterfaces: fc.array(otherInterface, { maxLength: 2 }),
+    rules: fc.uniqueArray(rule, { selector: (r) => r.ruleId, maxLength: 80 }),
+  },
+  { requiredKeys: ["groupId", "region", "vpcId", "vpcCidrs", "mountTargets", "rules"] },
+);
 const config = fc
   .record({
     modes: fc.record({ "efs-nfs-ingress-restricted": fc.constantFrom(...MODES) }),
@@ -472,7 +487,12 @@ describe("efs-nfs-ingress-restricted evaluator on arbitrary rule sets", () => {
           return;
         }
         const byId = new Map(s.rules.map((r) => [r.ruleId, r]));
-        expect(ruleIdsOf(finding.plan)?.length).toBeGreaterThan(0);
+        const offending = finding.evidence.offendingRules as (IngressRule & { action: string })[];
+        expect(offending.length).toBeGreaterThan(0);
+        // Every offending rule is dealt with: revoked (whole or replaced) by the plan, or left and reported.
+        for (const o of offending) {
+          expect(ruleIdsOf(finding.plan)?.includes(o.ruleId) ?? false).toBe(o.action !== "leave");
+        }
         for (const id of ruleIdsOf(finding.plan) ?? []) {
           const r = byId.get(id);
           expect(r, id).toBeDefined();
@@ -480,7 +500,51 @@ describe("efs-nfs-ingress-restricted evaluator on arbitrary rule sets", () => {
           expect(r!.cidrIpv4 ?? r!.cidrIpv6 ?? r!.prefixListId).toBeDefined();
         }
         // Any rule that does not cover NFS stays.
-        for (const r of s.rules) if (!coversNfs(r)) expect(ruleIdsOf(finding.plan)).not.toContain(r.ruleId);
+        for (const r of s.rules) if (!coversNfs(r)) expect(ruleIdsOf(finding.plan) ?? []).not.toContain(r.ruleId);
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
+  it("never takes away more than TCP 2049: a broader rule is revoked whole only behind mount targets alone", () => {
+    fc.assert(
+      fc.property(state, config, (s, cfg) => {
+        const finding = evaluate(s, cfg, clock);
+        if (finding.verdict !== "non-compliant") return;
+        const offending = finding.evidence.offendingRules as (IngressRule & { action: string })[];
+        const plan = finding.plan?.kind === "revoke-ingress" ? finding.plan : undefined;
+        const add = plan?.add ?? [];
+        const wholeAllowed = servesOnlyMountTargets(s);
+        for (const o of offending) {
+          if (wholeAllowed || isNfsOnly(o)) {
+            expect(o.action).toBe("revoke");
+            continue;
+          }
+          // Behind anything else: TCP is replaced, all traffic is left.
+          expect(o.action).toBe(isTcp(o.protocol) ? "replace" : "leave");
+          if (o.action !== "replace") continue;
+          // The replacements are exactly the rule's ports without 2049, with its source and description.
+          const parts = add.filter((a) => a.replaces === o.ruleId);
+          const covered = new Set<number>();
+          for (const a of parts) {
+            expect(a.fromPort <= NFS_PORT && NFS_PORT <= a.toPort).toBe(false);
+            expect([a.cidrIpv4, a.cidrIpv6, a.prefixListId, a.description]).toEqual([
+              o.cidrIpv4,
+              o.cidrIpv6,
+              o.prefixListId,
+              o.description,
+            ]);
+            for (const p of [a.fromPort, a.toPort]) covered.add(p);
+          }
+          const from = o.fromPort === undefined || o.fromPort === -1 ? 0 : o.fromPort;
+          const to = o.toPort === undefined || o.toPort === -1 ? 65535 : o.toPort;
+          const expected = [
+            from < NFS_PORT ? [from, Math.min(to, NFS_PORT - 1)] : [],
+            to > NFS_PORT ? [Math.max(from, NFS_PORT + 1), to] : [],
+          ].flat();
+          expect([...covered].sort((a, b) => a - b)).toEqual([...new Set(expected)].sort((a, b) => a - b));
+        }
+        if (wholeAllowed) expect(add).toEqual([]);
       }),
       { numRuns: RUNS * 3 },
     );
@@ -530,7 +594,12 @@ const finding: fc.Arbitrary<Finding> = fc.record({
 }) as fc.Arbitrary<Finding>;
 const anyConfig = fc
   .record({
-    modes: fc.record(Object.fromEntries(CONTROL_IDS.map((c) => [c, fc.constantFrom(...MODES)]))),
+    // Every mode a control can take: an alert-only control's remediate is refused by the schema itself.
+    modes: fc.record(
+      Object.fromEntries(
+        CONTROL_IDS.map((c) => [c, fc.constantFrom(...MODES.filter((m) => REMEDIABLE[c] || m !== "remediate"))]),
+      ),
+    ),
     dryRun: fc.boolean(),
   })
   .map((c) => parseConfig(c));

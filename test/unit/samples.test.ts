@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
+import {
+  FILE_SYSTEM_EVENTS,
+  KMS_KEY_EVENTS,
+  NFS_INGRESS_EVENTS,
+  patternsFor,
+  TAG_EVENTS,
+} from "../../events/patterns.js";
+import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
+import { tagChanges } from "../../shared/events/tag-changes.js";
 import { EVENT_SPECS, type Trigger, toTriggers } from "../../shared/events/triggers.js";
 import { matchesPattern } from "../support/event-pattern.js";
 
@@ -75,7 +83,41 @@ const EXPECTED: Record<string, Expected> = {
   "kms-schedule-key-deletion.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "s3files-create-file-system.json": { ignored: "foreign-source" },
   "s3files-create-mount-target.json": { ignored: "foreign-source" },
+  // The tag calls: the trigger is the tagged resource; only security groups, file systems and keys are guarded.
+  "ec2-create-tags-exempt.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-create-tags-instance-and-group.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-create-tags-instance-only.json": { ignored: "unsupported-event" },
+  // Delivered by no rule (no efs-guard: key); replayed by hand, it names the group and the guard finds no change.
+  "ec2-create-tags-other-keys.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-delete-tags.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "ec2-delete-tags-all.json": { triggers: [{ type: "security-group", groupId: SG }] },
+  "efs-tag-resource.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-untag-resource.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-create-tags.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-delete-tags.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-tag-resource-access-point.json": { ignored: "unsupported-event" },
+  "kms-tag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "kms-untag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
 };
+
+/** The tag samples the tag-change rules must deliver (an efs-guard: key, or EC2's delete-all on a group). */
+const TAG_DELIVERED: Record<string, boolean> = {
+  "ec2-create-tags-exempt.json": true,
+  "ec2-create-tags-instance-and-group.json": true,
+  // EventBridge cannot tell an instance from a group inside resourcesSet: delivered, then ignored by the handler.
+  "ec2-create-tags-instance-only.json": true,
+  "ec2-create-tags-other-keys.json": false,
+  "ec2-delete-tags.json": true,
+  "ec2-delete-tags-all.json": true,
+  "efs-tag-resource.json": true,
+  "efs-untag-resource.json": true,
+  "efs-create-tags.json": true,
+  "efs-delete-tags.json": true,
+  "efs-tag-resource-access-point.json": true,
+  "kms-tag-resource.json": true,
+  "kms-untag-resource.json": true,
+};
+const isTagSample = (file: string) => file in TAG_DELIVERED;
 
 const files = readdirSync(SAMPLES)
   .filter((f) => f.endsWith(".json"))
@@ -100,6 +142,7 @@ describe("every recorded shape, against every trigger in the design", () => {
     ["nfs-ingress", NFS_INGRESS_EVENTS],
     ["file-system", FILE_SYSTEM_EVENTS],
     ["kms-key", KMS_KEY_EVENTS],
+    ["tag-audit", TAG_EVENTS],
   ] as const)(
     "the %s guard's event list gives the same triggers for its own events, and ignores the rest",
     (_, events) => {
@@ -118,19 +161,31 @@ describe("every recorded shape, against every trigger in the design", () => {
   );
 
   it("every trigger in the design belongs to at least one guard's event list", () => {
-    const guarded = new Set<string>([...NFS_INGRESS_EVENTS, ...FILE_SYSTEM_EVENTS, ...KMS_KEY_EVENTS]);
+    const guarded = new Set<string>([...NFS_INGRESS_EVENTS, ...FILE_SYSTEM_EVENTS, ...KMS_KEY_EVENTS, ...TAG_EVENTS]);
     expect([...guarded].sort()).toEqual([...ALL_EVENTS].sort());
   });
 
   it("the EventBridge patterns of all triggers deliver exactly the samples that give triggers", () => {
     const patterns = patternsFor(ALL_EVENTS);
-    for (const file of files) {
+    for (const file of files.filter((f) => !isTagSample(f))) {
       const event = sample(file);
       const acted = toTriggers(event, ALL_EVENTS).kind === "triggers";
       expect(
         patterns.some((p) => matchesPattern(p, event)),
         file,
       ).toBe(acted);
+    }
+  });
+
+  it("the tag-change patterns deliver the tag calls that touch efs-guard:* keys, and those give changes", () => {
+    const patterns = patternsFor(TAG_EVENTS);
+    for (const file of files.filter(isTagSample)) {
+      const event = sample(file);
+      const delivered = patterns.some((p) => matchesPattern(p, event));
+      expect(delivered, file).toBe(TAG_DELIVERED[file]);
+      const parsed = parseCloudTrail(event);
+      const changes = parsed.kind === "event" ? tagChanges(parsed.event) : [];
+      expect(changes.length > 0, file).toBe(TAG_DELIVERED[file]);
     }
   });
 
