@@ -205,6 +205,11 @@ export class LambdaHost {
     }
     if (!stateMachineArn) throw new Error("the template has no state machine");
     const host = new LambdaHost(server, functions, stateMachineArn, resolved, recorder);
+    // One STS endpoint for everyone, as on AWS (sts.REGION.amazonaws.com): the steps reach the emulator through the
+    // recorder, so the approvers' command line in this process does too. The approval's verify step refuses a
+    // statement signed for another host than its own STS endpoint (shared/aws/approval-statements.ts).
+    host.previousEndpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = recorder.endpoint;
     server.on("request", (req, res) => {
       host.handle(req).then(
         (answer) => {
@@ -287,7 +292,14 @@ export class LambdaHost {
     };
   }
 
+  /** AWS_ENDPOINT_URL before deploy pointed this process at the recorder; stop() puts it back. */
+  private previousEndpoint: string | undefined;
+
   async stop(): Promise<void> {
+    if (process.env.AWS_ENDPOINT_URL === this.recorder.endpoint) {
+      if (this.previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = this.previousEndpoint;
+    }
     for (const fn of this.functions.values()) fn.runtime.stop();
     await this.recorder.stop();
     this.server.closeAllConnections();

