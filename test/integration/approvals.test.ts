@@ -256,10 +256,10 @@ describe("one request at a time, and none after a rejection until asked (issue 1
         (e) => e.name!.startsWith(`efs-guard-migrate-${src.fileSystemId}`),
       );
 
-    expect((await encryption()).outcome).toBe("remediated");
+    expect((await encryption()).outcome).toBe("migration-started");
     await inbox.next("approval-requested", src.fileSystemId);
     const open = await encryption();
-    expect(open.outcome).toBe("already-remediated");
+    expect(open.outcome).toBe("migration-started");
     expect(open.detail).toContain("migration already in progress");
     expect(await runs()).toHaveLength(1);
 
