@@ -294,7 +294,12 @@ describe("one request at a time, and none after a rejection until asked (issue 1
   });
 
   it("efs-guard migrate says why it starts nothing: exempt, not found, not a file system id", async () => {
-    const exempt = await unencryptedFileSystem({ "efs-guard:exempt": "efs-encrypted-at-rest" });
+    // An exemption is honoured only with an end within maxExemptionDays (90 by default).
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const exempt = await unencryptedFileSystem({
+      "efs-guard:exempt": "efs-encrypted-at-rest",
+      "efs-guard:exempt-until": until,
+    });
     const e = captureIo();
     expect(await runMigrate([exempt.fileSystemId, "--region", region], e.io)).toBe(1);
     expect(e.out[0]).toContain(

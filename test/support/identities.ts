@@ -4,6 +4,7 @@ import {
   CreateUserCommand,
   GetRoleCommand,
   IAMClient,
+  PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 
@@ -62,6 +63,22 @@ export async function session(roleArn: string, sessionName: string, as?: Credent
 
 /** The session IAM Identity Center gives a user of a permission set (its session name is the user name). */
 export async function identityCenterUser(permissionSet: string, userName: string): Promise<Credentials> {
-  const arn = await role(`AWSReservedSSO_${permissionSet}_0123456789abcdef`, "/aws-reserved/sso.amazonaws.com/");
+  const name = `AWSReservedSSO_${permissionSet}_0123456789abcdef`;
+  const arn = await role(name, "/aws-reserved/sso.amazonaws.com/");
+  // What the permission set grants (IAM is enforced): assuming the approver role. On AWS the approver role's trust
+  // policy then decides who gets in; the emulator does not evaluate trust policies, so the workflow's own check
+  // (the signed statements) is what these tests see refuse a non-approver.
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: name,
+      PolicyName: "assume-approver",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::${ACCOUNT}:role/efs-guard-approver` },
+        ],
+      }),
+    }),
+  );
   return session(arn, userName);
 }
