@@ -1,4 +1,6 @@
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -12,6 +14,7 @@ import type { Context } from "aws-lambda";
 import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
 import { bundleOf } from "./function-bundles.js";
 import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
+import { deployTemplateKey, hasAlias } from "./kms-keys.js";
 import { Recorder } from "./recorder.js";
 import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
 import { FunctionRuntime, track } from "./runtime.js";
@@ -220,20 +223,25 @@ export class FunctionHost {
     const resources = template.Resources;
     const { topics, eventQueues } = await templateTopics(template, sns, sqs);
     // Every token resolves to where the resource would be: the alerts topic is the host's (the alerts queue reads it),
-    // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions.
+    // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions. Keys
+    // with an alias are the stack's real keys, shared with the workflow's steps (emulator/kms-keys.ts).
     const templateTopicIds = Object.entries(resources)
       .filter(([, r]) => r.Type === "AWS::SNS::Topic")
       .map(([id]) => id);
-    const resolved = expectedResolution(
-      template,
-      region,
-      new Map<string, Resolved>(
-        templateTopicIds.map((id) => {
-          const arn = topics.get(id) ?? topicArn;
-          return [id, { ref: arn, atts: { TopicArn: arn } }];
-        }),
-      ),
+    const known = new Map<string, Resolved>(
+      templateTopicIds.map((id) => {
+        const arn = topics.get(id) ?? topicArn;
+        return [id, { ref: arn, atts: { TopicArn: arn } }];
+      }),
     );
+    const kms = new KMSClient(client);
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type === "AWS::KMS::Key" && hasAlias(template, id))
+        known.set(id, await deployTemplateKey(kms, template, id));
+    }
+    // The stack itself, as CloudFormation would hold it (the sweep reads its creation time for the observe period).
+    known.set("AWS::StackId", { ref: await deploymentStack(client), atts: {} });
+    const resolved = expectedResolution(template, region, known);
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== "AWS::Lambda::Function" || !resource.Metadata?.[ENTRY_METADATA]) continue;
       // The workflow's steps are hosted by LambdaHost (moto invokes them); these are the guard functions.
@@ -587,4 +595,17 @@ function fakeContext(functionName: string): Context {
     fail: () => {},
     succeed: () => {},
   };
+}
+
+/**
+ * A CloudFormation stack named EfsGuard standing for the deployment (its one resource does nothing): what the
+ * sweep's DescribeStacks finds. Created now, so the observe period starts with the test.
+ */
+export async function deploymentStack(client: { region: string; endpoint?: string }): Promise<string> {
+  const cfn = new CloudFormationClient(client);
+  const template = JSON.stringify({ Resources: { Deployed: { Type: "AWS::CloudFormation::WaitConditionHandle" } } });
+  const existing = await cfn.send(new DescribeStacksCommand({ StackName: "EfsGuard" })).catch(() => undefined);
+  const id = existing?.Stacks?.[0]?.StackId;
+  if (id) return id;
+  return (await cfn.send(new CreateStackCommand({ StackName: "EfsGuard", TemplateBody: template }))).StackId!;
 }

@@ -88,7 +88,7 @@ export function expectedResolution(
         out.set(id, { ref: name(p.LogGroupName), atts: { Arn: arn("logs", `log-group:${name(p.LogGroupName)}:*`) } });
         break;
       case "AWS::IAM::Role": {
-        const role = id.slice(0, 64);
+        const role = typeof p.RoleName === "string" ? p.RoleName : id.slice(0, 64);
         out.set(id, { ref: role, atts: { Arn: `arn:aws:iam::${ACCOUNT}:role/${role}`, RoleId: role } });
         break;
       }
@@ -112,6 +112,9 @@ export function expectedResolution(
       }
     }
   }
+  // CloudFormation's AWS::StackId is no resource; a deployer that created the stack sets the real one in `known`.
+  const stackId = arn("cloudformation", "stack/EfsGuard/00000000-0000-4000-8000-000000000000");
+  out.set("AWS::StackId", { ref: stackId, atts: {} });
   for (const [id, r] of known) out.set(id, r);
   return out;
 }

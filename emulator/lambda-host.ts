@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { BackupClient } from "@aws-sdk/client-backup";
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { Context } from "aws-lambda";
 import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
 import { bundleOf } from "./function-bundles.js";
 import { type Handler, runtimeError, sandboxEnvironment } from "./host.js";
 import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
+import { deployTemplateKey } from "./kms-keys.js";
 import { motoCall } from "./moto-call.js";
 import { Recorder } from "./recorder.js";
 import { createVault } from "./regional.js";
@@ -54,6 +55,7 @@ export class LambdaHost {
   private readonly server: Server;
   private readonly functions: Map<string, HostedFunction>;
   private readonly overrides = new Map<string, Handler>();
+  private readonly failures = new Map<string, { errorType: string; errorMessage: string }[]>();
 
   /** The recording proxy the steps' calls go through (every operation, by function). */
   readonly recorder: Recorder;
@@ -95,13 +97,7 @@ export class LambdaHost {
     for (const [id, r] of resources) {
       if (r.Type === "AWS::SNS::Topic")
         resolved.set(id, { ref: options.topicArn, atts: { TopicArn: options.topicArn } });
-      if (r.Type === "AWS::KMS::Key") {
-        const key = await kms.send(new CreateKeyCommand({ Description: id }));
-        resolved.set(id, {
-          ref: key.KeyMetadata!.KeyId,
-          atts: { Arn: key.KeyMetadata!.Arn, KeyId: key.KeyMetadata!.KeyId },
-        });
-      }
+      if (r.Type === "AWS::KMS::Key") resolved.set(id, await deployTemplateKey(kms, template, id));
     }
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Backup::BackupVault") continue;
@@ -209,6 +205,11 @@ export class LambdaHost {
     }
     if (!stateMachineArn) throw new Error("the template has no state machine");
     const host = new LambdaHost(server, functions, stateMachineArn, resolved, recorder);
+    // One STS endpoint for everyone, as on AWS (sts.REGION.amazonaws.com): the steps reach the emulator through the
+    // recorder, so the approvers' command line in this process does too. The approval's verify step refuses a
+    // statement signed for another host than its own STS endpoint (shared/aws/approval-statements.ts).
+    host.previousEndpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = recorder.endpoint;
     server.on("request", (req, res) => {
       host.handle(req).then(
         (answer) => {
@@ -229,8 +230,20 @@ export class LambdaHost {
     this.overrides.set(entry, handler);
   }
 
+  /**
+   * Makes the next invocation(s) of an entry fail before its handler runs, as the Lambda service does on a
+   * service error (the payload Step Functions sees names the error, e.g. Lambda.ServiceException, which the
+   * state's Retry matches); later invocations run the real handler.
+   */
+  failNext(entry: string, errorType: string, times = 1): void {
+    const queue = this.failures.get(entry) ?? [];
+    for (let i = 0; i < times; i += 1) queue.push({ errorType, errorMessage: `${errorType} (injected by the test)` });
+    this.failures.set(entry, queue);
+  }
+
   clearOverrides(): void {
     this.overrides.clear();
+    this.failures.clear();
   }
 
   /** The resolved value of a template resource (Ref), e.g. the KMS key the stack would create. */
@@ -250,6 +263,11 @@ export class LambdaHost {
     const event = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
     const invocation: HostedInvocation = { function: name, entry: fn.entry, event };
     this.invocations.push(invocation);
+    const injected = this.failures.get(fn.entry)?.shift();
+    if (injected) {
+      invocation.error = injected;
+      return { payload: { ...injected, trace: [] }, error: true };
+    }
     try {
       const handler = await this.handlerFor(fn);
       const result = await handler(event, fakeContext(name));
@@ -274,7 +292,14 @@ export class LambdaHost {
     };
   }
 
+  /** AWS_ENDPOINT_URL before deploy pointed this process at the recorder; stop() puts it back. */
+  private previousEndpoint: string | undefined;
+
   async stop(): Promise<void> {
+    if (process.env.AWS_ENDPOINT_URL === this.recorder.endpoint) {
+      if (this.previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = this.previousEndpoint;
+    }
     for (const fn of this.functions.values()) fn.runtime.stop();
     await this.recorder.stop();
     this.server.closeAllConnections();

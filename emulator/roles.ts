@@ -50,8 +50,9 @@ export async function deployRole(
   resolved: Map<string, Resolved>,
   region: string,
 ): Promise<string> {
-  const name = roleId.slice(0, 64);
   const role = template.Resources[roleId];
+  // A fixed RoleName (the approver role) is what callers assume by name; the others get their logical id.
+  const name = typeof role?.Properties?.RoleName === "string" ? role.Properties.RoleName : roleId.slice(0, 64);
   const trust = resolveIntrinsics(role?.Properties?.AssumeRolePolicyDocument, resolved, region);
   try {
     await iamCall(endpoint, { Action: "CreateRole", RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) });

@@ -37,6 +37,11 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   // Listing calls: the set of keys and aliases is what is being asked for.
   "kms:ListAliases",
   "kms:ListKeys",
+  // Step Functions: listing state machines, and answering a task token (SendTaskSuccess / SendTaskFailure have no
+  // resource type: IAM cannot limit them to one state machine; the migration verifies who answered instead).
+  "states:ListStateMachines",
+  "states:SendTaskFailure",
+  "states:SendTaskSuccess",
   // The Resource Groups Tagging API has no resource types.
   "tag:GetResources",
   // Telemetry writes have no resource types.

@@ -1,5 +1,6 @@
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { MIGRATION_TAG, MIGRATION_VAULT_NAME } from "../shared/migration/types.js";
+import { RECORD_TAG } from "../shared/migration/record.js";
+import { MIGRATION_TAG, MIGRATION_VAULT_NAME, REPLACEMENT_TAG } from "../shared/migration/types.js";
 import { MIGRATION_KEY_ALIAS } from "./constructs/migration-vault.js";
 
 /**
@@ -251,7 +252,7 @@ export function surroundingsStatements(scope: MigrationScope): PolicyStatement[]
       actions: ["elasticfilesystem:TagResource"],
       resources: [a.fileSystems],
       conditions: {
-        "ForAllValues:StringEquals": { "aws:TagKeys": ["efs-guard:replacement"] },
+        "ForAllValues:StringEquals": { "aws:TagKeys": [REPLACEMENT_TAG, RECORD_TAG] },
         Null: { "aws:TagKeys": "false" },
       },
     }),

@@ -4,9 +4,11 @@ import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, TAG_EVENTS } fr
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
+import { ApproverRole } from "./constructs/approver-role.js";
 import { GuardDashboard } from "./constructs/dashboard.js";
 import { GuardFunction } from "./constructs/guard-function.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
+import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import {
@@ -28,6 +30,8 @@ export class EfsGuardStack extends Stack {
   /** The migration workflow (design section 4); `migration.grantStart(fn)` lets a guard function start it. */
   readonly migration: MigrationWorkflow;
   readonly sweep: Sweep;
+  /** The role approvers assume to answer a migration's approval (infra/constructs/approver-role.ts). */
+  readonly approver: ApproverRole;
   /** Present only when `securityHub` is on. */
   readonly securityHub?: SecurityHubReporter;
 
@@ -42,6 +46,7 @@ export class EfsGuardStack extends Stack {
       key: this.alerts.key,
     });
     alarmOnStateMachine(this, this.migration.stateMachine, this.alerts.topic, "MigrationAlarms");
+    this.approver = new ApproverRole(this, "Approver", { config, stateMachine: this.migration.stateMachine });
 
     this.functions.nfsIngress = new GuardFunction(this, "NfsIngress", {
       ...common,
@@ -85,6 +90,11 @@ export class EfsGuardStack extends Stack {
     });
     this.functions.sweep = this.sweep.function;
     if (migrates) this.migration.grantStart(this.sweep.function.fn);
+    // The migration's record on a migrated source, and who may check it (infra/constructs/migration-record.ts).
+    new MigrationRecordKey(this, "MigrationRecord", {
+      writer: this.migration.functions.surroundings!,
+      readers: [this.functions.fileSystem.fn, this.sweep.function.fn],
+    });
 
     // Every change of an efs-guard:* tag (exemptions, migration records) is alerted; read only.
     this.functions.tagAudit = new GuardFunction(this, "TagAudit", {

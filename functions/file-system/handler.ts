@@ -1,5 +1,6 @@
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
 import { fileSystemGuard } from "../../shared/guards/file-system.js";
+import { RECORD_KEY_ENV } from "../../shared/migration/record.js";
 import { deployedDeps } from "../../shared/pipeline/deps.js";
 import { type PipelineDeps, processEvent } from "../../shared/pipeline/run.js";
 import type { Guard } from "../../shared/pipeline/types.js";
@@ -11,6 +12,9 @@ export function createHandler(guard: Guard, deps: PipelineDeps) {
 }
 
 export const handler = createHandler(
-  fileSystemGuard({ migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined }),
+  fileSystemGuard({
+    migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined,
+    recordKeyArn: process.env[RECORD_KEY_ENV] || undefined,
+  }),
   await deployedDeps(),
 );

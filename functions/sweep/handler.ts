@@ -1,6 +1,8 @@
+import { cloudFormationClient, stackCreationTime } from "../../shared/aws/deployment.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
 import { deployedDeps } from "../../shared/pipeline/deps.js";
+import { observingUntil, resolveObservePeriod, STACK_ID_ENV } from "../../shared/pipeline/observe.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import {
   type SweepError,
@@ -22,16 +24,24 @@ export function sweepRegions(home: string, others: readonly string[]): string[] 
 
 /**
  * The scheduled sweep: every guard's inventory in every region through the same decide/act/report path as the
- * event handlers, one alert per non-compliant finding, then one summary message. Regions run one after another
+ * event handlers, one alert per non-compliant finding, then one summary message. In the observe period after the
+ * first deploy it only reports what it would do (shared/pipeline/observe.ts). Regions run one after another
  * (each with bounded concurrency), so one sweep never multiplies the API rate it uses by the number of regions.
  */
-export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home: string) {
+export function createHandler(
+  guards: readonly Guard[],
+  deps: PipelineDeps,
+  home: string,
+  deployedAt?: () => Promise<Date>,
+) {
   return guardHandler(async (): Promise<SweepSummary> => {
+    const period = await resolveObservePeriod(deps.config, deployedAt);
+    const observing = observingUntil(period, deps.clock.now());
     const reports: SweepReport[] = [];
     const handover: SweepError[] = [];
     for (const region of sweepRegions(home, deps.config.regions)) {
       const startedAt = deps.clock.now();
-      const report = await sweepRegion(guards, region, deps);
+      const report = await sweepRegion(guards, region, deps, observing ? { observingUntil: observing } : {});
       reports.push(report);
       // Each region's decisions go to Security Hub with what the sweep covered, so stale findings are archived.
       try {
@@ -48,15 +58,21 @@ export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home
     }
     const summary = summarizeSweep(reports);
     summary.errors.push(...handover);
+    if (observing) {
+      summary.observe = { until: observing, ...(period.status === "unknown" ? { reason: period.reason } : {}) };
+    }
     logger.info("sweep done", { ...summary });
     await deps.notifier.publishSummary?.(summary);
     return summary;
   });
 }
 
+const home = process.env.AWS_REGION ?? "us-east-1";
+const stackId = process.env[STACK_ID_ENV];
 const deps = await deployedDeps();
 export const handler = createHandler(
   allGuards(),
   { ...deps, notifier: withSweepSummary(deps.notifier, process.env.ALERTS_TOPIC_ARN ?? "") },
-  process.env.AWS_REGION ?? "us-east-1",
+  home,
+  stackId ? () => stackCreationTime(cloudFormationClient(home), stackId) : undefined,
 );

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type { BackupVault } from "aws-cdk-lib/aws-backup";
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import {
   Architecture,
@@ -19,7 +19,6 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
-  IntegrationPattern,
   JitterType,
   JsonPath,
   LogLevel,
@@ -28,7 +27,6 @@ import {
   StateMachine,
   Succeed,
   TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from "aws-cdk-lib/aws-stepfunctions";
@@ -37,6 +35,7 @@ import { Construct } from "constructs";
 import { MIGRATION_ENV } from "../../shared/aws/migration.js";
 import { configEnvironment } from "../../shared/config/runtime.js";
 import { durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
+import { APPROVER_ROLE_ENV } from "../../shared/migration/approval.js";
 import { MIGRATION_ENV_KEYS } from "../../shared/migration/deps.js";
 import { ERRORS, MIGRATION_VAULT_NAME } from "../../shared/migration/types.js";
 import { regionFence } from "../iam.js";
@@ -50,6 +49,8 @@ import {
   verifyStatements,
 } from "../migration-permissions.js";
 import { alarmOnFunction } from "./alarms.js";
+import { ApprovalGate } from "./approval-gate.js";
+import { approverRoleArn } from "./approver-role.js";
 import { BUNDLE_HANDLER, bundledCode, ENTRY_METADATA, functionRole, publishAlertStatements } from "./guard-function.js";
 import { migrationVault } from "./migration-vault.js";
 
@@ -175,8 +176,16 @@ export class MigrationWorkflow extends Construct {
       verifyStatements(permissions),
     );
     const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
+    // Calls nothing but STS GetCallerIdentity with the approvers' signatures (which needs no permission), and
+    // publishes a refused answer's alert.
+    const verifyAnswerFn = fn(
+      "verify-approval",
+      "EFS Guard migration: has AWS STS verify who answered the approval",
+      [],
+    );
+    verifyAnswerFn.addEnvironment(APPROVER_ROLE_ENV, approverRoleArn(stack));
     // Not topic.grantPublish(): it would add kms:GenerateDataKey* on the alerts key from any service.
-    for (const f of [approvalFn, notifyFn]) {
+    for (const f of [approvalFn, notifyFn, verifyAnswerFn]) {
       for (const statement of publishAlertStatements(this, topic, props.key)) f.addToRolePolicy(statement);
     }
 
@@ -246,19 +255,6 @@ export class MigrationWorkflow extends Construct {
 
     // 2. approval: before anything billable; the request says what the backup and the migration will be.
     const approvalSeconds = durationToSeconds(config.approvalTimeout);
-    const approval = new LambdaInvoke(this, "Await approval", {
-      lambdaFunction: approvalFn,
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: TaskInput.fromObject({
-        taskToken: JsonPath.taskToken,
-        executionArn: JsonPath.executionId,
-        state: JsonPath.entirePayload,
-      }),
-      taskTimeout: Timeout.duration(Duration.seconds(approvalSeconds)),
-      resultPath: "$.approval",
-      retryOnServiceExceptions: false,
-    });
-    approval.addRetry(TRANSIENT_RETRY);
     const rejected = new Fail(this, "Rejected", {
       error: ERRORS.rejected,
       cause: "an approver rejected the migration",
@@ -273,9 +269,6 @@ export class MigrationWorkflow extends Construct {
     const notifyTimedOut = step("Notify approval timeout", notifyFn, { kind: "timed-out" });
     notifyTimedOut.addCatch(timedOut, { resultPath: "$.notifyError" });
     notifyTimedOut.next(timedOut);
-    approval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: "$.error" });
-    approval.addCatch(notifyTimedOut, { errors: ["States.Timeout", "States.HeartbeatTimeout"], resultPath: "$.error" });
-    catchAll(approval, "Await approval");
 
     // 3. safety backup, after approval, waited on
     const startBackup = catchAll(step("Start safety backup", backupFn, { kind: "start" }), "Start safety backup");
@@ -384,7 +377,20 @@ export class MigrationWorkflow extends Construct {
       .otherwise(countBackupPoll.next(waitBackup).next(describeBackup));
     describeBackup.next(backupLoop);
 
-    const definition = capture.next(approval).next(startBackup).next(initBackupPolls).next(describeBackup);
+    startBackup.next(initBackupPolls).next(describeBackup);
+    // Asked, answered, and the answer verified before anything billable (infra/constructs/approval-gate.ts).
+    const approval = new ApprovalGate(this, "Approval", {
+      requestFn: approvalFn,
+      verifyFn: verifyAnswerFn,
+      timeoutSeconds: approvalSeconds,
+      retry: TRANSIENT_RETRY,
+      onApproved: startBackup,
+      onRejected: notifyRejected,
+      onTimedOut: notifyTimedOut,
+      catchAll: (state, name) => catchAll(state, name),
+      failWith,
+    });
+    const definition = capture.next(approval.start);
 
     this.stateMachine = new StateMachine(this, "StateMachine", {
       stateMachineName: MIGRATION_STATE_MACHINE_NAME,
@@ -416,12 +422,6 @@ export class MigrationWorkflow extends Construct {
         ],
       }),
     );
-  }
-
-  /** What an approver needs (see the README's approver policy). */
-  grantApprove(grantee: IGrantable): void {
-    this.stateMachine.grantTaskResponse(grantee);
-    this.stateMachine.grantRead(grantee);
   }
 
   private migrationFunction(

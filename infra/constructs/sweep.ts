@@ -6,6 +6,7 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import type { GuardConfig } from "../../shared/config/schema.js";
+import { needsDeployTime, STACK_ID_ENV } from "../../shared/pipeline/observe.js";
 import { GuardFunction } from "./guard-function.js";
 
 export interface SweepProps {
@@ -38,6 +39,19 @@ export class Sweep extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 512,
     });
+    // The observe period after the first deploy ends observeDays after the stack's creation, which the sweep reads
+    // from CloudFormation (shared/pipeline/observe.ts): only its own stack, only when the configuration needs it.
+    if (needsDeployTime(props.config)) {
+      const stack = Stack.of(this);
+      this.function.fn.addEnvironment(STACK_ID_ENV, stack.stackId);
+      this.function.fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: "ReadOwnStackCreationTime",
+          actions: ["cloudformation:DescribeStacks"],
+          resources: [stack.stackId],
+        }),
+      );
+    }
     const role = new Role(this, "SchedulerRole", {
       assumedBy: new ServicePrincipal("scheduler.amazonaws.com"),
       description: "EFS Guard sweep schedule: invokes the sweep function, dead-letters what it cannot deliver",

@@ -9,14 +9,17 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
 } from "@aws-sdk/client-sfn";
+import { type ApprovalAnswer, bindingFor, type Decision, type SignedRequest } from "../migration/approval.js";
+import type { AnswerCheck } from "../migration/types.js";
 import { GuardError } from "../runtime/errors.js";
 import { awsErrorCode, call } from "./errors.js";
 import { executionArnFor, MIGRATION_ENV } from "./migration.js";
 
 /**
  * Approvals of the migration workflow: find the task token the approval state waits on (in the execution's
- * history) and answer it. Who may answer is IAM's business: states:SendTaskSuccess / SendTaskFailure on the state
- * machine. CloudTrail records the real caller; `approvedBy` in the output is for the notification.
+ * history) and answer it with a signed answer (shared/migration/approval.ts). The token alone decides nothing:
+ * SendTaskSuccess / SendTaskFailure cannot be scoped to a state machine by IAM, so the workflow verifies who
+ * answered from the answer's signatures and refuses the rest.
  */
 
 export const APPROVAL_STATE = "Await approval";
@@ -86,9 +89,14 @@ export async function resolveExecution(sfn: SFNClient, ref: string, stateMachine
   return executionArnFor(machine, ref);
 }
 
+/** Events that end one attempt of a task. */
+const ATTEMPT_ENDS = new Set(["TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed"]);
+
 export interface PendingApproval {
   executionArn: string;
   taskToken: string;
+  /** The approval round the token belongs to (a refused answer makes the workflow ask again). */
+  round: number;
   waitingSince?: Date;
   fileSystemId?: string;
 }
@@ -135,25 +143,32 @@ export async function pendingApproval(sfn: SFNClient, executionArn: string): Pro
     );
   }
   const after = events.slice(entered + 1);
-  if (
-    after.some(
-      (e) =>
-        e.type === "TaskStateExited" ||
-        e.type === "TaskSucceeded" ||
-        e.type === "TaskFailed" ||
-        e.type === "TaskTimedOut",
-    )
-  ) {
+  if (after.some((e) => e.type === "TaskStateExited")) {
     throw new ApprovalError(`execution ${executionArn} is past its approval step`);
   }
-  const scheduled = after.find((e) => e.type === "TaskScheduled");
-  const parameters = scheduled?.taskScheduledEventDetails?.parameters;
+  // Each attempt of the state is scheduled with its own token; a retried attempt (Lambda service error, Retry)
+  // leaves TaskScheduled, TaskFailed, TaskScheduled: only the last scheduled attempt can still be open.
+  const last = after.findLastIndex((e) => e.type === "TaskScheduled");
+  const closed = after.slice(last + 1).find((e) => ATTEMPT_ENDS.has(e.type ?? ""));
+  if (last >= 0 && closed) {
+    if (closed.type === "TaskTimedOut") throw new ApprovalError(`the approval of ${executionArn} already timed out`);
+    if (closed.type === "TaskSucceeded")
+      throw new ApprovalError(`the approval of ${executionArn} was already answered`);
+    throw new ApprovalError(
+      `the approval step of ${executionArn} failed (${closed.taskFailedEventDetails?.error ?? closed.type}); if it is retried a new request follows: try again in a few seconds`,
+    );
+  }
+  const parameters = last >= 0 ? after[last]?.taskScheduledEventDetails?.parameters : undefined;
   let taskToken: string | undefined;
   let fileSystemId: string | undefined;
+  let round = 1;
   if (parameters) {
-    const parsed = JSON.parse(parameters) as { Payload?: { taskToken?: string; state?: { fileSystemId?: string } } };
+    const parsed = JSON.parse(parameters) as {
+      Payload?: { taskToken?: string; state?: { fileSystemId?: string; approvalRound?: { n?: number } } };
+    };
     taskToken = parsed.Payload?.taskToken;
     fileSystemId = parsed.Payload?.state?.fileSystemId;
+    round = parsed.Payload?.state?.approvalRound?.n ?? 1;
   }
   if (!taskToken)
     throw new ApprovalError(
@@ -163,6 +178,7 @@ export async function pendingApproval(sfn: SFNClient, executionArn: string): Pro
   return {
     executionArn,
     taskToken,
+    round,
     ...(when ? { waitingSince: when } : {}),
     ...(fileSystemId ? { fileSystemId } : {}),
   };
@@ -176,53 +192,90 @@ function explain(error: unknown, executionArn: string): never {
   }
   if (code === "AccessDeniedException") {
     throw new ApprovalError(
-      `you may not answer approvals of this state machine: ask for states:SendTaskSuccess / states:SendTaskFailure on it (${code})`,
+      `the approver role may not answer here (${code}): is it the stack's efs-guard-approver role, in the home region?`,
     );
   }
   throw error;
 }
 
-export async function approve(
+/** Signs the binding of an answer twice: with the approver's own credentials and with the approver role's. */
+export type Signer = (binding: string) => Promise<{ identity: SignedRequest; role: SignedRequest }>;
+
+/**
+ * Answers the waiting approval with the decision, its text (comment or reason) and the two signed statements that
+ * let the workflow verify who answered (shared/migration/approval.ts). Approve: SendTaskSuccess with the answer as
+ * output; reject: SendTaskFailure with EfsGuard.Rejected and the answer as cause.
+ */
+export async function answerApproval(
   sfn: SFNClient,
   executionArn: string,
-  by: string,
-  comment?: string,
+  decision: Decision,
+  text: string | undefined,
+  sign: Signer,
 ): Promise<PendingApproval> {
   const pending = await pendingApproval(sfn, executionArn);
-  const output = JSON.stringify({
-    approvedBy: by,
-    approvedAt: new Date().toISOString(),
-    ...(comment ? { comment } : {}),
-  });
+  const binding = bindingFor({ decision, executionArn, round: pending.round, text });
+  const answer: ApprovalAnswer = {
+    v: 1,
+    decision,
+    round: pending.round,
+    ...(text ? { text } : {}),
+    statements: await sign(binding),
+  };
   try {
-    await call("states:SendTaskSuccess", () =>
-      sfn.send(new SendTaskSuccessCommand({ taskToken: pending.taskToken, output })),
-    );
+    if (decision === "approve") {
+      await call("states:SendTaskSuccess", () =>
+        sfn.send(new SendTaskSuccessCommand({ taskToken: pending.taskToken, output: JSON.stringify(answer) })),
+      );
+    } else {
+      await call("states:SendTaskFailure", () =>
+        sfn.send(
+          new SendTaskFailureCommand({
+            taskToken: pending.taskToken,
+            error: REJECTED_ERROR,
+            cause: JSON.stringify(answer),
+          }),
+        ),
+      );
+    }
   } catch (error) {
     explain(error, executionArn);
   }
   return pending;
 }
 
-export async function reject(
+const VERIFY_STATES = new Set(["Verify approval", "Verify rejection"]);
+
+/**
+ * What the workflow's verify step concluded about the answer of `round`, read from the execution history; undefined
+ * when it has not yet run within `timeoutMs`.
+ */
+export async function awaitVerdict(
   sfn: SFNClient,
   executionArn: string,
-  by: string,
-  reason: string,
-): Promise<PendingApproval> {
-  const pending = await pendingApproval(sfn, executionArn);
-  try {
-    await call("states:SendTaskFailure", () =>
+  round: number,
+  timeoutMs = 60_000,
+  pollMs = 1_000,
+): Promise<AnswerCheck | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await call("states:GetExecutionHistory", () =>
       sfn.send(
-        new SendTaskFailureCommand({
-          taskToken: pending.taskToken,
-          error: REJECTED_ERROR,
-          cause: `rejected by ${by}: ${reason}`.slice(0, 32_000),
+        new GetExecutionHistoryCommand({
+          executionArn,
+          reverseOrder: true,
+          maxResults: 100,
+          includeExecutionData: true,
         }),
       ),
     );
-  } catch (error) {
-    explain(error, executionArn);
+    for (const e of page.events ?? []) {
+      const exited = e.stateExitedEventDetails;
+      if (e.type !== "TaskStateExited" || !exited?.name || !VERIFY_STATES.has(exited.name) || !exited.output) continue;
+      const check = (JSON.parse(exited.output) as { answerCheck?: AnswerCheck }).answerCheck;
+      if (check?.round === round) return check;
+    }
+    if (Date.now() + pollMs > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, pollMs));
   }
-  return pending;
 }

@@ -4,7 +4,7 @@ import { AwsCallError } from "../runtime/errors.js";
 import { call } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
 
-/** The file-system guard's KMS client: it only ever calls DescribeKey. */
+/** The file-system guard's KMS client: DescribeKey, and VerifyMac on the migration's record key. */
 export const kmsDescribeClient = perRegion((region) => new KMSClient(clientConfig(region)));
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -6,6 +7,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import type { Creator } from "../migration/approval.js";
 import { GuardError } from "../runtime/errors.js";
 import { call } from "./errors.js";
 import { clientConfig, perRegion } from "./sdk-config.js";
@@ -14,6 +16,9 @@ export const sfnClient = perRegion((region) => new SFNClient(clientConfig(region
 
 /** The environment variable through which the stack tells a function where the migration workflow is. */
 export const MIGRATION_ENV = "MIGRATION_STATE_MACHINE_ARN";
+
+/** The error a rejected execution ends with (the approval's SendTaskFailure, verified). */
+const REJECTED = "EfsGuard.Rejected";
 
 /** How many attempts one file system may have: a new one is started only after the previous ended unsuccessfully. */
 export const MAX_ATTEMPTS = 20;
@@ -37,28 +42,74 @@ export interface MigrationInput {
   region: string;
   reason: string;
   requestedBy: string;
+  /** Who created the file system (CloudTrail), for requireSeparateApprover. */
+  createdBy?: Creator;
+  /** What is asked for (migrationSubject): a rejection holds until it changes. */
+  subject?: string;
   /** The finding's severity, so that the approval request and the alert that started it say the same. */
   severity?: string;
 }
 
-/** `migration`: started now, already running, or already succeeded (the replacement exists, cut-over pending). */
+/**
+ * What an approval is asked for: this file system, for this reason, to this key, by this strategy. A rejection
+ * answers exactly that question, so it holds until the answer could differ: the reason (the file system's
+ * encryption or the control's requirement) or the migration asked for (key, strategy) changes.
+ */
+export function migrationSubject(parts: {
+  fileSystemId: string;
+  reason: string;
+  kmsKeyArn?: string | undefined;
+  strategy: string;
+}): string {
+  const text = JSON.stringify([parts.fileSystemId, parts.reason, parts.kmsKeyArn ?? "the stack's key", parts.strategy]);
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
+
+/**
+ * `migration`: started now, already running, already succeeded (the replacement exists, cut-over pending), or not
+ * started because the same question was rejected and nothing changed since (`declined`).
+ */
 export type MigrationStart = {
-  status: "done" | "already-done";
+  status: "done" | "already-done" | "declined";
   detail: string;
   executionArn: string;
-  migration: "started" | "running" | "succeeded";
+  migration: "started" | "running" | "succeeded" | "rejected";
 };
 
-async function describe(
-  sfn: SFNClient,
-  executionArn: string,
-): Promise<{ status: ExecutionStatus; startDate?: Date } | undefined> {
+export interface StartOptions {
+  /** An operator asks again (efs-guard migrate): a previous rejection does not hold. */
+  askAgain?: boolean;
+}
+
+interface Described {
+  status: ExecutionStatus;
+  startDate?: Date;
+  stopDate?: Date;
+  error?: string;
+  input?: string;
+}
+
+async function describe(sfn: SFNClient, executionArn: string): Promise<Described | undefined> {
   try {
     const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return { status: out.status!, ...(out.startDate ? { startDate: out.startDate } : {}) };
+    return {
+      status: out.status!,
+      ...(out.startDate ? { startDate: out.startDate } : {}),
+      ...(out.stopDate ? { stopDate: out.stopDate } : {}),
+      ...(out.error ? { error: out.error } : {}),
+      ...(out.input ? { input: out.input } : {}),
+    };
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return undefined;
     return call("states:DescribeExecution", () => Promise.reject(error));
+  }
+}
+
+function subjectOf(input: string | undefined): string | undefined {
+  try {
+    return (JSON.parse(input ?? "{}") as { subject?: string }).subject;
+  } catch {
+    return undefined;
   }
 }
 
@@ -66,11 +117,15 @@ async function describe(
  * Starts the migration of a file system unless one is running or already succeeded, and says truthfully which.
  * StartExecution alone cannot tell: with the same name and input as a running execution it succeeds and returns
  * the running one; with another input, or after the execution finished, it raises ExecutionAlreadyExists.
+ * At most one execution (one open approval request) per file system runs at a time. After a rejection, the same
+ * question is not asked again (declined) until its subject changes or an operator asks (`askAgain`). Step
+ * Functions keeps a closed execution for 90 days: so long is a rejection remembered.
  */
 export async function startMigration(
   sfn: SFNClient,
   stateMachineArn: string | undefined,
   input: MigrationInput,
+  options: StartOptions = {},
 ): Promise<MigrationStart> {
   if (!stateMachineArn) {
     throw new GuardError(
@@ -78,6 +133,7 @@ export async function startMigration(
       `the migration workflow is not deployed (${MIGRATION_ENV} is not set): ${input.fileSystemId} was not migrated`,
     );
   }
+  let last: (Described & { name: string; executionArn: string }) | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const name = migrationExecutionName(input.fileSystemId, attempt);
     const executionArn = executionArnFor(stateMachineArn, name);
@@ -98,7 +154,22 @@ export async function startMigration(
         detail: `already migrated by execution ${name}: the encrypted replacement awaits cut-over (see the source's efs-guard:replacement tag)`,
       };
     }
-    if (previous) continue; // failed, timed out or aborted: the next attempt gets the next name
+    if (previous) {
+      last = { name, executionArn, ...previous };
+      continue; // failed, rejected, timed out or aborted: the next attempt gets the next name
+    }
+    if (last?.status === "FAILED" && last.error === REJECTED && !options.askAgain) {
+      const before = subjectOf(last.input);
+      if (before !== undefined && before === input.subject) {
+        const when = last.stopDate ? ` on ${last.stopDate.toISOString().slice(0, 10)}` : "";
+        return {
+          status: "declined",
+          executionArn: last.executionArn,
+          migration: "rejected",
+          detail: `the migration was rejected${when} (execution ${last.name}); not asked again until the file system or the migration asked for changes, or an operator runs efs-guard migrate ${input.fileSystemId}`,
+        };
+      }
+    }
     const askedAt = Date.now();
     try {
       const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));

@@ -23,6 +23,21 @@ const PREFIX_LIST = /^pl-[0-9a-f]{8,17}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = /^\d{12}$/;
+/**
+ * Who may answer approvals: an account id (any principal of that account that IAM lets assume the approver role),
+ * or the ARN of an IAM role or user, `*` allowed in its path and name (IAM Identity Center's permission-set roles are
+ * arn:aws:iam::ACCOUNT:role/aws-reserved/sso.amazonaws.com/REGION/AWSReservedSSO_NAME_SUFFIX).
+ */
+const APPROVER = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/*-]{1,512})$/;
+/** A calendar date or a UTC instant, in ISO 8601's extended form, and nothing else (no "Tue Dec 31 2099"). */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z)?$/;
+
+export function isIsoDate(value: string): boolean {
+  if (!ISO_DATE.test(value)) return false;
+  const time = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+  // Date.parse rolls 2026-02-30 over to March; the round trip catches it.
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(value.slice(0, 10));
+}
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 function isCidrOrPrefixList(value: string): boolean {
@@ -123,6 +138,24 @@ export const configSchema = z
       z.string().check(z.regex(ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")),
     ),
     approvalTimeout: z._default(durationSchema, "7d"),
+    approvers: z._default(
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              APPROVER,
+              "an account id (123456789012) or the ARN of an IAM role or user, * allowed in the name (arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Approvers_*)",
+            ),
+          ),
+      ),
+      [],
+    ),
+    requireSeparateApprover: z._default(z.boolean(), true),
+    observeDays: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(90)), 7),
+    observeUntil: z.optional(
+      z.string().check(z.refine(isIsoDate, "an ISO 8601 date or UTC time, e.g. 2026-07-01 or 2026-07-01T09:00:00Z")),
+    ),
     alertEmails: z._default(z.array(z.email()), []),
     chatbot: z.optional(
       z.strictObject({

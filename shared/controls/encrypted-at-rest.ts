@@ -1,4 +1,6 @@
 import type { GuardConfig } from "../config/schema.js";
+import { RECORD_TAG, type ReplacementFacts } from "../migration/record.js";
+import { REPLACEMENT_TAG } from "../migration/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { type FileSystemFacts, fileSystemResource, isGone, label, notApplicable } from "./file-system.js";
 import type { Finding, Severity } from "./types.js";
@@ -24,6 +26,8 @@ export interface EncryptionState {
   fileSystem: FileSystemFacts;
   /** Read only when the file system is encrypted and the key manager matters. */
   key?: KeyFacts;
+  /** Read only when the file system carries efs-guard:replacement (shared/migration/record.ts). */
+  replacement?: ReplacementFacts;
 }
 
 /** True when the evaluation needs DescribeKey on the file system's key. */
@@ -31,7 +35,59 @@ export function needsKey(fs: FileSystemFacts, config: Pick<GuardConfig, "require
   return !isGone(fs) && fs.encrypted === true && config.requireCustomerManagedKey;
 }
 
-export function evaluate(state: EncryptionState, config: GuardConfig, _clock: Clock): Finding {
+export function evaluate(state: EncryptionState, config: GuardConfig, clock: Clock): Finding {
+  const finding = evaluateEncryption(state, config, clock);
+  if (finding.verdict !== "non-compliant" || !state.replacement) return finding;
+  return withReplacement(finding, state.fileSystem, state.replacement);
+}
+
+/**
+ * A source that fails the control but carries efs-guard:replacement: migrated and awaiting cut-over when the
+ * migration's record verifies and the replacement is there, encrypted; otherwise an alert that the tag does not
+ * hold (set by hand, forged, or the replacement gone), never a silent end of the migration and never a new one
+ * (the capture step refuses a tagged source): the operator removes the tag or finishes the cut-over.
+ */
+function withReplacement(finding: Finding, fs: FileSystemFacts, r: ReplacementFacts): Finding {
+  const { plan: _plan, ...rest } = finding;
+  const evidence = {
+    ...finding.evidence,
+    replacement: r.id,
+    record: r.record,
+    ...(r.detail ? { recordDetail: r.detail } : {}),
+  };
+  const untag = `aws efs untag-resource --resource-id ${fs.fileSystemId} --tag-keys ${REPLACEMENT_TAG} ${RECORD_TAG} --region ${fs.region}`;
+  if (r.record === "valid" && r.replacement?.encrypted && r.replacement.lifeCycleState !== "error") {
+    return {
+      ...rest,
+      severity: "low",
+      summary: `${label(fs)} is migrated: its encrypted replacement ${r.id} awaits cut-over (${finding.summary})`,
+      evidence,
+      pending: { kind: "cut-over", replacement: r.id },
+    };
+  }
+  if (r.record === "valid") {
+    return {
+      ...rest,
+      severity: "high",
+      summary: `${label(fs)} was migrated to ${r.id}, but ${r.replacement ? `${r.id} is not encrypted` : `${r.id} no longer exists`}: remove the tags (${untag}), then efs-guard migrate ${fs.fileSystemId}`,
+      evidence,
+    };
+  }
+  const why =
+    r.record === "missing"
+      ? `carries no ${RECORD_TAG}`
+      : r.record === "invalid"
+        ? `has a ${RECORD_TAG} that does not verify for this pair`
+        : `could not be verified (${r.detail ?? "unknown"})`;
+  return {
+    ...rest,
+    severity: r.record === "unverifiable" ? "medium" : "high",
+    summary: `${label(fs)} fails ${CONTROL} and is tagged ${REPLACEMENT_TAG}=${r.id}, but the tag ${why}: it was not written by the EFS Guard migration, and it keeps the migration from running. If nobody you know set it, someone is switching the control off: remove it (${untag})`,
+    evidence,
+  };
+}
+
+function evaluateEncryption(state: EncryptionState, config: GuardConfig, _clock: Clock): Finding {
   const fs = state.fileSystem;
   if (isGone(fs)) return notApplicable(CONTROL, fs);
   const base = { control: CONTROL, resource: fileSystemResource(fs) };

@@ -104,4 +104,9 @@ export interface Finding {
   /** Tags of the resource, for exemptions. Absent when the verdict does not need them. */
   tags?: Record<string, string>;
   plan?: RemediationPlan;
+  /**
+   * The remediation is under way and waits on the operator: the migration built the encrypted replacement and the
+   * cut-over is theirs. Reported once per sweep summary, not as an alert of its own each sweep.
+   */
+  pending?: { kind: "cut-over"; replacement: string };
 }

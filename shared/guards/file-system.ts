@@ -13,7 +13,8 @@ import {
   putFileSystemPolicy,
 } from "../aws/efs.js";
 import { describeKeyFacts, kmsDescribeClient } from "../aws/kms-describe.js";
-import { sfnClient, startMigration } from "../aws/migration.js";
+import { migrationSubject, sfnClient, startMigration } from "../aws/migration.js";
+import { replacementFacts } from "../aws/record-mac.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as backup from "../controls/backup-enabled.js";
@@ -26,6 +27,8 @@ import * as publicPolicy from "../controls/policy-not-public.js";
 import * as tls from "../controls/tls-enforced.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import { SOURCES, type Trigger } from "../events/triggers.js";
+import { type Creator, creatorFrom } from "../migration/approval.js";
+import { recordKeyRegion } from "../migration/record.js";
 import { settle, unwrap } from "../pipeline/concurrency.js";
 import type { Guard, Origin, RemediationOutcome } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
@@ -41,6 +44,8 @@ export interface FileSystemGuardOptions {
   clients?: FileSystemClients;
   /** The migration workflow's ARN (MIGRATION_STATE_MACHINE_ARN); unset means it is not deployed. */
   migrationStateMachineArn?: string | undefined;
+  /** The key that verifies the migration's record on a source (MIGRATION_RECORD_KEY_ARN). */
+  recordKeyArn?: string | undefined;
 }
 
 const ALL_CONTROLS: ControlId[] = [encryption.CONTROL, tls.CONTROL, backup.CONTROL, publicPolicy.CONTROL];
@@ -64,13 +69,15 @@ export function controlsFor(origin: Origin | undefined): ControlId[] {
 /** How many times the TLS merge is redone when the policy keeps changing under it before giving up (retryable). */
 export const MAX_POLICY_ATTEMPTS = 3;
 
-const defaultClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
+export const defaultFileSystemClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
 
 export interface FileSystemHint {
   /** The key ARN in EFS's answer to CreateFileSystem, checked against DescribeFileSystems before it counts. */
   kmsKeyArn?: string | undefined;
   /** The account the guard runs in (the event's envelope). */
   homeAccount?: string | undefined;
+  /** The key that verifies the migration's record on a source (MIGRATION_RECORD_KEY_ARN). */
+  recordKeyArn?: string | undefined;
 }
 
 /**
@@ -134,7 +141,19 @@ export async function assessFileSystem(
               key = await describeKeyFacts(clients.kms(region), fs.kmsKeyId);
             }
           }
-          findings.push(encryption.evaluate({ fileSystem: fs, ...(key ? { key } : {}) }, config, clock));
+          // A source the migration tagged: the tag is checked against the migration's record, never taken as is.
+          const replacement = await replacementFacts(
+            { efs, kms: clients.kms(hint.recordKeyArn ? recordKeyRegion(hint.recordKeyArn, region) : region) },
+            hint.recordKeyArn,
+            fs,
+          );
+          findings.push(
+            encryption.evaluate(
+              { fileSystem: fs, ...(key ? { key } : {}), ...(replacement ? { replacement } : {}) },
+              config,
+              clock,
+            ),
+          );
           break;
         }
       }
@@ -232,8 +251,20 @@ async function turnOnBackups(efs: EFSClient, fileSystemId: string): Promise<Reme
   }
 }
 
+/**
+ * The creator of a file system, when the CreateFileSystem record itself is what started the remediation (the
+ * record is written by CloudTrail; its userIdentity is who called). Other events and the sweep do not know it.
+ */
+export function creatorOf(origin: Origin | undefined, fileSystemId: string): Creator | undefined {
+  if (origin?.kind !== "event") return undefined;
+  const { event } = origin;
+  if (`${event.eventSource}:${event.eventName}` !== `${SOURCES.efs}:CreateFileSystem`) return undefined;
+  if (event.responseElements.fileSystemId !== fileSystemId) return undefined;
+  return creatorFrom(event.actor, event.eventId);
+}
+
 export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
-  const clients = options.clients ?? defaultClients;
+  const clients = options.clients ?? defaultFileSystemClients;
   return {
     name: "file-system",
     controls: ALL_CONTROLS,
@@ -245,6 +276,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
       return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
         kmsKeyArn: trigger.kmsKeyArn,
         homeAccount: origin?.kind === "event" ? origin.event.account : origin?.account,
+        recordKeyArn: options.recordKeyArn,
       });
     },
     async inventory(region: string, config: GuardConfig) {
@@ -254,13 +286,14 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         .filter((fs) => !isGone(fs))
         .map((fs) => ({ type: "file-system" as const, fileSystemId: fs.fileSystemId }));
     },
-    async remediate(plan, region) {
+    async remediate(plan, region, config, origin) {
       switch (plan.kind) {
         case "put-file-system-policy":
           return enforceTls(clients.efs(region), plan);
         case "put-backup-policy":
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
+          const createdBy = creatorOf(origin, plan.fileSystemId);
           // The workflow runs in the home region for every guarded region (docs/migration.md): its client
           // is the state machine's region, the file system's region goes in the input.
           const home = options.migrationStateMachineArn?.split(":")[3] || region;
@@ -269,6 +302,14 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
             region,
             reason: plan.reason,
             requestedBy: "efs-guard efs-encrypted-at-rest",
+            ...(createdBy ? { createdBy } : {}),
+            subject: migrationSubject({
+              fileSystemId: plan.fileSystemId,
+              reason: plan.reason,
+              // The key this region's migration would use (the home region's, or regionKmsKeyArns).
+              kmsKeyArn: region === home ? config.kmsKeyArn : config.regionKmsKeyArns[region],
+              strategy: config.migrationStrategy,
+            }),
             ...(plan.severity ? { severity: plan.severity } : {}),
           });
           const outcome = started.migration === "succeeded" ? "cut-over-pending" : "migration-started";

@@ -1,4 +1,5 @@
 import { MIGRATION_ENV } from "../aws/migration.js";
+import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
@@ -14,6 +15,7 @@ export function allGuards(options: { migrationStateMachineArn?: string | undefin
     nfsIngressGuard(),
     fileSystemGuard({
       migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
+      recordKeyArn: process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS,
     }),
     kmsKeyGuard(),
   ];

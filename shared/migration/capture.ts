@@ -12,6 +12,7 @@ import {
   replicationOf,
   tagsToRecord,
 } from "../aws/efs-migration.js";
+import type { Creator } from "./approval.js";
 import { keyId, type MigrationBase, type PerRegion, refuse, type StepEvent, step, withoutAwsTags } from "./deps.js";
 import { CONTROL } from "./messages.js";
 import { verdictOn } from "./ownership.js";
@@ -43,9 +44,10 @@ const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 const SEVERITIES: readonly string[] = ["critical", "high", "medium", "low", "info"];
 
 /**
- * Only the fields of a migration request are taken from the execution input (which whoever may start the state
- * machine writes), checked, and nothing else: every later field of the state is written by the steps. The severity
- * is a label for the approval request (the finding's, so both say the same); only a known level is kept.
+ * Only the fields of a migration request (and who created the file system) are taken from the execution input
+ * (which whoever may start the state machine writes), checked, and nothing else: every later field of the state is
+ * written by the steps. The severity is a label for the approval request (the finding's, so both say the same); only
+ * a known level is kept.
  */
 function requestOf(state: MigrationState, deps: MigrationBase): MigrationRequest {
   const { fileSystemId, region, reason, requestedBy, severity } = state;
@@ -56,12 +58,36 @@ function requestOf(state: MigrationState, deps: MigrationBase): MigrationRequest
   if (typeof region !== "string" || !regions.includes(region)) {
     refuse(`the region ${JSON.stringify(region)} is not one EFS Guard guards (${regions.join(", ")})`);
   }
+  const createdBy = creatorOf(state.createdBy);
   return {
     fileSystemId,
     region,
     reason: typeof reason === "string" ? reason.slice(0, 500) : "",
     requestedBy: typeof requestedBy === "string" ? requestedBy.slice(0, 500) : "",
     ...(typeof severity === "string" && SEVERITIES.includes(severity) ? { severity } : {}),
+    ...(createdBy ? { createdBy } : {}),
+  };
+}
+
+/**
+ * Who created the file system, as the guard read it from the CloudTrail CreateFileSystem record that started the
+ * run (for requireSeparateApprover): only its string fields, bounded; anything else is dropped. Whoever may start
+ * the state machine could name someone else, which only makes the approval stricter for that person: the
+ * approval still needs an approver's verified signature.
+ */
+function creatorOf(value: unknown): Creator | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.arn !== "string" || !v.arn.startsWith("arn:") || v.arn.length > 2048) return undefined;
+  const text = (x: unknown) => (typeof x === "string" && x.length <= 2048 ? x : undefined);
+  const type = text(v.type);
+  const sessionIssuerArn = text(v.sessionIssuerArn);
+  const eventId = text(v.eventId);
+  return {
+    arn: v.arn,
+    ...(type ? { type } : {}),
+    ...(sessionIssuerArn ? { sessionIssuerArn } : {}),
+    ...(eventId ? { eventId } : {}),
   };
 }
 

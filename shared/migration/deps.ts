@@ -2,6 +2,7 @@ import { loadConfig } from "../config/runtime.js";
 import type { GuardConfig } from "../config/schema.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { ConfigError, GuardError } from "../runtime/errors.js";
+import { RECORD_TAG } from "./record.js";
 import {
   ERRORS,
   MIGRATED_FROM_TAG,
@@ -112,6 +113,7 @@ export function replacementTags(source: SourceSnapshot, createdBy: string): Reco
     [MIGRATED_FROM_TAG]: source.fileSystemId,
   };
   delete tags[REPLACEMENT_TAG];
+  delete tags[RECORD_TAG];
   return tags;
 }
 

@@ -1,6 +1,6 @@
 import { capped, joinMd, Md, md } from "../notify/escape.js";
 import { type ChatbotMessage, chatbotMessage } from "../notify/message.js";
-import type { MigrationState } from "./types.js";
+import type { AnswerCheck, MigrationState } from "./types.js";
 
 /**
  * The migration's notifications, in the same AWS Chatbot custom-notification format as every other alert. Each
@@ -15,7 +15,8 @@ export type MigrationNotice =
   | "migrated"
   | "migration-failed"
   | "migration-rejected"
-  | "approval-timed-out";
+  | "approval-timed-out"
+  | "approval-refused";
 
 const ICON: Record<MigrationNotice, string> = {
   "approval-requested": ":raised_hand:",
@@ -23,6 +24,7 @@ const ICON: Record<MigrationNotice, string> = {
   "migration-failed": ":x:",
   "migration-rejected": ":no_entry_sign:",
   "approval-timed-out": ":hourglass:",
+  "approval-refused": ":no_entry:",
 };
 
 const ICON_MD = Object.fromEntries(Object.entries(ICON).map(([notice, icon]) => [notice, new Md(icon)])) as Record<
@@ -36,6 +38,7 @@ const SEVERITY: Record<MigrationNotice, string> = {
   "migration-failed": "critical",
   "migration-rejected": "high",
   "approval-timed-out": "high",
+  "approval-refused": "high",
 };
 
 export interface MessageContext {
@@ -162,6 +165,9 @@ export function approvalRequestMessage(
     md`approve the migration of ${state.fileSystemId} to an encrypted file system?`,
     [
       md`*Why:* ${state.reason} (requested by ${capped(state.requestedBy, 256)})`,
+      state.createdBy
+        ? md`*Created by:* ${capped(state.createdBy.arn, 256)} (CloudTrail CreateFileSystem)`
+        : md`*Created by:* not known (the run was not started by the CreateFileSystem event)`,
       ...sourceLines(state),
       ...resume,
       md`*Nothing has been done yet:* no backup, no new file system. Nothing billable starts before an approval.`,
@@ -171,9 +177,15 @@ export function approvalRequestMessage(
     [
       md`Approve: \`efs-guard approve ${arn}\``,
       md`Reject: \`efs-guard reject ${arn} --reason "..."\``,
-      md`(or by file system: \`efs-guard approve ${state.fileSystemId}\`; who may answer is governed by IAM: states:SendTaskSuccess / states:SendTaskFailure on the migration state machine)`,
+      md`(or by file system: \`efs-guard approve ${state.fileSystemId}\`.) Run it with your own AWS credentials: it assumes the role efs-guard-approver and signs the answer twice, as you and as that role; the workflow has AWS STS verify both and refuses any other answer.`,
     ],
   );
+}
+
+function approver(state: MigrationState): string {
+  const a = state.approval;
+  if (!a?.approvedBy) return "unknown";
+  return a.verifiedBy ? `${a.approvedBy}, verified by AWS STS (through ${a.via ?? "the approver role"})` : a.approvedBy;
 }
 
 export function migratedMessage(state: MigrationState, ctx: MessageContext): ChatbotMessage {
@@ -202,9 +214,9 @@ export function migratedMessage(state: MigrationState, ctx: MessageContext): Cha
       md`*Why:* ${state.reason}`,
       ...sourceLines(state),
       md`*Replacement:* \`${dst}\`, ${state.destination?.strategy ?? "?"} strategy, key \`${state.destination?.kmsKeyArn ?? "?"}\``,
-      md`*Approved by:* ${capped(state.approval?.approvedBy ?? "unknown", 256)}${comment}`,
+      md`*Approved by:* ${capped(approver(state), 512)}${comment}`,
       md`*Verified:*\n${joinMd(checks, "\n")}`,
-      md`*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\`; safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`${state.backup?.deleteAfterDays ? md`, kept ${state.backup.deleteAfterDays} days` : md``}.`,
+      md`*Source:* untouched (same id, still unencrypted, still mounted), tagged \`efs-guard:replacement=${dst}\` with the migration's signed record (\`efs-guard:replacement-record\`); safety backup \`${state.backup?.recoveryPointArn ?? "?"}\`${state.backup?.deleteAfterDays ? md`, kept ${state.backup.deleteAfterDays} days` : md``}.`,
     ],
     [
       ...steps,
@@ -298,12 +310,15 @@ export function rejectedMessage(state: MigrationState, ctx: MessageContext): Cha
     ctx,
     md`migration of ${state.fileSystemId} rejected`,
     [
-      md`*Rejected:* ${capped(state.error?.Cause ?? "no reason given", 500)}`,
+      state.rejection
+        ? md`*Rejected by:* ${capped(state.rejection.rejectedBy, 256)}, verified by AWS STS (through ${state.rejection.via ?? "the approver role"}): ${capped(state.rejection.reason, 500)}`
+        : md`*Rejected:* ${capped(state.error?.Cause ?? "no reason given", 500)}`,
       ...sourceLines(state),
       md`*Where things are:* ${NOTHING_YET}`,
     ],
     [
-      md`To accept the risk, tag ${state.fileSystemId} with \`efs-guard:exempt=${CONTROL}\` and \`efs-guard:exempt-until=YYYY-MM-DD\` (within maxExemptionDays); otherwise the next evaluation asks again.`,
+      md`EFS Guard does not ask again about ${state.fileSystemId} until it, or the migration asked for (key, strategy), changes (remembered while Step Functions keeps this execution: 90 days). To ask again now: \`efs-guard migrate ${state.fileSystemId}\`.`,
+      md`To accept the risk and stop the non-compliance alerts, tag ${state.fileSystemId} with \`efs-guard:exempt=${CONTROL}\` and \`efs-guard:exempt-until=YYYY-MM-DD\` (within maxExemptionDays).`,
     ],
   );
 }
@@ -321,6 +336,34 @@ export function timedOutMessage(state: MigrationState, ctx: MessageContext): Cha
     ],
     [
       md`The next evaluation of ${CONTROL} for ${state.fileSystemId} asks again; to accept the risk instead, tag it \`efs-guard:exempt=${CONTROL}\` and \`efs-guard:exempt-until=YYYY-MM-DD\`.`,
+    ],
+  );
+}
+
+export function answerRefusedMessage(
+  state: MigrationState,
+  ctx: MessageContext,
+  check: AnswerCheck,
+  options: { maxRounds: number },
+): ChatbotMessage {
+  const last = check.round >= options.maxRounds;
+  // Who signed and why it was refused come from the answer (attacker-controlled text): escaped and capped.
+  const by = check.by ? md`, signed by ${capped(check.by, 256)}` : md``;
+  return build(
+    "approval-refused",
+    state,
+    ctx,
+    md`an answer to the migration of ${state.fileSystemId} was refused`,
+    [
+      md`*Answer:* ${check.decision}, approval round ${check.round} of ${options.maxRounds}${by}`,
+      md`*Refused because:* ${capped(check.reason ?? "it could not be verified", 500)}`,
+      last
+        ? md`*What happens now:* this was the last round: the migration ends, reported as failed; the source is untouched.`
+        : md`*What happens now:* nothing was done; the migration asks for approval again (a new request follows).`,
+    ],
+    [
+      md`An approver answers with their own AWS credentials: \`efs-guard approve ${ctx.executionArn}\` (it assumes efs-guard-approver and signs the answer as both).`,
+      md`If no approver sent this answer, someone who could read the task token (states:GetExecutionHistory) answered: CloudTrail has their SendTaskSuccess / SendTaskFailure call (eventSource states.amazonaws.com) at this time.`,
     ],
   );
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EFSClient, FileSystemDescription, LifecyclePolicy } from "@aws-sdk/client-efs";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import {
   accessPoints,
   backupPolicyStatus,
@@ -14,6 +15,7 @@ import {
   tagsToRecord,
   updateThroughput,
 } from "../aws/efs-migration.js";
+import { signRecord } from "../aws/record-mac.js";
 import {
   executionName,
   type MigrationBase,
@@ -25,6 +27,7 @@ import {
   withoutAwsTags,
 } from "./deps.js";
 import { claimedCreator } from "./provenance.js";
+import { RECORD_TAG, recordKeyRegion } from "./record.js";
 import { backupsOn, throughputUpdate } from "./settings.js";
 import { policyForReplacement } from "./tls.js";
 import {
@@ -41,6 +44,13 @@ import {
 
 export interface EfsStepDeps extends MigrationBase {
   efs: PerRegion<EFSClient>;
+}
+
+/** The surroundings step also signs the migration's record on the source (shared/migration/record.ts). */
+export interface SurroundingsDeps extends EfsStepDeps {
+  /** The stack's HMAC record key (MIGRATION_RECORD_KEY_ARN); unset: the source gets the replacement tag alone. */
+  recordKeyArn?: string | undefined;
+  kms?: PerRegion<KMSClient>;
 }
 
 function accessPointToken(executionArn: string, sourceAccessPointId: string): string {
@@ -67,9 +77,9 @@ function assertOurs(fs: FileSystemDescription, source: SourceSnapshot, destinati
 /**
  * Step 5: throughput (before the lifecycle: Archive needs Elastic), mount targets, policy with TLS, access points,
  * lifecycle and backup policies; then tags the source. Writes go to the replacement only (its own mount targets and
- * access points are reused); the source gets one tag.
+ * access points are reused); the source gets two tags (its replacement and the migration's record of it).
  */
-export async function recreateSurroundings(event: StepEvent, deps: EfsStepDeps): Promise<MigrationState> {
+export async function recreateSurroundings(event: StepEvent, deps: SurroundingsDeps): Promise<MigrationState> {
   return step(async () => {
     const { state, source, destination, dst, efs } = replacementContext(event, deps.efs);
     const fs = await describeFileSystem(efs, dst);
@@ -138,7 +148,19 @@ export async function recreateSurroundings(event: StepEvent, deps: EfsStepDeps):
       await putBackupPolicy(efs, dst, backupsOn(source.backupPolicy) ? "ENABLED" : "DISABLED");
     }
     report.backupPolicy = backupsOn(source.backupPolicy) ? "ENABLED" : "DISABLED";
-    await tagFileSystem(efs, source.fileSystemId, { [REPLACEMENT_TAG]: dst });
+    // The replacement tag is the lasting record; the record tag proves the migration wrote it (migration/record.ts).
+    const record: Record<string, string> =
+      deps.recordKeyArn && deps.kms
+        ? {
+            [RECORD_TAG]: await signRecord(
+              deps.kms(recordKeyRegion(deps.recordKeyArn, deps.homeRegion)),
+              deps.recordKeyArn,
+              source.fileSystemArn,
+              dst,
+            ),
+          }
+        : {};
+    await tagFileSystem(efs, source.fileSystemId, { [REPLACEMENT_TAG]: dst, ...record });
     report.sourceTagged = true;
     return { ...state, destination, surroundings: report };
   });

@@ -1,3 +1,5 @@
+import type { Creator } from "./approval.js";
+
 /**
  * The state that flows through the migration state machine (JSONPath). Each Lambda step receives the whole state
  * and returns it with its own part added, so that every later step, and every failure notification, knows what
@@ -8,6 +10,8 @@ export interface MigrationRequest {
   region: string;
   reason: string;
   requestedBy: string;
+  /** Who created the file system, from the CloudTrail CreateFileSystem record when that event started the run. */
+  createdBy?: Creator;
   /** The severity of the finding that started the migration (absent in executions started by older versions). */
   severity?: string;
 }
@@ -109,7 +113,17 @@ export interface MigrationState extends MigrationRequest {
   resume?: Resume;
   backup?: { jobId: string; recoveryPointArn: string; vaultName: string; deleteAfterDays: number };
   backupJob?: { State?: string; StatusMessage?: string; CompletionDate?: unknown };
-  approval?: { approvedBy?: string; approvedAt?: string; comment?: string };
+  /** The approval round: 1, then one more after each refused answer (see shared/migration/approval.ts). */
+  approvalRound?: { n: number };
+  /** The raw answer (SendTaskSuccess output) or rejection (the Catch of SendTaskFailure), until verified. */
+  answer?: unknown;
+  answerError?: { Error?: string; Cause?: string };
+  /** What the verify step concluded about the last answer. */
+  answerCheck?: AnswerCheck;
+  /** A verified approval: who approved as AWS STS identified them, and the approver role session they used. */
+  approval?: { approvedBy?: string; approvedAt?: string; comment?: string; via?: string; verifiedBy?: string };
+  /** A verified rejection. */
+  rejection?: { rejectedBy: string; rejectedAt: string; reason: string; via?: string; verifiedBy: string };
   destination?: Destination;
   restoreJob?: {
     Status?: string;
@@ -123,6 +137,15 @@ export interface MigrationState extends MigrationRequest {
   /** Set by the failure routes of the state machine: which step failed, and the error Step Functions caught. */
   failedAt?: string;
   error?: { Error?: string; Cause?: string };
+}
+
+export interface AnswerCheck {
+  decision: "approve" | "reject";
+  round: number;
+  verified: boolean;
+  by?: string;
+  via?: string;
+  reason?: string;
 }
 
 /** What the approval step receives: the execution's state plus the task token and where the execution is. */
@@ -159,6 +182,9 @@ export const ERRORS = {
   /** The migration cannot go ahead safely (a replication it did not create, a target it cannot trust, ...). */
   refused: "EfsGuard.MigrationRefused",
   backupFailed: "EfsGuard.BackupFailed",
+  /** STS throttled or failed while an approver statement was being verified: the verify step retries. */
+  verifierUnavailable: "EfsGuard.VerifierUnavailable",
+  approvalRefused: "EfsGuard.ApprovalRefused",
   /** An AWS error that a later attempt may not meet (throttling, 5xx): the state machine retries the step. */
   retryable: "EfsGuard.Retryable",
 } as const;

@@ -16,7 +16,11 @@ export interface Decision {
   why: string;
 }
 
-export function decide(finding: Finding, config: GuardConfig, clock: Clock): Decision {
+/**
+ * `observingUntil`: set while the sweep is in the observe period after the first deploy (shared/pipeline/observe.ts);
+ * a remediation is then only reported. Events never pass it: a change seen as an event is remediated at once.
+ */
+export function decide(finding: Finding, config: GuardConfig, clock: Clock, observingUntil?: string): Decision {
   const mode = config.modes[finding.control];
   const exemption = exemptionFor(finding.control, finding.tags, config, clock);
   const base = { mode, dryRun: config.dryRun, exemption };
@@ -38,5 +42,13 @@ export function decide(finding: Finding, config: GuardConfig, clock: Clock): Dec
   if (mode === "alert") return { ...base, intent: "alert", why: `control is in alert mode${lapsed}` };
   if (!finding.plan) return { ...base, intent: "alert", why: `no automatic remediation exists${lapsed}` };
   if (config.dryRun) return { ...base, intent: "would-remediate", why: `dry run is on${lapsed}` };
+  if (observingUntil) {
+    const until = observingUntil === "unknown" ? "the deploy time is known" : observingUntil.slice(0, 10);
+    return {
+      ...base,
+      intent: "would-remediate",
+      why: `observe period after the first deploy (until ${until}): the sweep reports what it would do, changes seen as events are remediated at once${lapsed}`,
+    };
+  }
   return { ...base, intent: "remediate", why: `control is in remediate mode${lapsed}` };
 }

@@ -30,14 +30,24 @@ export async function handleFinding(
   guard: Guard,
   deps: PipelineDeps,
 ): Promise<Result> {
-  const decision = decide(finding, deps.config, deps.clock);
+  const decision = decide(
+    finding,
+    deps.config,
+    deps.clock,
+    origin.kind === "sweep" ? origin.observingUntil : undefined,
+  );
   let action: Action = "none";
   let outcome: Outcome =
     finding.verdict === "compliant" ? "compliant" : finding.verdict === "not-applicable" ? "not-applicable" : "alerted";
   let detail = decision.why;
   let error: Result["error"];
 
-  switch (decision.intent) {
+  switch (finding.pending && finding.verdict === "non-compliant" ? "pending" : decision.intent) {
+    case "pending":
+      // Under way and in the operator's hands (a migration awaiting cut-over): nothing to decide or do.
+      outcome = "cut-over-pending";
+      detail = finding.summary;
+      break;
     case "none":
       detail = finding.summary;
       break;
@@ -52,11 +62,15 @@ export async function handleFinding(
     case "would-remediate":
       action = "would-remediate";
       outcome = "would-remediate";
-      detail = `dry run: would ${finding.plan?.describe ?? "remediate"}`;
+      detail = `${deps.config.dryRun ? "dry run" : "observe period"}: would ${finding.plan?.describe ?? "remediate"}`;
       break;
     case "remediate": {
       try {
-        const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config);
+        const done = await guard.remediate(finding.plan!, finding.resource.region, deps.config, origin);
+        if (done.status === "declined") {
+          detail = `not remediated: ${done.detail ?? "declined"}`;
+          break;
+        }
         action = done.outcome ? "migration-started" : "remediated";
         outcome = done.outcome ?? (done.status === "already-done" ? "already-remediated" : "remediated");
         detail =
@@ -93,7 +107,9 @@ export async function handleFinding(
   if (outcome === "remediation-failed") logger.error("decision", log);
   else logger.info("decision", log);
 
-  if (finding.verdict === "non-compliant" && deps.config.modes[finding.control] !== "off") {
+  // A pending remediation is listed once in the sweep's summary instead of alerted by every sweep.
+  const listedInSummary = outcome === "cut-over-pending" && origin.kind === "sweep";
+  if (finding.verdict === "non-compliant" && deps.config.modes[finding.control] !== "off" && !listedInSummary) {
     await deps.notifier.publish(result, origin);
   }
   deps.findings?.record(result, origin);

@@ -30,6 +30,8 @@ export interface SweepReport {
 export interface SweepOptions {
   concurrency?: number;
   account?: string;
+  /** In the observe period: remediations are reported, not done (shared/pipeline/observe.ts). */
+  observingUntil?: string;
 }
 
 function toSweepError(guard: string, region: string, error: unknown, resource?: string): SweepError {
@@ -56,7 +58,12 @@ export async function sweepRegion(
   deps: PipelineDeps,
   options: SweepOptions = {},
 ): Promise<SweepReport> {
-  const origin: Origin = { kind: "sweep", region, ...(options.account ? { account: options.account } : {}) };
+  const origin: Origin = {
+    kind: "sweep",
+    region,
+    ...(options.account ? { account: options.account } : {}),
+    ...(options.observingUntil ? { observingUntil: options.observingUntil } : {}),
+  };
   const report: SweepReport = { region, results: [], errors: [] };
   for (const guard of guards) {
     let triggers: Trigger[];
@@ -122,6 +129,10 @@ export interface SweepSummary {
   remediated: number;
   failed: number;
   errors: SweepError[];
+  /** Set while the sweep observes: until when, and why when the end is not known. */
+  observe?: { until: string; reason?: string };
+  /** Migrated file systems whose cut-over is the operator's (reported here once, not alerted each sweep). */
+  cutOverPending: { fileSystemId: string; replacement: string; region: string }[];
 }
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
@@ -129,7 +140,15 @@ export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
   let nonCompliant = 0;
   let remediated = 0;
   let failed = 0;
+  const cutOverPending: SweepSummary["cutOverPending"] = [];
   for (const result of reports.flatMap((r) => r.results)) {
+    if (result.outcome === "cut-over-pending" && result.finding.pending) {
+      cutOverPending.push({
+        fileSystemId: result.finding.resource.id,
+        replacement: result.finding.pending.replacement,
+        region: result.finding.resource.region,
+      });
+    }
     const perControl = counts[result.finding.control] ?? {};
     counts[result.finding.control] = perControl;
     perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
@@ -144,5 +163,6 @@ export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
     remediated,
     failed,
     errors: reports.flatMap((r) => r.errors),
+    cutOverPending,
   };
 }

@@ -21,7 +21,10 @@ export type Outcome =
   | "already-remediated"
   /** An approval-gated migration was started (or is running): nothing is fixed until it is approved and cut over. */
   | "migration-started"
-  /** A migration already produced the encrypted replacement; the source stays until the operator cuts over. */
+  /**
+   * Migrated: the encrypted replacement waits for the operator's cut-over (the source's verified record, or a
+   * succeeded execution); the sweep lists it in its summary instead of alerting.
+   */
   | "cut-over-pending"
   | "remediation-failed";
 
@@ -36,7 +39,8 @@ export interface Result {
 }
 
 export interface RemediationOutcome {
-  status: "done" | "already-done";
+  /** declined: nothing was done on purpose (e.g. the same migration was rejected), and the finding stands. */
+  status: "done" | "already-done" | "declined";
   detail?: string;
   /**
    * For remediations that only start a longer, approval-gated process (the migration): what to report instead of
@@ -46,7 +50,15 @@ export interface RemediationOutcome {
 }
 
 /** Where a decision came from: a CloudTrail event, or the sweep / scan looking at everything. */
-export type Origin = { kind: "event"; event: CloudTrailEvent } | { kind: "sweep"; region: string; account?: string };
+export type Origin =
+  | { kind: "event"; event: CloudTrailEvent }
+  | {
+      kind: "sweep";
+      region: string;
+      account?: string;
+      /** While in the observe period after the first deploy: its end (ISO), or "unknown" (see pipeline/observe.ts). */
+      observingUntil?: string;
+    };
 
 /** A guard: the reading and evaluating of one family of resources, and the execution of its plans. */
 export interface Guard {
@@ -59,7 +71,8 @@ export interface Guard {
   assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin): Promise<Finding[]>;
   /** Every resource of the region this guard looks after, as triggers: what the sweep and `scan` evaluate. */
   inventory(region: string, config: GuardConfig): Promise<Trigger[]>;
-  remediate(plan: RemediationPlan, region: string, config: GuardConfig): Promise<RemediationOutcome>;
+  /** `origin` is what noticed the finding (the event carries who made the change). */
+  remediate(plan: RemediationPlan, region: string, config: GuardConfig, origin?: Origin): Promise<RemediationOutcome>;
 }
 
 export interface Notifier {

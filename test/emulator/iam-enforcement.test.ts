@@ -131,6 +131,40 @@ describe("iam_enforcement: identity policies as IAM evaluates them", () => {
     expect(await denied(client.send(new DescribeKeyCommand({ KeyId: other.KeyId! })))).toMatch(/AccessDenied/);
   });
 
+  it("CreateFileSystem: elasticfilesystem:Encrypted and the request's tags hold; the tags are authorized on file systems", async () => {
+    // As the migration's recreate role: create only encrypted file systems tagged as the migration's, tag only in
+    // the creating request (Service Authorization Reference, EFS; EFS User Guide, tagging during creation).
+    const creds = await roleWith("creates-encrypted", [
+      {
+        Effect: "Allow",
+        Action: "elasticfilesystem:CreateFileSystem",
+        Resource: "*",
+        Condition: {
+          Bool: { "elasticfilesystem:Encrypted": "true" },
+          StringLike: { "aws:RequestTag/efs-guard:migration": "efs-guard-migrate-fs-*" },
+        },
+      },
+      {
+        Effect: "Allow",
+        Action: "elasticfilesystem:TagResource",
+        Resource: `arn:aws:elasticfilesystem:us-east-1:${ACCOUNT}:file-system/*`,
+        Condition: { StringEquals: { "elasticfilesystem:CreateAction": "CreateFileSystem" } },
+      },
+    ]);
+    const efs = new EFSClient({ region: "us-east-1", ...as(creds) });
+    const create = (token: string, encrypted: boolean, tag = "efs-guard-migrate-fs-1") =>
+      efs.send(
+        new CreateFileSystemCommand({
+          CreationToken: token,
+          Encrypted: encrypted,
+          Tags: [{ Key: "efs-guard:migration", Value: tag }],
+        }),
+      );
+    expect(await denied(create("a", true))).toBe("allowed");
+    expect(await denied(create("b", false))).toMatch(/AccessDenied/);
+    expect(await denied(create("c", true, "someone-else"))).toMatch(/AccessDenied/);
+  });
+
   it("a mount target's operations are authorized on its file system", async () => {
     const seed = new Seeder();
     const { vpcId, subnets } = await seed.vpc();

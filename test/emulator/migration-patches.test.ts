@@ -32,6 +32,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SendTaskFailureCommand,
+  SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
@@ -482,6 +483,37 @@ describe("efs_file_system_settings", () => {
   });
 });
 
+/** A state machine whose Lambda tasks name "Echo", the fixture handler, deployed by the real Lambda host. */
+async function echoMachine(name: string, definition: object, environment: Record<string, string> = {}) {
+  const template = {
+    Resources: {
+      Role: {
+        Type: "AWS::IAM::Role",
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+          },
+        },
+      },
+      Echo: {
+        Type: "AWS::Lambda::Function",
+        Metadata: { EfsGuardEntry: "test/emulator/fixtures/echo-handler.ts" },
+        Properties: { Role: { "Fn::GetAtt": ["Role", "Arn"] }, Environment: { Variables: environment } },
+      },
+      Machine: {
+        Type: "AWS::StepFunctions::StateMachine",
+        Properties: {
+          StateMachineName: name,
+          RoleArn: { "Fn::GetAtt": ["Role", "Arn"] },
+          DefinitionString: { "Fn::Join": ["", [JSON.stringify(definition)]] },
+        },
+      },
+    },
+  };
+  return LambdaHost.deploy(template as any, { topicArn: "arn:aws:sns:us-east-1:123456789012:t", region });
+}
+
 describe("lambda_function_host, stepfunctions_wait_cap, stepfunctions_task_failure_cause", () => {
   it("a state machine's lambda:invoke runs the hosted handler; Wait is capped; SendTaskFailure keeps its cause", async () => {
     await configureEmulator({ stepfunctions: { execute_state_machine: true } });
@@ -506,35 +538,7 @@ describe("lambda_function_host, stepfunctions_wait_cap, stepfunctions_task_failu
         Caught: { Type: "Pass", End: true },
       },
     };
-    const template = {
-      Resources: {
-        Role: {
-          Type: "AWS::IAM::Role",
-          Properties: {
-            AssumeRolePolicyDocument: {
-              Version: "2012-10-17",
-              Statement: [
-                { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
-              ],
-            },
-          },
-        },
-        Echo: {
-          Type: "AWS::Lambda::Function",
-          Metadata: { EfsGuardEntry: "test/emulator/fixtures/echo-handler.ts" },
-          Properties: { Role: { "Fn::GetAtt": ["Role", "Arn"] }, Environment: { Variables: { GREETING: "hello" } } },
-        },
-        Machine: {
-          Type: "AWS::StepFunctions::StateMachine",
-          Properties: {
-            StateMachineName: "echo",
-            RoleArn: { "Fn::GetAtt": ["Role", "Arn"] },
-            DefinitionString: { "Fn::Join": ["", [JSON.stringify(definition)]] },
-          },
-        },
-      },
-    };
-    const host = await LambdaHost.deploy(template as any, { topicArn: "arn:aws:sns:us-east-1:123456789012:t", region });
+    const host = await echoMachine("echo", definition, { GREETING: "hello" });
     try {
       const started = Date.now();
       const { executionArn } = await sfn.send(
@@ -555,6 +559,58 @@ describe("lambda_function_host, stepfunctions_wait_cap, stepfunctions_task_failu
       expect(JSON.parse(ended.output!).error).toEqual({ Error: "No", Cause: "because" });
       const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events!;
       expect(history.some((e) => e.type === "WaitStateExited")).toBe(true);
+    } finally {
+      await host.stop();
+    }
+  });
+});
+
+describe("stepfunctions_task_token_per_attempt", () => {
+  it("a callback task retried after a Lambda service error waits on a new token; the failed attempt's token is refused", async () => {
+    await configureEmulator({ stepfunctions: { execute_state_machine: true } });
+    const definition = {
+      StartAt: "Ask",
+      States: {
+        Ask: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+          Parameters: { FunctionName: "Echo", Payload: { "token.$": "$$.Task.Token" } },
+          Retry: [{ ErrorEquals: ["Lambda.ServiceException"], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 1 }],
+          End: true,
+        },
+      },
+    };
+    const host = await echoMachine("ask", definition);
+    host.failNext("test/emulator/fixtures/echo-handler.ts", "Lambda.ServiceException");
+    try {
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: host.stateMachineArn, input: "{}" }),
+      );
+      await waitFor("the second attempt", async () => (host.invocations.length >= 2 ? true : undefined));
+      const history = await waitFor("two scheduled attempts", async () => {
+        const events = (await sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events!;
+        return events.filter((e) => e.type === "TaskScheduled").length === 2 ? events : undefined;
+      });
+      expect(history.map((e) => e.type).filter((t) => t?.startsWith("Task") && t !== "TaskStateEntered")).toEqual([
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskFailed",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+      ]);
+      const [first, second] = history
+        .filter((e) => e.type === "TaskScheduled")
+        .map((e) => JSON.parse(e.taskScheduledEventDetails!.parameters!).Payload.token as string);
+      expect(first).not.toBe(second);
+      await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: "{}" }))).rejects.toThrow();
+      await sfn.send(new SendTaskSuccessCommand({ taskToken: second, output: '{"answer":42}' }));
+      const ended = await waitFor("the end", async () => {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return d.status === "RUNNING" ? undefined : d;
+      });
+      expect(ended.status).toBe("SUCCEEDED");
+      expect(JSON.parse(ended.output!)).toEqual({ answer: 42 });
     } finally {
       await host.stop();
     }

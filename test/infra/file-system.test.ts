@@ -41,6 +41,8 @@ describe("file-system guard function", () => {
       "kms:Decrypt",
       "kms:DescribeKey",
       "kms:GenerateDataKey",
+      // The migration's record on a source tagged efs-guard:replacement (test/infra/migration-record.test.ts).
+      "kms:VerifyMac",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "sns:Publish",

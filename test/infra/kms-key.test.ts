@@ -72,6 +72,8 @@ const FILE_SYSTEM_GUARD = [
   // The remediation of efs-encrypted-at-rest starts (or checks on) the migration.
   "states:DescribeExecution",
   "states:StartExecution",
+  // A source tagged efs-guard:replacement: the migration's record checked with the record key.
+  "kms:VerifyMac",
 ];
 
 const NFS_GUARD = [
@@ -183,7 +185,12 @@ describe("scheduled sweep", () => {
     const fn = template.toJSON().Resources[id].Properties;
     expect(fn.Timeout).toBe(900);
     const actions = actionsOfRole(roleOf(id));
-    expect(actions).toEqual([...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING])].sort());
+    // And the stack's creation time, for the observe period (test/infra/observe.test.ts).
+    expect(actions).toEqual(
+      [
+        ...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING, "cloudformation:DescribeStacks"]),
+      ].sort(),
+    );
     expect(denySidsOfRole(roleOf(id))).toEqual(["DenyOutsideGuardedRegions"]);
     // The NFS guard's narrowing (authorize the rule minus TCP 2049, then revoke it) runs in the sweep too.
     for (const a of FORBIDDEN.filter((f) => f !== "ec2:AuthorizeSecurityGroupIngress"))

@@ -118,7 +118,10 @@ describe("migration workflow (infra)", () => {
     const tagging = surroundings.filter((s) => [s.Action].flat().includes("elasticfilesystem:TagResource"));
     expect(tagging.map((s) => s.Condition)).toEqual([
       { StringEquals: { "elasticfilesystem:CreateAction": "CreateAccessPoint" } },
-      { "ForAllValues:StringEquals": { "aws:TagKeys": ["efs-guard:replacement"] }, Null: { "aws:TagKeys": "false" } },
+      {
+        "ForAllValues:StringEquals": { "aws:TagKeys": ["efs-guard:replacement", "efs-guard:replacement-record"] },
+        Null: { "aws:TagKeys": "false" },
+      },
     ]);
     const recreate = write("functions/migration/recreate/handler.ts");
     const byAction = (action: string) => recreate.filter((s) => [s.Action].flat().includes(action));
@@ -359,7 +362,11 @@ describe("migration workflow (infra)", () => {
       (r) => r.Metadata?.EfsGuardEntry === "functions/migration/recreate/handler.ts",
     )!;
     expect(recreate.Properties.Environment.Variables.MIGRATION_KMS_KEY_ARN).toBe(arn);
-    expect(Object.values(given.Resources).filter((r) => r.Type === "AWS::KMS::Key")).toHaveLength(1); // the alerts key only
+    // The alerts key only, besides the migration record's HMAC key (which encrypts nothing).
+    const encryptionKeys = Object.values(given.Resources).filter(
+      (r) => r.Type === "AWS::KMS::Key" && r.Properties.KeyUsage !== "GENERATE_VERIFY_MAC",
+    );
+    expect(encryptionKeys).toHaveLength(1);
   });
 
   it("every wait is bounded, every task is caught, approval waits approvalTimeout for a task token", () => {
@@ -413,8 +420,11 @@ describe("migration workflow (infra)", () => {
   it("approval comes before anything billable: capture, approval, then the safety backup, then recreate", () => {
     const states = definition(template).States as Record<string, any>;
     expect(definition(template).StartAt).toBe("Capture source");
-    expect(states["Capture source"].Next).toBe("Await approval");
-    expect(states["Await approval"].Next).toBe("Start safety backup");
+    expect(states["Capture source"].Next).toBe("Approval round 1");
+    expect(states["Approval round 1"].Next).toBe("Await approval");
+    expect(states["Await approval"].Next).toBe("Verify approval");
+    // Only an answer AWS STS verified as an approver's goes on to the backup (infra/constructs/approval-gate.ts).
+    expect(states["Answer verified?"].Choices[0].Next).toBe("Start safety backup");
     expect(states["Start safety backup"].Parameters.Payload.kind).toBe("start");
     expect(states["Backup finished?"].Choices[0]).toMatchObject({
       Variable: "$.backupJob.State",

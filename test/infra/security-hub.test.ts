@@ -6,6 +6,7 @@ const ENTRIES = [
   "functions/nfs-ingress/handler.ts",
   "functions/file-system/handler.ts",
   "functions/kms-key/handler.ts",
+  "functions/tag-audit/handler.ts",
   "functions/sweep/handler.ts",
   "functions/tag-audit/handler.ts",
 ];

@@ -17,9 +17,15 @@ import {
   DescribeReplicationConfigurationsCommand,
   EFSClient,
   PutFileSystemPolicyCommand,
+  TagResourceCommand,
   UpdateFileSystemProtectionCommand,
 } from "@aws-sdk/client-efs";
-import { ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  CreateStateMachineCommand,
+  DescribeStateMachineCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approve } from "../../bin/commands/approve.js";
 import { reject } from "../../bin/commands/reject.js";
@@ -28,8 +34,13 @@ import { LambdaHost } from "../../emulator/lambda-host.js";
 import { Seeder } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { pendingApproval } from "../../shared/aws/approvals.js";
-import { startMigration } from "../../shared/aws/migration.js";
+import { migrationSubject, type StartOptions, startMigration } from "../../shared/aws/migration.js";
+import { fileSystemGuard } from "../../shared/guards/file-system.js";
 import { policyEnforcesTls } from "../../shared/migration/tls.js";
+import { buildSummaryMessage } from "../../shared/notify/summary.js";
+import { type SweepReport, summarizeSweep, sweepRegion } from "../../shared/pipeline/sweep.js";
+import type { Guard } from "../../shared/pipeline/types.js";
+import { testDeps } from "../support/deps.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
 import { AlertInbox, executionEnded, historyOf, unencryptedFileSystem, waitFor } from "../support/migration.js";
 
@@ -71,13 +82,20 @@ const fsOf = async (id: string) =>
 const tagsOf = async (id: string) => Object.fromEntries((await fsOf(id)).Tags!.map((t) => [t.Key, t.Value]));
 const allFileSystems = async () => (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
 
-async function start(fileSystemId: string) {
-  return startMigration(sfn, lambdas.stateMachineArn, {
-    fileSystemId,
-    region,
-    reason: "efs-encrypted-at-rest: the file system is not encrypted at rest",
-    requestedBy: "arn:aws:iam::123456789012:role/Admin (CreateFileSystem)",
-  });
+async function start(fileSystemId: string, options: StartOptions = {}) {
+  const reason = "efs-encrypted-at-rest: the file system is not encrypted at rest";
+  return startMigration(
+    sfn,
+    lambdas.stateMachineArn,
+    {
+      fileSystemId,
+      region,
+      reason,
+      requestedBy: "arn:aws:iam::123456789012:role/Admin (CreateFileSystem)",
+      subject: migrationSubject({ fileSystemId, reason, strategy: "replication" }),
+    },
+    options,
+  );
 }
 
 async function quietly<T>(work: () => Promise<T>): Promise<T> {
@@ -208,6 +226,8 @@ describe("migration, replication strategy, executed end to end", () => {
       Name: "winterday-shared",
       team: "data",
       "efs-guard:replacement": dst,
+      // The migration's signed record of the pair (shared/migration/record.ts).
+      "efs-guard:replacement-record": expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
     });
 
     // The safety backup, taken after the approval, is in the guard's vault with its lifecycle and tags, and the
@@ -330,7 +350,7 @@ describe("migration, replication strategy, executed end to end", () => {
     );
   });
 
-  it("reject ends the run, reported with the reason; nothing is created; a later trigger starts attempt 2", async () => {
+  it("reject ends the run, reported with the reason; nothing is created; a later trigger is declined, an operator's starts attempt 2", async () => {
     const src = await unencryptedFileSystem();
     const before = (await allFileSystems()).length;
     const started = await start(src.fileSystemId);
@@ -360,7 +380,10 @@ describe("migration, replication strategy, executed end to end", () => {
     // Answering again is an error that says why.
     await expect(pendingApproval(sfn, started.executionArn)).rejects.toThrow(/is FAILED: there is nothing to approve/);
 
-    const retry = await start(src.fileSystemId);
+    const later = await start(src.fileSystemId);
+    expect(later.status).toBe("declined");
+    expect(later.detail).toContain(`efs-guard migrate ${src.fileSystemId}`);
+    const retry = await start(src.fileSystemId, { askAgain: true });
     expect(retry.status).toBe("done");
     expect(retry.executionArn).toMatch(new RegExp(`efs-guard-migrate-${src.fileSystemId}-2$`));
     await inbox.next("approval-requested", src.fileSystemId);
@@ -606,4 +629,131 @@ it("the pending approval is read from the execution history while the run waits"
   expect(pending.taskToken.length).toBeGreaterThan(10);
   expect(await quietly(() => reject.run([src.fileSystemId, "--reason", "cleanup"], consoleIo))).toBe(0);
   await executionEnded(sfn, started.executionArn);
+});
+
+it("a retried approval step (Lambda service error, then success) is answered with the token of the attempt that waits", async () => {
+  // Issue 12 defect 8: a Lambda service error on the approval task adds TaskFailed, then Retry schedules a new
+  // attempt with a new token. The answer must go to that attempt, not stop at the first TaskFailed.
+  const src = await unencryptedFileSystem();
+  lambdas.failNext("functions/migration/request-approval/handler.ts", "Lambda.ServiceException");
+  try {
+    const started = await start(src.fileSystemId);
+    await inbox.next("approval-requested", src.fileSystemId);
+    const events = await historyOf(sfn, started.executionArn);
+    const types = events.map((e) => e.type);
+    const entered = types.lastIndexOf("TaskStateEntered");
+    const tail = types.slice(entered);
+    // The real history shape: one attempt scheduled and failed, a second one scheduled and waiting.
+    expect(tail.filter((t) => t === "TaskScheduled")).toHaveLength(2);
+    expect(tail.filter((t) => t === "TaskFailed")).toHaveLength(1);
+    const tokens = events
+      .filter((e) => e.type === "TaskScheduled" && e.taskScheduledEventDetails?.resource === "invoke.waitForTaskToken")
+      .map((e) => JSON.parse(e.taskScheduledEventDetails!.parameters!).Payload.taskToken as string);
+    expect(new Set(tokens).size).toBe(2);
+    const pending = await pendingApproval(sfn, started.executionArn);
+    expect(pending.taskToken).toBe(tokens.at(-1));
+    expect(await quietly(() => approve.run([src.fileSystemId], consoleIo))).toBe(0);
+    const ended = await executionEnded(sfn, started.executionArn);
+    expect(ended.status).toBe("SUCCEEDED");
+  } finally {
+    lambdas.clearOverrides();
+  }
+});
+
+describe("the source's tags are the record of a migration (issue 12 defect 9, issue 11 item 4)", () => {
+  it("90 days later: a migrated source is cut-over pending, listed once in the summary, never migrated again; forged tags are alerted", async () => {
+    // A real migration: the source ends tagged with its replacement and the migration's record.
+    const migrated = await unencryptedFileSystem();
+    const started = await start(migrated.fileSystemId);
+    await inbox.next("approval-requested", migrated.fileSystemId);
+    expect(await quietly(() => approve.run([migrated.fileSystemId], consoleIo))).toBe(0);
+    const replacement = JSON.parse((await executionEnded(sfn, started.executionArn)).output!).destination
+      .fileSystemId as string;
+    const tags = await tagsOf(migrated.fileSystemId);
+    expect(tags["efs-guard:replacement"]).toBe(replacement);
+    expect(tags["efs-guard:replacement-record"]).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+    // An attacker's off-switches: the tag set by hand (with a decoy "replacement" made to look the part), and a
+    // valid record copied from the migrated source onto another one.
+    const seed = new Seeder();
+    const byHand = await unencryptedFileSystem();
+    const decoy = await seed.fileSystem({ encrypted: true, tags: { "efs-guard:migrated-from": byHand.fileSystemId } });
+    await efs.send(
+      new TagResourceCommand({
+        ResourceId: byHand.fileSystemId,
+        Tags: [{ Key: "efs-guard:replacement", Value: decoy }],
+      }),
+    );
+    const copied = await unencryptedFileSystem();
+    await efs.send(
+      new TagResourceCommand({
+        ResourceId: copied.fileSystemId,
+        Tags: [
+          { Key: "efs-guard:replacement", Value: replacement },
+          { Key: "efs-guard:replacement-record", Value: tags["efs-guard:replacement-record"]! },
+        ],
+      }),
+    );
+
+    // 90 days on, Step Functions no longer knows the execution: a state machine without it stands for that.
+    const machine = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: lambdas.stateMachineArn }));
+    const later = await sfn.send(
+      new CreateStateMachineCommand({
+        name: "efs-guard-migration-90-days-later",
+        definition: machine.definition!,
+        roleArn: machine.roleArn!,
+      }),
+    );
+    const guard = fileSystemGuard({
+      migrationStateMachineArn: later.stateMachineArn!,
+      recordKeyArn: lambdas.ref("MigrationRecordKey", "Arn"),
+    });
+    const ids = [migrated, byHand, copied].map((f) => f.fileSystemId);
+    const only: Guard = {
+      ...guard,
+      inventory: async () => ids.map((fileSystemId) => ({ type: "file-system" as const, fileSystemId })),
+    };
+    const deps = testDeps({ observeDays: 0 });
+    const sweep = async () => {
+      const report = await sweepRegion([only], region, deps);
+      return { report, summary: summarizeSweep([report]) };
+    };
+    const encryption = (report: SweepReport, id: string) =>
+      report.results.find((r) => r.finding.control === "efs-encrypted-at-rest" && r.finding.resource.id === id)!;
+
+    for (let day = 0; day < 2; day += 1) {
+      const { report, summary } = await sweep();
+      const pending = encryption(report, migrated.fileSystemId);
+      expect(pending.outcome).toBe("cut-over-pending");
+      expect(pending.finding.summary).toContain(
+        `is migrated: its encrypted replacement ${replacement} awaits cut-over`,
+      );
+      expect(summary.cutOverPending).toEqual([{ fileSystemId: migrated.fileSystemId, replacement, region }]);
+      const message = buildSummaryMessage(summary, new Date());
+      expect(message.content.description).toContain(
+        `*Migrated, cut-over pending (1):* \`${migrated.fileSystemId}\` → \`${replacement}\` (${region})`,
+      );
+      for (const [forged, why] of [
+        [byHand.fileSystemId, "carries no efs-guard:replacement-record"],
+        [copied.fileSystemId, "has a efs-guard:replacement-record that does not verify for this pair"],
+      ] as const) {
+        const alert = encryption(report, forged);
+        expect(alert.outcome).toBe("alerted");
+        expect(alert.finding.severity).toBe("high");
+        expect(alert.finding.summary).toContain(`but the tag ${why}: it was not written by the EFS Guard migration`);
+        expect(alert.finding.summary).toContain(`aws efs untag-resource --resource-id ${forged}`);
+      }
+    }
+    // Nothing started, nothing failed, no notice: the record answered, not the Step Functions history; the migrated
+    // source has no encryption alert of its own (only its line in the summary), the forged ones one per sweep.
+    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn: later.stateMachineArn! }))).executions).toEqual(
+      [],
+    );
+    const alerted = deps.notifier.published.filter((p) => p.result.finding.control === "efs-encrypted-at-rest");
+    expect(alerted.map((p) => p.result.finding.resource.id).sort()).toEqual(
+      [byHand.fileSystemId, copied.fileSystemId, byHand.fileSystemId, copied.fileSystemId].sort(),
+    );
+    // And the attacker's tags are left for the operator: EFS Guard changes only what the migration created.
+    expect((await tagsOf(byHand.fileSystemId))["efs-guard:replacement"]).toBe(decoy);
+  });
 });

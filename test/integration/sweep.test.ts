@@ -1,12 +1,20 @@
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DescribeFileSystemPolicyCommand, EFSClient } from "@aws-sdk/client-efs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FunctionHost } from "../../emulator/host.js";
+import { deploymentStack, FunctionHost } from "../../emulator/host.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
+import { authorizeIngressEvent } from "../../events/build.js";
+import { stackCreationTime } from "../../shared/aws/deployment.js";
 import { kmsClient } from "../../shared/aws/kms.js";
+import { parseConfig } from "../../shared/config/schema.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { kmsKeyGuard } from "../../shared/guards/kms-key.js";
+import { snsNotifier } from "../../shared/notify/sns.js";
+import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
+import { type PipelineDeps, processEvent } from "../../shared/pipeline/run.js";
 import { SWEEP_CONCURRENCY, sweepRegion } from "../../shared/pipeline/sweep.js";
 import type { Guard } from "../../shared/pipeline/types.js";
+import { fixedClock } from "../../shared/runtime/clock.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 import { KeySeeder } from "../support/seed-kms.js";
@@ -75,7 +83,8 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
   let host: FunctionHost;
   beforeEach(async () => {
     await resetEmulator();
-    host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
+    // After the observe period (the next describe covers it): a stack deployed with observeDays 0.
+    host = await FunctionHost.deploy(synthTemplate({ observeDays: 0 }), { env: { LOG_LEVEL: "WARN" } });
   });
 
   it("remediates what is wrong, alerts once per non-compliant finding, sends one summary; a second run does nothing new", async () => {
@@ -162,6 +171,83 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     expect(second).toEqual(
       ["alerted", "alerted", "alerted", "alerted", "alerted", "exempt", "remediation-failed", "summary"].sort(),
     );
+  });
+});
+
+describe("observe period after the first deploy (issue 11 item 7)", () => {
+  let host: FunctionHost;
+  beforeEach(async () => {
+    await resetEmulator();
+    host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
+  });
+
+  it("the sweep only reports until observeDays after the stack's creation; events are remediated at once; then it remediates", async () => {
+    const a = await mixedAccount();
+    process.env.ALERTS_TOPIC_ARN = host.alertsTopicArn;
+    const { createHandler } = await import("../../functions/sweep/handler.js");
+    // The stack as CloudFormation records it; the sweep reads its creation time, as the deployed one does.
+    const cfn = new CloudFormationClient({ region: "us-east-1" });
+    const stackId = await deploymentStack({ region: "us-east-1" });
+    const deployedAt = () => stackCreationTime(cfn, stackId);
+    const created = (await deployedAt()).getTime();
+    const day = 86_400_000;
+    const deps = (at: number): PipelineDeps => ({
+      config: parseConfig({}),
+      clock: fixedClock(new Date(at).toISOString()),
+      notifier: withSweepSummary(snsNotifier(host.alertsTopicArn), host.alertsTopicArn),
+    });
+
+    const first = await createHandler(allGuards(), deps(created + 2 * day), "us-east-1", deployedAt)({}, {} as any);
+    expect(first.observe).toEqual({ until: new Date(created + 7 * day).toISOString() });
+    expect(first.remediated).toBe(0);
+    expect(first.counts["efs-nfs-ingress-restricted"]).toEqual({ "would-remediate": 1, compliant: 1, exempt: 1 });
+    expect(first.counts["efs-tls-enforced"]).toEqual({ "would-remediate": 4 });
+    expect(first.counts["efs-key-rotation-enabled"]).toEqual({
+      "would-remediate": 1,
+      compliant: 1,
+      "not-applicable": 1,
+    });
+    // No migration was asked for (it would have failed here: the workflow is not deployed in this test).
+    expect(first.counts["efs-encrypted-at-rest"]).toEqual({ compliant: 3, "would-remediate": 1 });
+    // Nothing changed.
+    expect((await a.seed.ingressRules(a.open)).map((r) => r.SecurityGroupRuleId)).toEqual([a.openRule]);
+    expect(await a.seed.rotation(a.noRotation.keyId)).toEqual({ enabled: false, period: undefined });
+    for (const fs of a.fileSystems) expect(await policyOf(a.seed, fs)).toBeUndefined();
+    const alerts = await host.alerts();
+    const open = alerts.find((x) => x.message.metadata.additionalContext.resource === a.open)!;
+    expect(open.attributes.outcome).toBe("would-remediate");
+    expect(open.message.content.description).toContain("observe period after the first deploy");
+    const summaryAlert = alerts.find((x) => x.attributes.outcome === "summary")!;
+    expect(summaryAlert.message.content.title).toContain(
+      "sweep (observe period): 13 non-compliant, 7 would be remediated",
+    );
+    expect(summaryAlert.message.content.description).toContain(
+      `*Observe period* after the first deploy, until ${new Date(created + 7 * day).toISOString().slice(0, 10)}`,
+    );
+
+    // A change seen as an event is remediated at once, observe period or not.
+    const nfs = allGuards().find((g) => g.name === "nfs-ingress")!;
+    const event = await processEvent(
+      authorizeIngressEvent({ groupId: a.open, ruleId: a.openRule, cidr: "0.0.0.0/0" }),
+      nfs,
+      deps(created + 2 * day),
+    );
+    expect(event.findings.map((f) => f.outcome)).toEqual(["remediated"]);
+    expect(await a.seed.ingressRules(a.open)).toEqual([]);
+
+    // When the deploy time cannot be read, the sweep stays on the safe side and says why.
+    const blind = await createHandler(allGuards(), deps(created + 30 * day), "us-east-1", async () => {
+      throw new Error("AccessDenied: not authorized to perform cloudformation:DescribeStacks");
+    })({}, {} as any);
+    expect(blind.remediated).toBe(0);
+    expect(blind.observe?.until).toBe("unknown");
+    expect(blind.observe?.reason).toContain("could not be read: AccessDenied");
+
+    // After the period the sweep remediates.
+    const after = await createHandler(allGuards(), deps(created + 8 * day), "us-east-1", deployedAt)({}, {} as any);
+    expect(after.observe).toBeUndefined();
+    expect(after.counts["efs-tls-enforced"]).toEqual({ remediated: 4 });
+    expect(await a.seed.rotation(a.noRotation.keyId)).toEqual({ enabled: true, period: 365 });
   });
 });
 

@@ -3,6 +3,7 @@ import { parseConfig } from "../../shared/config/schema.js";
 import { exemptionFor } from "../../shared/controls/exemptions.js";
 import type { Finding } from "../../shared/controls/types.js";
 import { decide } from "../../shared/pipeline/decide.js";
+import { needsDeployTime, observePeriod, observingUntil } from "../../shared/pipeline/observe.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 
 const clock = fixedClock("2026-11-26T12:00:00Z");
@@ -137,5 +138,42 @@ describe("decide", () => {
     const f = finding();
     delete f.plan;
     expect(decide(f, keys, clock).intent).toBe("alert");
+  });
+});
+
+describe("observe period", () => {
+  it("turns a sweep's remediation into a report, and says until when; alerts and exemptions are unchanged", () => {
+    const d = decide(finding(), keys, clock, "2026-12-01T00:00:00.000Z");
+    expect(d.intent).toBe("would-remediate");
+    expect(d.why).toContain("observe period after the first deploy (until 2026-12-01)");
+    expect(decide(finding(), keys, clock).intent).toBe("remediate");
+    const exempt = finding({ "efs-guard:exempt": "all", "efs-guard:exempt-until": "2026-12-20" });
+    expect(decide(exempt, keys, clock, "2026-12-01T00:00:00.000Z").intent).toBe("exempt");
+    expect(decide(finding(), keys, clock, "unknown").why).toContain("until the deploy time is known");
+  });
+
+  it("ends observeDays after the stack's creation, at observeUntil when set, never with observeDays 0", () => {
+    const created = new Date("2026-11-20T10:00:00Z");
+    const week = observePeriod(parseConfig({}), created);
+    expect(week).toEqual({ status: "until", until: new Date("2026-11-27T10:00:00Z"), source: "stack-creation" });
+    expect(observingUntil(week, new Date("2026-11-26T12:00:00Z"))).toBe("2026-11-27T10:00:00.000Z");
+    expect(observingUntil(week, new Date("2026-11-27T10:00:00Z"))).toBeUndefined();
+    expect(observePeriod(parseConfig({ observeUntil: "2027-01-15" }), created)).toMatchObject({
+      until: new Date("2027-01-15T00:00:00Z"),
+      source: "observeUntil",
+    });
+    expect(observePeriod(parseConfig({ observeDays: 0 }), created)).toEqual({ status: "off" });
+    expect(observePeriod(parseConfig({}), { error: "AccessDenied" })).toEqual({
+      status: "unknown",
+      reason: "AccessDenied",
+    });
+    expect(needsDeployTime(parseConfig({}))).toBe(true);
+    expect(needsDeployTime(parseConfig({ observeUntil: "2027-01-15" }))).toBe(false);
+  });
+
+  it("accepts only ISO 8601 dates for observeUntil", () => {
+    expect(() => parseConfig({ observeUntil: "Tue Dec 31 2099" })).toThrow(/observeUntil/);
+    expect(() => parseConfig({ observeUntil: "2026-02-30" })).toThrow(/observeUntil/);
+    expect(parseConfig({ observeUntil: "2026-07-01T09:00:00Z" }).observeUntil).toBe("2026-07-01T09:00:00Z");
   });
 });

@@ -6,6 +6,7 @@ import type { FileSystemFacts } from "../../shared/controls/file-system.js";
 import { CLIENT_ACTIONS, consoleDefaultPolicy } from "../../shared/controls/policy.js";
 import * as publicPolicy from "../../shared/controls/policy-not-public.js";
 import * as tls from "../../shared/controls/tls-enforced.js";
+import type { ReplacementFacts } from "../../shared/migration/record.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 
 const clock = fixedClock("2026-11-26T12:00:00Z");
@@ -180,5 +181,70 @@ describe("efs-encrypted-at-rest", () => {
   it("not applicable when the file system is gone", () => {
     expect(encryption.needsKey(missing, config())).toBe(false);
     expect(encryption.evaluate({ fileSystem: missing }, config(), clock).verdict).toBe("not-applicable");
+  });
+});
+
+describe("efs-encrypted-at-rest on a source tagged efs-guard:replacement", () => {
+  const source = fs({
+    encrypted: false,
+    kmsKeyId: undefined,
+    tags: { Name: "shared", "efs-guard:replacement": "fs-1" },
+  });
+  const encrypted = { lifeCycleState: "available", encrypted: true, kmsKeyId: "arn:aws:kms:us-east-1:1:key/k" };
+  const evaluate = (replacement: ReplacementFacts) =>
+    encryption.evaluate({ fileSystem: source, replacement }, config(), clock);
+
+  it("with the migration's record and an encrypted replacement: cut-over pending, no new migration", () => {
+    const f = evaluate({ id: "fs-1", record: "valid", replacement: encrypted });
+    expect(f).toMatchObject({
+      verdict: "non-compliant",
+      severity: "low",
+      pending: { kind: "cut-over", replacement: "fs-1" },
+    });
+    expect(f.plan).toBeUndefined();
+    expect(f.summary).toContain("is migrated: its encrypted replacement fs-1 awaits cut-over");
+  });
+
+  it.each([
+    [
+      "missing",
+      { id: "fs-1", record: "missing", replacement: encrypted },
+      "carries no efs-guard:replacement-record",
+      "high",
+    ],
+    ["invalid", { id: "fs-1", record: "invalid", replacement: encrypted }, "does not verify for this pair", "high"],
+    [
+      "unverifiable",
+      { id: "fs-1", record: "unverifiable", detail: "NotFoundException: no alias" },
+      "could not be verified (NotFoundException: no alias)",
+      "medium",
+    ],
+  ] as const)(
+    "a %s record: alerted as not written by the migration, nothing started",
+    (_, replacement, why, severity) => {
+      const f = evaluate(replacement as ReplacementFacts);
+      expect(f).toMatchObject({ verdict: "non-compliant", severity });
+      expect(f.pending).toBeUndefined();
+      expect(f.plan).toBeUndefined();
+      expect(f.summary).toContain(why);
+      expect(f.summary).toContain(
+        "aws efs untag-resource --resource-id fs-0123456789abcdef0 --tag-keys efs-guard:replacement efs-guard:replacement-record",
+      );
+    },
+  );
+
+  it("a valid record whose replacement is gone: says so and how to start over", () => {
+    const f = evaluate({ id: "fs-1", record: "valid" });
+    expect(f.summary).toContain("fs-1 no longer exists");
+    expect(f.summary).toContain("efs-guard migrate fs-0123456789abcdef0");
+  });
+
+  it("a compliant file system is compliant whatever its tags", () => {
+    const f = encryption.evaluate(
+      { fileSystem: fs(), key: { keyManager: "CUSTOMER" }, replacement: { id: "fs-1", record: "missing" } },
+      config(),
+      clock,
+    );
+    expect(f.verdict).toBe("compliant");
   });
 });

@@ -203,6 +203,24 @@ describe("every alert field that carries untrusted text", () => {
             remediated: 0,
             failed: 0,
             errors: [{ guard: "kms-key", region: "us-east-1", resource: a, code: "X", message: a, retryable: false }],
+            cutOverPending: [],
+          },
+          new Date("2026-11-26T12:00:00Z"),
+        ),
+    },
+    {
+      // The replacement id is the source's efs-guard:replacement tag: text anyone allowed to tag may write.
+      name: "sweep summary (migrated, cut-over pending)",
+      message: (a) =>
+        buildSummaryMessage(
+          {
+            regions: ["us-east-1"],
+            counts: {},
+            nonCompliant: 1,
+            remediated: 0,
+            failed: 0,
+            errors: [],
+            cutOverPending: [{ fileSystemId: "fs-12345678", replacement: a, region: "us-east-1" }],
           },
           new Date("2026-11-26T12:00:00Z"),
         ),
