@@ -1,3 +1,4 @@
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
@@ -16,6 +17,9 @@ import { Recorder } from "./recorder.js";
 import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
 import { FunctionRuntime, track } from "./runtime.js";
 import type { CfnTemplate } from "./template.js";
+
+/** The alerts function (alert deduplication): the alert path, not a guard. */
+export const ALERTS_ENTRY = "functions/alerts/handler.ts";
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -112,10 +116,12 @@ async function templateTopics(
   template: CfnTemplate,
   sns: SNSClient,
   sqs: SQSClient,
-): Promise<{ topics: Map<string, string>; eventQueues: Map<string, string> }> {
+): Promise<{ topics: Map<string, string>; eventQueues: Map<string, string>; queues: Map<string, Resolved> }> {
   const resources = template.Resources;
   const topics = new Map<string, string>();
   const eventQueues = new Map<string, string>();
+  // The template's event-source queues by logical id, where they really are (a function may send to its own).
+  const queues = new Map<string, Resolved>();
   for (const [logicalId, r] of Object.entries(resources)) {
     if (r.Type !== "AWS::SNS::Topic" || logicalId.startsWith("AlertsTopic")) continue;
     topics.set(
@@ -128,8 +134,10 @@ async function templateTopics(
     const fn = r.Properties?.FunctionName?.Ref as string | undefined;
     const queue = r.Properties?.EventSourceArn?.["Fn::GetAtt"]?.[0] as string | undefined;
     if (!fn || !queue) continue;
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-esm-${fn}`.slice(0, 80) }))).QueueUrl!;
+    const queueName = `efs-guard-esm-${fn}`.slice(0, 80);
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
     eventQueues.set(fn, url);
+    queues.set(queue, { ref: url, atts: { Arn: await queueArn(sqs, url), QueueName: queueName } });
     for (const sub of Object.values(resources)) {
       if (sub.Type !== "AWS::SNS::Subscription" || sub.Properties?.Endpoint?.["Fn::GetAtt"]?.[0] !== queue) continue;
       const topicArn = topics.get(sub.Properties.TopicArn?.Ref);
@@ -144,7 +152,38 @@ async function templateTopics(
       );
     }
   }
-  return { topics, eventQueues };
+  return { topics, eventQueues, queues };
+}
+
+/**
+ * The template's DynamoDB tables (the alert dedup table), created in the emulator as the template declares them:
+ * key schema, on-demand, and the TTL attribute. Returns where each is, by logical id.
+ */
+async function templateTables(template: CfnTemplate, dynamodb: DynamoDBClient): Promise<Map<string, Resolved>> {
+  const tables = new Map<string, Resolved>();
+  for (const [logicalId, r] of Object.entries(template.Resources)) {
+    if (r.Type !== "AWS::DynamoDB::Table") continue;
+    const p = r.Properties ?? {};
+    const name = typeof p.TableName === "string" ? p.TableName : logicalId;
+    const created = await dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: p.KeySchema,
+        AttributeDefinitions: p.AttributeDefinitions,
+        BillingMode: p.BillingMode ?? "PAY_PER_REQUEST",
+      }),
+    );
+    if (p.TimeToLiveSpecification?.Enabled) {
+      await dynamodb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { Enabled: true, AttributeName: p.TimeToLiveSpecification.AttributeName },
+        }),
+      );
+    }
+    tables.set(logicalId, { ref: name, atts: { Arn: created.TableDescription?.TableArn } });
+  }
+  return tables;
 }
 
 /**
@@ -218,7 +257,8 @@ export class FunctionHost {
     const recorder = await Recorder.start(functionEndpoint);
     const functions: DeployedFunction[] = [];
     const resources = template.Resources;
-    const { topics, eventQueues } = await templateTopics(template, sns, sqs);
+    const { topics, eventQueues, queues } = await templateTopics(template, sns, sqs);
+    const tables = await templateTables(template, new DynamoDBClient(client));
     // Every token resolves to where the resource would be: the alerts topic is the host's (the alerts queue reads it),
     // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions.
     const templateTopicIds = Object.entries(resources)
@@ -227,12 +267,14 @@ export class FunctionHost {
     const resolved = expectedResolution(
       template,
       region,
-      new Map<string, Resolved>(
-        templateTopicIds.map((id) => {
+      new Map<string, Resolved>([
+        ...templateTopicIds.map((id): [string, Resolved] => {
           const arn = topics.get(id) ?? topicArn;
           return [id, { ref: arn, atts: { TopicArn: arn } }];
         }),
-      ),
+        ...queues,
+        ...tables,
+      ]),
     );
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== "AWS::Lambda::Function" || !resource.Metadata?.[ENTRY_METADATA]) continue;
@@ -378,7 +420,11 @@ export class FunctionHost {
     }
   }
 
-  /** Delivers every queued event to its handler until all queues are empty; returns the invocations made. */
+  /**
+   * Delivers every queued event to its handler until all queues are empty, the alert path included (the alerts
+   * function's queue, when deduplication is on, so that alerts() then holds what was published); returns the
+   * invocations made, but for those of the alerts function, which are in `invocations` (with its entry, ALERTS_ENTRY).
+   */
   async drain(options: { concurrency?: number } = {}): Promise<Invocation[]> {
     const start = this.invocations.length;
     const concurrency = options.concurrency ?? 1;
@@ -430,7 +476,7 @@ export class FunctionHost {
       }
       if (delivered === 0) break;
     }
-    return this.invocations.slice(start);
+    return this.invocations.slice(start).filter((i) => i.entry !== ALERTS_ENTRY);
   }
 
   /**

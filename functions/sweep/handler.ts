@@ -1,6 +1,6 @@
 import { allGuards } from "../../shared/guards/index.js";
 import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
-import { deployedDeps } from "../../shared/pipeline/deps.js";
+import { deployedAlertSender, deployedDeps } from "../../shared/pipeline/deps.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import {
   type SweepError,
@@ -57,6 +57,6 @@ export function createHandler(guards: readonly Guard[], deps: PipelineDeps, home
 const deps = deployedDeps();
 export const handler = createHandler(
   allGuards(),
-  { ...deps, notifier: withSweepSummary(deps.notifier, process.env.ALERTS_TOPIC_ARN ?? "") },
+  { ...deps, notifier: withSweepSummary(deps.notifier, deployedAlertSender()) },
   process.env.AWS_REGION ?? "us-east-1",
 );
