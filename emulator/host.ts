@@ -430,53 +430,63 @@ export class FunctionHost {
     const concurrency = options.concurrency ?? 1;
     for (;;) {
       let delivered = 0;
-      for (const fn of this.functions) {
-        const received = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: fn.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-        );
-        const messages = received.Messages ?? [];
-        if (messages.length === 0) continue;
-        delivered += messages.length;
-        const handler = await this.handlerFor(fn);
-        if (fn.sqsEvents) {
-          await this.deliverSqsBatch(fn, handler, messages);
-          continue;
-        }
-        const run = async (body: string) => {
-          const event = JSON.parse(body);
-          const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
-          const context = fakeContext(fn.logicalId);
-          for (let attempt = 1; attempt <= attempts; attempt++) {
-            const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt };
-            let failure: unknown;
-            try {
-              invocation.result = await handler(event, context);
-            } catch (error) {
-              failure = error;
-              invocation.error = error instanceof Error ? error.message : String(error);
-            }
-            this.invocations.push(invocation);
-            if (invocation.error === undefined) return;
-            if (attempt < attempts) {
-              if (this.asyncRetry?.delayMs) await new Promise((r) => setTimeout(r, this.asyncRetry?.delayMs));
-              continue;
-            }
-            if (fn.dlqUrl) await this.deadLetter(fn.dlqUrl, body, context.awsRequestId, failure);
-          }
-        };
-        for (let i = 0; i < messages.length; i += concurrency) {
-          await Promise.all(messages.slice(i, i + concurrency).map((m) => run(m.Body ?? "{}")));
-        }
-        await this.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: fn.queueUrl,
-            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-          }),
-        );
-      }
+      for (const fn of this.functions) delivered += await this.deliver(fn, concurrency);
       if (delivered === 0) break;
     }
     return this.invocations.slice(start).filter((i) => i.entry !== ALERTS_ENTRY);
+  }
+
+  /** Delivers what the alerts function's queue holds (alert deduplication), until it is empty. */
+  private async deliverAlerts(): Promise<void> {
+    const fn = this.functions.find((f) => f.entry === ALERTS_ENTRY);
+    if (!fn) return;
+    while ((await this.deliver(fn, 1)) > 0) {}
+  }
+
+  /** One receive of a function's queue, delivered to its handler; returns how many messages it held. */
+  private async deliver(fn: DeployedFunction, concurrency: number): Promise<number> {
+    const received = await this.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: fn.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) return 0;
+    const handler = await this.handlerFor(fn);
+    if (fn.sqsEvents) {
+      await this.deliverSqsBatch(fn, handler, messages);
+      return messages.length;
+    }
+    const run = async (body: string) => {
+      const event = JSON.parse(body);
+      const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
+      const context = fakeContext(fn.logicalId);
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt };
+        let failure: unknown;
+        try {
+          invocation.result = await handler(event, context);
+        } catch (error) {
+          failure = error;
+          invocation.error = error instanceof Error ? error.message : String(error);
+        }
+        this.invocations.push(invocation);
+        if (invocation.error === undefined) return;
+        if (attempt < attempts) {
+          if (this.asyncRetry?.delayMs) await new Promise((r) => setTimeout(r, this.asyncRetry?.delayMs));
+          continue;
+        }
+        if (fn.dlqUrl) await this.deadLetter(fn.dlqUrl, body, context.awsRequestId, failure);
+      }
+    };
+    for (let i = 0; i < messages.length; i += concurrency) {
+      await Promise.all(messages.slice(i, i + concurrency).map((m) => run(m.Body ?? "{}")));
+    }
+    await this.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: fn.queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+    return messages.length;
   }
 
   /**
@@ -585,8 +595,12 @@ export class FunctionHost {
     }
   }
 
-  /** Reads the alerts published so far (the Chatbot JSON and the message attributes), removing them. */
+  /**
+   * Reads the alerts published so far (the Chatbot JSON and the message attributes), removing them. With alert
+   * deduplication the guards' alerts wait in the alerts function's queue: they are delivered to it first.
+   */
   async alerts(): Promise<{ message: any; attributes: Record<string, string> }[]> {
+    await this.deliverAlerts();
     const out: { message: any; attributes: Record<string, string> }[] = [];
     for (;;) {
       const received = await this.sqs.send(
