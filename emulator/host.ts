@@ -1,4 +1,5 @@
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
@@ -19,6 +20,9 @@ import { Recorder } from "./recorder.js";
 import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
 import { FunctionRuntime, track } from "./runtime.js";
 import type { CfnTemplate } from "./template.js";
+
+/** The alerts function (alert deduplication): the alert path, not a guard. */
+export const ALERTS_ENTRY = "functions/alerts/handler.ts";
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -115,10 +119,12 @@ async function templateTopics(
   template: CfnTemplate,
   sns: SNSClient,
   sqs: SQSClient,
-): Promise<{ topics: Map<string, string>; eventQueues: Map<string, string> }> {
+): Promise<{ topics: Map<string, string>; eventQueues: Map<string, string>; queues: Map<string, Resolved> }> {
   const resources = template.Resources;
   const topics = new Map<string, string>();
   const eventQueues = new Map<string, string>();
+  // The template's event-source queues by logical id, where they really are (a function may send to its own).
+  const queues = new Map<string, Resolved>();
   for (const [logicalId, r] of Object.entries(resources)) {
     if (r.Type !== "AWS::SNS::Topic" || logicalId.startsWith("AlertsTopic")) continue;
     topics.set(
@@ -131,8 +137,10 @@ async function templateTopics(
     const fn = r.Properties?.FunctionName?.Ref as string | undefined;
     const queue = r.Properties?.EventSourceArn?.["Fn::GetAtt"]?.[0] as string | undefined;
     if (!fn || !queue) continue;
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: `efs-guard-esm-${fn}`.slice(0, 80) }))).QueueUrl!;
+    const queueName = `efs-guard-esm-${fn}`.slice(0, 80);
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
     eventQueues.set(fn, url);
+    queues.set(queue, { ref: url, atts: { Arn: await queueArn(sqs, url), QueueName: queueName } });
     for (const sub of Object.values(resources)) {
       if (sub.Type !== "AWS::SNS::Subscription" || sub.Properties?.Endpoint?.["Fn::GetAtt"]?.[0] !== queue) continue;
       const topicArn = topics.get(sub.Properties.TopicArn?.Ref);
@@ -147,7 +155,38 @@ async function templateTopics(
       );
     }
   }
-  return { topics, eventQueues };
+  return { topics, eventQueues, queues };
+}
+
+/**
+ * The template's DynamoDB tables (the alert dedup table), created in the emulator as the template declares them:
+ * key schema, on-demand, and the TTL attribute. Returns where each is, by logical id.
+ */
+async function templateTables(template: CfnTemplate, dynamodb: DynamoDBClient): Promise<Map<string, Resolved>> {
+  const tables = new Map<string, Resolved>();
+  for (const [logicalId, r] of Object.entries(template.Resources)) {
+    if (r.Type !== "AWS::DynamoDB::Table") continue;
+    const p = r.Properties ?? {};
+    const name = typeof p.TableName === "string" ? p.TableName : logicalId;
+    const created = await dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: p.KeySchema,
+        AttributeDefinitions: p.AttributeDefinitions,
+        BillingMode: p.BillingMode ?? "PAY_PER_REQUEST",
+      }),
+    );
+    if (p.TimeToLiveSpecification?.Enabled) {
+      await dynamodb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { Enabled: true, AttributeName: p.TimeToLiveSpecification.AttributeName },
+        }),
+      );
+    }
+    tables.set(logicalId, { ref: name, atts: { Arn: created.TableDescription?.TableArn } });
+  }
+  return tables;
 }
 
 /**
@@ -221,19 +260,22 @@ export class FunctionHost {
     const recorder = await Recorder.start(functionEndpoint);
     const functions: DeployedFunction[] = [];
     const resources = template.Resources;
-    const { topics, eventQueues } = await templateTopics(template, sns, sqs);
+    const { topics, eventQueues, queues } = await templateTopics(template, sns, sqs);
+    const tables = await templateTables(template, new DynamoDBClient(client));
     // Every token resolves to where the resource would be: the alerts topic is the host's (the alerts queue reads it),
     // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions. Keys
     // with an alias are the stack's real keys, shared with the workflow's steps (emulator/kms-keys.ts).
     const templateTopicIds = Object.entries(resources)
       .filter(([, r]) => r.Type === "AWS::SNS::Topic")
       .map(([id]) => id);
-    const known = new Map<string, Resolved>(
-      templateTopicIds.map((id) => {
+    const known = new Map<string, Resolved>([
+      ...templateTopicIds.map((id): [string, Resolved] => {
         const arn = topics.get(id) ?? topicArn;
         return [id, { ref: arn, atts: { TopicArn: arn } }];
       }),
-    );
+      ...queues,
+      ...tables,
+    ]);
     const kms = new KMSClient(client);
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type === "AWS::KMS::Key" && hasAlias(template, id))
@@ -386,59 +428,73 @@ export class FunctionHost {
     }
   }
 
-  /** Delivers every queued event to its handler until all queues are empty; returns the invocations made. */
+  /**
+   * Delivers every queued event to its handler until all queues are empty, the alert path included (the alerts
+   * function's queue, when deduplication is on, so that alerts() then holds what was published); returns the
+   * invocations made, but for those of the alerts function, which are in `invocations` (with its entry, ALERTS_ENTRY).
+   */
   async drain(options: { concurrency?: number } = {}): Promise<Invocation[]> {
     const start = this.invocations.length;
     const concurrency = options.concurrency ?? 1;
     for (;;) {
       let delivered = 0;
-      for (const fn of this.functions) {
-        const received = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: fn.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-        );
-        const messages = received.Messages ?? [];
-        if (messages.length === 0) continue;
-        delivered += messages.length;
-        const handler = await this.handlerFor(fn);
-        if (fn.sqsEvents) {
-          await this.deliverSqsBatch(fn, handler, messages);
-          continue;
-        }
-        const run = async (body: string) => {
-          const event = JSON.parse(body);
-          const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
-          const context = fakeContext(fn.logicalId);
-          for (let attempt = 1; attempt <= attempts; attempt++) {
-            const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt };
-            let failure: unknown;
-            try {
-              invocation.result = await handler(event, context);
-            } catch (error) {
-              failure = error;
-              invocation.error = error instanceof Error ? error.message : String(error);
-            }
-            this.invocations.push(invocation);
-            if (invocation.error === undefined) return;
-            if (attempt < attempts) {
-              if (this.asyncRetry?.delayMs) await new Promise((r) => setTimeout(r, this.asyncRetry?.delayMs));
-              continue;
-            }
-            if (fn.dlqUrl) await this.deadLetter(fn.dlqUrl, body, context.awsRequestId, failure);
-          }
-        };
-        for (let i = 0; i < messages.length; i += concurrency) {
-          await Promise.all(messages.slice(i, i + concurrency).map((m) => run(m.Body ?? "{}")));
-        }
-        await this.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: fn.queueUrl,
-            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-          }),
-        );
-      }
+      for (const fn of this.functions) delivered += await this.deliver(fn, concurrency);
       if (delivered === 0) break;
     }
-    return this.invocations.slice(start);
+    return this.invocations.slice(start).filter((i) => i.entry !== ALERTS_ENTRY);
+  }
+
+  /** Delivers what the alerts function's queue holds (alert deduplication), until it is empty. */
+  private async deliverAlerts(): Promise<void> {
+    const fn = this.functions.find((f) => f.entry === ALERTS_ENTRY);
+    if (!fn) return;
+    while ((await this.deliver(fn, 1)) > 0) {}
+  }
+
+  /** One receive of a function's queue, delivered to its handler; returns how many messages it held. */
+  private async deliver(fn: DeployedFunction, concurrency: number): Promise<number> {
+    const received = await this.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: fn.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) return 0;
+    const handler = await this.handlerFor(fn);
+    if (fn.sqsEvents) {
+      await this.deliverSqsBatch(fn, handler, messages);
+      return messages.length;
+    }
+    const run = async (body: string) => {
+      const event = JSON.parse(body);
+      const attempts = 1 + (this.asyncRetry ? (this.asyncRetry.retries ?? 2) : 0);
+      const context = fakeContext(fn.logicalId);
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const invocation: Invocation = { function: fn.logicalId, entry: fn.entry, event, attempt };
+        let failure: unknown;
+        try {
+          invocation.result = await handler(event, context);
+        } catch (error) {
+          failure = error;
+          invocation.error = error instanceof Error ? error.message : String(error);
+        }
+        this.invocations.push(invocation);
+        if (invocation.error === undefined) return;
+        if (attempt < attempts) {
+          if (this.asyncRetry?.delayMs) await new Promise((r) => setTimeout(r, this.asyncRetry?.delayMs));
+          continue;
+        }
+        if (fn.dlqUrl) await this.deadLetter(fn.dlqUrl, body, context.awsRequestId, failure);
+      }
+    };
+    for (let i = 0; i < messages.length; i += concurrency) {
+      await Promise.all(messages.slice(i, i + concurrency).map((m) => run(m.Body ?? "{}")));
+    }
+    await this.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: fn.queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+    return messages.length;
   }
 
   /**
@@ -547,8 +603,12 @@ export class FunctionHost {
     }
   }
 
-  /** Reads the alerts published so far (the Chatbot JSON and the message attributes), removing them. */
+  /**
+   * Reads the alerts published so far (the Chatbot JSON and the message attributes), removing them. With alert
+   * deduplication the guards' alerts wait in the alerts function's queue: they are delivered to it first.
+   */
   async alerts(): Promise<{ message: any; attributes: Record<string, string> }[]> {
+    await this.deliverAlerts();
     const out: { message: any; attributes: Record<string, string> }[] = [];
     for (;;) {
       const received = await this.sqs.send(

@@ -81,6 +81,11 @@ export function expectedResolution(
         });
         break;
       }
+      case "AWS::DynamoDB::Table": {
+        const table = name(p.TableName);
+        out.set(id, { ref: table, atts: { Arn: arn("dynamodb", `table/${table}`) } });
+        break;
+      }
       case "AWS::KMS::Key":
         out.set(id, { ref: id, atts: { Arn: arn("kms", `key/${id}`), KeyId: id } });
         break;

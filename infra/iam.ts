@@ -1,4 +1,6 @@
-import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Lazy } from "aws-cdk-lib";
+import { AnyPrincipal, Effect, type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Topic } from "aws-cdk-lib/aws-sns";
 
 /**
  * Actions that may be granted on `Resource: "*"`, because IAM cannot scope them: the Service Authorization
@@ -65,4 +67,23 @@ export function regionFence(regions: string[]): PolicyStatement {
     resources: ["*"],
     conditions: { StringNotEquals: { "aws:RequestedRegion": regions } },
   });
+}
+
+/**
+ * Denies sns:Publish on `topic` to every principal but `publishers` (resolved at synth time, after every role has
+ * been added), so that nobody else in the account can put messages into an internal topic.
+ */
+export function onlyThesePublish(topic: Topic, sid: string, publishers: () => IRole[]): void {
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      sid,
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ["sns:Publish"],
+      resources: [topic.topicArn],
+      conditions: {
+        ArnNotEquals: { "aws:PrincipalArn": Lazy.list({ produce: () => publishers().map((r) => r.roleArn) }) },
+      },
+    }),
+  );
 }

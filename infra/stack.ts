@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, TAG_EVENTS } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
+import { AlertDedup } from "./constructs/alert-dedup.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { ApproverRole } from "./constructs/approver-role.js";
 import { GuardDashboard } from "./constructs/dashboard.js";
@@ -32,6 +33,8 @@ export class EfsGuardStack extends Stack {
   readonly sweep: Sweep;
   /** The role approvers assume to answer a migration's approval (infra/constructs/approver-role.ts). */
   readonly approver: ApproverRole;
+  /** Present only while `alertDedupWindowMinutes` > 0: the guards' alerts go through it. */
+  readonly alertDedup?: AlertDedup;
   /** Present only when `securityHub` is on. */
   readonly securityHub?: SecurityHubReporter;
 
@@ -39,7 +42,17 @@ export class EfsGuardStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.alerts = new AlertsTopic(this, "Alerts", { alertEmails: config.alertEmails, chatbot: config.chatbot });
+    if (config.alertDedupWindowMinutes > 0) {
+      this.alertDedup = new AlertDedup(this, "AlertDedup", {
+        config,
+        topic: this.alerts.topic,
+        key: this.alerts.key,
+      });
+    }
     const common = { config, topic: this.alerts.topic, key: this.alerts.key };
+    // The guard functions hand their alerts to the inbox when deduplication is on; the Security Hub reporter and the
+    // alerts function itself publish only alarms (CloudWatch) and, for the latter, the alerts.
+    const guards = { ...common, inbox: this.alertDedup?.inbox };
     this.migration = new MigrationWorkflow(this, "Migration", {
       config,
       topic: this.alerts.topic,
@@ -49,7 +62,7 @@ export class EfsGuardStack extends Stack {
     this.approver = new ApproverRole(this, "Approver", { config, stateMachine: this.migration.stateMachine });
 
     this.functions.nfsIngress = new GuardFunction(this, "NfsIngress", {
-      ...common,
+      ...guards,
       entry: "functions/nfs-ingress/handler.ts",
       description:
         "EFS Guard efs-nfs-ingress-restricted: revokes over-broad NFS ingress on mount-target security groups",
@@ -58,7 +71,7 @@ export class EfsGuardStack extends Stack {
     });
 
     this.functions.fileSystem = new GuardFunction(this, "FileSystem", {
-      ...common,
+      ...guards,
       entry: "functions/file-system/handler.ts",
       description:
         "EFS Guard efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system settings",
@@ -71,7 +84,7 @@ export class EfsGuardStack extends Stack {
     if (migrates) this.migration.grantStart(this.functions.fileSystem.fn);
 
     this.functions.kmsKey = new GuardFunction(this, "KmsKey", {
-      ...common,
+      ...guards,
       entry: "functions/kms-key/handler.ts",
       description:
         "EFS Guard efs-key-rotation-enabled, efs-key-usable: rotation and availability of the keys that encrypt EFS",
@@ -80,7 +93,7 @@ export class EfsGuardStack extends Stack {
     });
 
     this.sweep = new Sweep(this, "Sweep", {
-      ...common,
+      ...guards,
       // The union of every guard's statements: the sweep runs them all.
       statements: [
         ...nfsIngressStatements(this, config),
@@ -98,7 +111,7 @@ export class EfsGuardStack extends Stack {
 
     // Every change of an efs-guard:* tag (exemptions, migration records) is alerted; read only.
     this.functions.tagAudit = new GuardFunction(this, "TagAudit", {
-      ...common,
+      ...guards,
       entry: "functions/tag-audit/handler.ts",
       description:
         "EFS Guard efs-guard-tags-audited: alerts every change of an efs-guard:* tag on a group, file system or key",
@@ -106,24 +119,30 @@ export class EfsGuardStack extends Stack {
       statements: tagAuditStatements(this),
     });
 
+    // The functions that report decisions: alerts (through the inbox) and, when on, findings for Security Hub.
+    const reporters = [
+      this.functions.nfsIngress,
+      this.functions.fileSystem,
+      this.functions.kmsKey,
+      this.functions.tagAudit,
+      this.sweep.function,
+    ];
+    if (this.alertDedup) {
+      for (const fn of reporters) this.alertDedup.allowPublisher(fn);
+      this.functions.alerts = this.alertDedup.function;
+    }
+
     if (config.securityHub) {
       const reporter = new SecurityHubReporter(this, "SecurityHub", common);
       this.securityHub = reporter;
-      for (const fn of [
-        this.functions.nfsIngress,
-        this.functions.fileSystem,
-        this.functions.kmsKey,
-        this.functions.tagAudit,
-        this.sweep.function,
-      ]) {
-        reporter.allowPublisher(fn);
-      }
+      for (const fn of reporters) reporter.allowPublisher(fn);
       this.functions.securityHub = reporter.function;
     }
 
     const deadLetterQueues = Object.fromEntries(
       Object.entries(this.functions).map(([name, fn]) => [name, fn.deadLetterQueue]),
     );
+    if (this.alertDedup) deadLetterQueues.alertQueue = this.alertDedup.deadLetterQueue;
     if (this.securityHub) deadLetterQueues.securityHubQueue = this.securityHub.deadLetterQueue;
     new GuardDashboard(this, "Dashboard", {
       deadLetterQueues,

@@ -219,16 +219,20 @@ def request_params(response: Any, action_name: str) -> dict[str, list[str]]:
     body = getattr(response, "body", None)
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
-    if isinstance(body, str) and body.startswith("{"):
+    parsed: Any = None
+    if isinstance(body, dict):
+        # moto's DynamoDB handler has parsed its JSON body already when it authorizes.
+        parsed = body
+    elif isinstance(body, str) and body.startswith("{"):
         try:
             parsed = json.loads(body)
-            if isinstance(parsed, dict):
-                for name, value in parsed.items():
-                    add(name, value)
-                    if name == "Tags" and isinstance(value, list):
-                        params["__tags__"] = [json.dumps(value)]
         except ValueError:
-            pass
+            parsed = None
+    if isinstance(parsed, dict):
+        for name, value in parsed.items():
+            add(name, value)
+            if name == "Tags" and isinstance(value, list):
+                params["__tags__"] = [json.dumps(value)]
     try:
         from moto.core.responses import get_service_model
 

@@ -1,7 +1,7 @@
 import { cloudFormationClient, stackCreationTime } from "../../shared/aws/deployment.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
-import { deployedDeps } from "../../shared/pipeline/deps.js";
+import { deployedAlertSender, deployedDeps } from "../../shared/pipeline/deps.js";
 import { observingUntil, resolveObservePeriod, STACK_ID_ENV } from "../../shared/pipeline/observe.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import {
@@ -72,7 +72,7 @@ const stackId = process.env[STACK_ID_ENV];
 const deps = await deployedDeps();
 export const handler = createHandler(
   allGuards(),
-  { ...deps, notifier: withSweepSummary(deps.notifier, process.env.ALERTS_TOPIC_ARN ?? "") },
+  { ...deps, notifier: withSweepSummary(deps.notifier, deployedAlertSender()) },
   home,
   stackId ? () => stackCreationTime(cloudFormationClient(home), stackId) : undefined,
 );

@@ -7,6 +7,7 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/runtime/metrics.js";
 
 /**
  * Alarms that tell the operators when something was not handled: every one fires on the first occurrence (> 0 in
@@ -32,6 +33,24 @@ function alarm(scope: Construct, id: string, metric: IMetric, description: strin
 /** Any other metric that must stay at 0 (e.g. findings Security Hub refused). */
 export function alarmOnMetric(scope: Construct, id: string, metric: IMetric, description: string, topic: ITopic) {
   return alarm(scope, id, metric, description, topic);
+}
+
+/** An EfsGuard metric the functions emit (shared/runtime/metrics.ts) that must stay at 0, summed per period. */
+export function alarmOnGuardMetric(
+  scope: Construct,
+  id: string,
+  metric: { name: string; dimensions?: Record<string, string> },
+  description: string,
+  topic: ITopic,
+) {
+  const m = new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: metric.name,
+    dimensionsMap: { service: METRICS_SERVICE, ...metric.dimensions },
+    statistic: "Sum",
+    period: PERIOD,
+  });
+  return alarm(scope, id, m, description, topic);
 }
 
 /** A dead-letter queue is not empty: an event or invocation failed after every retry and waits for a human. */

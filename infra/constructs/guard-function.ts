@@ -33,6 +33,11 @@ export interface GuardFunctionProps {
   description: string;
   config: GuardConfig;
   topic: ITopic;
+  /**
+   * The alert inbox (deduplication on): the function hands its alerts there and may not publish to `topic`, which
+   * only its alarms (CloudWatch) and the alerts function write to.
+   */
+  inbox?: ITopic | undefined;
   key: IKey;
   /** "eventSource:eventName" keys; one EventBridge rule per event source. */
   events?: readonly string[];
@@ -77,8 +82,9 @@ export class GuardFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = functionRole(this, "Role", logGroup, `EFS Guard ${id}: the function's execution role`);
-    // The alerts go to the topic and failed invocations to the queue, both encrypted with the guard's key.
-    for (const statement of publishAlertStatements(this, props.topic, props.key)) this.role.addToPolicy(statement);
+    // The alerts go to the topic (or the inbox) and failed invocations to the queue, all encrypted with the guard's key.
+    const alertsTo = props.inbox ?? props.topic;
+    for (const statement of publishAlertStatements(this, alertsTo, props.key)) this.role.addToPolicy(statement);
     this.role.addToPolicy(
       new PolicyStatement({
         sid: "SendToDeadLetterQueue",
@@ -109,7 +115,9 @@ export class GuardFunction extends Construct {
       // on a function to read stack traces against the sources while debugging.
       environment: {
         ...configEnvironment(props.config),
-        ALERTS_TOPIC_ARN: props.topic.topicArn,
+        ...(props.inbox
+          ? { ALERTS_INBOX_TOPIC_ARN: props.inbox.topicArn }
+          : { ALERTS_TOPIC_ARN: props.topic.topicArn }),
         POWERTOOLS_SERVICE_NAME: "efs-guard",
         LOG_LEVEL: "INFO",
         ...props.environment,

@@ -1,6 +1,5 @@
-import { Duration, Lazy, Stack } from "aws-cdk-lib";
-import { Metric } from "aws-cdk-lib/aws-cloudwatch";
-import { AnyPrincipal, Effect, type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Duration, Stack } from "aws-cdk-lib";
+import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { EventSourceMapping } from "aws-cdk-lib/aws-lambda";
 import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
@@ -8,8 +7,8 @@ import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { GuardConfig } from "../../shared/config/schema.js";
-import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/runtime/metrics.js";
-import { alarmOnDeadLetterQueue, alarmOnMetric } from "./alarms.js";
+import { onlyThesePublish } from "../iam.js";
+import { alarmOnDeadLetterQueue, alarmOnGuardMetric } from "./alarms.js";
 import { deadLetterQueue, GuardFunction } from "./guard-function.js";
 
 export interface SecurityHubReporterProps {
@@ -96,32 +95,14 @@ export class SecurityHubReporter extends Construct {
       props.topic,
       "the dead-letter queue of the Security Hub reporter",
     );
-    alarmOnMetric(
+    alarmOnGuardMetric(
       this,
       "RefusedAlarm",
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: "SecurityHubFailures",
-        dimensionsMap: { service: METRICS_SERVICE },
-        statistic: "Sum",
-        period: Duration.minutes(5),
-      }),
+      { name: "SecurityHubFailures" },
       "EFS Guard: Security Hub refused findings (not enabled in a region, access denied, or invalid). The reporter's log names each finding and the reason.",
       props.topic,
     );
-    this.topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "OnlyTheGuardPublishes",
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["sns:Publish"],
-        resources: [this.topic.topicArn],
-        // Resolved at synth time, after every allowPublisher call.
-        conditions: {
-          ArnNotEquals: { "aws:PrincipalArn": Lazy.list({ produce: () => this.publishers.map((r) => r.roleArn) }) },
-        },
-      }),
-    );
+    onlyThesePublish(this.topic, "OnlyTheGuardPublishes", () => this.publishers);
   }
 
   /** Lets a guard function publish its decisions (and nobody else). */

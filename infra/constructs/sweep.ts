@@ -12,6 +12,7 @@ import { GuardFunction } from "./guard-function.js";
 export interface SweepProps {
   config: GuardConfig;
   topic: ITopic;
+  inbox?: ITopic | undefined;
   key: IKey;
   /** The union of the guards' statements. */
   statements: PolicyStatement[];
@@ -31,6 +32,7 @@ export class Sweep extends Construct {
     this.function = new GuardFunction(this, "Function", {
       config: props.config,
       topic: props.topic,
+      inbox: props.inbox,
       key: props.key,
       entry: "functions/sweep/handler.ts",
       description:

@@ -180,6 +180,11 @@ export const configSchema = z
     exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
     exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
     maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
+    /**
+     * Identical alerts (same control, resource, outcome, account, region, change and facts) within this many
+     * minutes are merged into the first one, with a count; 0 delivers every alert as it comes (no dedup table).
+     */
+    alertDedupWindowMinutes: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1440)), 60),
     /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
     securityHub: z._default(z.boolean(), false),
   })

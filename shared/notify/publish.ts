@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { call } from "../aws/errors.js";
 import { clientConfig, perRegion } from "../aws/sdk-config.js";
+import { type AlertEnvelope, ENVELOPE_VERSION } from "./envelope.js";
 import { type ChatbotMessage, emailText } from "./message.js";
 
 /**
@@ -36,7 +38,7 @@ export async function publishChatbot(
   sns: SNSClient,
   topicArn: string,
   message: ChatbotMessage,
-  attributes: { control: string; severity: string; outcome: string },
+  attributes: AlertAttributes,
 ): Promise<void> {
   const attr = (value: string) => ({ DataType: "String", StringValue: value });
   await call("sns:Publish", () =>
@@ -54,4 +56,44 @@ export async function publishChatbot(
       }),
     ),
   );
+}
+
+/** The message attributes of an alert, for subscription filter policies. */
+export interface AlertAttributes {
+  control: string;
+  severity: string;
+  outcome: string;
+}
+
+/**
+ * How a function hands over one alert: one SNS Publish either way. `key` (the dedup key) marks an alert that
+ * identical ones may be merged into; without one (the sweep's summary) the alert is always delivered.
+ */
+export type AlertSender = (message: ChatbotMessage, attributes: AlertAttributes, key?: string) => Promise<void>;
+
+/** Straight to the alerts topic (deduplication off, and the `replay` command). */
+export function topicSender(topicArn: string, region: string = topicArn.split(":")[3] ?? "us-east-1"): AlertSender {
+  const sns = snsClient(region);
+  return (message, attributes) => publishChatbot(sns, topicArn, message, attributes);
+}
+
+/**
+ * To the alert inbox (an internal topic, encrypted, TLS-only, that only the guard roles may publish to), whose
+ * queue feeds the alerts function: it merges identical alerts and publishes to the alerts topic. The envelope's
+ * id is new for every hand-over, so a redelivery of the same message is told apart from a second identical alert.
+ */
+export function inboxSender(inboxArn: string): AlertSender {
+  const sns = snsClient(inboxArn.split(":")[3] ?? "us-east-1");
+  return async (message, attributes, key) => {
+    const envelope: AlertEnvelope = {
+      efsGuardAlert: ENVELOPE_VERSION,
+      id: randomUUID(),
+      ...(key ? { key } : {}),
+      message,
+      attributes,
+    };
+    await call("sns:Publish", () =>
+      sns.send(new PublishCommand({ TopicArn: inboxArn, Message: JSON.stringify(envelope) })),
+    );
+  };
 }

@@ -16,6 +16,8 @@ export interface GuardMetrics {
   timeToRemediate(control: string, milliseconds: number): void;
   /** Findings that reached Security Hub, and those that did not. */
   securityHub(imported: number, failed: number): void;
+  /** The alerts function's decision per alert (delivered, merged, redelivery, delivered-table-failed, ...). */
+  alert?(routed: string): void;
 }
 
 export const METRICS_NAMESPACE = "EfsGuard";
@@ -52,5 +54,6 @@ export function emfMetrics(): GuardMetrics {
       put("SecurityHubImported", {}, MetricUnit.Count, imported);
       put("SecurityHubFailures", {}, MetricUnit.Count, failed);
     },
+    alert: (routed) => put("Alerts", { routed }, MetricUnit.Count, 1),
   };
 }

@@ -1,3 +1,4 @@
+import { CreateTableCommand, DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import {
   CreateFileSystemCommand,
@@ -98,6 +99,35 @@ describe("iam_enforcement: identity policies as IAM evaluates them", () => {
       );
     expect(await denied(revoke(other))).toMatch(/UnauthorizedOperation|AccessDenied/);
     expect(await denied(revoke(groupId))).not.toMatch(/UnauthorizedOperation|AccessDenied/);
+  });
+
+  it("a DynamoDB call is authorized on the table it names (moto has parsed its JSON body already)", async () => {
+    const admin = new DynamoDBClient({ region: "us-east-1" });
+    for (const TableName of ["mine", "theirs"]) {
+      await admin.send(
+        new CreateTableCommand({
+          TableName,
+          KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+    }
+    const creds = await roleWith("table", [
+      { Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/mine` },
+    ]);
+    const dynamodb = new DynamoDBClient({ region: "us-east-1", ...as(creds) });
+    const update = (TableName: string) =>
+      dynamodb.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: { pk: { S: "k" } },
+          UpdateExpression: "SET n = :one",
+          ExpressionAttributeValues: { ":one": { N: "1" } },
+        }),
+      );
+    expect(await denied(update("mine"))).toBe("allowed");
+    expect(await denied(update("theirs"))).toBe("AccessDeniedException");
   });
 
   it("an action no statement names is refused; an explicit Deny beats an Allow", async () => {

@@ -114,3 +114,12 @@ export function wildcardViolations(statements: Statement[]): string[] {
   }
   return problems;
 }
+
+/** The functions that report decisions (alerts, and findings for Security Hub): the guards and the sweep. */
+export const REPORTING_ENTRIES = [
+  "functions/nfs-ingress/handler.ts",
+  "functions/file-system/handler.ts",
+  "functions/kms-key/handler.ts",
+  "functions/tag-audit/handler.ts",
+  "functions/sweep/handler.ts",
+];
