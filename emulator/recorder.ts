@@ -109,6 +109,11 @@ export interface RecordedCall {
   service: string;
   operation: string;
   region: string;
+  /**
+   * The HTTP status the emulator answered. Below 400: the emulator authorized the call live, on its real resource
+   * and with the request's own condition keys (tags, encryption flag), which a check after the fact cannot see.
+   */
+  status?: number;
 }
 
 /**
@@ -135,7 +140,11 @@ export class Recorder {
     private readonly logFile: string | undefined,
   ) {}
 
-  static async start(upstream: string, logFile = process.env.EFS_GUARD_OPERATIONS_LOG): Promise<Recorder> {
+  static async start(
+    upstream: string,
+    logFile = process.env.EFS_GUARD_OPERATIONS_LOG,
+    listenPort = 0,
+  ): Promise<Recorder> {
     const target = new URL(upstream);
     let recorder: Recorder | undefined;
     const server = createServer((req, res) => {
@@ -156,6 +165,7 @@ export class Recorder {
             upstreamRes.on("data", (c: Buffer) => parts.push(c));
             upstreamRes.on("end", () => {
               if (call) call.end = performance.now();
+              recorder?.logCall(call, upstreamRes.statusCode ?? 502);
               res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
               res.end(Buffer.concat(parts));
             });
@@ -169,7 +179,10 @@ export class Recorder {
         upstreamReq.end(body);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(listenPort, "127.0.0.1", resolve);
+    });
     server.unref();
     const { port } = server.address() as AddressInfo;
     recorder = new Recorder(server, `http://127.0.0.1:${port}`, logFile);
@@ -204,11 +217,26 @@ export class Recorder {
       ...(credential ? { region: credential.region } : {}),
     };
     this.calls.push(timed);
-    if (session && credential) {
-      const line: RecordedCall = { kind: "call", roleKey: session.roleKey, ...call, region: credential.region };
-      this.append(`call:${session.roleKey}:${call.service}:${call.operation}:${credential.region}`, line);
-    }
+    if (session && credential) this.sessionOf.set(timed, session.roleKey);
     return timed;
+  }
+
+  private readonly sessionOf = new WeakMap<TimedCall, string>();
+
+  /** Appends a role session's call to the operations log once answered: once authorized live, once refused. */
+  logCall(call: TimedCall | undefined, status: number): void {
+    const roleKey = call && this.sessionOf.get(call);
+    if (!call || !roleKey || !call.region) return;
+    const line: RecordedCall = {
+      kind: "call",
+      roleKey,
+      service: call.service,
+      operation: call.operation,
+      region: call.region,
+      status,
+    };
+    const outcome = status < 400 ? "ok" : "refused";
+    this.append(`call:${roleKey}:${call.service}:${call.operation}:${call.region}:${outcome}`, line);
   }
 
   private append(key: string, line: RecordedRole | RecordedCall): void {

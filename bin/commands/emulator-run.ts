@@ -36,7 +36,9 @@ export async function runEmulator(io: Io, options: { empty: boolean; port?: numb
   const progress = <T>(label: string, work: () => Promise<T>): Promise<T> =>
     withProgress(label, work, { live, line: note, styles: s });
 
-  const emulator = await startWithProgress(progress, options.port);
+  // With --port, the fixed port is the endpoint everyone uses (the recorder the workflow's steps reach the emulator
+  // through, see below); the emulator itself listens on a free one behind it.
+  const emulator = await startWithProgress(progress, undefined);
   const env = emulatorEnv(emulator.endpoint, SAMPLE_REGION);
   const saved = { ...process.env };
   // The hosted handlers run in this process and reach the emulator through the standard variables, as the tests do.
@@ -62,7 +64,11 @@ export async function runEmulator(io: Io, options: { empty: boolean; port?: numb
     );
     const deployed = await progress("deploying it: rules, functions, alerts topic, migration workflow", async () => {
       const host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "ERROR" } });
-      lambdas = await LambdaHost.deploy(template, { topicArn: host.alertsTopicArn, region: SAMPLE_REGION });
+      lambdas = await LambdaHost.deploy(template, {
+        topicArn: host.alertsTopicArn,
+        region: SAMPLE_REGION,
+        ...(options.port ? { endpointPort: options.port } : {}),
+      });
       host.setEnvironment({ [MIGRATION_ENV]: lambdas.stateMachineArn });
       return { host, stateMachineArn: lambdas.stateMachineArn };
     });
@@ -73,6 +79,9 @@ export async function runEmulator(io: Io, options: { empty: boolean; port?: numb
     // The emulator's administrator key is long-term (no session token): a token or profile left in the shell from
     // a real AWS session would be sent with it, or win over it, so they are unset.
     io.out("unset AWS_SESSION_TOKEN AWS_PROFILE");
+    // The endpoint to export is the one the workflow's steps use (LambdaHost points this process at it): there is one
+    // STS endpoint for everyone, as on AWS, and the approval's verify step refuses a statement signed for another.
+    env.AWS_ENDPOINT_URL = process.env.AWS_ENDPOINT_URL ?? emulator.endpoint;
     for (const [k, v] of Object.entries(env)) io.out(`export ${k}=${v}`);
     io.out(`export ALERTS_TOPIC_ARN=${host.alertsTopicArn}`);
     note(`\nmigration state machine: ${deployed.stateMachineArn}`);

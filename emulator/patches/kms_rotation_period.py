@@ -46,7 +46,8 @@ def apply() -> None:
         key = self.kms_backend.keys[self.kms_backend.get_key_id(key_id)]
         body = {"KeyId": key.arn, "KeyRotationEnabled": bool(key.key_rotation_status)}
         if key.key_rotation_status:
-            period = getattr(key, "rotation_period_in_days", DEFAULT_PERIOD)
+            # A key made rotating without EnableKeyRotation (an AWS managed key) has no period set: the default.
+            period = getattr(key, "rotation_period_in_days", None) or DEFAULT_PERIOD
             enabled_at = getattr(key, "rotation_enabled_at", None) or utcnow()
             body["RotationPeriodInDays"] = period
             body["NextRotationDate"] = unix_time(enabled_at + timedelta(days=period))

@@ -47,7 +47,13 @@ import { waitFor } from "../support/migration.js";
 const region = "us-east-1";
 const backup = new BackupClient({ region });
 const efs = new EFSClient({ region });
-const sfn = new SFNClient({ region });
+// A client per test: the SDK resolves AWS_ENDPOINT_URL on first use and keeps it, and a LambdaHost points the
+// process at its recorder until it stops (as the approvers' STS endpoint must be the steps'), so a client kept
+// across tests would keep a stopped recorder's endpoint.
+let sfn: SFNClient;
+beforeEach(() => {
+  sfn = new SFNClient({ region });
+});
 const role = "arn:aws:iam::123456789012:role/backup";
 
 beforeEach(resetEmulator);

@@ -28,16 +28,17 @@ function nfsPermissions() {
 }
 
 describe("EfsGuard stack", () => {
-  it("runs the NFS guard on nodejs24.x with its validated configuration and the alerts topic", () => {
+  it("runs the NFS guard on nodejs24.x with its validated configuration and the alert inbox (dedup on by default)", () => {
     const id = functionLogicalId("functions/nfs-ingress/handler.ts");
     const fn = template.toJSON().Resources[id];
     expect(fn.Properties.Runtime).toBe("nodejs24.x");
     expect(JSON.parse(fn.Properties.Environment.Variables.EFS_GUARD_CONFIG).modes["efs-nfs-ingress-restricted"]).toBe(
       "remediate",
     );
-    expect(fn.Properties.Environment.Variables.ALERTS_TOPIC_ARN).toEqual({
-      Ref: expect.stringMatching(/^AlertsTopic/),
+    expect(fn.Properties.Environment.Variables.ALERTS_INBOX_TOPIC_ARN).toEqual({
+      Ref: expect.stringMatching(/^AlertDedupInbox/),
     });
+    expect(fn.Properties.Environment.Variables.ALERTS_TOPIC_ARN).toBeUndefined();
   });
 
   it("gives every function the digest of its configuration, and no NODE_OPTIONS (source maps parsed at load)", () => {
@@ -114,7 +115,8 @@ describe("EfsGuard stack", () => {
       { StringEquals: { "ec2:CreateAction": "AuthorizeSecurityGroupIngress" } },
     ]);
     expect(resourcesOf("ec2:DescribeSecurityGroups")).toEqual(["*"]);
-    expect(resourcesOf("sns:Publish")).toEqual([expect.stringMatching(/^<AlertsTopic[0-9A-F]+>$/)]);
+    // Its alerts go to the internal inbox (the alerts function publishes to the alerts topic), never straight out.
+    expect(resourcesOf("sns:Publish")).toEqual([expect.stringMatching(/^<AlertDedupInbox[0-9A-F]+>$/)]);
     expect(resourcesOf("sqs:SendMessage")).toEqual([
       expect.stringMatching(/^<NfsIngressDeadLetterQueue[0-9A-F]+\.Arn>$/),
     ]);

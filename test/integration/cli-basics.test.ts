@@ -87,12 +87,13 @@ describe("the command line, as a process", () => {
     expect(run.code).toBe(2);
     expect(run.stdout).not.toContain("No resources to assess");
     expect(run.stdout).toBe(
-      "Nothing could be assessed in us-east-1: 3 read(s) failed (see stderr).\n\n" +
-        "INCOMPLETE: 3 error(s); what could be read: 0 resource(s) in us-east-1: 0 non-compliant, 0 exempt, 0 compliant, 0 not applicable\n",
+      // An endpoint that does not answer ends the scan at the first read (every other would wait as long).
+      "Nothing could be assessed in us-east-1: 1 read(s) failed (see stderr).\n\n" +
+        "INCOMPLETE: 1 error(s); what could be read: 0 resource(s) in us-east-1: 0 non-compliant, 0 exempt, 0 compliant, 0 not applicable\n",
     );
     const json = await spawnCli(["scan", "--json"], { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout).summary).toMatchObject({ resources: 0, errors: 3, complete: false });
+    expect(JSON.parse(json.stdout).summary).toMatchObject({ resources: 0, errors: 1, complete: false });
   });
 
   it("a directory where a file is expected is one line naming it", async () => {

@@ -89,11 +89,14 @@ it("efs-guard emulator: scan and approve from other processes against the deploy
     expect(scan.stdout).toMatch(/^efs-nfs-ingress-restricted\s+sg-\w+\s+us-east-1\s+compliant\s/m);
 
     const approve = await spawnCli(["approve", fileSystemId!], env, 120_000);
-    expect(approve.stderr).toBe("");
+    // What it sent and as whom goes to stderr while the workflow verifies it; stdout is the verdict.
+    expect(approve.stderr).toMatch(
+      /^sent the approval of \S+ \(migration of fs-[0-9a-f]+\) as \S+ through \S+efs-guard-approver; the workflow is verifying it \.\.\.\n$/,
+    );
     expect(approve.code).toBe(0);
     const executionArn = `arn:aws:states:us-east-1:123456789012:execution:efs-guard-migration:efs-guard-migrate-${fileSystemId}`;
     expect(approve.stdout).toBe(
-      `approved: ${executionArn} (migration of ${fileSystemId}) by arn:aws:sts::123456789012:user/moto\n`,
+      `approved: approval of ${executionArn} (migration of ${fileSystemId}), verified by AWS STS as arn:aws:sts::123456789012:user/moto\n`,
     );
     // The emulator's hosts run the workflow's steps after the approval: the replacement is created and verified.
     await until(

@@ -5,6 +5,7 @@ import {
   GetRoleCommand,
   IAMClient,
   PutRolePolicyCommand,
+  PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 
@@ -28,8 +29,21 @@ export function stsAs(credentials: Credentials): STSClient {
   return new STSClient({ region, credentials });
 }
 
+/** An IAM user with an access key; allowed (IAM is enforced) to assume the approver role, as an approver would be. */
 export async function iamUser(name: string): Promise<{ arn: string; credentials: Credentials }> {
   const user = await iam.send(new CreateUserCommand({ UserName: name }));
+  await iam.send(
+    new PutUserPolicyCommand({
+      UserName: name,
+      PolicyName: "assume-approver",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::${ACCOUNT}:role/efs-guard-approver` },
+        ],
+      }),
+    }),
+  );
   const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
   return {
     arn: user.User!.Arn!,
