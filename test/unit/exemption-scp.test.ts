@@ -102,6 +102,19 @@ describe("the SCP that keeps the efs-guard:* tags to the security role", () => {
     },
   );
 
+  it("EFS Guard's own migration roles may write the migration's tags (home and forwarder stacks); no one else", async () => {
+    const recreate = `arn:aws:iam::${ACCOUNT}:role/EfsGuard-MigrationRecreateRole145D0A5B-Q1W2E3R4T5Y6`;
+    const surroundings = `arn:aws:iam::${ACCOUNT}:role/EfsGuardForwarder-eu-west-1-MigrationSurroundingsRole-A1B2C3`;
+    const create = { "aws:TagKeys": ["efs-guard:migration"] };
+    expect(await decision(recreate, "elasticfilesystem:CreateFileSystem", "*", create)).toBe("Allowed");
+    const record = { "aws:TagKeys": ["efs-guard:replacement", "efs-guard:replacement-record"] };
+    expect(await decision(surroundings, "elasticfilesystem:TagResource", resources.fileSystem, record)).toBe("Allowed");
+    const lookalike = `arn:aws:iam::${ACCOUNT}:role/Migration-EfsGuard`;
+    expect(await decision(lookalike, "elasticfilesystem:TagResource", resources.fileSystem, record)).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
   it("other tags stay free for everyone", async () => {
     expect(await decision(DEVELOPER, "ec2:CreateTags", resources.group, { "aws:TagKeys": ["Name", "team"] })).toBe(
       "Allowed",
