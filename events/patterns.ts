@@ -1,5 +1,4 @@
 import { GUARD_TAG_PREFIX } from "../shared/config/controls.js";
-import { SOURCES } from "../shared/events/triggers.js";
 
 /**
  * EventBridge patterns, built from the same "eventSource:eventName" keys the handlers accept, so a rule can never

@@ -264,7 +264,7 @@ describe("routeAlert and routeReminder: the window, with the clock injected", ()
     const count = h.published[1]!;
     expect(count.message.content.title).toMatch(/^:repeat: 19 identical alert\(s\) merged since 12:00 UTC: /);
     expect(count.attributes).toEqual(h.published[0]!.attributes);
-    expect(count.message.metadata.additionalContext.firstAlertId).toBe("hand-over-" + (ids - 19));
+    expect(count.message.metadata.additionalContext.firstAlertId).toBe(`hand-over-${ids - 19}`);
 
     // The next one after the window is delivered without the count already reported.
     expect(await routeAlert(flood(1)[0]!, h.deps)).toBe("delivered");
