@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { ApprovalError, migrationStateMachineArn, STATE_MACHINE_NAME } from "../../shared/aws/approvals.js";
-import { MIGRATION_ENV, sfnClient } from "../../shared/aws/migration.js";
+import { MIGRATION_ENV } from "../../shared/aws/migration.js";
+import { clientConfig } from "../../shared/aws/sdk-config.js";
 import type { GuardConfig } from "../../shared/config/schema.js";
 import { silentNotifier, snsNotifier } from "../../shared/notify/sns.js";
 import { type RoutedReport, routeEvent } from "../../shared/pipeline/replay.js";
@@ -75,7 +77,9 @@ async function stateMachine(
   if (env) return { arn: env, note: `migration workflow ${env} (${MIGRATION_ENV})` };
   if (!region) return { note: "migration workflow unknown (no region to look in; pass --state-machine ARN)" };
   try {
-    const arn = await migrationStateMachineArn(sfnClient(region));
+    // One attempt: the look-up only names the workflow; an endpoint that does not answer is then met by the events
+    // themselves, so it must not cost the full retry budget twice (shared/aws/sdk-config.ts).
+    const arn = await migrationStateMachineArn(new SFNClient({ ...clientConfig(region), maxAttempts: 1 }));
     return { arn, note: `migration workflow ${arn}` };
   } catch (error) {
     if (error instanceof ApprovalError) {
