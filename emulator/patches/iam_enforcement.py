@@ -216,23 +216,10 @@ def request_params(response: Any, action_name: str) -> dict[str, list[str]]:
     for name, values in (getattr(response, "querystring", None) or {}).items():
         for v in _as_list(values):
             add(name, v)
-    body = getattr(response, "body", None)
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    parsed: Any = None
-    if isinstance(body, dict):
-        # moto's DynamoDB handler has parsed its JSON body already when it authorizes.
-        parsed = body
-    elif isinstance(body, str) and body.startswith("{"):
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            parsed = None
-    if isinstance(parsed, dict):
-        for name, value in parsed.items():
-            add(name, value)
-            if name == "Tags" and isinstance(value, list):
-                params["__tags__"] = [json.dumps(value)]
+    for name, value in _body_json(response).items():
+        add(name, value)
+        if name == "Tags" and isinstance(value, list):
+            params["__tags__"] = [json.dumps(value)]
     try:
         from moto.core.responses import get_service_model
 
@@ -405,7 +392,11 @@ def request_context(response: Any, principal_arn: str, region: str, account: str
 
 
 def _body_json(response: Any) -> dict[str, Any]:
+    """The request's JSON body as an object ({} when it has none)."""
     body = getattr(response, "body", None)
+    if isinstance(body, dict):
+        # moto's DynamoDB handler has parsed its JSON body already when it authorizes.
+        return body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     try:
