@@ -79,6 +79,7 @@ function toFacts(fs: FileSystemDescription, region: string): FileSystemFacts {
   if (fs.FileSystemArn) facts.arn = fs.FileSystemArn;
   if (fs.Name) facts.name = fs.Name;
   if (fs.KmsKeyId) facts.kmsKeyId = fs.KmsKeyId;
+  if (fs.NumberOfMountTargets !== undefined) facts.numberOfMountTargets = fs.NumberOfMountTargets;
   return facts;
 }
 

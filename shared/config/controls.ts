@@ -1,4 +1,4 @@
-/** The controls catalog (design section 1): ids, default modes and Security Hub mapping. */
+/** The controls catalog (design section 1, issue 15): ids, default modes, which can remediate, Security Hub. */
 export const CONTROL_IDS = [
   "efs-encrypted-at-rest",
   "efs-tls-enforced",
@@ -10,6 +10,13 @@ export const CONTROL_IDS = [
   // Not a state that must hold but a watch: every change of an efs-guard:* tag (exemptions, migration tags) is
   // alerted, since anyone who may tag a resource could otherwise switch a control off for it unseen.
   "efs-guard-tags-audited",
+  "efs-iam-authorization-required",
+  "efs-root-access-restricted",
+  "efs-mount-target-private",
+  "efs-access-point-enforced",
+  "efs-key-policy-restricted",
+  "efs-replica-encrypted",
+  "efs-clients-use-tls",
 ] as const;
 
 export type ControlId = (typeof CONTROL_IDS)[number];
@@ -26,6 +33,13 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-backup-enabled": "alert",
   "efs-policy-not-public": "alert",
   "efs-guard-tags-audited": "alert",
+  "efs-iam-authorization-required": "alert",
+  "efs-root-access-restricted": "alert",
+  "efs-mount-target-private": "alert",
+  "efs-access-point-enforced": "alert",
+  "efs-key-policy-restricted": "alert",
+  "efs-replica-encrypted": "alert",
+  "efs-clients-use-tls": "alert",
 };
 
 /**
@@ -41,14 +55,32 @@ export const REMEDIABLE: Record<ControlId, boolean> = {
   "efs-backup-enabled": true,
   "efs-policy-not-public": false,
   "efs-guard-tags-audited": false,
+  "efs-iam-authorization-required": false,
+  "efs-root-access-restricted": false,
+  "efs-mount-target-private": false,
+  "efs-access-point-enforced": false,
+  "efs-key-policy-restricted": false,
+  "efs-replica-encrypted": false,
+  "efs-clients-use-tls": false,
 };
 
+/**
+ * AWS Security Hub (CSPM) controls each EFS Guard control covers, as the Security Hub user guide numbers them:
+ * EFS.1/EFS.8 encrypted at rest, EFS.3 access points enforce a root directory, EFS.4 access points enforce a user
+ * identity, EFS.6 mount targets not in subnets that assign public IPs, EFS.7 automatic backups, KMS.3 keys not
+ * scheduled for deletion, KMS.4 rotation, KMS.5 keys not publicly accessible, EC2.18 unrestricted ingress (here for
+ * port 2049). A replica is a file system: EFS.8 applies to the destination. The others have no Security Hub twin.
+ */
 export const SECURITY_HUB: Partial<Record<ControlId, string[]>> = {
   "efs-encrypted-at-rest": ["EFS.1", "EFS.8"],
   "efs-key-rotation-enabled": ["KMS.4"],
   "efs-key-usable": ["KMS.3"],
   "efs-backup-enabled": ["EFS.7"],
   "efs-nfs-ingress-restricted": ["EC2.18"],
+  "efs-access-point-enforced": ["EFS.3", "EFS.4"],
+  "efs-mount-target-private": ["EFS.6"],
+  "efs-key-policy-restricted": ["KMS.5"],
+  "efs-replica-encrypted": ["EFS.8"],
 };
 
 export function isControlId(value: string): value is ControlId {

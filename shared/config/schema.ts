@@ -187,6 +187,22 @@ export const configSchema = z
     alertDedupWindowMinutes: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1440)), 60),
     /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
     securityHub: z._default(z.boolean(), false),
+    /**
+     * efs-tls-enforced: "unless-clients-break" (default) looks up the active ECS task definitions that mount the
+     * file system without TLS before writing the TLS deny into the policy of a file system with mount targets, and
+     * alerts with their ARNs instead of writing; "always" writes regardless.
+     */
+    tlsEnforcement: z._default(z.enum(["always", "unless-clients-break"]), "unless-clients-break"),
+    /**
+     * The most active task definitions that one TLS enforcement describes (DescribeTaskDefinition is one call per
+     * task definition; docs/performance.md). Beyond it the check is incomplete and the deny is not written.
+     */
+    tlsClientCheckLimit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 500),
+    /**
+     * efs-key-policy-restricted: accounts besides the key's own that a key policy may grant data-plane KMS actions
+     * (kms:Decrypt, kms:ReEncrypt*, kms:CreateGrant) to.
+     */
+    trustedAccounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
   })
   .check(
     z.refine((config) => Object.keys(config.regionKmsKeyArns).every((region) => config.regions.includes(region)), {

@@ -14,6 +14,8 @@ export interface FileSystemFacts {
   lifeCycleState: string;
   encrypted?: boolean;
   kmsKeyId?: string;
+  /** DescribeFileSystems' NumberOfMountTargets: whether NFS clients can reach the file system at all yet. */
+  numberOfMountTargets?: number;
   tags?: Record<string, string>;
 }
 

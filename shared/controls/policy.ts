@@ -55,7 +55,7 @@ export function parsePolicy(text: string | undefined): ParsedPolicy {
   return { status: "ok", document: document as PolicyDocument, statements: list as Statement[] };
 }
 
-function strings(value: unknown): string[] | undefined {
+export function strings(value: unknown): string[] | undefined {
   if (typeof value === "string") return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
   return undefined;
@@ -267,7 +267,7 @@ const NARROWING_KEYS = new Set(
  * Operators that constrain the key to the listed values. The ...IfExists forms do not narrow: a request without
  * the key (for example an NFS client that does not use IAM has no principal keys) passes them.
  */
-const NARROWING_OPERATORS = new Set([
+export const NARROWING_OPERATORS: ReadonlySet<string> = new Set([
   "StringEquals",
   "StringEqualsIgnoreCase",
   "StringLike",
@@ -278,7 +278,7 @@ const NARROWING_OPERATORS = new Set([
   "ForAnyValue:StringLike",
 ]);
 
-function isWildcardValue(operator: string, value: string): boolean {
+export function isWildcardValue(operator: string, value: string): boolean {
   if (/^\*+$/.test(value)) return true;
   if (operator === "IpAddress") return value === "0.0.0.0/0" || value === "::/0";
   return false;
@@ -307,26 +307,107 @@ export function narrowingCondition(condition: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Condition keys that tie a request to an IAM identity (an NFS client that does not use IAM has none of them, so a
+ * statement conditioned on one of them can only match a client that signs its mount with IAM credentials).
+ */
+export const PRINCIPAL_KEYS: readonly string[] = [
+  "aws:PrincipalArn",
+  "aws:PrincipalOrgID",
+  "aws:PrincipalOrgPaths",
+  "aws:PrincipalAccount",
+];
+
+/** Operators that exclude the listed values: a Deny with one of them applies to everyone not named. */
+const EXCLUDING_OPERATORS = new Set([
+  "StringNotEquals",
+  "StringNotEqualsIgnoreCase",
+  "StringNotLike",
+  "ArnNotEquals",
+  "ArnNotLike",
+  "ForAllValues:StringNotEquals",
+  "ForAllValues:StringNotLike",
+]);
+
+export function conditionEntries(condition: unknown): { operator: string; key: string; values: string[] }[] {
+  if (!isObject(condition)) return [];
+  const out: { operator: string; key: string; values: string[] }[] = [];
+  for (const [operator, keys] of Object.entries(condition)) {
+    if (!isObject(keys)) continue;
+    for (const [key, value] of Object.entries(keys)) {
+      out.push({ operator, key, values: (Array.isArray(value) ? value : [value]).map((v) => String(v)) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The principal condition of an Allow, in words, or undefined: one of `keys` with an operator that constrains it to
+ * listed values, none of them a wildcard. Other ANDed conditions only narrow further, so one such key suffices.
+ */
+export function keyCondition(condition: unknown, keys: readonly string[] = PRINCIPAL_KEYS): string | undefined {
+  const wanted = new Set(keys.map((k) => k.toLowerCase()));
+  for (const { operator, key, values } of conditionEntries(condition)) {
+    if (!wanted.has(key.toLowerCase()) || !NARROWING_OPERATORS.has(operator)) continue;
+    if (values.length > 0 && !values.some((v) => isWildcardValue(operator, v))) {
+      return `${operator} ${key} ${values.join(", ")}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A Deny for everyone that takes `action` away from every principal not named: no condition at all, or only
+ * excluding operators on principal keys (Deny unless aws:PrincipalArn is one of ...). Any other condition would
+ * let some unnamed request through, so it does not count.
+ */
+export function deniesUnnamed(statement: Statement, action: string, fileSystemArn: string | undefined): boolean {
+  if (statement.Effect !== "Deny") return false;
+  if ("NotPrincipal" in statement || !isEveryone(statement.Principal)) return false;
+  if (!appliesToResource(statement, fileSystemArn)) return false;
+  if (!coveredClientActions(statement).includes(action)) return false;
+  if (statement.Condition === undefined) return true;
+  const entries = conditionEntries(statement.Condition);
+  if (entries.length === 0) return isObject(statement.Condition);
+  const principalKeys = new Set(PRINCIPAL_KEYS.map((k) => k.toLowerCase()));
+  return entries.every((e) => EXCLUDING_OPERATORS.has(e.operator) && principalKeys.has(e.key.toLowerCase()));
+}
+
 export interface PublicGrant {
   statement: string;
   actions: string[];
 }
 
-/** Allow statements that grant client access to everyone (Principal * or NotPrincipal) with no narrowing condition. */
-export function publicGrants(statements: Statement[], fileSystemArn: string | undefined): PublicGrant[] {
+/**
+ * Allow statements that grant any of `actions` (client actions) to everyone (Principal * or NotPrincipal) on this
+ * file system, and that `narrowed` does not limit. The basis of efs-policy-not-public (any narrowing condition),
+ * efs-iam-authorization-required and efs-root-access-restricted (only a principal condition narrows).
+ */
+export function grantsToEveryone(
+  statements: Statement[],
+  fileSystemArn: string | undefined,
+  actions: readonly string[],
+  narrowed: (condition: unknown) => string | undefined,
+): PublicGrant[] {
   const grants: PublicGrant[] = [];
   statements.forEach((statement, index) => {
     if (statement.Effect !== "Allow") return;
     const everyone = "NotPrincipal" in statement || isEveryone(statement.Principal);
     if (!everyone) return;
     if (!appliesToResource(statement, fileSystemArn)) return;
-    if (narrowingCondition(statement.Condition) !== undefined) return;
-    const actions = coveredClientActions(statement);
-    if (actions.length === 0) return;
-    grants.push({
-      statement: typeof statement.Sid === "string" && statement.Sid !== "" ? statement.Sid : `#${index}`,
-      actions,
-    });
+    if (narrowed(statement.Condition) !== undefined) return;
+    const covered = coveredClientActions(statement).filter((a) => actions.includes(a));
+    if (covered.length === 0) return;
+    grants.push({ statement: statementName(statement, index), actions: covered });
   });
   return grants;
+}
+
+export function statementName(statement: Statement, index: number): string {
+  return typeof statement.Sid === "string" && statement.Sid !== "" ? statement.Sid : `#${index}`;
+}
+
+/** Allow statements that grant client access to everyone (Principal * or NotPrincipal) with no narrowing condition. */
+export function publicGrants(statements: Statement[], fileSystemArn: string | undefined): PublicGrant[] {
+  return grantsToEveryone(statements, fileSystemArn, CLIENT_ACTIONS, narrowingCondition);
 }

@@ -13,13 +13,46 @@ import type { Finding } from "./types.js";
  */
 export const CONTROL = "efs-tls-enforced" as const;
 
+/** A task definition that mounts the file system without TLS: the TLS deny would cut its tasks off. */
+export interface NonTlsClient {
+  taskDefinitionArn: string;
+  volumes: string[];
+  registeredBy?: string;
+}
+
+/** What the lookup of the file system's ECS clients found (tlsEnforcement "unless-clients-break"). */
+export interface TlsClientCheck {
+  /** Active task definitions described. */
+  checked: number;
+  /** More active task definitions exist than tlsClientCheckLimit let EFS Guard describe. */
+  truncated: boolean;
+  clients: NonTlsClient[];
+}
+
 export interface TlsState {
   fileSystem: FileSystemFacts;
   /** The policy text; undefined when the file system has none (the default policy applies). */
   policy: string | undefined;
+  /** Set when the guard looked for clients the deny would break; the deny is then held back if it found any. */
+  clients?: TlsClientCheck;
 }
 
-export function evaluate(state: TlsState, _config: GuardConfig, _clock: Clock): Finding {
+/** How many task definition ARNs an alert names before "and N more". */
+const NAMED_CLIENTS = 10;
+
+function withheldBecause(fs: FileSystemFacts, check: TlsClientCheck): string | undefined {
+  if (check.clients.length > 0) {
+    const named = check.clients.slice(0, NAMED_CLIENTS).map((c) => c.taskDefinitionArn);
+    const more = check.clients.length > NAMED_CLIENTS ? ` and ${check.clients.length - NAMED_CLIENTS} more` : "";
+    return `the TLS deny would cut off ${check.clients.length} active ECS task definition(s) that mount ${fs.fileSystemId} without TLS: ${named.join(", ")}${more}. Register revisions with transitEncryption ENABLED on their EFS volumes (or set tlsEnforcement "always")`;
+  }
+  if (check.truncated) {
+    return `EFS Guard described only the first ${check.checked} active ECS task definitions (tlsClientCheckLimit) and cannot tell whether the others mount ${fs.fileSystemId} without TLS. Raise tlsClientCheckLimit or set tlsEnforcement "always"`;
+  }
+  return undefined;
+}
+
+export function evaluate(state: TlsState, config: GuardConfig, _clock: Clock): Finding {
   const fs = state.fileSystem;
   if (isGone(fs)) return notApplicable(CONTROL, fs);
   const resource = fileSystemResource(fs);
@@ -52,6 +85,28 @@ export function evaluate(state: TlsState, _config: GuardConfig, _clock: Clock): 
   }
   const none = state.policy === undefined;
   const uncovered = merge.assessment.uncovered;
+  const held =
+    config.tlsEnforcement === "unless-clients-break" && state.clients ? withheldBecause(fs, state.clients) : undefined;
+  if (held) {
+    return {
+      ...base,
+      verdict: "non-compliant",
+      severity: "high",
+      summary: none
+        ? `${label(fs)} has no file system policy: NFS clients may connect without TLS`
+        : `the policy of ${label(fs)} does not deny non-TLS access for ${uncovered.join(", ")}`,
+      evidence: {
+        hasPolicy: !none,
+        uncoveredActions: uncovered,
+        denyingStatements: merge.assessment.denyingStatements,
+        clientsWithoutTls: state.clients?.clients ?? [],
+        taskDefinitionsChecked: state.clients?.checked ?? 0,
+        checkTruncated: state.clients?.truncated ?? false,
+      },
+      ...tags,
+      withheld: held,
+    };
+  }
   return {
     ...base,
     verdict: "non-compliant",

@@ -3,8 +3,15 @@ import type { ControlId } from "../config/controls.js";
 export type Verdict = "compliant" | "non-compliant" | "not-applicable";
 export type Severity = "critical" | "high" | "medium" | "low" | "info";
 
+export type ResourceType =
+  | "security-group"
+  | "file-system"
+  | "kms-key"
+  | "access-point"
+  | "task-definition";
+
 export interface ResourceRef {
-  type: "security-group" | "file-system" | "kms-key";
+  type: ResourceType;
   id: string;
   arn?: string;
   region: string;
@@ -109,4 +116,9 @@ export interface Finding {
    * cut-over is theirs. Reported once per sweep summary, not as an alert of its own each sweep.
    */
   pending?: { kind: "cut-over"; replacement: string };
+  /**
+   * A remediation exists but is held back, and why (efs-tls-enforced with tlsEnforcement "unless-clients-break":
+   * the task definitions the deny would cut off). The finding then has no plan and is alerted with this reason.
+   */
+  withheld?: string;
 }

@@ -40,6 +40,7 @@ export function decide(finding: Finding, config: GuardConfig, clock: Clock, obse
         ? ` (exemption not honoured: ${exemption.detail})`
         : "";
   if (mode === "alert") return { ...base, intent: "alert", why: `control is in alert mode${lapsed}` };
+  if (finding.withheld) return { ...base, intent: "alert", why: `not remediated: ${finding.withheld}${lapsed}` };
   if (!finding.plan) return { ...base, intent: "alert", why: `no automatic remediation exists${lapsed}` };
   if (config.dryRun) return { ...base, intent: "would-remediate", why: `dry run is on${lapsed}` };
   if (observingUntil) {

@@ -1,0 +1,179 @@
+import type { GuardConfig } from "../config/schema.js";
+import type { Clock } from "../runtime/clock.js";
+import { type KmsKeyState, keyResource, listFileSystems } from "./kms-key-state.js";
+import {
+  conditionEntries,
+  isEveryone,
+  isWildcardValue,
+  NARROWING_OPERATORS,
+  parsePolicy,
+  type Statement,
+  statementName,
+  strings,
+  wildcardMatch,
+} from "./policy.js";
+import type { Finding } from "./types.js";
+
+/**
+ * efs-key-policy-restricted: the key policy of a customer managed key that encrypts a file system grants no
+ * data-plane action (kms:Decrypt, kms:ReEncryptFrom/To, kms:CreateGrant, through any wildcard such as kms:* or
+ * kms:ReEncrypt*) to every principal (`*`, {"AWS":"*"}, NotPrincipal) without a narrowing condition
+ * (kms:CallerAccount, kms:ViaService, aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce,
+ * ... with fixed values), nor to an account other than the key's own and `trustedAccounts`, whether named as a
+ * principal or through an account condition. Whoever may call kms:Decrypt with the key can decrypt the file
+ * systems' data keys; a grant hands that on. Alert only: the owner decides who may use the key.
+ */
+export const CONTROL = "efs-key-policy-restricted" as const;
+
+export const DATA_ACTIONS = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant"] as const;
+
+/** Condition keys that limit who or through what a request on the key can come. */
+const NARROWING_KEYS = [
+  "kms:CallerAccount",
+  "kms:ViaService",
+  "aws:PrincipalOrgID",
+  "aws:PrincipalOrgPaths",
+  "aws:PrincipalAccount",
+  "aws:PrincipalArn",
+  "aws:SourceAccount",
+  "aws:SourceArn",
+  "aws:SourceOrgID",
+  "aws:SourceVpc",
+  "aws:SourceVpce",
+  "aws:SourceIp",
+].map((k) => k.toLowerCase());
+
+/** Keys whose values are account ids (or ARNs that contain one): checked against the trusted accounts. */
+const ACCOUNT_KEYS = new Set(["kms:calleraccount", "aws:principalaccount", "aws:sourceaccount", "aws:principalarn"]);
+
+function dataActions(statement: Statement): string[] {
+  if ("Action" in statement) {
+    const patterns = strings(statement.Action) ?? [];
+    return DATA_ACTIONS.filter((a) => patterns.some((p) => wildcardMatch(p, a)));
+  }
+  if ("NotAction" in statement) {
+    const excluded = strings(statement.NotAction) ?? [];
+    return DATA_ACTIONS.filter((a) => !excluded.some((p) => wildcardMatch(p, a)));
+  }
+  return [];
+}
+
+/** The account of "123456789012", "arn:aws:iam::123456789012:root", role, user or assumed-role ARNs. */
+export function accountOf(value: string): string | undefined {
+  if (/^\d{12}$/.test(value)) return value;
+  return /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(value)?.[1];
+}
+
+interface Narrowing {
+  /** In words, for the evidence. */
+  text: string;
+  /** Accounts the condition limits the request to, when it is an account condition. */
+  accounts: string[];
+}
+
+function narrowing(condition: unknown): Narrowing | undefined {
+  for (const { operator, key, values } of conditionEntries(condition)) {
+    const lower = key.toLowerCase();
+    if (!NARROWING_KEYS.includes(lower) || !NARROWING_OPERATORS.has(operator)) continue;
+    if (values.length === 0 || values.some((v) => isWildcardValue(operator, v))) continue;
+    const accounts = ACCOUNT_KEYS.has(lower)
+      ? values.map((v) => accountOf(v)).filter((a): a is string => a !== undefined)
+      : [];
+    return { text: `${operator} ${key} ${values.join(", ")}`, accounts };
+  }
+  return undefined;
+}
+
+export interface KeyGrant {
+  statement: string;
+  actions: string[];
+  /** "everyone" (no narrowing condition) or the untrusted accounts the statement reaches. */
+  to: "everyone" | string[];
+}
+
+/** The data-plane grants of a key policy that reach everyone or an untrusted account. */
+export function openGrants(statements: Statement[], trusted: ReadonlySet<string>): KeyGrant[] {
+  const grants: KeyGrant[] = [];
+  statements.forEach((statement, index) => {
+    if (statement.Effect !== "Allow") return;
+    const actions = dataActions(statement);
+    if (actions.length === 0) return;
+    const name = statementName(statement, index);
+    const limit = narrowing(statement.Condition);
+    const external = (accounts: string[]) => [...new Set(accounts.filter((a) => !trusted.has(a)))].sort();
+    if ("NotPrincipal" in statement || isEveryone(statement.Principal)) {
+      if (!limit) grants.push({ statement: name, actions, to: "everyone" });
+      else if (external(limit.accounts).length > 0) grants.push({ statement: name, actions, to: external(limit.accounts) });
+      return;
+    }
+    const principal = statement.Principal;
+    const aws =
+      principal !== null && typeof principal === "object" && !Array.isArray(principal)
+        ? (strings((principal as Record<string, unknown>).AWS) ?? [])
+        : [];
+    // An account condition further limits named principals; the named principals' accounts still must be trusted.
+    const outside = external(aws.map((p) => accountOf(p)).filter((a): a is string => a !== undefined));
+    if (outside.length > 0) grants.push({ statement: name, actions, to: outside });
+  });
+  return grants;
+}
+
+export function evaluate(state: KmsKeyState & { policy?: string }, config: GuardConfig, _clock: Clock): Finding {
+  const resource = keyResource(state);
+  const base = { control: CONTROL, resource };
+  if (state.keyManager !== "CUSTOMER" || state.fileSystems.length === 0) {
+    return {
+      ...base,
+      verdict: "not-applicable",
+      severity: "info",
+      summary:
+        state.keyManager !== "CUSTOMER"
+          ? `${state.keyId} is an AWS managed key: its policy is AWS's`
+          : `${state.keyId} encrypts no EFS file system in ${state.region}`,
+      evidence: {},
+    };
+  }
+  const fileSystems = listFileSystems(state.fileSystems);
+  const tags = state.tags ? { tags: state.tags } : {};
+  const parsed = parsePolicy(state.policy);
+  if (parsed.status !== "ok") {
+    const detail = parsed.status === "none" ? "no key policy was returned" : parsed.detail;
+    return {
+      ...base,
+      verdict: "non-compliant",
+      severity: "medium",
+      summary: `the key policy of ${state.keyId} (encrypts ${fileSystems}) cannot be read (${detail}): EFS Guard cannot tell who may decrypt`,
+      evidence: { problem: "invalid", detail, fileSystems: state.fileSystems },
+      ...tags,
+    };
+  }
+  const own = state.account ?? state.arn.split(":")[4] ?? "";
+  const trusted = new Set([own, ...config.trustedAccounts]);
+  const grants = openGrants(parsed.statements, trusted);
+  if (grants.length === 0) {
+    return {
+      ...base,
+      verdict: "compliant",
+      severity: "info",
+      summary: `the key policy of ${state.keyId} grants data-plane use only within ${[...trusted].join(", ")}`,
+      evidence: { fileSystems: state.fileSystems, trustedAccounts: [...trusted] },
+    };
+  }
+  const everyone = grants.filter((g) => g.to === "everyone");
+  const accounts = [...new Set(grants.flatMap((g) => (g.to === "everyone" ? [] : g.to)))].sort();
+  const parts: string[] = [];
+  if (everyone.length > 0) {
+    parts.push(
+      `grants ${[...new Set(everyone.flatMap((g) => g.actions))].join(", ")} to every principal without a narrowing condition (statement ${everyone.map((g) => g.statement).join(", ")})`,
+    );
+  }
+  if (accounts.length > 0) parts.push(`grants data-plane use to untrusted account(s) ${accounts.join(", ")}`);
+  return {
+    ...base,
+    verdict: "non-compliant",
+    severity: everyone.length > 0 ? "critical" : "high",
+    summary: `the key policy of ${state.keyId}, which encrypts ${fileSystems}, ${parts.join(" and ")}`,
+    evidence: { grants, fileSystems: state.fileSystems, trustedAccounts: [...trusted] },
+    ...tags,
+  };
+}
