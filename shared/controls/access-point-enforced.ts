@@ -54,7 +54,9 @@ export function evaluate(ap: AccessPointFacts, _config: GuardConfig, _clock: Clo
       verdict: "not-applicable",
       severity: "info",
       summary:
-        ap.lifeCycleState === "missing" ? `${ap.accessPointId} no longer exists` : `${ap.accessPointId} is ${ap.lifeCycleState}`,
+        ap.lifeCycleState === "missing"
+          ? `${ap.accessPointId} no longer exists`
+          : `${ap.accessPointId} is ${ap.lifeCycleState}`,
       evidence: { lifeCycleState: ap.lifeCycleState },
     };
   }

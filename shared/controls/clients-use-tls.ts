@@ -61,7 +61,9 @@ export function evaluate(td: TaskDefinitionFacts, _config: GuardConfig, _clock: 
       verdict: "not-applicable",
       severity: "info",
       summary:
-        td.status === "missing" ? `task definition ${name} no longer exists` : `task definition ${name} is ${td.status}`,
+        td.status === "missing"
+          ? `task definition ${name} no longer exists`
+          : `task definition ${name} is ${td.status}`,
       evidence: { status: td.status },
     };
   }
@@ -91,7 +93,11 @@ export function evaluate(td: TaskDefinitionFacts, _config: GuardConfig, _clock: 
     severity: "high",
     summary: `task definition ${name} mounts ${fileSystems.join(", ")} without TLS (volume ${clear.map((v) => `${v.name}: transitEncryption ${v.transitEncryption ?? "omitted, so DISABLED"}`).join("; ")}): its file data crosses the network in clear, and enforcing TLS on the file system would cut it off`,
     evidence: {
-      volumes: clear.map((v) => ({ name: v.name, fileSystemId: v.fileSystemId, transitEncryption: v.transitEncryption ?? null })),
+      volumes: clear.map((v) => ({
+        name: v.name,
+        fileSystemId: v.fileSystemId,
+        transitEncryption: v.transitEncryption ?? null,
+      })),
       ...(td.registeredBy ? { registeredBy: td.registeredBy } : {}),
     },
     ...(td.tags ? { tags: td.tags } : {}),

@@ -54,3 +54,25 @@ export function notApplicable(control: ControlId, fs: FileSystemFacts): Finding 
 export function label(fs: FileSystemFacts): string {
   return fs.name ? `${fs.fileSystemId} (${fs.name})` : fs.fileSystemId;
 }
+
+/**
+ * The finding of a policy control that has no policy to read (EFS's default then grants every client that reaches
+ * a mount target full access) or a policy that is not valid JSON (never guessed): non-compliant, medium.
+ */
+export function policyProblem(
+  control: ControlId,
+  fs: FileSystemFacts,
+  problem: { none: true; consequence: string } | { none: false; detail: string; question: string },
+): Finding {
+  return {
+    control,
+    resource: fileSystemResource(fs),
+    verdict: "non-compliant",
+    severity: "medium",
+    summary: problem.none
+      ? `${label(fs)} has no file system policy: ${problem.consequence}`
+      : `the policy of ${label(fs)} cannot be read (${problem.detail}): EFS Guard cannot tell ${problem.question}`,
+    evidence: problem.none ? { hasPolicy: false } : { problem: "invalid", detail: problem.detail },
+    ...(fs.tags ? { tags: fs.tags } : {}),
+  };
+}

@@ -1,6 +1,13 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
-import { type FileSystemFacts, fileSystemResource, isGone, label, notApplicable } from "./file-system.js";
+import {
+  type FileSystemFacts,
+  fileSystemResource,
+  isGone,
+  label,
+  notApplicable,
+  policyProblem,
+} from "./file-system.js";
 import {
   deniesUnnamed,
   grantsToEveryone,
@@ -36,25 +43,13 @@ export function evaluate(state: IamAuthorizationState, _config: GuardConfig, _cl
   const base = { control: CONTROL, resource: fileSystemResource(fs) };
   const tags = fs.tags ? { tags: fs.tags } : {};
   const parsed = parsePolicy(state.policy);
-  if (parsed.status === "none") {
-    return {
-      ...base,
-      verdict: "non-compliant",
-      severity: "medium",
-      summary: `${label(fs)} has no file system policy: every NFS client that reaches a mount target may mount and write without an IAM identity`,
-      evidence: { hasPolicy: false },
-      ...tags,
-    };
-  }
+  if (parsed.status === "none")
+    return policyProblem(CONTROL, fs, {
+      none: true,
+      consequence: "every NFS client that reaches a mount target may mount and write without an IAM identity",
+    });
   if (parsed.status === "invalid") {
-    return {
-      ...base,
-      verdict: "non-compliant",
-      severity: "medium",
-      summary: `the policy of ${label(fs)} cannot be read (${parsed.detail}): EFS Guard cannot tell whether clients need IAM`,
-      evidence: { problem: "invalid", detail: parsed.detail },
-      ...tags,
-    };
+    return policyProblem(CONTROL, fs, { none: false, detail: parsed.detail, question: "whether clients need IAM" });
   }
   const open = grantsToEveryone(parsed.statements, fs.arn, ACTIONS, (c) => keyCondition(c))
     .map((g) => ({

@@ -3,14 +3,15 @@ import type { Clock } from "../runtime/clock.js";
 import { type KmsKeyState, keyResource, listFileSystems } from "./kms-key-state.js";
 import {
   conditionEntries,
+  coveredClientActions,
   isEveryone,
   isWildcardValue,
   NARROWING_OPERATORS,
+  ORIGIN_KEYS,
   parsePolicy,
   type Statement,
   statementName,
   strings,
-  wildcardMatch,
 } from "./policy.js";
 import type { Finding } from "./types.js";
 
@@ -27,35 +28,14 @@ export const CONTROL = "efs-key-policy-restricted" as const;
 
 export const DATA_ACTIONS = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant"] as const;
 
-/** Condition keys that limit who or through what a request on the key can come. */
-const NARROWING_KEYS = [
-  "kms:CallerAccount",
-  "kms:ViaService",
-  "aws:PrincipalOrgID",
-  "aws:PrincipalOrgPaths",
-  "aws:PrincipalAccount",
-  "aws:PrincipalArn",
-  "aws:SourceAccount",
-  "aws:SourceArn",
-  "aws:SourceOrgID",
-  "aws:SourceVpc",
-  "aws:SourceVpce",
-  "aws:SourceIp",
-].map((k) => k.toLowerCase());
+/** Condition keys that limit who or through what a request on the key can come: the policy ones plus KMS's own. */
+const NARROWING_KEYS = [...ORIGIN_KEYS, "kms:CallerAccount", "kms:ViaService"].map((k) => k.toLowerCase());
 
 /** Keys whose values are account ids (or ARNs that contain one): checked against the trusted accounts. */
 const ACCOUNT_KEYS = new Set(["kms:calleraccount", "aws:principalaccount", "aws:sourceaccount", "aws:principalarn"]);
 
 function dataActions(statement: Statement): string[] {
-  if ("Action" in statement) {
-    const patterns = strings(statement.Action) ?? [];
-    return DATA_ACTIONS.filter((a) => patterns.some((p) => wildcardMatch(p, a)));
-  }
-  if ("NotAction" in statement) {
-    const excluded = strings(statement.NotAction) ?? [];
-    return DATA_ACTIONS.filter((a) => !excluded.some((p) => wildcardMatch(p, a)));
-  }
-  return [];
+  return coveredClientActions(statement, DATA_ACTIONS);
 }
 
 /** The account of "123456789012", "arn:aws:iam::123456789012:root", role, user or assumed-role ARNs. */
@@ -103,7 +83,8 @@ export function openGrants(statements: Statement[], trusted: ReadonlySet<string>
     const external = (accounts: string[]) => [...new Set(accounts.filter((a) => !trusted.has(a)))].sort();
     if ("NotPrincipal" in statement || isEveryone(statement.Principal)) {
       if (!limit) grants.push({ statement: name, actions, to: "everyone" });
-      else if (external(limit.accounts).length > 0) grants.push({ statement: name, actions, to: external(limit.accounts) });
+      else if (external(limit.accounts).length > 0)
+        grants.push({ statement: name, actions, to: external(limit.accounts) });
       return;
     }
     const principal = statement.Principal;

@@ -77,15 +77,15 @@ export function isEveryone(principal: unknown): boolean {
   return strings(principal.AWS)?.includes("*") ?? false;
 }
 
-/** Which of the client actions a statement's Action / NotAction covers. */
-export function coveredClientActions(statement: Statement): string[] {
+/** Which of `actions` (default: the client actions) a statement's Action / NotAction covers, wildcards included. */
+export function coveredClientActions(statement: Statement, actions: readonly string[] = CLIENT_ACTIONS): string[] {
   if ("Action" in statement) {
     const patterns = strings(statement.Action) ?? [];
-    return CLIENT_ACTIONS.filter((a) => patterns.some((p) => wildcardMatch(p, a)));
+    return actions.filter((a) => patterns.some((p) => wildcardMatch(p, a)));
   }
   if ("NotAction" in statement) {
     const excluded = strings(statement.NotAction) ?? [];
-    return CLIENT_ACTIONS.filter((a) => !excluded.some((p) => wildcardMatch(p, a)));
+    return actions.filter((a) => !excluded.some((p) => wildcardMatch(p, a)));
   }
   return [];
 }
@@ -246,22 +246,21 @@ export function mergeTlsDeny(current: string | undefined, fileSystemArn: string 
 }
 
 /** Condition keys that limit who or where a request comes from; any one of them makes an Allow non-public. */
-const NARROWING_KEYS = new Set(
-  [
-    "aws:SourceVpc",
-    "aws:SourceVpce",
-    "aws:SourceIp",
-    "aws:VpcSourceIp",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalAccount",
-    "aws:PrincipalArn",
-    "aws:SourceAccount",
-    "aws:SourceArn",
-    "aws:SourceOrgID",
-    "aws:SourceOrgPaths",
-  ].map((k) => k.toLowerCase()),
-);
+export const ORIGIN_KEYS: readonly string[] = [
+  "aws:SourceVpc",
+  "aws:SourceVpce",
+  "aws:SourceIp",
+  "aws:VpcSourceIp",
+  "aws:PrincipalOrgID",
+  "aws:PrincipalOrgPaths",
+  "aws:PrincipalAccount",
+  "aws:PrincipalArn",
+  "aws:SourceAccount",
+  "aws:SourceArn",
+  "aws:SourceOrgID",
+  "aws:SourceOrgPaths",
+];
+const NARROWING_KEYS = new Set(ORIGIN_KEYS.map((k) => k.toLowerCase()));
 
 /**
  * Operators that constrain the key to the listed values. The ...IfExists forms do not narrow: a request without

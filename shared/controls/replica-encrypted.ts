@@ -42,10 +42,18 @@ function judge(d: ReplicaFacts, config: GuardConfig): Problem | undefined {
   if (d.encrypted !== true) return { ...at, severity: "critical", problem: "is not encrypted at rest" };
   if (config.requireCustomerManagedKey) {
     if (d.keyManager === undefined) {
-      return { ...at, severity: "medium", problem: `is encrypted with ${d.kmsKeyId ?? "an unknown key"}, whose manager is unknown` };
+      return {
+        ...at,
+        severity: "medium",
+        problem: `is encrypted with ${d.kmsKeyId ?? "an unknown key"}, whose manager is unknown`,
+      };
     }
     if (d.keyManager !== "CUSTOMER") {
-      return { ...at, severity: "high", problem: `is encrypted with the AWS managed key (${d.kmsKeyId ?? "aws/elasticfilesystem"}), not a customer managed key` };
+      return {
+        ...at,
+        severity: "high",
+        problem: `is encrypted with the AWS managed key (${d.kmsKeyId ?? "aws/elasticfilesystem"}), not a customer managed key`,
+      };
     }
   }
   return undefined;

@@ -1,6 +1,13 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
-import { type FileSystemFacts, fileSystemResource, isGone, label, notApplicable } from "./file-system.js";
+import {
+  type FileSystemFacts,
+  fileSystemResource,
+  isGone,
+  label,
+  notApplicable,
+  policyProblem,
+} from "./file-system.js";
 import { deniesUnnamed, grantsToEveryone, keyCondition, parsePolicy } from "./policy.js";
 import type { Finding } from "./types.js";
 
@@ -27,25 +34,13 @@ export function evaluate(state: RootAccessState, _config: GuardConfig, _clock: C
   const base = { control: CONTROL, resource: fileSystemResource(fs) };
   const tags = fs.tags ? { tags: fs.tags } : {};
   const parsed = parsePolicy(state.policy);
-  if (parsed.status === "none") {
-    return {
-      ...base,
-      verdict: "non-compliant",
-      severity: "medium",
-      summary: `${label(fs)} has no file system policy: every NFS client that reaches a mount target has root access`,
-      evidence: { hasPolicy: false },
-      ...tags,
-    };
-  }
+  if (parsed.status === "none")
+    return policyProblem(CONTROL, fs, {
+      none: true,
+      consequence: "every NFS client that reaches a mount target has root access",
+    });
   if (parsed.status === "invalid") {
-    return {
-      ...base,
-      verdict: "non-compliant",
-      severity: "medium",
-      summary: `the policy of ${label(fs)} cannot be read (${parsed.detail}): EFS Guard cannot tell who has root access`,
-      evidence: { problem: "invalid", detail: parsed.detail },
-      ...tags,
-    };
+    return policyProblem(CONTROL, fs, { none: false, detail: parsed.detail, question: "who has root access" });
   }
   const denied = parsed.statements.some((s) => deniesUnnamed(s, ROOT, fs.arn));
   const grants = denied ? [] : grantsToEveryone(parsed.statements, fs.arn, [ROOT], (c) => keyCondition(c));

@@ -85,6 +85,14 @@ export function evaluate(state: TlsState, config: GuardConfig, _clock: Clock): F
   }
   const none = state.policy === undefined;
   const uncovered = merge.assessment.uncovered;
+  const summary = none
+    ? `${label(fs)} has no file system policy: NFS clients may connect without TLS`
+    : `the policy of ${label(fs)} does not deny non-TLS access for ${uncovered.join(", ")}`;
+  const evidence = {
+    hasPolicy: !none,
+    uncoveredActions: uncovered,
+    denyingStatements: merge.assessment.denyingStatements,
+  };
   const held =
     config.tlsEnforcement === "unless-clients-break" && state.clients ? withheldBecause(fs, state.clients) : undefined;
   if (held) {
@@ -92,13 +100,9 @@ export function evaluate(state: TlsState, config: GuardConfig, _clock: Clock): F
       ...base,
       verdict: "non-compliant",
       severity: "high",
-      summary: none
-        ? `${label(fs)} has no file system policy: NFS clients may connect without TLS`
-        : `the policy of ${label(fs)} does not deny non-TLS access for ${uncovered.join(", ")}`,
+      summary,
       evidence: {
-        hasPolicy: !none,
-        uncoveredActions: uncovered,
-        denyingStatements: merge.assessment.denyingStatements,
+        ...evidence,
         clientsWithoutTls: state.clients?.clients ?? [],
         taskDefinitionsChecked: state.clients?.checked ?? 0,
         checkTruncated: state.clients?.truncated ?? false,
@@ -111,10 +115,8 @@ export function evaluate(state: TlsState, config: GuardConfig, _clock: Clock): F
     ...base,
     verdict: "non-compliant",
     severity: "high",
-    summary: none
-      ? `${label(fs)} has no file system policy: NFS clients may connect without TLS`
-      : `the policy of ${label(fs)} does not deny non-TLS access for ${uncovered.join(", ")}`,
-    evidence: { hasPolicy: !none, uncoveredActions: uncovered, denyingStatements: merge.assessment.denyingStatements },
+    summary,
+    evidence,
     ...tags,
     plan: {
       kind: "put-file-system-policy",
