@@ -10,8 +10,19 @@ export const CONTROL = "efs-guard-tags-audited" satisfies ControlId;
 /** The controls an exemption on each kind of resource can switch off (design section 1, exemptions). */
 export const CONTROLS_BY_RESOURCE: Record<ResourceRef["type"], ControlId[]> = {
   "security-group": ["efs-nfs-ingress-restricted"],
-  "file-system": ["efs-encrypted-at-rest", "efs-tls-enforced", "efs-backup-enabled", "efs-policy-not-public"],
-  "kms-key": ["efs-key-rotation-enabled", "efs-key-usable"],
+  "file-system": [
+    "efs-encrypted-at-rest",
+    "efs-tls-enforced",
+    "efs-backup-enabled",
+    "efs-policy-not-public",
+    "efs-iam-authorization-required",
+    "efs-root-access-restricted",
+    "efs-mount-target-private",
+    "efs-replica-encrypted",
+  ],
+  "kms-key": ["efs-key-rotation-enabled", "efs-key-usable", "efs-key-policy-restricted"],
+  "access-point": ["efs-access-point-enforced"],
+  "task-definition": ["efs-clients-use-tls"],
 };
 
 export interface TagChangeState {

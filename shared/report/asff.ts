@@ -49,6 +49,16 @@ const TITLES: Record<ControlId, string> = {
   "efs-policy-not-public": "EFS file system policies should not grant access to everyone",
   "efs-guard-tags-audited":
     "Changes of efs-guard:* tags (exemptions, migration records) should be made by the security team",
+  "efs-iam-authorization-required":
+    "EFS file system policies should require an IAM identity to mount or write (no ClientMount or ClientWrite to everyone)",
+  "efs-root-access-restricted": "EFS file system policies should not grant root access (ClientRootAccess) to everyone",
+  "efs-mount-target-private":
+    "EFS mount targets should not be in subnets that assign public IPs or route to an internet gateway",
+  "efs-access-point-enforced": "EFS access points should enforce a POSIX user and a root directory other than /",
+  "efs-key-policy-restricted":
+    "Key policies of KMS keys that encrypt EFS should not grant data-plane use to everyone or to untrusted accounts",
+  "efs-replica-encrypted": "EFS replication destinations should be encrypted at rest",
+  "efs-clients-use-tls": "ECS task definitions should mount EFS volumes with transit encryption enabled",
 };
 
 const RECOMMENDATIONS: Record<ControlId, string> = {
@@ -67,6 +77,20 @@ const RECOMMENDATIONS: Record<ControlId, string> = {
     "Narrow every statement that grants to everyone (Principal *) with a condition such as aws:SourceVpc, aws:PrincipalOrgID or elasticfilesystem:AccessedViaMountTarget.",
   "efs-guard-tags-audited":
     "Check that the tag change was intended; keep efs-guard:* tags to the security role with the service control policy in docs/exemptions.md.",
+  "efs-iam-authorization-required":
+    "Add a file system policy that grants elasticfilesystem:ClientMount and ClientWrite only to named principals (or narrowed by aws:PrincipalArn, aws:PrincipalOrgID or aws:PrincipalAccount), and mount with the IAM mount option (mount -t efs -o tls,iam).",
+  "efs-root-access-restricted":
+    "Remove elasticfilesystem:ClientRootAccess from statements that grant to everyone; grant it only to the named administration roles so that other clients are root-squashed.",
+  "efs-mount-target-private":
+    "Move the mount target to a private subnet: no public IPv4 on launch (aws ec2 modify-subnet-attribute --no-map-public-ip-on-launch) and no 0.0.0.0/0 or ::/0 route to an internet gateway.",
+  "efs-access-point-enforced":
+    "Recreate the access point with a PosixUser (Uid, Gid) and a RootDirectory path other than / (access points cannot be changed after creation), then move clients to it.",
+  "efs-key-policy-restricted":
+    "Narrow the key policy statements that grant kms:Decrypt, kms:ReEncrypt*, kms:CreateGrant or kms:* to everyone with kms:CallerAccount, kms:ViaService or aws:PrincipalOrgID, and grant other accounts only if they are in trustedAccounts.",
+  "efs-replica-encrypted":
+    "Delete the replication configuration and create it again to an encrypted destination (with the customer managed key when requireCustomerManagedKey is on); a destination's encryption cannot be changed.",
+  "efs-clients-use-tls":
+    'Register a new revision of the task definition with "transitEncryption": "ENABLED" in every efsVolumeConfiguration, deploy it, and deregister the old revisions.',
 };
 
 /** Types taxonomy (namespace/category/classifier) of each control. */
@@ -82,6 +106,25 @@ const TYPES: Record<ControlId, string[]> = {
   "efs-backup-enabled": ["Software and Configuration Checks/AWS Security Best Practices", "Effects/Data Destruction"],
   "efs-policy-not-public": ["Software and Configuration Checks/AWS Security Best Practices", "Effects/Data Exposure"],
   "efs-guard-tags-audited": ["Unusual Behaviors/User", "Software and Configuration Checks/AWS Security Best Practices"],
+  "efs-iam-authorization-required": [
+    "Software and Configuration Checks/AWS Security Best Practices",
+    "Effects/Data Exposure",
+  ],
+  "efs-root-access-restricted": [
+    "Software and Configuration Checks/AWS Security Best Practices",
+    "Effects/Data Exposure",
+  ],
+  "efs-mount-target-private": [
+    "Software and Configuration Checks/AWS Security Best Practices/Network Reachability",
+    "Effects/Data Exposure",
+  ],
+  "efs-access-point-enforced": ["Software and Configuration Checks/AWS Security Best Practices"],
+  "efs-key-policy-restricted": [
+    "Software and Configuration Checks/AWS Security Best Practices",
+    "Effects/Data Exposure",
+  ],
+  "efs-replica-encrypted": ["Software and Configuration Checks/AWS Security Best Practices", "Effects/Data Exposure"],
+  "efs-clients-use-tls": ["Software and Configuration Checks/AWS Security Best Practices", "Effects/Data Exposure"],
 };
 
 const LABEL: Record<Severity, "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "INFORMATIONAL"> = {
@@ -104,6 +147,8 @@ const RESOURCE_TYPE = {
   "file-system": "AwsEfsFileSystem",
   "security-group": "AwsEc2SecurityGroup",
   "kms-key": "AwsKmsKey",
+  "access-point": "AwsEfsAccessPoint",
+  "task-definition": "AwsEcsTaskDefinition",
 } as const;
 
 export function resourceArn(item: Pick<ReportItem, "resource" | "evidence">): string {
@@ -112,6 +157,9 @@ export function resourceArn(item: Pick<ReportItem, "resource" | "evidence">): st
   const p = partitionOf(region);
   if (type === "file-system") return `arn:${p}:elasticfilesystem:${region}:${account}:file-system/${id}`;
   if (type === "security-group") return `arn:${p}:ec2:${region}:${account}:security-group/${id}`;
+  if (type === "access-point") return `arn:${p}:elasticfilesystem:${region}:${account}:access-point/${id}`;
+  // A task definition's id is family:revision, its ARN arn:...:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.
+  if (type === "task-definition") return `arn:${p}:ecs:${region}:${account}:task-definition/${id}`;
   const keyArn = item.evidence.keyArn;
   if (typeof keyArn === "string" && keyArn.startsWith("arn:")) return keyArn;
   return id.startsWith("arn:") ? id : `arn:${p}:kms:${region}:${account}:key/${id}`;

@@ -28,6 +28,8 @@ const RESOURCE_TYPE = {
   "file-system": "AWS::EFS::FileSystem",
   "security-group": "AWS::EC2::SecurityGroup",
   "kms-key": "AWS::KMS::Key",
+  "access-point": "AWS::EFS::AccessPoint",
+  "task-definition": "AWS::ECS::TaskDefinition",
 } as const;
 
 export function toOcsf(item: ReportItem, version: string): Record<string, unknown> {
