@@ -75,7 +75,7 @@ describe("config schema", () => {
     expect(parseConfig({ modes: { "efs-policy-not-public": "alert" } }).modes["efs-policy-not-public"]).toBe("alert");
     expect(parseConfig({ modes: { "efs-key-usable": "remediate" } }).modes["efs-key-usable"]).toBe("remediate");
     expect(issues({ modes: { "efs-nfs": "alert" } })).toEqual([
-      'modes: unknown control id(s) "efs-nfs"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public, efs-guard-tags-audited',
+      'modes: unknown control id(s) "efs-nfs"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public, efs-guard-tags-audited, efs-iam-authorization-required, efs-root-access-restricted, efs-mount-target-private, efs-access-point-enforced, efs-key-policy-restricted, efs-replica-encrypted, efs-clients-use-tls',
     ]);
   });
 
