@@ -39,6 +39,14 @@ export function isIsoDate(value: string): boolean {
   return !Number.isNaN(time) && new Date(time).toISOString().startsWith(value.slice(0, 10));
 }
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/**
+ * The security role of the guardrails, as an SCP names it: the account may be `*` (the same role name in every
+ * member account); the path and name may not hold a wildcard, since ArnNotLike would then exempt whoever can create
+ * a role whose name matches (e.g. role/* exempts everyone).
+ */
+const SECURITY_ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]{1,512}$/;
+/** An AWS Organizations root (r-...) or organizational unit (ou-...) id, as Organizations' API documents them. */
+const ORG_TARGET = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 
 function isCidrOrPrefixList(value: string): boolean {
   const v4 = IPV4_CIDR.exec(value);
@@ -203,6 +211,54 @@ export const configSchema = z
      * (kms:Decrypt, kms:ReEncrypt*, kms:CreateGrant) to.
      */
     trustedAccounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
+    /**
+     * The AWS Organization (issue 13 owns the hub-and-spoke deployment; the keys are its). Today only `guardrails`
+     * acts on it: with `attach`, the stack attaches the guardrail SCP (`efs-guard guardrails`) to
+     * organizationalUnitIds; deploy it then in the management account or a delegated administrator for policies.
+     * memberRoleName, regions and sweepConcurrency are validated now and used by the organization deployment.
+     */
+    organization: z.optional(
+      z
+        .strictObject({
+          memberRoleName: z._default(
+            z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (up to 64 characters, no path)")),
+            "efs-guard-member",
+          ),
+          organizationalUnitIds: z._default(
+            z.array(
+              z
+                .string()
+                .check(z.regex(ORG_TARGET, "an organizational unit id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)")),
+            ),
+            [],
+          ),
+          regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
+          sweepConcurrency: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(1000)), 20),
+          guardrails: z._default(
+            z.strictObject({
+              attach: z._default(z.boolean(), false),
+              securityRoleArn: z._default(
+                z
+                  .string()
+                  .check(
+                    z.regex(
+                      SECURITY_ROLE_ARN,
+                      "an IAM role ARN without wildcards in its name; the account may be * (arn:aws:iam::*:role/EfsGuardExemptions)",
+                    ),
+                  ),
+                "arn:aws:iam::*:role/EfsGuardExemptions",
+              ),
+            }),
+            () => ({ attach: false, securityRoleArn: "arn:aws:iam::*:role/EfsGuardExemptions" }),
+          ),
+        })
+        .check(
+          z.refine((org) => !org.guardrails.attach || org.organizationalUnitIds.length > 0, {
+            message: "guardrails.attach needs the organizationalUnitIds (or root id) to attach the SCP to",
+            path: ["guardrails", "attach"],
+          }),
+        ),
+    ),
   })
   .check(
     z.refine((config) => Object.keys(config.regionKmsKeyArns).every((region) => config.regions.includes(region)), {

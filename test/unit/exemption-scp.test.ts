@@ -1,17 +1,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SECURITY_ROLE_ARN, tagPolicy } from "../../shared/guardrails/scp.js";
+import { SIM_ACCOUNT, scpDecision } from "../support/scp-simulate.js";
 
 /**
  * The SCP of docs/exemptions.md, evaluated by an IAM policy simulator (@cloud-copilot/iam-simulate: identity
  * policies, SCPs and every condition operator, as AWS evaluates them): the efs-guard:* tags are the security role's
- * alone. The test reads the policy from docs/policies/ and checks that the page shows exactly that JSON.
+ * alone. The test reads the policy from docs/policies/, checks that it is the one definition (shared/guardrails/scp.ts,
+ * which `efs-guard guardrails` prints and the stack attaches) and that the page shows exactly that JSON.
  */
 const ROOT = join(import.meta.dirname, "../..");
 const SCP_TEXT = readFileSync(join(ROOT, "docs/policies/efs-guard-tags-scp.json"), "utf8");
 const SCP = JSON.parse(SCP_TEXT);
-const ACCOUNT = "111122223333";
+const ACCOUNT = SIM_ACCOUNT;
 const SECURITY = `arn:aws:iam::${ACCOUNT}:role/EfsGuardExemptions`;
 const DEVELOPER = `arn:aws:iam::${ACCOUNT}:role/Developer`;
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/AdministratorAccess`;
@@ -22,63 +24,24 @@ const resources = {
   key: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
 };
 
-async function decision(
+function decision(
   principal: string,
   action: string,
   resource: string,
   context: Record<string, string | string[]>,
 ): Promise<string> {
-  const simulation: Simulation = {
-    // Whoever it is may do everything in the account: only the SCP stands in the way.
-    identityPolicies: [
-      {
-        name: "admin",
-        policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] },
-      },
-    ],
-    serviceControlPolicies: [
-      {
-        orgIdentifier: "r-root",
-        policies: [
-          {
-            name: "FullAWSAccess",
-            policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] },
-          },
-          { name: "EfsGuardTags", policy: SCP },
-        ],
-      },
-    ],
-    resourceControlPolicies: [],
-    // A KMS key is governed by its key policy as well: the default one, which defers to IAM.
-    resourcePolicy: resource.startsWith("arn:aws:kms:")
-      ? {
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-              Action: "kms:*",
-              Resource: "*",
-            },
-          ],
-        }
-      : undefined,
-    // The simulator does not derive request keys itself: the caller's ARN is given as AWS would set it.
-    request: {
-      principal,
-      action,
-      resource: { resource, accountId: ACCOUNT },
-      contextVariables: { "aws:PrincipalArn": principal, "aws:PrincipalAccount": ACCOUNT, ...context },
-    },
-  };
-  const response = await runSimulation(simulation, {});
-  if (response.resultType === "error") throw new Error(JSON.stringify(response.errors));
-  return response.overallResult;
+  return scpDecision(SCP, principal, action, resource, context);
 }
 
 const EXEMPT = { "aws:TagKeys": ["efs-guard:exempt", "efs-guard:exempt-until"] };
 
 describe("the SCP that keeps the efs-guard:* tags to the security role", () => {
+  it("is the tag guardrail as shared/guardrails/scp.ts builds it for the default security role", () => {
+    // On a change there: write tagPolicy() to docs/policies/efs-guard-tags-scp.json (biome-formatted) and the page.
+    expect(SCP).toEqual(tagPolicy());
+    expect(SECURITY).toMatch(new RegExp(`^${DEFAULT_SECURITY_ROLE_ARN.replaceAll("*", "\\d{12}")}$`));
+  });
+
   it("is on the exemptions page exactly as tested", () => {
     const page = readFileSync(join(ROOT, "docs/exemptions.md"), "utf8");
     expect(page).toContain(`\`\`\`json\n${SCP_TEXT.trim()}\n\`\`\``);
