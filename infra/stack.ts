@@ -8,6 +8,7 @@ import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { ApproverRole } from "./constructs/approver-role.js";
 import { GuardDashboard } from "./constructs/dashboard.js";
 import { GuardFunction } from "./constructs/guard-function.js";
+import { GuardrailsPolicy } from "./constructs/guardrails.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
 import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
@@ -37,6 +38,8 @@ export class EfsGuardStack extends Stack {
   readonly alertDedup?: AlertDedup;
   /** Present only when `securityHub` is on. */
   readonly securityHub?: SecurityHubReporter;
+  /** Present only with organization.guardrails.attach: the guardrail SCP on the configured targets. */
+  readonly guardrails?: GuardrailsPolicy;
 
   constructor(scope: Construct, id: string, props: EfsGuardStackProps) {
     super(scope, id, props);
@@ -137,6 +140,11 @@ export class EfsGuardStack extends Stack {
       this.securityHub = reporter;
       for (const fn of reporters) reporter.allowPublisher(fn);
       this.functions.securityHub = reporter.function;
+    }
+
+    // Preventive guardrails (opt-in): the SCP that `efs-guard guardrails` prints, on the configured OUs or root.
+    if (config.organization?.guardrails.attach) {
+      this.guardrails = new GuardrailsPolicy(this, "Guardrails", { organization: config.organization });
     }
 
     const deadLetterQueues = Object.fromEntries(

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureVenv, VENV } from "../../emulator/venv.js";
@@ -25,7 +25,12 @@ let outdir: string;
 let templates: string[];
 beforeAll(() => {
   ensureVenv();
-  outdir = synthApp({ regions: ["us-east-1", "eu-central-1"] }, { region: "eu-west-1", bundle: true }).outdir;
+  // With the guardrail SCP attached (organization.guardrails.attach): its AWS::Organizations::Policy is linted too.
+  const organization = { organizationalUnitIds: ["ou-ab12-11112222"], guardrails: { attach: true } };
+  outdir = synthApp(
+    { regions: ["us-east-1", "eu-central-1"], organization },
+    { region: "eu-west-1", bundle: true },
+  ).outdir;
   templates = readdirSync(outdir)
     .filter((f) => f.endsWith(".template.json"))
     .map((f) => join(outdir, f));
@@ -39,6 +44,8 @@ describe("cfn-lint", () => {
       "EfsGuardForwarder-eu-central-1.template.json",
       "EfsGuardForwarder-us-east-1.template.json",
     ]);
+    const home = readFileSync(templates.find((t) => t.endsWith("/EfsGuard.template.json"))!, "utf8");
+    expect(home).toContain('"Type": "AWS::Organizations::Policy"');
     const run = spawnSync(join(VENV, "bin", "cfn-lint"), ["--format", "json", "--", ...templates], {
       encoding: "utf8",
     });
