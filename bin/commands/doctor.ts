@@ -10,6 +10,12 @@ Checks what a deployment of EFS Guard relies on, for the current credentials' ac
   credentials          STS GetCallerIdentity answers
   cloudtrail trail     in the home region and each of the configured regions, a trail is logging the write
                        management events of EC2, EFS and KMS (EventBridge gets no CloudTrail events without one)
+  cloudtrail kms reads in each of those regions, a logging trail records KMS's read management events, so
+                       kms:Decrypt of the file systems' keys is auditable (WARN otherwise: not excluded by
+                       ExcludeManagementEventSources, ReadWriteType or readOnly), with the put-event-selectors command
+                       that fixes the trail and keeps its data-event selectors
+  guardduty            in each of those regions, a GuardDuty detector is enabled (it sees NFS scanning; WARN with the
+                       create-detector or update-detector command otherwise)
   migration key        the configured kmsKeyArn is enabled, customer managed, symmetric, rotating, in the home
                        region, and its key policy lets EFS and AWS Backup use it; likewise each key of
                        regionKmsKeyArns in its region
@@ -41,7 +47,7 @@ export function formatTable(results: CheckResult[]): string {
 
 export const doctor: Command = {
   name: "doctor",
-  summary: "check the deploy prerequisites (credentials, CloudTrail, migration key, deployed stack)",
+  summary: "check the deploy prerequisites (credentials, CloudTrail, KMS audit, GuardDuty, migration key, stack)",
   aws: true,
   help: HELP,
   async run(args, io) {

@@ -1,6 +1,15 @@
 import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, type Rule } from "@aws-sdk/client-eventbridge";
+import { GetDetectorCommand, GuardDutyClient, ListDetectorsCommand } from "@aws-sdk/client-guardduty";
 import { DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
-import { type CheckStatus, judgeKey, judgeTrails } from "../doctor/evaluate.js";
+import {
+  type CheckStatus,
+  type DetectorFacts,
+  judgeGuardDuty,
+  judgeKey,
+  judgeKmsAudit,
+  judgeTrails,
+  type TrailFacts,
+} from "../doctor/evaluate.js";
 import { SOURCES } from "../events/triggers.js";
 import { AwsCallError } from "../runtime/errors.js";
 import { trailsRecording } from "./cloudtrail.js";
@@ -16,6 +25,28 @@ import { callerIdentity } from "./sts.js";
 // KMS and EventBridge reads used only here; the guards' own KMS/EventBridge modules keep their write paths.
 const kmsClient = perRegion((region) => new KMSClient(clientConfig(region)));
 const eventsClient = perRegion((region) => new EventBridgeClient(clientConfig(region)));
+const guardDutyClient = perRegion((region) => new GuardDutyClient(clientConfig(region)));
+
+/** Every GuardDuty detector of the region (one per account and region in practice) and its status. */
+async function detectors(region: string): Promise<DetectorFacts[]> {
+  const ids: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await call("guardduty:ListDetectors", () =>
+      guardDutyClient(region).send(new ListDetectorsCommand({ NextToken })),
+    );
+    ids.push(...(page.DetectorIds ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return Promise.all(
+    ids.map(async (id) => {
+      const detector = await call("guardduty:GetDetector", () =>
+        guardDutyClient(region).send(new GetDetectorCommand({ DetectorId: id })),
+      );
+      return { id, status: detector.Status };
+    }),
+  );
+}
 
 export interface CheckResult {
   check: string;
@@ -175,11 +206,22 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   results.push(identity);
 
   for (const region of options.regions) {
+    let trails: TrailFacts[] | undefined;
     results.push(
-      await checked("cloudtrail trail", region, async () =>
-        judgeTrails(region, await trailsRecording(region), WATCHED_SOURCES),
+      await checked("cloudtrail trail", region, async () => {
+        trails = await trailsRecording(region);
+        return judgeTrails(region, trails, WATCHED_SOURCES);
+      }),
+    );
+    // The same trails, read once: do they also record KMS read events (kms:Decrypt of the file systems' keys)?
+    results.push(
+      await checked("cloudtrail kms reads", region, async () =>
+        judgeKmsAudit(region, trails ?? (await trailsRecording(region)), WATCHED_SOURCES),
       ),
     );
+  }
+  for (const region of options.regions) {
+    results.push(await checked("guardduty", region, async () => judgeGuardDuty(region, await detectors(region))));
   }
 
   results.push(

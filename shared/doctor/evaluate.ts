@@ -188,3 +188,127 @@ export function judgeKey(key: KeyFacts, region: string): Verdict {
   if (problems.length > 0) return { status: "fail", detail: problems.join("; ") };
   return { status: "pass", detail: "enabled, customer managed, rotating; EFS and AWS Backup may use it" };
 }
+
+export const KMS_SOURCE = "kms.amazonaws.com";
+
+/** Does one basic selector record KMS's read-only management events (kms:Decrypt)? */
+function basicRecordsKmsReads(selector: BasicSelector): boolean {
+  if (selector.IncludeManagementEvents === false) return false;
+  if (selector.ReadWriteType === "WriteOnly") return false;
+  return !(selector.ExcludeManagementEventSources ?? []).includes(KMS_SOURCE);
+}
+
+/** Does one advanced selector record them: category Management, readOnly "true" and eventSource KMS admitted? */
+function advancedRecordsKmsReads(selector: AdvancedSelector): boolean {
+  const fields = selector.FieldSelectors ?? [];
+  const admits = (name: string, value: string) =>
+    fields
+      .filter((f) => f.Field === name)
+      .every(
+        (f) =>
+          (!f.Equals || f.Equals.includes(value)) &&
+          !f.NotEquals?.includes(value) &&
+          (!f.StartsWith || f.StartsWith.some((p) => value.startsWith(p))) &&
+          !f.NotStartsWith?.some((p) => value.startsWith(p)),
+      );
+  if (!fields.some((f) => f.Field === "eventCategory")) return false;
+  return admits("eventCategory", "Management") && admits("readOnly", "true") && admits("eventSource", KMS_SOURCE);
+}
+
+/** Whether a trail records KMS read events (kms:Decrypt, kms:GenerateDataKey: read-only management events). */
+export function recordsKmsReads(trail: TrailFacts): boolean {
+  return trail.basic.some(basicRecordsKmsReads) || trail.advanced.some(advancedRecordsKmsReads);
+}
+
+/** Single quotes for a POSIX shell (a trail name or selector JSON could hold one). */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The one command that makes `trail` record every management event, read and write, KMS included, and changes
+ * nothing else: its data-event selectors are kept as they are (PutEventSelectors replaces the whole list).
+ */
+export function kmsReadsFix(trail: TrailFacts): string {
+  const head = `aws cloudtrail put-event-selectors --trail-name ${shellQuote(trail.arn)} --region ${trail.homeRegion}`;
+  if (trail.advanced.length > 0) {
+    const isManagement = (s: AdvancedSelector) =>
+      (s.FieldSelectors ?? []).some((f) => f.Field === "eventCategory" && f.Equals?.includes("Management"));
+    const kept = trail.advanced.filter((s) => !isManagement(s));
+    const management = {
+      Name: "Management events",
+      FieldSelectors: [{ Field: "eventCategory", Equals: ["Management"] }],
+    };
+    return `${head} --advanced-event-selectors ${shellQuote(JSON.stringify([management, ...kept]))}`;
+  }
+  const selectors = trail.basic.length > 0 ? trail.basic : [{}];
+  const fixed = selectors.map((s, i) => {
+    const { ExcludeManagementEventSources: _, ...rest } = s as BasicSelector & Record<string, unknown>;
+    const exclusions = (s.ExcludeManagementEventSources ?? []).filter((x) => x !== KMS_SOURCE);
+    // The first selector carries the management events; the others keep what they had (data events).
+    return i === 0
+      ? {
+          ...rest,
+          ReadWriteType: "All",
+          IncludeManagementEvents: true,
+          ...(exclusions.length > 0 ? { ExcludeManagementEventSources: exclusions } : {}),
+        }
+      : s;
+  });
+  return `${head} --event-selectors ${shellQuote(JSON.stringify(fixed))}`;
+}
+
+/**
+ * kms:Decrypt of the file systems' keys is auditable only when a logging trail records KMS's read-only management
+ * events: a trail with ReadWriteType WriteOnly, readOnly = false, or kms.amazonaws.com in
+ * ExcludeManagementEventSources (CloudTrail's "Log events for AWS KMS" switch) leaves them out. EFS Guard works
+ * without them (it needs the write events, judged by judgeTrails), hence a warning, with the command that fixes the
+ * trail it relies on.
+ */
+export function judgeKmsAudit(region: string, trails: TrailFacts[], sources: readonly string[]): Verdict {
+  const logging = trails.filter((t) => (t.multiRegion || t.homeRegion === region) && t.logging);
+  const auditing = logging.filter(recordsKmsReads);
+  if (auditing.length > 0) {
+    return {
+      status: "pass",
+      detail: `KMS read events (kms:Decrypt) recorded by ${auditing.map((t) => t.name).join(", ")}`,
+    };
+  }
+  const relied = logging.find((t) => trailSources(t, sources).length > 0) ?? logging[0];
+  if (!relied) {
+    return {
+      status: "warn",
+      detail: `no logging trail in ${region}, so kms:Decrypt is not auditable (see the cloudtrail trail row)`,
+    };
+  }
+  return {
+    status: "warn",
+    detail: `${relied.name} does not record KMS read events, so kms:Decrypt of the file systems' keys is not auditable; fix: ${kmsReadsFix(relied)}`,
+  };
+}
+
+/** What GuardDuty's ListDetectors and GetDetector say about a region. */
+export interface DetectorFacts {
+  id: string;
+  status?: string;
+}
+
+/**
+ * GuardDuty sees NFS port scanning and unusual access that no configuration check can (the threat model relies on
+ * it); EFS Guard works without it, hence a warning with the exact command.
+ */
+export function judgeGuardDuty(region: string, detectors: DetectorFacts[]): Verdict {
+  const enabled = detectors.filter((d) => d.status === "ENABLED");
+  if (enabled.length > 0) return { status: "pass", detail: `detector ${enabled.map((d) => d.id).join(", ")} enabled` };
+  const [disabled] = detectors;
+  if (disabled) {
+    return {
+      status: "warn",
+      detail: `detector ${disabled.id} is ${disabled.status ?? "not enabled"}; fix: aws guardduty update-detector --detector-id ${disabled.id} --enable --region ${region}`,
+    };
+  }
+  return {
+    status: "warn",
+    detail: `GuardDuty is off (no detector); fix: aws guardduty create-detector --enable --region ${region}`,
+  };
+}

@@ -5,10 +5,12 @@ import { join } from "node:path";
 import {
   CloudTrailClient,
   CreateTrailCommand,
+  GetEventSelectorsCommand,
   PutEventSelectorsCommand,
   StartLoggingCommand,
 } from "@aws-sdk/client-cloudtrail";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { CreateDetectorCommand, GuardDutyClient, UpdateDetectorCommand } from "@aws-sdk/client-guardduty";
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { doctor } from "../../bin/commands/doctor.js";
@@ -260,7 +262,12 @@ describe("efs-guard doctor against the emulator", () => {
       expect(rows.map((r) => `${r.status} ${r.check} ${r.region}`)).toEqual([
         "pass credentials us-east-1",
         "pass cloudtrail trail us-east-1",
+        "pass cloudtrail kms reads us-east-1",
         "pass cloudtrail trail eu-west-1",
+        "pass cloudtrail kms reads eu-west-1",
+        // GuardDuty off warns, with the command; it does not fail the run (exit 0).
+        "warn guardduty us-east-1",
+        "warn guardduty eu-west-1",
         "info migration key (kmsKeyArn) us-east-1",
         "info migration key (regionKmsKeyArns) eu-west-1",
         "info deployed stack us-east-1",
@@ -303,5 +310,82 @@ describe("efs-guard doctor as a process: errors exit 2 with a clear message", ()
     const run = cli(["--region", HOME], { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`cannot reach AWS \\(http://127\\.0\\.0\\.1:${port}\\): .*ECONNREFUSED`));
+  });
+});
+
+describe("efs-guard doctor: KMS read events and GuardDuty", () => {
+  it("warns when the trail excludes KMS events, with a fix that, applied as printed, makes it pass", async () => {
+    const ct = await trail(HOME, "no-kms-trail");
+    const data = {
+      ReadWriteType: "All" as const,
+      IncludeManagementEvents: false,
+      DataResources: [{ Type: "AWS::S3::Object", Values: ["arn:aws:s3"] }],
+    };
+    await ct.send(
+      new PutEventSelectorsCommand({
+        TrailName: "no-kms-trail",
+        EventSelectors: [
+          { ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: ["kms.amazonaws.com"] },
+          data,
+        ],
+      }),
+    );
+    let results = await runDoctor({ regions: [HOME, OTHER], stackName: "EfsGuard" });
+    // EFS Guard still gets the write events of EC2 and EFS, but not KMS's: the trail row fails, the audit row warns.
+    expect(row(results, "cloudtrail trail").status).toBe("fail");
+    for (const region of [HOME, OTHER]) {
+      expect(row(results, "cloudtrail kms reads", region)).toMatchObject({
+        status: "warn",
+        detail: expect.stringContaining("no-kms-trail does not record KMS read events"),
+      });
+    }
+    const detail = row(results, "cloudtrail kms reads").detail;
+    const fix = detail.slice(detail.indexOf("fix: ") + 5);
+    expect(fix).toMatch(
+      /^aws cloudtrail put-event-selectors --trail-name 'arn:aws:cloudtrail:us-east-1:\d{12}:trail\/no-kms-trail' --region us-east-1 --event-selectors '/,
+    );
+    const selectors = JSON.parse(fix.slice(fix.indexOf("--event-selectors '") + 19, -1));
+    await new CloudTrailClient({ region: HOME }).send(
+      new PutEventSelectorsCommand({ TrailName: "no-kms-trail", EventSelectors: selectors }),
+    );
+    results = await runDoctor({ regions: [HOME, OTHER], stackName: "EfsGuard" });
+    expect(row(results, "cloudtrail kms reads")).toMatchObject({
+      status: "pass",
+      detail: expect.stringContaining("no-kms-trail"),
+    });
+    expect(row(results, "cloudtrail kms reads", OTHER)).toMatchObject({ status: "pass" });
+    expect(row(results, "cloudtrail trail")).toMatchObject({ status: "pass" });
+    // The data-event selector is still there.
+    const after = await new CloudTrailClient({ region: HOME }).send(
+      new GetEventSelectorsCommand({ TrailName: "no-kms-trail" }),
+    );
+    expect(after.EventSelectors?.[1]).toMatchObject(data);
+  });
+
+  it("warns where GuardDuty is off or its detector disabled, with the command; passes where it is enabled", async () => {
+    await trail(HOME, "org-trail");
+    let results = await runDoctor({ regions: [HOME, OTHER], stackName: "EfsGuard" });
+    expect(row(results, "guardduty")).toEqual({
+      check: "guardduty",
+      region: HOME,
+      status: "warn",
+      detail: "GuardDuty is off (no detector); fix: aws guardduty create-detector --enable --region us-east-1",
+    });
+    expect(row(results, "guardduty", OTHER).status).toBe("warn");
+
+    const home = new GuardDutyClient({ region: HOME });
+    const { DetectorId } = await home.send(new CreateDetectorCommand({ Enable: true }));
+    results = await runDoctor({ regions: [HOME, OTHER], stackName: "EfsGuard" });
+    expect(row(results, "guardduty")).toMatchObject({ status: "pass", detail: `detector ${DetectorId} enabled` });
+    expect(row(results, "guardduty", OTHER).detail).toContain("--region eu-west-1");
+
+    await home.send(new UpdateDetectorCommand({ DetectorId, Enable: false }));
+    results = await runDoctor({ regions: [HOME], stackName: "EfsGuard" });
+    expect(row(results, "guardduty")).toMatchObject({
+      status: "warn",
+      detail: `detector ${DetectorId} is DISABLED; fix: aws guardduty update-detector --detector-id ${DetectorId} --enable --region us-east-1`,
+    });
+    // Warnings do not fail the run.
+    expect(results.some((r) => r.status === "fail")).toBe(false);
   });
 });

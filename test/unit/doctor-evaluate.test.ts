@@ -1,5 +1,15 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { judgeKey, judgeTrails, type TrailFacts, trailSources } from "../../shared/doctor/evaluate.js";
+import {
+  judgeGuardDuty,
+  judgeKey,
+  judgeKmsAudit,
+  judgeTrails,
+  kmsReadsFix,
+  recordsKmsReads,
+  type TrailFacts,
+  trailSources,
+} from "../../shared/doctor/evaluate.js";
 
 const SOURCES = ["ec2.amazonaws.com", "elasticfilesystem.amazonaws.com", "kms.amazonaws.com"];
 const trail = (over: Partial<TrailFacts> = {}): TrailFacts => ({
@@ -164,5 +174,156 @@ describe("migration key", () => {
     expect(v).toMatchObject({ status: "fail" });
     expect(v.detail).toContain("does not let AWS Backup use the key");
     expect(v.detail).not.toContain("does not let EFS");
+  });
+});
+
+describe("KMS read events (kms:Decrypt auditable)", () => {
+  const DATA = {
+    ReadWriteType: "All",
+    IncludeManagementEvents: false,
+    DataResources: [{ Type: "AWS::S3::Object", Values: ["arn:aws:s3"] }],
+  };
+  const KMS_EXCLUDED = {
+    ReadWriteType: "All",
+    IncludeManagementEvents: true,
+    ExcludeManagementEventSources: ["kms.amazonaws.com"],
+  };
+
+  it("a trail records them unless WriteOnly, management off, or kms.amazonaws.com excluded", () => {
+    expect(recordsKmsReads(trail())).toBe(true);
+    expect(recordsKmsReads(trail({ basic: [{ ReadWriteType: "ReadOnly", IncludeManagementEvents: true }] }))).toBe(
+      true,
+    );
+    expect(recordsKmsReads(trail({ basic: [{ ReadWriteType: "WriteOnly", IncludeManagementEvents: true }] }))).toBe(
+      false,
+    );
+    expect(recordsKmsReads(trail({ basic: [{ ReadWriteType: "All", IncludeManagementEvents: false }] }))).toBe(false);
+    expect(recordsKmsReads(trail({ basic: [KMS_EXCLUDED] }))).toBe(false);
+  });
+
+  it.each([
+    [[{ Field: "eventCategory", Equals: ["Management"] }], true],
+    [
+      [
+        { Field: "eventCategory", Equals: ["Management"] },
+        { Field: "readOnly", Equals: ["false"] },
+      ],
+      false,
+    ],
+    [
+      [
+        { Field: "eventCategory", Equals: ["Management"] },
+        { Field: "eventSource", NotEquals: ["kms.amazonaws.com"] },
+      ],
+      false,
+    ],
+    [
+      [
+        { Field: "eventCategory", Equals: ["Management"] },
+        { Field: "eventSource", Equals: ["kms.amazonaws.com"] },
+      ],
+      true,
+    ],
+    [
+      [
+        { Field: "eventCategory", Equals: ["Data"] },
+        { Field: "resources.type", Equals: ["AWS::S3::Object"] },
+      ],
+      false,
+    ],
+  ])("advanced selector %j: %s", (FieldSelectors, expected) => {
+    expect(recordsKmsReads(trail({ basic: [], advanced: [{ Name: "x", FieldSelectors }] }))).toBe(expected);
+  });
+
+  it("passes with the trail that records them; warns with the fix for the trail EFS Guard relies on", () => {
+    expect(judgeKmsAudit("us-east-1", [trail()], SOURCES)).toEqual({
+      status: "pass",
+      detail: "KMS read events (kms:Decrypt) recorded by main",
+    });
+    const excluded = trail({ basic: [KMS_EXCLUDED, DATA] });
+    const verdict = judgeKmsAudit("eu-west-1", [excluded], SOURCES);
+    expect(verdict.status).toBe("warn");
+    expect(verdict.detail).toContain("main does not record KMS read events");
+    expect(verdict.detail).toContain(`fix: ${kmsReadsFix(excluded)}`);
+    // A trail that is not logging does not count, nor a single-region trail of another region.
+    expect(judgeKmsAudit("us-east-1", [trail({ logging: false })], SOURCES).status).toBe("warn");
+    expect(judgeKmsAudit("eu-west-1", [trail({ multiRegion: false })], SOURCES).detail).toContain(
+      "no logging trail in eu-west-1",
+    );
+  });
+
+  it("the fix turns on read and write management events, drops only the KMS exclusion, keeps the data selectors", () => {
+    const t = trail({
+      basic: [
+        {
+          ReadWriteType: "WriteOnly",
+          IncludeManagementEvents: true,
+          ExcludeManagementEventSources: ["kms.amazonaws.com", "rdsdata.amazonaws.com"],
+        },
+        DATA,
+      ],
+    });
+    const fix = kmsReadsFix(t);
+    const head = `aws cloudtrail put-event-selectors --trail-name '${t.arn}' --region us-east-1 --event-selectors '`;
+    expect(fix.startsWith(head)).toBe(true);
+    const selectors = JSON.parse(fix.slice(head.length, -1));
+    expect(selectors).toEqual([
+      { ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: ["rdsdata.amazonaws.com"] },
+      DATA,
+    ]);
+    expect(recordsKmsReads({ ...t, basic: selectors })).toBe(true);
+  });
+
+  it("with advanced selectors, the fix replaces the management selector and keeps the data ones", () => {
+    const data = {
+      Name: "s3",
+      FieldSelectors: [
+        { Field: "eventCategory", Equals: ["Data"] },
+        { Field: "resources.type", Equals: ["AWS::S3::Object"] },
+      ],
+    };
+    const writes = {
+      Name: "writes",
+      FieldSelectors: [
+        { Field: "eventCategory", Equals: ["Management"] },
+        { Field: "readOnly", Equals: ["false"] },
+      ],
+    };
+    const t = trail({ basic: [], advanced: [writes, data] });
+    const fix = kmsReadsFix(t);
+    const marker = "--advanced-event-selectors '";
+    const selectors = JSON.parse(fix.slice(fix.indexOf(marker) + marker.length, -1));
+    expect(selectors).toEqual([
+      { Name: "Management events", FieldSelectors: [{ Field: "eventCategory", Equals: ["Management"] }] },
+      data,
+    ]);
+    expect(recordsKmsReads({ ...t, advanced: selectors })).toBe(true);
+    expect(trailSources({ ...t, advanced: selectors }, SOURCES)).toEqual(SOURCES);
+  });
+
+  it("a quote in the trail's ARN cannot break out of the command (POSIX single quotes)", () => {
+    const arn = "arn:aws:cloudtrail:us-east-1:1:trail/a'; touch pwned; '";
+    const fix = kmsReadsFix(trail({ arn, basic: [KMS_EXCLUDED] }));
+    const quoted = fix.slice("aws cloudtrail put-event-selectors --trail-name ".length, fix.indexOf(" --region"));
+    const shell = spawnSync("sh", ["-c", `printf %s ${quoted}`], { encoding: "utf8" });
+    expect(shell.stdout).toBe(arn);
+  });
+});
+
+describe("GuardDuty", () => {
+  it("passes with an enabled detector; warns with the exact command otherwise", () => {
+    expect(judgeGuardDuty("eu-west-1", [{ id: "d1", status: "ENABLED" }])).toEqual({
+      status: "pass",
+      detail: "detector d1 enabled",
+    });
+    expect(judgeGuardDuty("eu-west-1", [{ id: "d1", status: "DISABLED" }])).toEqual({
+      status: "warn",
+      detail:
+        "detector d1 is DISABLED; fix: aws guardduty update-detector --detector-id d1 --enable --region eu-west-1",
+    });
+    expect(judgeGuardDuty("eu-west-1", [])).toEqual({
+      status: "warn",
+      detail: "GuardDuty is off (no detector); fix: aws guardduty create-detector --enable --region eu-west-1",
+    });
   });
 });
