@@ -23,6 +23,7 @@ const PREFIX_LIST = /^pl-[0-9a-f]{8,17}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = /^\d{12}$/;
+const sweepLimit = z._default(z.number().check(z.int(), z.minimum(1), z.maximum(32)), 4);
 /**
  * Who may answer approvals: an account id (any principal of that account that IAM lets assume the approver role),
  * or the ARN of an IAM role or user, `*` allowed in its path and name (IAM Identity Center's permission-set roles are
@@ -170,6 +171,15 @@ export const configSchema = z
       "rate(1 day)",
     ),
     regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
+    /**
+     * Resources the sweep (and `scan`) assesses at once, per service its guard reads most (file systems: EFS,
+     * groups: EC2, keys: KMS), so that a large region stays inside each API's rate (docs/performance.md).
+     */
+    sweepConcurrency: z._default(z.strictObject({ efs: sweepLimit, ec2: sweepLimit, kms: sweepLimit }), {
+      efs: 4,
+      ec2: 4,
+      kms: 4,
+    }),
     /**
      * Other accounts whose customer managed keys encrypt file systems here (a central key account). The key guard
      * reads those keys across accounts with the two calls KMS allows across accounts (DescribeKey,

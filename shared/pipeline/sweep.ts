@@ -1,5 +1,8 @@
+import { defaultInventory, type RegionInventory } from "../aws/inventory.js";
+import type { GuardConfig } from "../config/schema.js";
 import type { Trigger } from "../events/triggers.js";
 import { triggerResourceId } from "../events/triggers.js";
+import type { Clock } from "../runtime/clock.js";
 import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 import { mapLimit } from "./concurrency.js";
@@ -28,7 +31,10 @@ export interface SweepReport {
 }
 
 export interface SweepOptions {
+  /** Overrides config.sweepConcurrency for every guard (tests). */
   concurrency?: number;
+  /** The region's shared inventory (default: on the guard's own clients, read once for this sweep of the region). */
+  inventory?: RegionInventory;
   account?: string;
   /** In the observe period: remediations are reported, not done (shared/pipeline/observe.ts). */
   observingUntil?: string;
@@ -65,19 +71,22 @@ export async function sweepRegion(
     ...(options.observingUntil ? { observingUntil: options.observingUntil } : {}),
   };
   const report: SweepReport = { region, results: [], errors: [] };
+  const inventory = options.inventory ?? defaultInventory(region);
   for (const guard of guards) {
+    const path = guardPath(guard, region, inventory);
     let triggers: Trigger[];
     try {
-      triggers = await guard.inventory(region, deps.config);
+      triggers = await path.inventory(deps.config);
     } catch (error) {
       report.errors.push(toSweepError(guard.name, region, error));
       logger.error("sweep inventory failed", { guard: guard.name, region, error: errorMessage(error) });
       continue;
     }
-    const perTrigger = await mapLimit(triggers, options.concurrency ?? SWEEP_CONCURRENCY, async (trigger) => {
+    const limit = options.concurrency ?? (guard.sweep ? deps.config.sweepConcurrency[guard.sweep.service] : undefined);
+    const perTrigger = await mapLimit(triggers, limit ?? SWEEP_CONCURRENCY, async (trigger) => {
       const results: Result[] = [];
       try {
-        const findings = await guard.assess(trigger, region, deps.config, deps.clock);
+        const findings = await path.assess(trigger, deps.config, deps.clock, origin);
         for (const finding of findings) {
           if (!finding.resource.account && options.account) finding.resource.account = options.account;
           results.push(await handleFinding(finding, origin, guard, deps));
@@ -97,6 +106,19 @@ export async function sweepRegion(
     report.results.push(...perTrigger.flat());
   }
   return report;
+}
+
+/**
+ * How the sweep and `scan` read one guard in one region: its sweep path on the shared inventory when it has one,
+ * else its own inventory() and assess() (a guard added without a sweep path still runs, at its own cost).
+ */
+export function guardPath(guard: Guard, region: string, inventory: RegionInventory) {
+  const sweep = guard.sweep;
+  return {
+    inventory: (config: GuardConfig) => (sweep ? sweep.inventory(inventory, config) : guard.inventory(region, config)),
+    assess: (trigger: Trigger, config: GuardConfig, clock: Clock, origin: Origin) =>
+      sweep ? sweep.assess(trigger, inventory, config, clock, origin) : guard.assess(trigger, region, config, clock),
+  };
 }
 
 /**
