@@ -38,6 +38,26 @@ export interface SweepOptions {
   account?: string;
   /** In the observe period: remediations are reported, not done (shared/pipeline/observe.ts). */
   observingUntil?: string;
+  /**
+   * When (epoch ms) to stop starting assessments, so that the invocation still sends its findings and summary
+   * before Lambda's timeout. What is left is reported as an error of its guard (code SweepTimeBudget), which also
+   * keeps its controls out of the Security Hub archive: nothing is dropped silently.
+   */
+  deadline?: number;
+  /** Wall clock for the deadline (ms). */
+  now?: () => number;
+}
+
+export const TIME_BUDGET_CODE = "SweepTimeBudget";
+
+function timeBudgetError(guard: string, region: string, left: number, total: number): SweepError {
+  return {
+    guard,
+    region,
+    code: TIME_BUDGET_CODE,
+    message: `${left} of ${total} resources not assessed: the sweep reached its time budget (the function's timeout less the time to report); they are assessed by the next sweep`,
+    retryable: true,
+  };
 }
 
 function toSweepError(guard: string, region: string, error: unknown, resource?: string): SweepError {
@@ -72,8 +92,17 @@ export async function sweepRegion(
   };
   const report: SweepReport = { region, results: [], errors: [] };
   const inventory = options.inventory ?? defaultInventory(region);
+  const now = options.now ?? Date.now;
+  const late = () => options.deadline !== undefined && now() >= options.deadline;
   for (const guard of guards) {
     const path = guardPath(guard, region, inventory);
+    if (late()) {
+      report.errors.push({
+        ...timeBudgetError(guard.name, region, 0, 0),
+        message: "not started: the sweep reached its time budget",
+      });
+      continue;
+    }
     let triggers: Trigger[];
     try {
       triggers = await path.inventory(deps.config);
@@ -83,8 +112,13 @@ export async function sweepRegion(
       continue;
     }
     const limit = options.concurrency ?? (guard.sweep ? deps.config.sweepConcurrency[guard.sweep.service] : undefined);
+    let skipped = 0;
     const perTrigger = await mapLimit(triggers, limit ?? SWEEP_CONCURRENCY, async (trigger) => {
       const results: Result[] = [];
+      if (late()) {
+        skipped += 1;
+        return results;
+      }
       try {
         const findings = await path.assess(trigger, deps.config, deps.clock, origin);
         for (const finding of findings) {
@@ -104,6 +138,10 @@ export async function sweepRegion(
       return results;
     });
     report.results.push(...perTrigger.flat());
+    if (skipped > 0) {
+      report.errors.push(timeBudgetError(guard.name, region, skipped, triggers.length));
+      logger.warn("sweep time budget reached", { guard: guard.name, region, skipped, total: triggers.length });
+    }
   }
   return report;
 }
