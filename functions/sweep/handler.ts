@@ -49,7 +49,9 @@ export function createHandler(
     const handover: SweepError[] = [];
     for (const region of sweepRegions(home, deps.config.regions)) {
       const startedAt = deps.clock.now();
+      // Streamed: each finding goes to its alert (and Security Hub) as it is decided, the summary gets counts.
       const report = await sweepRegion(guards, region, deps, {
+        keepResults: false,
         ...(observing ? { observingUntil: observing } : {}),
         ...(deadline !== undefined ? { deadline } : {}),
       });

@@ -24,10 +24,53 @@ export interface SweepError {
 
 export interface SweepReport {
   region: string;
-  /** Every decision taken, compliant and not applicable included, in inventory order per guard. */
+  /**
+   * Every decision taken, compliant and not applicable included, in inventory order per guard; empty with
+   * `keepResults: false` (the scheduled sweep), where each result goes to its alert and the tally as it is decided.
+   */
   results: Result[];
   /** Resources (or whole inventories) that could not be read: reported, never silently skipped. */
   errors: SweepError[];
+  /** What the summary and the Security Hub archive need, added up as the results come. */
+  tally: SweepTally;
+}
+
+/** A region's results as counts and resource ids: a few bytes per resource instead of every finding's evidence. */
+export interface SweepTally {
+  counts: Record<string, Partial<Record<Outcome, number>>>;
+  nonCompliant: number;
+  remediated: number;
+  failed: number;
+  cutOverPending: { fileSystemId: string; replacement: string; region: string }[];
+  resources: Set<string>;
+}
+
+function emptyTally(): SweepTally {
+  return { counts: {}, nonCompliant: 0, remediated: 0, failed: 0, cutOverPending: [], resources: new Set() };
+}
+
+/** The tally of results already at hand. */
+export function tallyOf(results: readonly Result[]): SweepTally {
+  const tally = emptyTally();
+  for (const result of results) addToTally(tally, result);
+  return tally;
+}
+
+function addToTally(tally: SweepTally, result: Result) {
+  if (result.outcome === "cut-over-pending" && result.finding.pending) {
+    tally.cutOverPending.push({
+      fileSystemId: result.finding.resource.id,
+      replacement: result.finding.pending.replacement,
+      region: result.finding.resource.region,
+    });
+  }
+  const perControl = tally.counts[result.finding.control] ?? {};
+  tally.counts[result.finding.control] = perControl;
+  perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
+  if (result.finding.verdict === "non-compliant") tally.nonCompliant += 1;
+  if (result.outcome === "remediated") tally.remediated += 1;
+  if (result.outcome === "remediation-failed") tally.failed += 1;
+  tally.resources.add(result.finding.resource.id);
 }
 
 export interface SweepOptions {
@@ -38,6 +81,8 @@ export interface SweepOptions {
   account?: string;
   /** In the observe period: remediations are reported, not done (shared/pipeline/observe.ts). */
   observingUntil?: string;
+  /** false: stream (each result is alerted and added to the tally, not kept); default true (scan, tests). */
+  keepResults?: boolean;
   /**
    * When (epoch ms) to stop starting assessments, so that the invocation still sends its findings and summary
    * before Lambda's timeout. What is left is reported as an error of its guard (code SweepTimeBudget), which also
@@ -90,7 +135,8 @@ export async function sweepRegion(
     ...(options.account ? { account: options.account } : {}),
     ...(options.observingUntil ? { observingUntil: options.observingUntil } : {}),
   };
-  const report: SweepReport = { region, results: [], errors: [] };
+  const report: SweepReport = { region, results: [], errors: [], tally: emptyTally() };
+  const keep = options.keepResults !== false;
   const inventory = options.inventory ?? defaultInventory(region);
   const now = options.now ?? Date.now;
   const late = () => options.deadline !== undefined && now() >= options.deadline;
@@ -123,7 +169,9 @@ export async function sweepRegion(
         const findings = await path.assess(trigger, deps.config, deps.clock, origin);
         for (const finding of findings) {
           if (!finding.resource.account && options.account) finding.resource.account = options.account;
-          results.push(await handleFinding(finding, origin, guard, deps));
+          const result = await handleFinding(finding, origin, guard, deps);
+          addToTally(report.tally, result);
+          if (keep) results.push(result);
         }
       } catch (error) {
         const id = triggerResourceId(trigger);
@@ -175,7 +223,7 @@ export function sweepScope(
     region: report.region,
     controls,
     evaluated: controls.filter((c) => config.modes[c] !== "off"),
-    resources: [...new Set(report.results.map((r) => r.finding.resource.id))],
+    resources: [...report.tally.resources],
     unreadResources: report.errors.flatMap((e) => (e.resource ? [e.resource] : [])),
     startedAt: startedAt.toISOString(),
   };
@@ -197,32 +245,23 @@ export interface SweepSummary {
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
   const counts: SweepSummary["counts"] = {};
-  let nonCompliant = 0;
-  let remediated = 0;
-  let failed = 0;
-  const cutOverPending: SweepSummary["cutOverPending"] = [];
-  for (const result of reports.flatMap((r) => r.results)) {
-    if (result.outcome === "cut-over-pending" && result.finding.pending) {
-      cutOverPending.push({
-        fileSystemId: result.finding.resource.id,
-        replacement: result.finding.pending.replacement,
-        region: result.finding.resource.region,
-      });
+  for (const { tally } of reports) {
+    for (const [control, outcomes] of Object.entries(tally.counts)) {
+      const perControl = counts[control] ?? {};
+      counts[control] = perControl;
+      for (const [outcome, n] of Object.entries(outcomes) as [Outcome, number][]) {
+        perControl[outcome] = (perControl[outcome] ?? 0) + n;
+      }
     }
-    const perControl = counts[result.finding.control] ?? {};
-    counts[result.finding.control] = perControl;
-    perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
-    if (result.finding.verdict === "non-compliant") nonCompliant += 1;
-    if (result.outcome === "remediated") remediated += 1;
-    if (result.outcome === "remediation-failed") failed += 1;
   }
+  const sum = (pick: (t: SweepTally) => number) => reports.reduce((n, r) => n + pick(r.tally), 0);
   return {
     regions: reports.map((r) => r.region),
     counts,
-    nonCompliant,
-    remediated,
-    failed,
+    nonCompliant: sum((t) => t.nonCompliant),
+    remediated: sum((t) => t.remediated),
+    failed: sum((t) => t.failed),
     errors: reports.flatMap((r) => r.errors),
-    cutOverPending,
+    cutOverPending: reports.flatMap((r) => r.tally.cutOverPending),
   };
 }

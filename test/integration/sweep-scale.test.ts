@@ -81,5 +81,30 @@ describe(`the sweep at scale: ${N} file systems on ${K} keys`, () => {
     expect(new Set(report.results.map((r) => r.finding.resource.id))).toEqual(
       new Set([...account.fileSystems, ...account.keys.map((k) => k.split("/").at(-1)), ...account.groups]),
     );
+    expect(report.tally.resources.size).toBe(N + K + G);
+  }, 600_000);
+
+  it("streamed as the scheduled sweep runs it: no finding kept, the tally complete; heap high-water reported", async () => {
+    const deps = testDeps();
+    globalThis.gc?.();
+    const base = process.memoryUsage().heapUsed;
+    let peak = base;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }, 20);
+    const started = performance.now();
+    const report = await sweepRegion(allGuards(), "us-east-1", deps, { keepResults: false });
+    clearInterval(sample);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    const ms = Math.round(performance.now() - started);
+    process.stderr.write(
+      `streamed sweep of ${N} file systems: ${ms} ms, heap ${Math.round(base / 1e6)} MB before, high-water ${Math.round(peak / 1e6)} MB\n`,
+    );
+    expect(report.errors).toEqual([]);
+    expect(report.results).toEqual([]);
+    expect(report.tally.resources.size).toBe(N + K + G);
+    expect(report.tally.counts["efs-tls-enforced"]).toEqual({ compliant: N });
+    expect(report.tally.counts["efs-key-rotation-enabled"]).toEqual({ compliant: K });
+    expect(report.tally.nonCompliant).toBe(0);
   }, 600_000);
 });
