@@ -61,7 +61,7 @@ export interface RegionInventory {
   ingressRules(groupId: string): Promise<IngressRule[]>;
   /** The VPC's associated CIDR blocks: one DescribeVpcs per 200 VPCs behind mount targets. */
   vpcCidrs(vpcId: string): Promise<string[]>;
-  /** DescribeKey, once per key (as named: the listing names keys by ARN). */
+  /** DescribeKey, once per key (as named: the listing names keys by ARN): the SDK's answer or its raw error. */
   describeKey(keyId: string): Promise<DescribeKeyCommandOutput>;
   /** GetKeyRotationStatus, once per key. */
   rotation(keyArn: string): Promise<RotationStatus>;
@@ -178,7 +178,8 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
   // A group or VPC outside the batches (not behind a mount target when the inventory was read) is read alone.
   const single = <T>(byId: () => Promise<Map<string, T[]>>, alone: (id: string) => Promise<T[]>) =>
     keyed(async (id: string) => (await byId()).get(id) ?? alone(id));
-  const describeKey = keyed((KeyId) => call("kms:DescribeKey", () => kms.send(new DescribeKeyCommand({ KeyId }))));
+  // Raw, as the SDK answers: each reader wraps it as its own read does (call(), shared/aws/errors.ts).
+  const describeKey = keyed((KeyId) => kms.send(new DescribeKeyCommand({ KeyId })));
   const byId = once(async () => new Map((await fileSystems()).map((fs) => [fs.fileSystemId, fs])));
   return {
     region,

@@ -1,4 +1,4 @@
-import { DescribeKeyCommand, type DescribeKeyCommandOutput, KMSClient } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { KeyFacts } from "../controls/encrypted-at-rest.js";
 import { AwsCallError } from "../runtime/errors.js";
 import { call } from "./errors.js";
@@ -12,13 +12,9 @@ export const kmsDescribeClient = perRegion((region) => new KMSClient(clientConfi
  * not describe (AccessDenied, NotFound) is reported as an error, not guessed: the control then alerts instead of
  * starting a migration. Retryable failures are thrown so the event is retried.
  */
-export const describeKeyFacts = (kms: KMSClient, keyId: string) =>
-  keyFactsOf(call("kms:DescribeKey", () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))));
-
-/** The facts from a DescribeKey answer: the event path's own, or the sweep's shared one (shared/aws/inventory.ts). */
-export async function keyFactsOf(read: Promise<DescribeKeyCommandOutput>): Promise<KeyFacts> {
+export async function describeKeyFacts(kms: KMSClient, keyId: string): Promise<KeyFacts> {
   try {
-    const out = await read;
+    const out = await call("kms:DescribeKey", () => kms.send(new DescribeKeyCommand({ KeyId: keyId })));
     const meta = out.KeyMetadata;
     if (!meta?.KeyManager) return { error: "DescribeKey returned no KeyManager" };
     return {

@@ -79,9 +79,7 @@ export interface FileSystemHint {
   /** The key that verifies the migration's record on a source (MIGRATION_RECORD_KEY_ARN). */
   recordKeyArn?: string | undefined;
   /** The sweep's: the file system as the region's listing shows it, instead of reading it again. */
-  listed?: FileSystemFacts | undefined;
-  /** The sweep's: the key's DescribeKey shared by every file system it encrypts (shared/aws/inventory.ts). */
-  keyFacts?: typeof describeKeyFacts | undefined;
+  listed?: Promise<FileSystemFacts> | undefined;
 }
 
 /**
@@ -110,7 +108,7 @@ export async function assessFileSystem(
       ? hint.kmsKeyArn
       : undefined;
   const [fsRead, policyRead, backupRead, keyRead] = await Promise.all([
-    settle(hint.listed ? Promise.resolve(hint.listed) : describeFileSystem(efs, fileSystemId, region)),
+    settle(hint.listed ?? describeFileSystem(efs, fileSystemId, region)),
     needsPolicy ? settle(fileSystemPolicy(efs, fileSystemId)) : undefined,
     needsBackup ? settle(backupPolicyStatus(efs, fileSystemId)) : undefined,
     hinted ? settle(describeKeyFacts(clients.kms(region), hinted)) : undefined,
@@ -142,7 +140,7 @@ export async function assessFileSystem(
             } else if (keyRead && hinted === fs.kmsKeyId) {
               key = unwrap(keyRead);
             } else {
-              key = await (hint.keyFacts ?? describeKeyFacts)(clients.kms(region), fs.kmsKeyId);
+              key = await describeKeyFacts(clients.kms(region), fs.kmsKeyId);
             }
           }
           // A source the migration tagged: the tag is checked against the migration's record, never taken as is.

@@ -1,8 +1,10 @@
+import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { ec2Client } from "../aws/ec2.js";
-import { efsClient } from "../aws/efs.js";
+import { describeFileSystem, efsClient } from "../aws/efs.js";
+import { call } from "../aws/errors.js";
 import type { RegionInventory } from "../aws/inventory.js";
 import { keyDescriptionOf, kmsClient } from "../aws/kms.js";
-import { keyFactsOf } from "../aws/kms-describe.js";
+import { kmsDescribeClient } from "../aws/kms-describe.js";
 import type { GuardConfig } from "../config/schema.js";
 import { isGone } from "../controls/file-system.js";
 import { CONTROL as NFS_CONTROL } from "../controls/nfs-ingress-restricted.js";
@@ -19,11 +21,22 @@ import { assessSecurityGroup } from "./nfs-ingress.js";
 
 const off = (guard: Guard, config: GuardConfig) => (guard.controls ?? []).every((c) => config.modes[c] === "off");
 
-/** The key's shared DescribeKey, in the shape each guard reads it. */
-const keyFacts = (inventory: RegionInventory) => (_: unknown, keyId: string) =>
-  keyFactsOf(inventory.describeKey(keyId));
+/** The key guard's DescribeKey, answered by the inventory's one read per key. */
 const keyDescription = (inventory: RegionInventory) => (_: unknown, keyId: string) =>
-  keyDescriptionOf(inventory.describeKey(keyId));
+  keyDescriptionOf(call("kms:DescribeKey", () => inventory.describeKey(keyId)));
+
+/**
+ * The file-system guard's KMS client for the sweep: DescribeKey is answered by the inventory's one read per key, any
+ * other call (the migration record's VerifyMac) is sent as is. A client rather than a parameter, so that the
+ * file-system function's bundle, at its size budget, carries nothing of the sweep.
+ */
+function sharedKeyReads(inventory: RegionInventory, kms: KMSClient): KMSClient {
+  const send = (command: unknown) =>
+    command instanceof DescribeKeyCommand && command.input.KeyId
+      ? inventory.describeKey(command.input.KeyId)
+      : kms.send(command as Parameters<KMSClient["send"]>[0]);
+  return { send } as unknown as KMSClient;
+}
 
 /**
  * Per file system: the listing's entry (no DescribeFileSystems of its own), DescribeFileSystemPolicy and
@@ -43,11 +56,17 @@ export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined):
       const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
       if (controls.length === 0) return [];
       const { region } = inventory;
-      return assessFileSystem(defaultFileSystemClients, trigger.fileSystemId, region, controls, config, clock, {
+      const clients = {
+        ...defaultFileSystemClients,
+        kms: (r: string) => sharedKeyReads(inventory, kmsDescribeClient(r)),
+      };
+      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
         homeAccount: origin.kind === "sweep" ? origin.account : undefined,
         recordKeyArn,
-        listed: await inventory.fileSystem(trigger.fileSystemId),
-        keyFacts: keyFacts(inventory),
+        // Listed by this very inventory (the trigger comes from it); gone from it since: EFS is asked.
+        listed: inventory
+          .fileSystem(trigger.fileSystemId)
+          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region)),
       });
     },
   };
