@@ -10,6 +10,22 @@ export interface BenchResults {
   unmeasured: string[];
   latency: LatencyResult[];
   throughput?: { events: number; concurrency: number; seconds: number; eventsPerSecond: number };
+  /** The deployed sweep over a compliant region of each size (issue 17); absent with --imports-only. */
+  sweep?: SweepResult[];
+}
+
+/** One run of the deployed sweep function over a compliant account (bench/sweep-account.ts). */
+export interface SweepResult {
+  fileSystems: number;
+  keys: number;
+  total: number;
+  byOperation: Record<string, number>;
+  /** The sweep's wall time on the emulator (one invocation, the home region). */
+  seconds: number;
+  /** Seeding the account through the SDK. */
+  seededSeconds: number;
+  /** Every finding compliant and no error: the floor is for a compliant account. */
+  compliant: boolean;
 }
 
 export interface FunctionResult {
@@ -87,6 +103,12 @@ export interface Budgets {
     extraReadsPerFileSystem?: number;
     why: string;
   }[];
+  /**
+   * Issue 17's floor for the sweep of a compliant region of N file systems on K keys: at most ceil(N/100) +
+   * `listingConstant` file-system listings, at most K DescribeKey, at most 2N + 3K + ceil(N/100) + `callsConstant`
+   * calls in all; measured at each of `sizes`.
+   */
+  sweep?: { listingConstant: number; callsConstant: number; sizes: { fileSystems: number; keys: number }[] };
   /** Documented exceptions to the bundle limit, per function, with the reason. */
   bundleExceptions?: { function: string; maxMinifiedKb: number; why: string }[];
   /**
@@ -235,5 +257,32 @@ export function checkBudgets(results: BenchResults, budgets: Budgets): Verdict {
       );
     }
   }
+  checkSweep(results, budgets, violations);
   return { violations, warnings };
+}
+
+/** The sweep's floor (budgets.sweep) at every size it names. */
+function checkSweep(results: BenchResults, budgets: Budgets, violations: string[]) {
+  const floor = budgets.sweep;
+  if (!floor || results.calls.length === 0) return; // --imports-only measures no calls
+  for (const size of floor.sizes) {
+    const { fileSystems: n, keys: k } = size;
+    const row = results.sweep?.find((r) => r.fileSystems === n && r.keys === k);
+    const name = `sweep of ${n} file systems on ${k} keys`;
+    if (!row) {
+      violations.push(`${name}: not measured`);
+      continue;
+    }
+    if (!row.compliant) violations.push(`${name}: the account was not found compliant, so the floor does not apply`);
+    const pages = Math.ceil(n / 100);
+    const listings = row.byOperation["elasticfilesystem:DescribeFileSystems"] ?? 0;
+    if (listings > pages + floor.listingConstant) {
+      violations.push(`${name}: ${listings} file-system listings > ${pages} + ${floor.listingConstant}`);
+    }
+    const described = row.byOperation["kms:DescribeKey"] ?? 0;
+    if (described > k) violations.push(`${name}: ${described} DescribeKey > ${k} keys`);
+    const allowed = 2 * n + 3 * k + pages + floor.callsConstant;
+    if (row.total > allowed)
+      violations.push(`${name}: ${row.total} calls > 2N + 3K + ceil(N/100) + ${floor.callsConstant} = ${allowed}`);
+  }
 }

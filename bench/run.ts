@@ -35,6 +35,7 @@ import {
   checkBudgets,
   type FunctionResult,
   type LatencyResult,
+  type SweepResult,
 } from "./check.js";
 import { criticalPath, steps } from "./critical-path.js";
 import { CountingProxy, type TimedWireCall } from "./proxy.js";
@@ -47,6 +48,7 @@ import {
   type PathName,
   SCENARIOS,
 } from "./scenarios.js";
+import { buildSweepAccount } from "./sweep-account.js";
 
 const args = new Set(process.argv.slice(2));
 const CHECK = args.has("--check");
@@ -307,6 +309,53 @@ async function measureThroughput(host: FunctionHost, account: BenchAccount) {
   };
 }
 
+const SWEEP_ENTRY = "functions/sweep/handler.ts";
+
+/**
+ * The deployed sweep function (its bundle, its role) over a compliant region of each size in budgets.sweep, one
+ * invocation each, counted on the wire: the growth table of docs/performance.md and the floor bench --check gates.
+ */
+async function measureSweep(
+  emulator: { reset(): Promise<void> },
+  proxy: CountingProxy,
+  budgets: Budgets,
+): Promise<SweepResult[]> {
+  const rows: SweepResult[] = [];
+  for (const { fileSystems, keys } of budgets.sweep?.sizes ?? []) {
+    await emulator.reset();
+    // After the observe period (observeDays 0), the state a sweep runs in every day after its first week. In the
+    // period it also reads its stack's creation time (cloudformation:DescribeStacks on its own stack), which the
+    // dependent-action check flags (the reference lists ListStacks, needed only to describe all stacks).
+    const host = await FunctionHost.deploy(synthTemplate({ ...BENCH_CONFIG, observeDays: 0 }), {
+      env: { LOG_LEVEL: "ERROR" },
+    });
+    try {
+      log(`sweep: seeding ${fileSystems} file system(s) on ${keys} key(s)`);
+      const account = await buildSweepAccount(fileSystems, keys);
+      const started = performance.now();
+      const { result, calls } = await proxy.count(() => host.invoke(SWEEP_ENTRY, {}) as Promise<any>);
+      const seconds = round((performance.now() - started) / 1000);
+      const byOperation: Record<string, number> = {};
+      for (const c of calls)
+        byOperation[`${c.service}:${c.operation}`] = (byOperation[`${c.service}:${c.operation}`] ?? 0) + 1;
+      const compliant = result?.nonCompliant === 0 && (result?.errors ?? []).length === 0;
+      log(`sweep: ${calls.length} calls in ${seconds} s (seeded in ${round(account.seededInMs / 1000)} s)`);
+      rows.push({
+        fileSystems,
+        keys,
+        total: calls.length,
+        byOperation,
+        seconds,
+        seededSeconds: round(account.seededInMs / 1000),
+        compliant,
+      });
+    } finally {
+      await host.stop();
+    }
+  }
+  return rows;
+}
+
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
 export function renderTables(results: BenchResults, budgets: Budgets): string {
@@ -390,6 +439,27 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
       ]),
     ]);
   }
+  if (results.sweep && results.sweep.length > 0) {
+    const ops = [...new Set(results.sweep.flatMap((r) => Object.keys(r.byOperation)))].sort();
+    table([
+      [
+        "sweep: file systems",
+        "keys",
+        "calls",
+        "floor 2N+3K+ceil(N/100)+20",
+        "wall time",
+        ...ops.map((o) => o.replace(/^[a-z0-9]+:/, "")),
+      ],
+      ...results.sweep.map((r) => [
+        String(r.fileSystems),
+        String(r.keys),
+        String(r.total),
+        String(2 * r.fileSystems + 3 * r.keys + Math.ceil(r.fileSystems / 100) + (budgets.sweep?.callsConstant ?? 20)),
+        `${r.seconds} s`,
+        ...ops.map((o) => String(r.byOperation[o] ?? 0)),
+      ]),
+    ]);
+  }
   if (results.throughput) {
     const t = results.throughput;
     lines.push(
@@ -416,6 +486,7 @@ async function main(): Promise<number> {
   let latency: LatencyResult[] = [];
   let throughput: BenchResults["throughput"];
   let latencyAccount = 0;
+  let sweep: SweepResult[] = [];
   if (!IMPORTS_ONLY) await measureCalls();
 
   async function measureCalls() {
@@ -447,6 +518,7 @@ async function main(): Promise<number> {
         }
         await host.stop();
       }
+      sweep = await measureSweep(emulator, proxy, budgets);
     } finally {
       await proxy.stop();
       await emulator.stop();
@@ -475,6 +547,7 @@ async function main(): Promise<number> {
     unmeasured: IMPORTS_ONLY ? [] : functions.filter((f) => !measured.has(f.entry)).map((f) => f.name),
     latency: latency.map((l) => ({ ...l, accountFileSystems: latencyAccount })),
     ...(throughput ? { throughput } : {}),
+    ...(sweep.length > 0 ? { sweep } : {}),
   };
   // Only a full run replaces the published results (docs/performance.md quotes one run).
   if (!CHECK && !IMPORTS_ONLY && !NO_LATENCY) {

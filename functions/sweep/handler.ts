@@ -1,3 +1,4 @@
+import type { Context } from "aws-lambda";
 import { cloudFormationClient, stackCreationTime } from "../../shared/aws/deployment.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
@@ -17,6 +18,9 @@ import { errorMessage, GuardError } from "../../shared/runtime/errors.js";
 import { logger } from "../../shared/runtime/logger.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
 
+/** Time kept for the Security Hub hand-over and the summary after the last assessment starts. */
+export const REPORT_MARGIN_MS = 90_000;
+
 /** The regions one sweep covers: the home region (the function's own) and those that forward their events to it. */
 export function sweepRegions(home: string, others: readonly string[]): string[] {
   return [...new Set([home, ...others])];
@@ -34,14 +38,23 @@ export function createHandler(
   home: string,
   deployedAt?: () => Promise<Date>,
 ) {
-  return guardHandler(async (): Promise<SweepSummary> => {
+  return guardHandler(async (_event: unknown, context: Context): Promise<SweepSummary> => {
+    // Assessments stop REPORT_MARGIN_MS before Lambda's timeout, so the findings and the summary still go out.
+    const remaining =
+      typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : undefined;
+    const deadline = remaining === undefined ? undefined : Date.now() + remaining - REPORT_MARGIN_MS;
     const period = await resolveObservePeriod(deps.config, deployedAt);
     const observing = observingUntil(period, deps.clock.now());
     const reports: SweepReport[] = [];
     const handover: SweepError[] = [];
     for (const region of sweepRegions(home, deps.config.regions)) {
       const startedAt = deps.clock.now();
-      const report = await sweepRegion(guards, region, deps, observing ? { observingUntil: observing } : {});
+      // Streamed: each finding goes to its alert (and Security Hub) as it is decided, the summary gets counts.
+      const report = await sweepRegion(guards, region, deps, {
+        keepResults: false,
+        ...(observing ? { observingUntil: observing } : {}),
+        ...(deadline !== undefined ? { deadline } : {}),
+      });
       reports.push(report);
       // Each region's decisions go to Security Hub with what the sweep covered, so stale findings are archived.
       try {

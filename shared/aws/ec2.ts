@@ -11,6 +11,7 @@ import {
   type NetworkInterface,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
+  type Vpc,
 } from "@aws-sdk/client-ec2";
 import type { IngressRule } from "../controls/nfs-ingress-restricted.js";
 import type { ReplacementRule } from "../controls/types.js";
@@ -41,7 +42,7 @@ export interface GroupInterface {
   describedAs?: { fileSystemId: string; mountTargetId: string };
 }
 
-function toGroupInterface(eni: NetworkInterface): GroupInterface | undefined {
+export function toGroupInterface(eni: NetworkInterface): GroupInterface | undefined {
   if (!eni.NetworkInterfaceId) return undefined;
   const match = MOUNT_TARGET_ENI.exec(eni.Description ?? "");
   return {
@@ -88,18 +89,20 @@ export async function groupInterfaces(ec2: EC2Client, groupIds: string[]): Promi
  */
 export async function mountTargetGroupIds(ec2: EC2Client): Promise<string[]> {
   const groups = new Set<string>();
+  for (const eni of await mountTargetInterfaces(ec2)) for (const group of eni.groupIds) groups.add(group);
+  return [...groups].sort();
+}
+
+/** The requester-managed interfaces described as a mount target's, in the region (one paginated, filtered call). */
+export async function mountTargetInterfaces(ec2: EC2Client): Promise<GroupInterface[]> {
   const interfaces = await describeInterfaces(ec2, [
     { Name: "requester-managed", Values: ["true"] },
     { Name: "description", Values: ["EFS mount target for *"] },
   ]);
-  for (const eni of interfaces) {
-    if (!eni.requesterManaged || !eni.describedAs) continue;
-    for (const group of eni.groupIds) groups.add(group);
-  }
-  return [...groups].sort();
+  return interfaces.filter((eni) => eni.requesterManaged && eni.describedAs);
 }
 
-function toIngressRule(rule: SecurityGroupRule): IngressRule {
+export function toIngressRule(rule: SecurityGroupRule): IngressRule {
   return {
     ruleId: rule.SecurityGroupRuleId ?? "",
     protocol: rule.IpProtocol ?? "-1",
@@ -137,7 +140,11 @@ export async function ingressRules(ec2: EC2Client, groupId: string): Promise<Ing
 export async function vpcCidrs(ec2: EC2Client, vpcId: string): Promise<string[]> {
   const out = await call("ec2:DescribeVpcs", () => ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })));
   const vpc = out.Vpcs?.[0];
-  if (!vpc) return [];
+  return vpc ? vpcCidrsOf(vpc) : [];
+}
+
+/** A VPC's associated IPv4 and IPv6 CIDR blocks, as DescribeVpcs reports them. */
+export function vpcCidrsOf(vpc: Vpc): string[] {
   const v4 = (vpc.CidrBlockAssociationSet ?? [])
     .filter((a) => (a.CidrBlockState?.State ?? "associated") === "associated")
     .map((a) => a.CidrBlock);

@@ -31,10 +31,15 @@ export interface KeyDescription {
  * Resolves what a caller sent (key id, key ARN, alias name or alias ARN) to the key. Undefined when the key does
  * not exist (any more): there is nothing left to guard.
  */
-export async function describeKey(kms: KMSClient, keyId: string): Promise<KeyDescription | undefined> {
+export function describeKey(kms: KMSClient, keyId: string): Promise<KeyDescription | undefined> {
+  return keyDescriptionOf(call("kms:DescribeKey", () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))));
+}
+
+/** The key from a DescribeKey answer (the sweep's is shared: shared/aws/inventory.ts); undefined when not found. */
+export async function keyDescriptionOf(read: Promise<DescribeKeyCommandOutput>): Promise<KeyDescription | undefined> {
   let out: DescribeKeyCommandOutput;
   try {
-    out = await call("kms:DescribeKey", () => kms.send(new DescribeKeyCommand({ KeyId: keyId })));
+    out = await read;
   } catch (error) {
     if (awsErrorCode((error as { cause?: unknown }).cause) === "NotFoundException") return undefined;
     throw error;

@@ -23,6 +23,10 @@ const PREFIX_LIST = /^pl-[0-9a-f]{8,17}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = /^\d{12}$/;
+/** An integer setting in [min, max] with its default (one helper: each spelled out costs every bundle ~25 bytes). */
+const integer = (min: number, max: number, fallback: number) =>
+  z._default(z.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
+const sweepLimit = integer(1, 32, 4);
 /**
  * Who may answer approvals: an account id (any principal of that account that IAM lets assume the approver role),
  * or the ARN of an IAM role or user, `*` allowed in its path and name (IAM Identity Center's permission-set roles are
@@ -121,7 +125,7 @@ export const configSchema = z
     kmsKeyArn: z.optional(
       z.string().check(z.regex(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID)")),
     ),
-    rotationPeriodInDays: z._default(z.number().check(z.int(), z.minimum(90), z.maximum(2560)), 365),
+    rotationPeriodInDays: integer(90, 2560, 365),
     /** Keys for migrations in the other `regions` (a key must be in its file systems' region); see docs/migration.md. */
     regionKmsKeyArns: z._default(
       z
@@ -137,7 +141,7 @@ export const configSchema = z
     ),
     migrationStrategy: z._default(z.enum(["replication", "restore"]), "replication"),
     /** How long AWS Backup keeps a migration's safety backup before deleting it (its recovery point lifecycle). */
-    safetyBackupRetentionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(36500)), 35),
+    safetyBackupRetentionDays: integer(1, 36500, 35),
     /**
      * The one IAM role that may delete a safety backup or shorten its lifecycle (the vault's access policy denies it to
      * every other principal). Unset: nobody may; the backups expire after safetyBackupRetentionDays.
@@ -160,7 +164,7 @@ export const configSchema = z
       [],
     ),
     requireSeparateApprover: z._default(z.boolean(), true),
-    observeDays: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(90)), 7),
+    observeDays: integer(0, 90, 7),
     observeUntil: z.optional(
       z.string().check(z.refine(isIsoDate, "an ISO 8601 date or UTC time, e.g. 2026-07-01 or 2026-07-01T09:00:00Z")),
     ),
@@ -179,6 +183,15 @@ export const configSchema = z
     ),
     regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
     /**
+     * Resources the sweep (and `scan`) assesses at once, per service its guard reads most (file systems: EFS,
+     * groups: EC2, keys: KMS), so that a large region stays inside each API's rate (docs/performance.md).
+     */
+    sweepConcurrency: z._default(z.strictObject({ efs: sweepLimit, ec2: sweepLimit, kms: sweepLimit }), {
+      efs: 4,
+      ec2: 4,
+      kms: 4,
+    }),
+    /**
      * Other accounts whose customer managed keys encrypt file systems here (a central key account). The key guard
      * reads those keys across accounts with the two calls KMS allows across accounts (DescribeKey,
      * GetKeyRotationStatus; the key policy must grant them to the guard's roles) and alerts on them, never writes
@@ -187,12 +200,12 @@ export const configSchema = z
     keyAccounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
     exemptTagKey: z._default(guardTagKey, "efs-guard:exempt"),
     exemptUntilTagKey: z._default(guardTagKey, "efs-guard:exempt-until"),
-    maxExemptionDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3650)), 90),
+    maxExemptionDays: integer(1, 3650, 90),
     /**
      * Identical alerts (same control, resource, outcome, account, region, change and facts) within this many
      * minutes are merged into the first one, with a count; 0 delivers every alert as it comes (no dedup table).
      */
-    alertDedupWindowMinutes: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1440)), 60),
+    alertDedupWindowMinutes: integer(0, 1440, 60),
     /** Every finding also goes to AWS Security Hub (ASFF, the account's default product); off by default. */
     securityHub: z._default(z.boolean(), false),
     /**

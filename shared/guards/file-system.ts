@@ -78,6 +78,8 @@ export interface FileSystemHint {
   homeAccount?: string | undefined;
   /** The key that verifies the migration's record on a source (MIGRATION_RECORD_KEY_ARN). */
   recordKeyArn?: string | undefined;
+  /** The sweep's: the file system as the region's listing shows it, instead of reading it again. */
+  listed?: Promise<FileSystemFacts> | undefined;
 }
 
 /**
@@ -106,7 +108,7 @@ export async function assessFileSystem(
       ? hint.kmsKeyArn
       : undefined;
   const [fsRead, policyRead, backupRead, keyRead] = await Promise.all([
-    settle(describeFileSystem(efs, fileSystemId, region)),
+    settle(hint.listed ?? describeFileSystem(efs, fileSystemId, region)),
     needsPolicy ? settle(fileSystemPolicy(efs, fileSystemId)) : undefined,
     needsBackup ? settle(backupPolicyStatus(efs, fileSystemId)) : undefined,
     hinted ? settle(describeKeyFacts(clients.kms(region), hinted)) : undefined,

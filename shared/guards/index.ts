@@ -4,6 +4,7 @@ import type { Guard } from "../pipeline/types.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
+import { fileSystemSweep, kmsKeySweep, nfsIngressSweep } from "./sweep-paths.js";
 import { tagAuditGuard } from "./tag-audit.js";
 
 /**
@@ -11,13 +12,18 @@ import { tagAuditGuard } from "./tag-audit.js";
  * deployed function's environment variable unless the caller names one (`efs-guard replay --state-machine`).
  */
 export function allGuards(options: { migrationStateMachineArn?: string | undefined } = {}): Guard[] {
+  const recordKeyArn = process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS;
+  const nfs = nfsIngressGuard();
+  const fileSystem = fileSystemGuard({
+    migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
+    recordKeyArn,
+  });
+  const key = kmsKeyGuard();
+  // Each with its sweep path on the region's shared inventory (shared/guards/sweep-paths.ts).
   return [
-    nfsIngressGuard(),
-    fileSystemGuard({
-      migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
-      recordKeyArn: process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS,
-    }),
-    kmsKeyGuard(),
+    { ...nfs, sweep: nfsIngressSweep() },
+    { ...fileSystem, sweep: fileSystemSweep(fileSystem, recordKeyArn) },
+    { ...key, sweep: kmsKeySweep(key) },
   ];
 }
 

@@ -62,6 +62,9 @@ export interface KeyReadOptions {
   rotationLikely: boolean;
   /** The region's file systems with their keys, when already listed (or being listed). */
   fileSystems?: Promise<FileSystemKey[]> | FileSystemKey[];
+  /** The sweep's: DescribeKey and GetKeyRotationStatus read once per key for every guard (shared/aws/inventory.ts). */
+  describe?: typeof describeKey;
+  rotation?: typeof rotationStatus;
 }
 
 /**
@@ -101,10 +104,11 @@ export async function assessKey(
 
   const alias = ref.startsWith("alias/") || ref.includes(":alias/");
   const early = on.rotation && options.rotationLikely && !alias;
+  const readRotation = options.rotation ?? rotationStatus;
   const [described, all, earlyRotation] = await Promise.all([
-    settle(describeKey(clients.kms, ref)),
+    settle((options.describe ?? describeKey)(clients.kms, ref)),
     listing,
-    early ? settle(rotationStatus(clients.kms, ref)) : Promise.resolve(undefined),
+    early ? settle(readRotation(clients.kms, ref)) : Promise.resolve(undefined),
   ]);
   if ("error" in described) {
     const why = unreadable(described.error);
@@ -132,7 +136,7 @@ export async function assessKey(
     let status: Settled<RotationStatus> | undefined;
     if (rotation.rotationNotApplicable(state) === undefined) {
       // The key ARN, which KMS needs for a key of another account and accepts for any.
-      status = earlyRotation ?? (await settle(rotationStatus(clients.kms, key.arn)));
+      status = earlyRotation ?? (await settle(readRotation(clients.kms, key.arn)));
     }
     if (status && "error" in status) {
       const why = unreadable(status.error);
@@ -172,6 +176,37 @@ function keyState(key: KeyDescription, region: string, fileSystems: string[], cr
     ...(key.deletionDate ? { deletionDate: key.deletionDate } : {}),
     ...(crossAccount ? { crossAccount } : {}),
   };
+}
+
+/**
+ * The customer managed keys that encrypt the file systems, as the inventory's triggers, in ARN order: one
+ * DescribeKey per distinct key (KeyManager), never per file system.
+ */
+export async function keyTriggers(
+  all: readonly FileSystemKey[],
+  describe: (arn: string) => Promise<KeyDescription | undefined>,
+): Promise<Trigger[]> {
+  const owners = new Map<string, string | undefined>();
+  for (const fs of all) if (fs.encrypted && fs.kmsKeyId) owners.set(fs.kmsKeyId, fs.ownerId);
+  const arns = [...owners.keys()].sort();
+  const keep = await mapLimit(arns, 4, async (arn) => {
+    const home = owners.get(arn);
+    // Another account's key is customer managed (an AWS managed key serves only its own account) and is
+    // assessed (or reported as not assessable) without being described twice.
+    if (home !== undefined && accountOfKeyArn(arn) !== home) return true;
+    try {
+      return (await describe(arn))?.keyManager === "CUSTOMER";
+    } catch (error) {
+      if (unreadable(error)) return true; // assess reports it as not assessable
+      throw error;
+    }
+  });
+  return arns
+    .filter((_, i) => keep[i])
+    .map((arn) => {
+      const homeAccount = owners.get(arn);
+      return { type: "kms-key" as const, keyId: arn, ...(homeAccount ? { homeAccount } : {}) };
+    });
 }
 
 /** Events after which the key is disabled or pending deletion, where automatic rotation does not apply. */
@@ -236,28 +271,7 @@ export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
       const on = enabledControls(config);
       if (!on.rotation && !on.usable) return [];
       const kms = clients.kms(region);
-      const all = await listFileSystemKeys(clients.efs(region));
-      const owners = new Map<string, string | undefined>();
-      for (const fs of all) if (fs.encrypted && fs.kmsKeyId) owners.set(fs.kmsKeyId, fs.ownerId);
-      const arns = [...owners.keys()].sort();
-      const keep = await mapLimit(arns, 4, async (arn) => {
-        const home = owners.get(arn);
-        // Another account's key is customer managed (an AWS managed key serves only its own account) and is
-        // assessed (or reported as not assessable) without being described twice.
-        if (home !== undefined && accountOfKeyArn(arn) !== home) return true;
-        try {
-          return (await describeKey(kms, arn))?.keyManager === "CUSTOMER";
-        } catch (error) {
-          if (unreadable(error)) return true; // assess reports it as not assessable
-          throw error;
-        }
-      });
-      return arns
-        .filter((_, i) => keep[i])
-        .map((arn) => {
-          const homeAccount = owners.get(arn);
-          return { type: "kms-key" as const, keyId: arn, ...(homeAccount ? { homeAccount } : {}) };
-        });
+      return keyTriggers(await listFileSystemKeys(clients.efs(region)), (arn) => describeKey(kms, arn));
     },
     async remediate(plan, region) {
       const kms = clients.kms(region);

@@ -168,16 +168,19 @@ export async function assessSecurityGroup(
   config: GuardConfig,
   clock: Clock,
   known?: GroupInterface[],
+  /** The sweep's: the rules and VPC CIDRs read in batches for every group of the region (shared/aws/inventory.ts). */
+  reads: { rules?: typeof ingressRules; cidrs?: typeof vpcCidrs } = {},
 ): Promise<Finding> {
   const { ec2, efs } = clients;
+  const readCidrs = reads.cidrs ?? vpcCidrs;
   const view = groupView(known ?? (await groupInterfaces(ec2, [groupId])), groupId);
   const notOnMountTarget = (others: OtherInterface[]) =>
     evaluate({ groupId, region, mountTargets: [], otherInterfaces: others, rules: [] }, config, clock);
   if (view.mountTargets.length === 0) return notOnMountTarget(view.others);
-  const early = view.vpcId && config.allowedNfsSources === "vpc" ? vpcCidrs(ec2, view.vpcId) : undefined;
+  const early = view.vpcId && config.allowedNfsSources === "vpc" ? readCidrs(ec2, view.vpcId) : undefined;
   early?.catch(() => undefined); // judged below, only if the rules need the CIDRs
-  const rules = await ingressRules(ec2, groupId);
-  const cidrs = view.vpcId && needsVpcCidrs(rules, config) ? await (early ?? vpcCidrs(ec2, view.vpcId)) : undefined;
+  const rules = await (reads.rules ?? ingressRules)(ec2, groupId);
+  const cidrs = view.vpcId && needsVpcCidrs(rules, config) ? await (early ?? readCidrs(ec2, view.vpcId)) : undefined;
   const base: Omit<SecurityGroupState, "mountTargets" | "otherInterfaces"> = {
     groupId,
     region,

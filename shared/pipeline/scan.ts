@@ -1,11 +1,13 @@
 import { isUnreachable } from "../aws/errors.js";
+import { defaultInventory, type RegionInventory } from "../aws/inventory.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding, Severity, Verdict } from "../controls/types.js";
 import { type Trigger, triggerResourceId } from "../events/triggers.js";
 import type { Clock } from "../runtime/clock.js";
 import { errorMessage } from "../runtime/errors.js";
 import { decide } from "./decide.js";
-import type { Guard } from "./types.js";
+import { guardPath } from "./sweep.js";
+import type { Guard, Origin } from "./types.js";
 
 /**
  * What the deployed guard would do about a finding, as `efs-guard scan` shows it: decide() without acting.
@@ -80,7 +82,12 @@ export function wouldDo(finding: Finding, config: GuardConfig, clock: Clock): { 
  * sweep, so a scan shows exactly what the deployed guard would conclude. A failure to list or assess one thing
  * is recorded and the scan goes on, so one unreadable resource does not hide the posture of the rest.
  */
-export async function scanAccount(guards: readonly Guard[], regions: readonly string[], deps: ScanDeps) {
+export async function scanAccount(
+  guards: readonly Guard[],
+  regions: readonly string[],
+  deps: ScanDeps,
+  inventoryOf: (region: string) => RegionInventory = defaultInventory,
+) {
   const report: ScanReport = {
     findings: [],
     errors: [],
@@ -98,10 +105,14 @@ export async function scanAccount(guards: readonly Guard[], regions: readonly st
   // An endpoint that gives no answer at all ends the scan: every further call would wait for the same timeouts
   // (about 50 s each, shared/aws/sdk-config.ts) and say nothing new.
   scanning: for (const region of regions) {
+    // One inventory per region, shared by the guards (shared/aws/inventory.ts): each listing is read once.
+    const inventory = inventoryOf(region);
+    const origin: Origin = { kind: "sweep", region };
     for (const guard of guards) {
+      const path = guardPath(guard, region, inventory);
       let triggers: Trigger[];
       try {
-        triggers = await guard.inventory(region, deps.config);
+        triggers = await path.inventory(deps.config);
       } catch (error) {
         report.errors.push({ guard: guard.name, region, message: errorMessage(error), error });
         if (isUnreachable(error)) break scanning;
@@ -110,7 +121,7 @@ export async function scanAccount(guards: readonly Guard[], regions: readonly st
       for (const trigger of triggers) {
         let findings: Finding[];
         try {
-          findings = await guard.assess(trigger, region, deps.config, deps.clock);
+          findings = await path.assess(trigger, deps.config, deps.clock, origin);
         } catch (error) {
           const resource = triggerResourceId(trigger);
           report.errors.push({ guard: guard.name, region, resource, message: errorMessage(error), error });

@@ -1,5 +1,8 @@
+import { defaultInventory, type RegionInventory } from "../aws/inventory.js";
+import type { GuardConfig } from "../config/schema.js";
 import type { Trigger } from "../events/triggers.js";
 import { triggerResourceId } from "../events/triggers.js";
+import type { Clock } from "../runtime/clock.js";
 import { errorMessage, GuardError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 import { mapLimit } from "./concurrency.js";
@@ -21,17 +24,85 @@ export interface SweepError {
 
 export interface SweepReport {
   region: string;
-  /** Every decision taken, compliant and not applicable included, in inventory order per guard. */
+  /**
+   * Every decision taken, compliant and not applicable included, in inventory order per guard; empty with
+   * `keepResults: false` (the scheduled sweep), where each result goes to its alert and the tally as it is decided.
+   */
   results: Result[];
   /** Resources (or whole inventories) that could not be read: reported, never silently skipped. */
   errors: SweepError[];
+  /** What the summary and the Security Hub archive need, added up as the results come. */
+  tally: SweepTally;
+}
+
+/** A region's results as counts and resource ids: a few bytes per resource instead of every finding's evidence. */
+export interface SweepTally {
+  counts: Record<string, Partial<Record<Outcome, number>>>;
+  nonCompliant: number;
+  remediated: number;
+  failed: number;
+  cutOverPending: { fileSystemId: string; replacement: string; region: string }[];
+  resources: Set<string>;
+}
+
+function emptyTally(): SweepTally {
+  return { counts: {}, nonCompliant: 0, remediated: 0, failed: 0, cutOverPending: [], resources: new Set() };
+}
+
+/** The tally of results already at hand. */
+export function tallyOf(results: readonly Result[]): SweepTally {
+  const tally = emptyTally();
+  for (const result of results) addToTally(tally, result);
+  return tally;
+}
+
+function addToTally(tally: SweepTally, result: Result) {
+  if (result.outcome === "cut-over-pending" && result.finding.pending) {
+    tally.cutOverPending.push({
+      fileSystemId: result.finding.resource.id,
+      replacement: result.finding.pending.replacement,
+      region: result.finding.resource.region,
+    });
+  }
+  const perControl = tally.counts[result.finding.control] ?? {};
+  tally.counts[result.finding.control] = perControl;
+  perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
+  if (result.finding.verdict === "non-compliant") tally.nonCompliant += 1;
+  if (result.outcome === "remediated") tally.remediated += 1;
+  if (result.outcome === "remediation-failed") tally.failed += 1;
+  tally.resources.add(result.finding.resource.id);
 }
 
 export interface SweepOptions {
+  /** Overrides config.sweepConcurrency for every guard (tests). */
   concurrency?: number;
+  /** The region's shared inventory (default: on the guard's own clients, read once for this sweep of the region). */
+  inventory?: RegionInventory;
   account?: string;
   /** In the observe period: remediations are reported, not done (shared/pipeline/observe.ts). */
   observingUntil?: string;
+  /** false: stream (each result is alerted and added to the tally, not kept); default true (scan, tests). */
+  keepResults?: boolean;
+  /**
+   * When (epoch ms) to stop starting assessments, so that the invocation still sends its findings and summary
+   * before Lambda's timeout. What is left is reported as an error of its guard (code SweepTimeBudget), which also
+   * keeps its controls out of the Security Hub archive: nothing is dropped silently.
+   */
+  deadline?: number;
+  /** Wall clock for the deadline (ms). */
+  now?: () => number;
+}
+
+export const TIME_BUDGET_CODE = "SweepTimeBudget";
+
+function timeBudgetError(guard: string, region: string, left: number, total: number): SweepError {
+  return {
+    guard,
+    region,
+    code: TIME_BUDGET_CODE,
+    message: `${left} of ${total} resources not assessed: the sweep reached its time budget (the function's timeout less the time to report); they are assessed by the next sweep`,
+    retryable: true,
+  };
 }
 
 function toSweepError(guard: string, region: string, error: unknown, resource?: string): SweepError {
@@ -64,23 +135,43 @@ export async function sweepRegion(
     ...(options.account ? { account: options.account } : {}),
     ...(options.observingUntil ? { observingUntil: options.observingUntil } : {}),
   };
-  const report: SweepReport = { region, results: [], errors: [] };
+  const report: SweepReport = { region, results: [], errors: [], tally: emptyTally() };
+  const keep = options.keepResults !== false;
+  const inventory = options.inventory ?? defaultInventory(region);
+  const now = options.now ?? Date.now;
+  const late = () => options.deadline !== undefined && now() >= options.deadline;
   for (const guard of guards) {
+    const path = guardPath(guard, region, inventory);
+    if (late()) {
+      report.errors.push({
+        ...timeBudgetError(guard.name, region, 0, 0),
+        message: "not started: the sweep reached its time budget",
+      });
+      continue;
+    }
     let triggers: Trigger[];
     try {
-      triggers = await guard.inventory(region, deps.config);
+      triggers = await path.inventory(deps.config);
     } catch (error) {
       report.errors.push(toSweepError(guard.name, region, error));
       logger.error("sweep inventory failed", { guard: guard.name, region, error: errorMessage(error) });
       continue;
     }
-    const perTrigger = await mapLimit(triggers, options.concurrency ?? SWEEP_CONCURRENCY, async (trigger) => {
+    const limit = options.concurrency ?? (guard.sweep ? deps.config.sweepConcurrency[guard.sweep.service] : undefined);
+    let skipped = 0;
+    const perTrigger = await mapLimit(triggers, limit ?? SWEEP_CONCURRENCY, async (trigger) => {
       const results: Result[] = [];
+      if (late()) {
+        skipped += 1;
+        return results;
+      }
       try {
-        const findings = await guard.assess(trigger, region, deps.config, deps.clock);
+        const findings = await path.assess(trigger, deps.config, deps.clock, origin);
         for (const finding of findings) {
           if (!finding.resource.account && options.account) finding.resource.account = options.account;
-          results.push(await handleFinding(finding, origin, guard, deps));
+          const result = await handleFinding(finding, origin, guard, deps);
+          addToTally(report.tally, result);
+          if (keep) results.push(result);
         }
       } catch (error) {
         const id = triggerResourceId(trigger);
@@ -95,8 +186,25 @@ export async function sweepRegion(
       return results;
     });
     report.results.push(...perTrigger.flat());
+    if (skipped > 0) {
+      report.errors.push(timeBudgetError(guard.name, region, skipped, triggers.length));
+      logger.warn("sweep time budget reached", { guard: guard.name, region, skipped, total: triggers.length });
+    }
   }
   return report;
+}
+
+/**
+ * How the sweep and `scan` read one guard in one region: its sweep path on the shared inventory when it has one,
+ * else its own inventory() and assess() (a guard added without a sweep path still runs, at its own cost).
+ */
+export function guardPath(guard: Guard, region: string, inventory: RegionInventory) {
+  const sweep = guard.sweep;
+  return {
+    inventory: (config: GuardConfig) => (sweep ? sweep.inventory(inventory, config) : guard.inventory(region, config)),
+    assess: (trigger: Trigger, config: GuardConfig, clock: Clock, origin: Origin) =>
+      sweep ? sweep.assess(trigger, inventory, config, clock, origin) : guard.assess(trigger, region, config, clock),
+  };
 }
 
 /**
@@ -115,7 +223,7 @@ export function sweepScope(
     region: report.region,
     controls,
     evaluated: controls.filter((c) => config.modes[c] !== "off"),
-    resources: [...new Set(report.results.map((r) => r.finding.resource.id))],
+    resources: [...report.tally.resources],
     unreadResources: report.errors.flatMap((e) => (e.resource ? [e.resource] : [])),
     startedAt: startedAt.toISOString(),
   };
@@ -137,32 +245,23 @@ export interface SweepSummary {
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {
   const counts: SweepSummary["counts"] = {};
-  let nonCompliant = 0;
-  let remediated = 0;
-  let failed = 0;
-  const cutOverPending: SweepSummary["cutOverPending"] = [];
-  for (const result of reports.flatMap((r) => r.results)) {
-    if (result.outcome === "cut-over-pending" && result.finding.pending) {
-      cutOverPending.push({
-        fileSystemId: result.finding.resource.id,
-        replacement: result.finding.pending.replacement,
-        region: result.finding.resource.region,
-      });
+  for (const { tally } of reports) {
+    for (const [control, outcomes] of Object.entries(tally.counts)) {
+      const perControl = counts[control] ?? {};
+      counts[control] = perControl;
+      for (const [outcome, n] of Object.entries(outcomes) as [Outcome, number][]) {
+        perControl[outcome] = (perControl[outcome] ?? 0) + n;
+      }
     }
-    const perControl = counts[result.finding.control] ?? {};
-    counts[result.finding.control] = perControl;
-    perControl[result.outcome] = (perControl[result.outcome] ?? 0) + 1;
-    if (result.finding.verdict === "non-compliant") nonCompliant += 1;
-    if (result.outcome === "remediated") remediated += 1;
-    if (result.outcome === "remediation-failed") failed += 1;
   }
+  const sum = (pick: (t: SweepTally) => number) => reports.reduce((n, r) => n + pick(r.tally), 0);
   return {
     regions: reports.map((r) => r.region),
     counts,
-    nonCompliant,
-    remediated,
-    failed,
+    nonCompliant: sum((t) => t.nonCompliant),
+    remediated: sum((t) => t.remediated),
+    failed: sum((t) => t.failed),
     errors: reports.flatMap((r) => r.errors),
-    cutOverPending,
+    cutOverPending: reports.flatMap((r) => r.tally.cutOverPending),
   };
 }

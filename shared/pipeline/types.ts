@@ -1,3 +1,4 @@
+import type { RegionInventory } from "../aws/inventory.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
@@ -71,8 +72,27 @@ export interface Guard {
   assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin): Promise<Finding[]>;
   /** Every resource of the region this guard looks after, as triggers: what the sweep and `scan` evaluate. */
   inventory(region: string, config: GuardConfig): Promise<Trigger[]>;
+  /**
+   * The sweep's and scan's path, when the guard has one: the same triggers and the same findings as inventory()
+   * and assess(), read from the region's shared inventory so that each listing (file systems, mount-target
+   * interfaces, groups, keys) is read once per sweep whatever the number of guards that need it.
+   */
+  sweep?: GuardSweep;
   /** `origin` is what noticed the finding (the event carries who made the change). */
   remediate(plan: RemediationPlan, region: string, config: GuardConfig, origin?: Origin): Promise<RemediationOutcome>;
+}
+
+export interface GuardSweep {
+  /** The service whose per-service concurrency (config sweepConcurrency) bounds this guard's resources in flight. */
+  service: "efs" | "ec2" | "kms";
+  inventory(inventory: RegionInventory, config: GuardConfig): Promise<Trigger[]>;
+  assess(
+    trigger: Trigger,
+    inventory: RegionInventory,
+    config: GuardConfig,
+    clock: Clock,
+    origin: Origin,
+  ): Promise<Finding[]>;
 }
 
 export interface Notifier {

@@ -7,6 +7,7 @@ import { FunctionHost } from "../../emulator/host.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { authorizeIngressEvent } from "../../events/build.js";
+import { allGuards } from "../../shared/guards/index.js";
 import { nfsIngressGuard } from "../../shared/guards/nfs-ingress.js";
 import { sweepRegion } from "../../shared/pipeline/sweep.js";
 import { runCli } from "../support/cli.js";
@@ -90,12 +91,15 @@ describe("a forged mount-target interface on a web-tier group, no EFS at all", (
 
   it("the sweep does not take the group for a mount-target group: nothing assessed, nothing changed", async () => {
     const { seed, groupId, all, tcp } = await webTier();
-    const deps = testDeps();
-    const report = await sweepRegion([nfsIngressGuard()], REGION, deps);
-    expect(report.errors).toEqual([]);
-    expect(report.results.map((r) => r.finding.resource.id)).not.toContain(groupId);
-    expect(deps.notifier.published).toEqual([]);
-    await expectUntouched(seed, groupId, all, tcp);
+    // The guard's own inventory, and its sweep path on the shared inventory (issue 17), which the sweep uses.
+    for (const guards of [[nfsIngressGuard()], allGuards()]) {
+      const deps = testDeps();
+      const report = await sweepRegion(guards, REGION, deps);
+      expect(report.errors).toEqual([]);
+      expect(report.results.map((r) => r.finding.resource.id)).not.toContain(groupId);
+      expect(deps.notifier.published).toEqual([]);
+      await expectUntouched(seed, groupId, all, tcp);
+    }
   });
 
   it("scan lists no finding for the group", async () => {

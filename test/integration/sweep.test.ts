@@ -1,4 +1,5 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { CreateNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
 import { DescribeFileSystemPolicyCommand, EFSClient } from "@aws-sdk/client-efs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deploymentStack, FunctionHost } from "../../emulator/host.js";
@@ -65,6 +66,7 @@ async function mixedAccount() {
   const fileSystems = [noRotation.fileSystemId, rotating.fileSystemId, disabled.fileSystemId, managedFs];
   return {
     seed,
+    subnets,
     open,
     internal,
     exempt,
@@ -269,6 +271,34 @@ describe("sweepRegion", () => {
     expect((await a.seed.ingressRules(a.open)).map((r) => r.SecurityGroupRuleId)).toEqual([a.openRule]);
     expect(await a.seed.rotation(a.noRotation.keyId)).toEqual({ enabled: false, period: undefined });
     for (const fs of a.fileSystems) expect(await policyOf(a.seed, fs)).toBeUndefined();
+  });
+
+  it("the shared inventory changes no finding: the same results as each guard's own inventory and reads (issue 17)", async () => {
+    const a = await mixedAccount();
+    // A forged mount-target interface (a caller's, with a mount target's description) on the open group too.
+    await a.seed.ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: a.subnets[0]!,
+        Groups: [a.open],
+        Description: `EFS mount target for ${a.managedFs} (fsmt-0123456789abcdef0)`,
+      }),
+    );
+    const dry = testDeps({ dryRun: true });
+    const own = allGuards().map(({ sweep: _, ...guard }) => guard);
+    const view = (report: Awaited<ReturnType<typeof sweepRegion>>) =>
+      report.results
+        .map((r) => ({ finding: r.finding, outcome: r.outcome, action: r.action, detail: r.detail }))
+        .sort((x, y) =>
+          `${x.finding.control}/${x.finding.resource.id}`.localeCompare(
+            `${y.finding.control}/${y.finding.resource.id}`,
+          ),
+        );
+    const before = await sweepRegion(own, "us-east-1", dry, { account: "123456789012" });
+    const after = await sweepRegion(allGuards(), "us-east-1", dry, { account: "123456789012" });
+    expect(before.errors).toEqual([]);
+    expect(after.errors).toEqual([]);
+    expect(after.results).toHaveLength(3 + 3 * 2 + 4 * 4);
+    expect(view(after)).toEqual(view(before));
   });
 
   it("a guard whose inventory or assessment fails is reported and the others still run", async () => {

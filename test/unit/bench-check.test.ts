@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type BenchResults, type Budgets, type CallResult, checkBudgets } from "../../bench/check.js";
+import { type BenchResults, type Budgets, type CallResult, checkBudgets, type SweepResult } from "../../bench/check.js";
 import { identify } from "../../bench/proxy.js";
 
 const budgets = JSON.parse(readFileSync(new URL("../../bench/budgets.json", import.meta.url), "utf8")) as Budgets;
@@ -42,9 +42,60 @@ function results(overrides: Partial<BenchResults> = {}): BenchResults {
     calls: [call({}), call({ accountFileSystems: 200 })],
     unmeasured: [],
     latency: [],
+    sweep: [sweepRow(1, 1), sweepRow(200, 20), sweepRow(2000, 200)],
     ...overrides,
   };
 }
+
+/** A compliant sweep as the shared inventory reads it: the listing's pages, 2 reads per file system, 2 per key. */
+function sweepRow(n: number, k: number, extra: Record<string, number> = {}): SweepResult {
+  const byOperation: Record<string, number> = {
+    "elasticfilesystem:DescribeFileSystems": Math.ceil(n / 100),
+    "elasticfilesystem:DescribeFileSystemPolicy": n,
+    "elasticfilesystem:DescribeBackupPolicy": n,
+    "kms:DescribeKey": k,
+    "kms:GetKeyRotationStatus": k,
+    "ec2:DescribeNetworkInterfaces": 2,
+    "ec2:DescribeSecurityGroupRules": 1,
+    "ec2:DescribeVpcs": 1,
+    "sns:Publish": 1,
+    ...extra,
+  };
+  const total = Object.values(byOperation).reduce((a, b) => a + b, 0);
+  return { fileSystems: n, keys: k, total, byOperation, seconds: 1, seededSeconds: 1, compliant: true };
+}
+
+describe("the sweep's floor (issue 17)", () => {
+  it("fails a listing per key, a DescribeKey per file system, calls over the floor, a missing size or a non-compliant account", () => {
+    const quadratic = results({
+      sweep: [
+        sweepRow(1, 1),
+        sweepRow(200, 20),
+        sweepRow(2000, 200, { "elasticfilesystem:DescribeFileSystems": 21 * 20 }),
+      ],
+    });
+    expect(checkBudgets(quadratic, budgets).violations).toEqual([
+      "sweep of 2000 file systems on 200 keys: 420 file-system listings > 20 + 0",
+      "sweep of 2000 file systems on 200 keys: 4825 calls > 2N + 3K + ceil(N/100) + 20 = 4640",
+    ]);
+    const perFileSystem = results({
+      sweep: [sweepRow(1, 1), sweepRow(200, 20, { "kms:DescribeKey": 200 }), sweepRow(2000, 200)],
+    });
+    expect(checkBudgets(perFileSystem, budgets).violations).toEqual([
+      "sweep of 200 file systems on 20 keys: 200 DescribeKey > 20 keys",
+      "sweep of 200 file systems on 20 keys: 627 calls > 2N + 3K + ceil(N/100) + 20 = 482",
+    ]);
+    const over = results({ sweep: [sweepRow(1, 1, { "sns:Publish": 23 }), sweepRow(200, 20), sweepRow(2000, 200)] });
+    expect(checkBudgets(over, budgets).violations).toEqual([
+      "sweep of 1 file systems on 1 keys: 32 calls > 2N + 3K + ceil(N/100) + 20 = 26",
+    ]);
+    const missing = results({ sweep: [sweepRow(1, 1), { ...sweepRow(200, 20), compliant: false }] });
+    expect(checkBudgets(missing, budgets).violations).toEqual([
+      "sweep of 200 file systems on 20 keys: the account was not found compliant, so the floor does not apply",
+      "sweep of 2000 file systems on 200 keys: not measured",
+    ]);
+  });
+});
 
 describe("bench budget check", () => {
   it("passes results within every budget", () => {

@@ -86,6 +86,16 @@ describe("config schema", () => {
   });
 });
 
+describe("sweepConcurrency (issue 17)", () => {
+  it("defaults to 4 per service, fills what is left out, and refuses 0, 33, fractions and unknown services", () => {
+    expect(parseConfig({}).sweepConcurrency).toEqual({ efs: 4, ec2: 4, kms: 4 });
+    expect(parseConfig({ sweepConcurrency: { efs: 16 } }).sweepConcurrency).toEqual({ efs: 16, ec2: 4, kms: 4 });
+    for (const bad of [{ efs: 0 }, { ec2: 33 }, { kms: 1.5 }, { sns: 2 }]) {
+      expect(() => parseConfig({ sweepConcurrency: bad as never })).toThrow(ConfigError);
+    }
+  });
+});
+
 describe("a deployed function's configuration", () => {
   it("validated at synth (text and digest match): read as is, the same object the schema gives", async () => {
     const config = parseConfig({

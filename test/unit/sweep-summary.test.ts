@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { buildSummaryMessage } from "../../shared/notify/summary.js";
 import { mapLimit } from "../../shared/pipeline/concurrency.js";
-import { summarizeSweep } from "../../shared/pipeline/sweep.js";
+import { type SweepReport, summarizeSweep, tallyOf } from "../../shared/pipeline/sweep.js";
 import type { Result } from "../../shared/pipeline/types.js";
+
+/** A region's report as sweepRegion makes it: the results, and their tally. */
+function report(region: string, results: Result[], errors: SweepReport["errors"] = []): SweepReport {
+  return { region, results, errors, tally: tallyOf(results) };
+}
 
 function result(control: string, verdict: string, outcome: string): Result {
   return {
@@ -14,20 +19,16 @@ function result(control: string, verdict: string, outcome: string): Result {
 describe("sweep summary", () => {
   it("counts outcomes per control and totals across regions", () => {
     const summary = summarizeSweep([
-      {
-        region: "us-east-1",
-        results: [
-          result("efs-key-usable", "compliant", "compliant"),
-          result("efs-key-usable", "non-compliant", "alerted"),
-          result("efs-nfs-ingress-restricted", "non-compliant", "remediated"),
-        ],
-        errors: [],
-      },
-      {
-        region: "eu-west-1",
-        results: [result("efs-nfs-ingress-restricted", "non-compliant", "remediation-failed")],
-        errors: [{ guard: "kms-key", region: "eu-west-1", code: "AccessDenied", message: "no", retryable: false }],
-      },
+      report("us-east-1", [
+        result("efs-key-usable", "compliant", "compliant"),
+        result("efs-key-usable", "non-compliant", "alerted"),
+        result("efs-nfs-ingress-restricted", "non-compliant", "remediated"),
+      ]),
+      report(
+        "eu-west-1",
+        [result("efs-nfs-ingress-restricted", "non-compliant", "remediation-failed")],
+        [{ guard: "kms-key", region: "eu-west-1", code: "AccessDenied", message: "no", retryable: false }],
+      ),
     ]);
     expect(summary).toMatchObject({
       regions: ["us-east-1", "eu-west-1"],
@@ -47,7 +48,7 @@ describe("sweep summary", () => {
   });
 
   it("a clean sweep says so", () => {
-    const message = buildSummaryMessage(summarizeSweep([{ region: "us-east-1", results: [], errors: [] }]), new Date());
+    const message = buildSummaryMessage(summarizeSweep([report("us-east-1", [])]), new Date());
     expect(message.content.keywords).toEqual(["sweep", "clean"]);
   });
 });

@@ -1,0 +1,127 @@
+import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { ec2Client } from "../aws/ec2.js";
+import { describeFileSystem, efsClient } from "../aws/efs.js";
+import { call } from "../aws/errors.js";
+import type { RegionInventory } from "../aws/inventory.js";
+import { keyDescriptionOf, kmsClient } from "../aws/kms.js";
+import { kmsDescribeClient } from "../aws/kms-describe.js";
+import type { GuardConfig } from "../config/schema.js";
+import { isGone } from "../controls/file-system.js";
+import { CONTROL as NFS_CONTROL } from "../controls/nfs-ingress-restricted.js";
+import type { Guard, GuardSweep } from "../pipeline/types.js";
+import { assessFileSystem, controlsFor, defaultFileSystemClients } from "./file-system.js";
+import { assessKey, keyTriggers } from "./kms-key.js";
+import { assessSecurityGroup } from "./nfs-ingress.js";
+
+/**
+ * The guards' sweep paths (Guard.sweep): the same assess functions as the event path, with the reads that the
+ * region's inventory already made (or batches) passed in instead of read again per resource. Kept out of the guard
+ * modules so that the event functions' bundles do not carry them; allGuards() attaches them.
+ */
+
+const off = (guard: Guard, config: GuardConfig) => (guard.controls ?? []).every((c) => config.modes[c] === "off");
+
+/** The key guard's DescribeKey, answered by the inventory's one read per key. */
+const keyDescription = (inventory: RegionInventory) => (_: unknown, keyId: string) =>
+  keyDescriptionOf(call("kms:DescribeKey", () => inventory.describeKey(keyId)));
+
+/**
+ * The file-system guard's KMS client for the sweep: DescribeKey is answered by the inventory's one read per key, any
+ * other call (the migration record's VerifyMac) is sent as is. A client rather than a parameter, so that the
+ * file-system function's bundle, at its size budget, carries nothing of the sweep.
+ */
+function sharedKeyReads(inventory: RegionInventory, kms: KMSClient): KMSClient {
+  const send = (command: unknown) =>
+    command instanceof DescribeKeyCommand && command.input.KeyId
+      ? inventory.describeKey(command.input.KeyId)
+      : kms.send(command as Parameters<KMSClient["send"]>[0]);
+  return { send } as unknown as KMSClient;
+}
+
+/**
+ * Per file system: the listing's entry (no DescribeFileSystems of its own), DescribeFileSystemPolicy and
+ * DescribeBackupPolicy (no batch form), and the key's DescribeKey shared with every file system on that key.
+ */
+export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined): GuardSweep {
+  return {
+    service: "efs",
+    async inventory(inventory, config) {
+      if (off(guard, config)) return [];
+      return (await inventory.fileSystems())
+        .filter((fs) => !isGone(fs))
+        .map((fs) => ({ type: "file-system" as const, fileSystemId: fs.fileSystemId }));
+    },
+    async assess(trigger, inventory, config, clock, origin) {
+      if (trigger.type !== "file-system") return [];
+      const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
+      if (controls.length === 0) return [];
+      const { region } = inventory;
+      const clients = {
+        ...defaultFileSystemClients,
+        kms: (r: string) => sharedKeyReads(inventory, kmsDescribeClient(r)),
+      };
+      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
+        homeAccount: origin.kind === "sweep" ? origin.account : undefined,
+        recordKeyArn,
+        // Listed by this very inventory (the trigger comes from it); gone from it since: EFS is asked.
+        listed: inventory
+          .fileSystem(trigger.fileSystemId)
+          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region)),
+      });
+    },
+  };
+}
+
+/** The distinct keys of the listing, each described and its rotation read once (shared with the file systems). */
+export function kmsKeySweep(guard: Guard): GuardSweep {
+  return {
+    service: "kms",
+    async inventory(inventory, config) {
+      if (off(guard, config)) return [];
+      return keyTriggers(await inventory.fileSystemKeys(), (arn) => keyDescription(inventory)(undefined, arn));
+    },
+    async assess(trigger, inventory, config, clock, origin) {
+      if (trigger.type !== "kms-key") return [];
+      const { region } = inventory;
+      return assessKey({ kms: kmsClient(region), efs: efsClient(region) }, trigger.keyId, region, config, clock, {
+        homeAccount: trigger.homeAccount ?? (origin.kind === "sweep" ? origin.account : undefined),
+        rotationLikely: true,
+        fileSystems: inventory.fileSystemKeys(),
+        describe: keyDescription(inventory),
+        rotation: (_, arn) => inventory.rotation(arn),
+      });
+    },
+  };
+}
+
+/**
+ * The groups on the region's mount-target interfaces, their interfaces, rules and VPC CIDRs read in batches. The
+ * confirmation by EFS (DescribeMountTargets) and the exemption tags stay per group and only for a non-compliant
+ * one, exactly as on the event path: nothing is reported or revoked on an interface EFS has not confirmed.
+ */
+export function nfsIngressSweep(): GuardSweep {
+  return {
+    service: "ec2",
+    async inventory(inventory, config) {
+      if (config.modes[NFS_CONTROL] === "off") return [];
+      const groups = new Set<string>();
+      for (const eni of await inventory.mountTargetInterfaces()) for (const g of eni.groupIds) groups.add(g);
+      return [...groups].sort().map((groupId) => ({ type: "security-group" as const, groupId }));
+    },
+    async assess(trigger, inventory, config, clock) {
+      if (config.modes[NFS_CONTROL] === "off" || trigger.type !== "security-group") return [];
+      const { region } = inventory;
+      const known = await inventory.groupInterfaces(trigger.groupId);
+      const finding = await assessSecurityGroup(
+        { ec2: ec2Client(region), efs: efsClient(region) },
+        trigger.groupId,
+        region,
+        config,
+        clock,
+        known,
+        { rules: (_, id) => inventory.ingressRules(id), cidrs: (_, id) => inventory.vpcCidrs(id) },
+      );
+      return [finding];
+    },
+  };
+}
