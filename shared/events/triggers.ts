@@ -28,7 +28,9 @@ export type Trigger =
        * carry it in their envelope instead. A key ARN of another account is read across accounts, never written.
        */
       homeAccount?: string;
-    };
+    }
+  /** An EFS access point (efs-access-point-enforced); the id is re-read, nothing else in the event counts. */
+  | { type: "access-point"; accessPointId: string };
 
 export const SOURCES = {
   efs: "elasticfilesystem.amazonaws.com",
@@ -141,6 +143,11 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.efs}:DeleteTags`]: fileSystemTagged,
   [`${SOURCES.kms}:TagResource`]: keyFromRequest,
   [`${SOURCES.kms}:UntagResource`]: keyFromRequest,
+  [`${SOURCES.efs}:CreateAccessPoint`]: (e) => {
+    // EFS answers with the new access point's id (API_CreateAccessPoint.html: AccessPointId, fsap- and 17 hex).
+    const id = firstString(e.responseElements.accessPointId);
+    return id && /^fsap-[0-9a-f]+$/.test(id) ? [{ type: "access-point", accessPointId: id }] : [];
+  },
 };
 
 /** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
@@ -190,5 +197,7 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.fileSystemId;
     case "kms-key":
       return trigger.keyId;
+    case "access-point":
+      return trigger.accessPointId;
   }
 }

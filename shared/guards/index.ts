@@ -1,6 +1,7 @@
 import { MIGRATION_ENV } from "../aws/migration.js";
 import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
+import { efsAccessGuard } from "./efs-access.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
@@ -18,6 +19,7 @@ export function allGuards(options: { migrationStateMachineArn?: string | undefin
       recordKeyArn: process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS,
     }),
     kmsKeyGuard(),
+    efsAccessGuard(),
   ];
 }
 
