@@ -1,6 +1,7 @@
 import {
   CreateAccessPointCommand,
   DeleteAccessPointCommand,
+  DeleteFileSystemCommand,
   DeleteFileSystemPolicyCommand,
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
@@ -199,6 +200,20 @@ describe("efs-access end to end: CloudTrail event -> rule -> efs-access function
     expect(by[exempt]?.attributes.outcome).toBe("exempt");
   });
 
+  it("a file system deleted before its event is read is not applicable: no alert, no error", async () => {
+    const seed = new Seeder();
+    const fs = await seed.fileSystem();
+    await seed.efs.send(new DeleteFileSystemCommand({ FileSystemId: fs }));
+    await host.putEvents([putFileSystemPolicyEvent(fs, "{}")]);
+    const own = (await host.drain()).filter((i) => i.entry === ENTRY);
+    expect(own.map((i) => i.error)).toEqual([undefined]);
+    expect((own[0]?.result as any).findings.map((f: any) => [f.control, f.verdict])).toEqual([
+      [IAM, "not-applicable"],
+      [ROOT, "not-applicable"],
+    ]);
+    expect(ofAccess(await host.alerts())).toEqual([]);
+  });
+
   it("an access point deleted before its event is read is not applicable: no alert, no error", async () => {
     const seed = new Seeder();
     const fs = await seed.fileSystem();
@@ -208,6 +223,33 @@ describe("efs-access end to end: CloudTrail event -> rule -> efs-access function
     const invocations = await host.drain();
     expect(invocations.map((i) => [i.entry, i.error])).toEqual([[ENTRY, undefined]]);
     expect(ofAccess(await host.alerts())).toEqual([]);
+  });
+});
+
+describe("efs-access with its controls off", () => {
+  beforeEach(resetEmulator);
+
+  it("evaluates and alerts nothing, and the sweep lists nothing for it", async () => {
+    const host = await FunctionHost.deploy(
+      synthTemplate({
+        modes: {
+          "efs-tls-enforced": "alert",
+          [IAM]: "off",
+          [ROOT]: "off",
+          [AP]: "off",
+        },
+      }),
+      { env: { LOG_LEVEL: "WARN" } },
+    );
+    const seed = new Seeder();
+    const fs = await seed.fileSystem();
+    const open = await accessPoint(seed, fs, {});
+    await host.putEvents([createFileSystemEvent({ fileSystemId: fs }), apEvent({ fs, id: open })]);
+    const own = (await host.drain()).filter((i) => i.entry === ENTRY);
+    expect(own.map((i) => (i.result as any).findings)).toEqual([[], []]);
+    expect(ofAccess(await host.alerts())).toEqual([]);
+    const off = testDeps({ modes: { [IAM]: "off", [ROOT]: "off", [AP]: "off" } });
+    expect((await sweepRegion([efsAccessGuard()], REGION, off, { account: ACCOUNT })).results).toEqual([]);
   });
 });
 
