@@ -203,6 +203,15 @@ export function tagAuditStatements(scope: Construct): PolicyStatement[] {
       resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
     }),
     new PolicyStatement({
+      sid: "ReadAccessPointTags",
+      // An access point's tags come with DescribeAccessPoints (by id: authorized on the access point).
+      actions: ["elasticfilesystem:DescribeAccessPoints"],
+      resources: [
+        `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:access-point/*`,
+        `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`,
+      ],
+    }),
+    new PolicyStatement({
       sid: "ReadKeyTags",
       actions: ["kms:ListResourceTags"],
       resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],

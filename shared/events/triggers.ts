@@ -79,12 +79,14 @@ const groupsTagged: Extractor = (e) =>
     .filter((id): id is string => id !== undefined && /^sg-[0-9a-f]+$/.test(id))
     .map((groupId) => ({ type: "security-group" as const, groupId }));
 
-/** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point), the older
- * CreateTags/DeleteTags `fileSystemId`; only file systems are guarded. */
+/** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point, by id or ARN), the
+ * older CreateTags/DeleteTags `fileSystemId`. Access points are guarded too (efs-access-point-enforced reads their
+ * exemption tags), so a tag on one is audited like a file system's. */
 const fileSystemTagged: Extractor = (e) => {
   const id = firstString(e.requestParameters.resourceId, e.requestParameters.fileSystemId);
-  const fileSystemId = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$/)?.[1];
-  return fileSystemId ? [{ type: "file-system", fileSystemId }] : [];
+  const match = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$|(?:^|access-point\/)(fsap-[0-9a-f]+)$/);
+  if (match?.[1]) return [{ type: "file-system", fileSystemId: match[1] }];
+  return match?.[2] ? [{ type: "access-point", accessPointId: match[2] }] : [];
 };
 
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
@@ -179,7 +181,7 @@ export function toTriggers(raw: unknown, handled: readonly string[]): TriggerRes
   const triggers = extract ? extract(event) : [];
   if (triggers.length === 0) {
     if (TAG_CALLS.has(event.eventName)) {
-      const detail = `${event.eventName} names no security group, file system or KMS key`;
+      const detail = `${event.eventName} names no security group, file system, access point or KMS key`;
       return { kind: "ignored", reason: "unsupported-event", detail, ...ids };
     }
     return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };

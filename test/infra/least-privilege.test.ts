@@ -100,6 +100,7 @@ describe("the tag-change function", () => {
   it("may only re-read tags (and publish, dead-letter, log)", () => {
     expect(perms.actions).toEqual([
       "ec2:DescribeSecurityGroups",
+      "elasticfilesystem:DescribeAccessPoints",
       "elasticfilesystem:DescribeFileSystems",
       "kms:Decrypt",
       "kms:GenerateDataKey",

@@ -100,7 +100,9 @@ const EXPECTED: Record<string, Expected> = {
   "efs-untag-resource.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-tags.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-delete-tags.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
-  "efs-tag-resource-access-point.json": { ignored: "unsupported-event" },
+  "efs-tag-resource-access-point.json": {
+    triggers: [{ type: "access-point", accessPointId: "fsap-0123456789abcdef0" }],
+  },
   "kms-tag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-untag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
 };
