@@ -3,7 +3,12 @@ import {
   DeleteNetworkInterfaceCommand,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
-import { DeleteFileSystemPolicyCommand, PutBackupPolicyCommand, PutFileSystemPolicyCommand } from "@aws-sdk/client-efs";
+import {
+  CreateAccessPointCommand,
+  DeleteFileSystemPolicyCommand,
+  PutBackupPolicyCommand,
+  PutFileSystemPolicyCommand,
+} from "@aws-sdk/client-efs";
 import {
   CancelKeyDeletionCommand,
   CreateKeyCommand,
@@ -18,6 +23,7 @@ import {
 import { REGION, Seeder } from "../emulator/seed.js";
 import {
   authorizeIngressEvent,
+  createAccessPointEvent,
   createFileSystemEvent,
   createMountTargetEvent,
   deleteFileSystemPolicyEvent,
@@ -239,6 +245,7 @@ function nfsMountTargetPaths(event: (a: BenchAccount) => unknown) {
 const NFS = "functions/nfs-ingress/handler.ts";
 const FILE_SYSTEM = "functions/file-system/handler.ts";
 const KMS_KEY = "functions/kms-key/handler.ts";
+const EFS_ACCESS = "functions/efs-access/handler.ts";
 
 const fsArn = (a: BenchAccount) => `arn:aws:elasticfilesystem:${REGION}:123456789012:file-system/${a.fileSystemId}`;
 const appStatement = (a: BenchAccount) => ({
@@ -271,6 +278,34 @@ async function compliantKey(a: BenchAccount) {
   if (state === "PendingDeletion") await a.kms.send(new CancelKeyDeletionCommand({ KeyId: a.keyId }));
   if (state !== "Enabled") await a.kms.send(new EnableKeyCommand({ KeyId: a.keyId }));
   await a.kms.send(new EnableKeyRotationCommand({ KeyId: a.keyId, RotationPeriodInDays: 365 }));
+}
+
+/**
+ * The first file system's compliant state for the access controls as well: client access (root included) only for
+ * a named role, and the TLS deny, so every file-system control is compliant too.
+ */
+async function iamOnlyPolicy(a: BenchAccount): Promise<string> {
+  const root = { ...appStatement(a), Sid: "AppRoot", Action: "elasticfilesystem:ClientRootAccess" };
+  const tls = consoleDefaultPolicy(fsArn(a)).Statement as unknown[];
+  return putPolicy(a, { Version: "2012-10-17", Statement: [appStatement(a), root, tls[1]] });
+}
+
+/** An access point that enforces uid 1001 in /app, and its CreateAccessPoint event. */
+async function compliantAccessPoint(a: BenchAccount) {
+  const out = await a.seed.efs.send(
+    new CreateAccessPointCommand({
+      FileSystemId: a.fileSystemId,
+      ClientToken: `bench-${Math.random().toString(36).slice(2)}`,
+      PosixUser: { Uid: 1001, Gid: 1001 },
+      RootDirectory: { Path: "/app" },
+    }),
+  );
+  return createAccessPointEvent({
+    accessPointId: out.AccessPointId!,
+    fileSystemId: a.fileSystemId,
+    posixUser: { uid: 1001, gid: 1001 },
+    rootDirectory: "/app",
+  });
 }
 
 const keyRef = (a: BenchAccount) => ({ sent: a.keyId, keyArn: a.keyArn });
@@ -436,5 +471,41 @@ export const SCENARIOS: TriggerScenario[] = [
         return createFileSystemEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
       },
     },
+  },
+  // The access function's controls are alert only: a compliant path each (its alert path makes the same reads).
+  {
+    function: EFS_ACCESS,
+    trigger: "elasticfilesystem:CreateFileSystem",
+    kind: "policy",
+    paths: {
+      compliant: async (a) => {
+        await iamOnlyPolicy(a);
+        return created(a);
+      },
+    },
+  },
+  {
+    function: EFS_ACCESS,
+    trigger: "elasticfilesystem:PutFileSystemPolicy",
+    kind: "policy",
+    paths: { compliant: async (a) => putFileSystemPolicyEvent(a.fileSystemId, await iamOnlyPolicy(a)) },
+  },
+  {
+    function: EFS_ACCESS,
+    trigger: "elasticfilesystem:DeleteFileSystemPolicy",
+    kind: "policy",
+    paths: {
+      // A late event: the policy was put back before the guard read it.
+      compliant: async (a) => {
+        await iamOnlyPolicy(a);
+        return deleteFileSystemPolicyEvent(a.fileSystemId);
+      },
+    },
+  },
+  {
+    function: EFS_ACCESS,
+    trigger: "elasticfilesystem:CreateAccessPoint",
+    kind: "policy",
+    paths: { compliant: compliantAccessPoint },
   },
 ];

@@ -418,3 +418,41 @@ export function kmsTagsEvent(
     ...extra,
   });
 }
+
+export interface AccessPointInput {
+  accessPointId: string;
+  fileSystemId: string;
+  posixUser?: { uid: number; gid: number };
+  rootDirectory?: string;
+  tags?: Record<string, string>;
+  account?: string;
+  region?: string;
+}
+
+/** CreateAccessPoint as EFS records it: the request as sent, the new access point in responseElements. */
+export function createAccessPointEvent(ap: AccessPointInput, extra: Partial<CloudTrailInput> = {}) {
+  const account = ap.account ?? "123456789012";
+  const region = ap.region ?? "us-east-1";
+  const tags = Object.entries(ap.tags ?? {}).map(([key, value]) => ({ key, value }));
+  const settings = {
+    fileSystemId: ap.fileSystemId,
+    ...(ap.posixUser ? { posixUser: ap.posixUser } : {}),
+    ...(ap.rootDirectory ? { rootDirectory: { path: ap.rootDirectory } } : {}),
+    tags,
+  };
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "CreateAccessPoint",
+    requestParameters: { clientToken: `token-${ap.accessPointId}`, ...settings },
+    responseElements: {
+      ...settings,
+      accessPointId: ap.accessPointId,
+      accessPointArn: `arn:aws:elasticfilesystem:${region}:${account}:access-point/${ap.accessPointId}`,
+      ownerId: account,
+      lifeCycleState: "creating",
+    },
+    account,
+    region,
+    ...extra,
+  });
+}

@@ -83,6 +83,17 @@ export const FILE_SYSTEM_EVENTS = [
 ] as const;
 
 /**
+ * The access guard: who may mount, write and act as root (efs-iam-authorization-required, efs-root-access-restricted,
+ * from the file system policy) and what an access point enforces (efs-access-point-enforced). Alert only.
+ */
+export const EFS_ACCESS_EVENTS = [
+  "elasticfilesystem.amazonaws.com:CreateFileSystem",
+  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy",
+  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy",
+  "elasticfilesystem.amazonaws.com:CreateAccessPoint",
+] as const;
+
+/**
  * The tag-change guard (efs-guard-tags-audited): every add, change or removal of an efs-guard:* tag on a security
  * group, file system or KMS key. EFS has both the current TagResource/UntagResource and its older
  * CreateTags/DeleteTags (still accepted and logged under those names).

@@ -168,6 +168,28 @@ export function fileSystemStatements(scope: Construct, config: GuardConfig): Pol
 }
 
 /**
+ * The access guard (efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced) reads
+ * and never writes: all three are alert only. DescribeAccessPoints is authorized against the access point (by id) or
+ * the file system, so both resource types of this account are named; no KMS, no Step Functions.
+ */
+export function efsAccessStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const efsArn = (type: string) => `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:${type}/*`;
+  return [
+    new PolicyStatement({
+      sid: "ReadFileSystemsAndPolicies",
+      actions: ["elasticfilesystem:DescribeFileSystemPolicy", "elasticfilesystem:DescribeFileSystems"],
+      resources: [efsArn("file-system")],
+    }),
+    new PolicyStatement({
+      sid: "ReadAccessPoints",
+      actions: ["elasticfilesystem:DescribeAccessPoints"],
+      resources: [efsArn("access-point"), efsArn("file-system")],
+    }),
+  ];
+}
+
+/**
  * The tag-change guard re-reads the tags of the resource a tag call named: nothing else, and no write at all.
  * DescribeSecurityGroups has no resource-level permissions; the file system's tags come with DescribeFileSystems.
  */
@@ -179,6 +201,15 @@ export function tagAuditStatements(scope: Construct): PolicyStatement[] {
       sid: "ReadFileSystemTags",
       actions: ["elasticfilesystem:DescribeFileSystems"],
       resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
+    }),
+    new PolicyStatement({
+      sid: "ReadAccessPointTags",
+      // An access point's tags come with DescribeAccessPoints (by id: authorized on the access point).
+      actions: ["elasticfilesystem:DescribeAccessPoints"],
+      resources: [
+        `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:access-point/*`,
+        `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`,
+      ],
     }),
     new PolicyStatement({
       sid: "ReadKeyTags",

@@ -1,6 +1,12 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, TAG_EVENTS } from "../events/patterns.js";
+import {
+  EFS_ACCESS_EVENTS,
+  FILE_SYSTEM_EVENTS,
+  KMS_KEY_EVENTS,
+  NFS_INGRESS_EVENTS,
+  TAG_EVENTS,
+} from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertDedup } from "./constructs/alert-dedup.js";
@@ -14,6 +20,7 @@ import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import {
+  efsAccessStatements,
   fileSystemStatements,
   kmsKeyStatements,
   nfsIngressStatements,
@@ -95,6 +102,16 @@ export class EfsGuardStack extends Stack {
       statements: kmsKeyStatements(this, config),
     });
 
+    // Who may mount, write and be root, and what access points enforce: alert only, a read-only role of its own.
+    this.functions.efsAccess = new GuardFunction(this, "EfsAccess", {
+      ...guards,
+      entry: "functions/efs-access/handler.ts",
+      description:
+        "EFS Guard efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced: client access",
+      events: EFS_ACCESS_EVENTS,
+      statements: efsAccessStatements(this),
+    });
+
     this.sweep = new Sweep(this, "Sweep", {
       ...guards,
       // The union of every guard's statements: the sweep runs them all.
@@ -102,6 +119,7 @@ export class EfsGuardStack extends Stack {
         ...nfsIngressStatements(this, config),
         ...fileSystemStatements(this, config),
         ...kmsKeyStatements(this, config),
+        ...efsAccessStatements(this),
       ],
     });
     this.functions.sweep = this.sweep.function;
@@ -127,6 +145,7 @@ export class EfsGuardStack extends Stack {
       this.functions.nfsIngress,
       this.functions.fileSystem,
       this.functions.kmsKey,
+      this.functions.efsAccess,
       this.functions.tagAudit,
       this.sweep.function,
     ];

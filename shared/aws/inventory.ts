@@ -4,8 +4,13 @@ import {
   DescribeVpcsCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import type { EFSClient } from "@aws-sdk/client-efs";
+import {
+  DescribeFileSystemPolicyCommand,
+  type DescribeFileSystemPolicyCommandOutput,
+  type EFSClient,
+} from "@aws-sdk/client-efs";
 import { DescribeKeyCommand, type DescribeKeyCommandOutput, type KMSClient } from "@aws-sdk/client-kms";
+import type { AccessPointFacts } from "../controls/access-point-enforced.js";
 import type { FileSystemFacts } from "../controls/file-system.js";
 import type { IngressRule } from "../controls/nfs-ingress-restricted.js";
 import {
@@ -20,6 +25,7 @@ import {
   vpcCidrsOf,
 } from "./ec2.js";
 import { efsClient, listFileSystems } from "./efs.js";
+import { listAccessPoints } from "./efs-access-points.js";
 import type { FileSystemKey } from "./efs-list.js";
 import { call } from "./errors.js";
 import { kmsClient, type RotationStatus, rotationStatus } from "./kms.js";
@@ -65,6 +71,14 @@ export interface RegionInventory {
   describeKey(keyId: string): Promise<DescribeKeyCommandOutput>;
   /** GetKeyRotationStatus, once per key. */
   rotation(keyArn: string): Promise<RotationStatus>;
+  /**
+   * DescribeFileSystemPolicy, once per file system (EFS has no batch form), shared by every control that reads the
+   * policy (efs-tls-enforced, efs-policy-not-public, efs-iam-authorization-required, efs-root-access-restricted):
+   * the SDK's answer or its raw error (PolicyNotFound included), as describeKey.
+   */
+  fileSystemPolicy(fileSystemId: string): Promise<DescribeFileSystemPolicyCommandOutput>;
+  /** Every access point of the region (DescribeAccessPoints, 1,000 per page). */
+  accessPoints(): Promise<AccessPointFacts[]>;
 }
 
 export interface InventoryClients {
@@ -199,6 +213,8 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
     vpcCidrs: single(cidrsByVpc, (id) => vpcCidrs(ec2, id)),
     describeKey,
     rotation: keyed((arn) => rotationStatus(kms, arn)),
+    fileSystemPolicy: keyed((FileSystemId) => efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))),
+    accessPoints: once(() => listAccessPoints(efs, region)),
   };
 }
 

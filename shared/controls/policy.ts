@@ -341,6 +341,26 @@ export function conditionEntries(condition: unknown): { operator: string; key: s
 }
 
 /**
+ * Whether a principal-key value, wildcards included, still names one account or organization: `arn:aws:iam::*:role/x`
+ * (any account's role x), `o-*` or `1234*` match principals of anyone's choosing, so they do not narrow; an ARN
+ * pattern whose account field is 12 fixed digits (`arn:aws:iam::111122223333:role/app-*`) and an org path whose
+ * organization is fixed (`o-a1b2c3/r-ab12/*`) do.
+ */
+export function fixesOwner(key: string, value: string): boolean {
+  if (!/[*?]/.test(value)) return true;
+  switch (key.toLowerCase()) {
+    case "aws:principalarn":
+      return /^\d{12}$/.test(value.split(":")[4] ?? "");
+    case "aws:principalorgpaths": {
+      const org = value.split("/")[0] ?? "";
+      return org !== "" && !/[*?]/.test(org);
+    }
+    default:
+      return false;
+  }
+}
+
+/**
  * The principal condition of an Allow, in words, or undefined: one of `keys` with an operator that constrains it to
  * listed values, none of them a wildcard. Other ANDed conditions only narrow further, so one such key suffices.
  */
@@ -348,7 +368,7 @@ export function keyCondition(condition: unknown, keys: readonly string[] = PRINC
   const wanted = new Set(keys.map((k) => k.toLowerCase()));
   for (const { operator, key, values } of conditionEntries(condition)) {
     if (!wanted.has(key.toLowerCase()) || !NARROWING_OPERATORS.has(operator)) continue;
-    if (values.length > 0 && !values.some((v) => isWildcardValue(operator, v))) {
+    if (values.length > 0 && !values.some((v) => isWildcardValue(operator, v) || !fixesOwner(key, v))) {
       return `${operator} ${key} ${values.join(", ")}`;
     }
   }

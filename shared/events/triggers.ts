@@ -28,7 +28,9 @@ export type Trigger =
        * carry it in their envelope instead. A key ARN of another account is read across accounts, never written.
        */
       homeAccount?: string;
-    };
+    }
+  /** An EFS access point (efs-access-point-enforced); the id is re-read, nothing else in the event counts. */
+  | { type: "access-point"; accessPointId: string };
 
 export const SOURCES = {
   efs: "elasticfilesystem.amazonaws.com",
@@ -77,12 +79,14 @@ const groupsTagged: Extractor = (e) =>
     .filter((id): id is string => id !== undefined && /^sg-[0-9a-f]+$/.test(id))
     .map((groupId) => ({ type: "security-group" as const, groupId }));
 
-/** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point), the older
- * CreateTags/DeleteTags `fileSystemId`; only file systems are guarded. */
+/** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point, by id or ARN), the
+ * older CreateTags/DeleteTags `fileSystemId`. Access points are guarded too (efs-access-point-enforced reads their
+ * exemption tags), so a tag on one is audited like a file system's. */
 const fileSystemTagged: Extractor = (e) => {
   const id = firstString(e.requestParameters.resourceId, e.requestParameters.fileSystemId);
-  const fileSystemId = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$/)?.[1];
-  return fileSystemId ? [{ type: "file-system", fileSystemId }] : [];
+  const match = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$|(?:^|access-point\/)(fsap-[0-9a-f]+)$/);
+  if (match?.[1]) return [{ type: "file-system", fileSystemId: match[1] }];
+  return match?.[2] ? [{ type: "access-point", accessPointId: match[2] }] : [];
 };
 
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
@@ -141,6 +145,11 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.efs}:DeleteTags`]: fileSystemTagged,
   [`${SOURCES.kms}:TagResource`]: keyFromRequest,
   [`${SOURCES.kms}:UntagResource`]: keyFromRequest,
+  [`${SOURCES.efs}:CreateAccessPoint`]: (e) => {
+    // EFS answers with the new access point's id (API_CreateAccessPoint.html: AccessPointId, fsap- and 17 hex).
+    const id = firstString(e.responseElements.accessPointId);
+    return id && /^fsap-[0-9a-f]+$/.test(id) ? [{ type: "access-point", accessPointId: id }] : [];
+  },
 };
 
 /** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
@@ -172,7 +181,7 @@ export function toTriggers(raw: unknown, handled: readonly string[]): TriggerRes
   const triggers = extract ? extract(event) : [];
   if (triggers.length === 0) {
     if (TAG_CALLS.has(event.eventName)) {
-      const detail = `${event.eventName} names no security group, file system or KMS key`;
+      const detail = `${event.eventName} names no security group, file system, access point or KMS key`;
       return { kind: "ignored", reason: "unsupported-event", detail, ...ids };
     }
     return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };
@@ -190,5 +199,7 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.fileSystemId;
     case "kms-key":
       return trigger.keyId;
+    case "access-point":
+      return trigger.accessPointId;
   }
 }

@@ -1,10 +1,11 @@
 import { MIGRATION_ENV } from "../aws/migration.js";
 import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
+import { efsAccessGuard } from "./efs-access.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
-import { fileSystemSweep, kmsKeySweep, nfsIngressSweep } from "./sweep-paths.js";
+import { efsAccessSweep, fileSystemSweep, kmsKeySweep, nfsIngressSweep } from "./sweep-paths.js";
 import { tagAuditGuard } from "./tag-audit.js";
 
 /**
@@ -24,6 +25,7 @@ export function allGuards(options: { migrationStateMachineArn?: string | undefin
     { ...nfs, sweep: nfsIngressSweep() },
     { ...fileSystem, sweep: fileSystemSweep(fileSystem, recordKeyArn) },
     { ...key, sweep: kmsKeySweep(key) },
+    { ...efsAccessGuard(), sweep: efsAccessSweep() },
   ];
 }
 

@@ -1,3 +1,4 @@
+import { DescribeFileSystemPolicyCommand, type EFSClient } from "@aws-sdk/client-efs";
 import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { ec2Client } from "../aws/ec2.js";
 import { describeFileSystem, efsClient } from "../aws/efs.js";
@@ -6,9 +7,12 @@ import type { RegionInventory } from "../aws/inventory.js";
 import { keyDescriptionOf, kmsClient } from "../aws/kms.js";
 import { kmsDescribeClient } from "../aws/kms-describe.js";
 import type { GuardConfig } from "../config/schema.js";
+import { CONTROL as ACCESS_POINT_CONTROL, evaluate as accessPointEvaluate } from "../controls/access-point-enforced.js";
 import { isGone } from "../controls/file-system.js";
 import { CONTROL as NFS_CONTROL } from "../controls/nfs-ingress-restricted.js";
+import type { Trigger } from "../events/triggers.js";
 import type { Guard, GuardSweep } from "../pipeline/types.js";
+import { assessFileSystemAccess, efsAccessGuard, POLICY_CONTROLS } from "./efs-access.js";
 import { assessFileSystem, controlsFor, defaultFileSystemClients } from "./file-system.js";
 import { assessKey, keyTriggers } from "./kms-key.js";
 import { assessSecurityGroup } from "./nfs-ingress.js";
@@ -39,6 +43,19 @@ function sharedKeyReads(inventory: RegionInventory, kms: KMSClient): KMSClient {
 }
 
 /**
+ * The guards' EFS client for the sweep: DescribeFileSystemPolicy is answered by the inventory's one read per file
+ * system (two guards read each policy: file-system and efs-access), any other call is sent as is. Assessment only:
+ * a remediation goes through the guard's own client, so the TLS merge re-reads the policy just before its write.
+ */
+function sharedPolicyReads(inventory: RegionInventory, efs: EFSClient): EFSClient {
+  const send = (command: unknown) =>
+    command instanceof DescribeFileSystemPolicyCommand && command.input.FileSystemId
+      ? inventory.fileSystemPolicy(command.input.FileSystemId)
+      : efs.send(command as Parameters<EFSClient["send"]>[0]);
+  return { send } as unknown as EFSClient;
+}
+
+/**
  * Per file system: the listing's entry (no DescribeFileSystems of its own), DescribeFileSystemPolicy and
  * DescribeBackupPolicy (no batch form), and the key's DescribeKey shared with every file system on that key.
  */
@@ -58,6 +75,7 @@ export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined):
       const { region } = inventory;
       const clients = {
         ...defaultFileSystemClients,
+        efs: (r: string) => sharedPolicyReads(inventory, efsClient(r)),
         kms: (r: string) => sharedKeyReads(inventory, kmsDescribeClient(r)),
       };
       return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
@@ -122,6 +140,57 @@ export function nfsIngressSweep(): GuardSweep {
         { rules: (_, id) => inventory.ingressRules(id), cidrs: (_, id) => inventory.vpcCidrs(id) },
       );
       return [finding];
+    },
+  };
+}
+
+/**
+ * The file systems of the listing (no DescribeFileSystems of their own) with the policy read shared with the
+ * file-system guard, and the region's access points from one paginated listing.
+ */
+export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
+  return {
+    service: "efs",
+    async inventory(inventory, config) {
+      if (off(guard, config)) return [];
+      const triggers: Trigger[] = [];
+      if (POLICY_CONTROLS.some((c) => config.modes[c] !== "off")) {
+        for (const fs of await inventory.fileSystems()) {
+          if (!isGone(fs)) triggers.push({ type: "file-system", fileSystemId: fs.fileSystemId });
+        }
+      }
+      if (config.modes[ACCESS_POINT_CONTROL] !== "off") {
+        for (const ap of await inventory.accessPoints()) {
+          if (ap.lifeCycleState !== "deleting" && ap.lifeCycleState !== "deleted") {
+            triggers.push({ type: "access-point", accessPointId: ap.accessPointId });
+          }
+        }
+      }
+      return triggers;
+    },
+    async assess(trigger, inventory, config, clock) {
+      const { region } = inventory;
+      if (trigger.type === "access-point") {
+        if (config.modes[ACCESS_POINT_CONTROL] === "off") return [];
+        const listed = (await inventory.accessPoints()).find((ap) => ap.accessPointId === trigger.accessPointId);
+        // Gone from the listing since: the guard's own read says what it is now.
+        if (!listed) return guard.assess(trigger, region, config, clock);
+        return [accessPointEvaluate(listed, config, clock)];
+      }
+      if (trigger.type !== "file-system") return [];
+      const controls = POLICY_CONTROLS.filter((c) => config.modes[c] !== "off");
+      if (controls.length === 0) return [];
+      return assessFileSystemAccess(
+        sharedPolicyReads(inventory, efsClient(region)),
+        trigger.fileSystemId,
+        region,
+        controls,
+        config,
+        clock,
+        inventory
+          .fileSystem(trigger.fileSystemId)
+          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region)),
+      );
     },
   };
 }

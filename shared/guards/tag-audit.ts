@@ -4,6 +4,7 @@ import type { KMSClient } from "@aws-sdk/client-kms";
 import { TAG_EVENTS } from "../../events/patterns.js";
 import { ec2Client, securityGroupTags } from "../aws/ec2.js";
 import { describeFileSystem, efsClient } from "../aws/efs.js";
+import { describeAccessPoint } from "../aws/efs-access-points.js";
 import { keyTags, kmsClient } from "../aws/kms.js";
 import type { GuardConfig } from "../config/schema.js";
 import { isGone } from "../controls/file-system.js";
@@ -47,6 +48,16 @@ async function currentTags(
         };
         return isGone(fs) ? { resource } : { resource, tags: fs.tags ?? {} };
       }
+      case "access-point": {
+        const ap = await describeAccessPoint(clients.efs(region), trigger.accessPointId, region);
+        const resource: ResourceRef = {
+          type: "access-point",
+          id: trigger.accessPointId,
+          region,
+          ...(ap.arn ? { arn: ap.arn } : {}),
+        };
+        return ap.lifeCycleState === "missing" ? { resource } : { resource, tags: ap.tags ?? {} };
+      }
       case "kms-key": {
         const arn = trigger.keyId.startsWith("arn:") ? trigger.keyId : undefined;
         const id = arn ? (arn.split("/").at(-1) ?? trigger.keyId) : trigger.keyId;
@@ -67,8 +78,8 @@ async function currentTags(
 }
 
 /**
- * efs-guard-tags-audited: every add, change or removal of an efs-guard:* tag on a security group, file system or
- * key is alerted, with what the exemption now means. The event says what changed (the request); the resource's
+ * efs-guard-tags-audited: every add, change or removal of an efs-guard:* tag on a security group, file system,
+ * access point or key is alerted, with what the exemption now means. The event says what changed (the request); the resource's
  * tags are re-read for what holds now. Whether the resource is guarded at this moment is not asked: an exemption
  * put on a group before it is attached to a mount target is the dormant form of the same off-switch.
  * Read only: no remediation, no inventory (a tag change is only ever seen as an event; what exemptions are in

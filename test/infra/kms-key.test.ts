@@ -76,6 +76,13 @@ const FILE_SYSTEM_GUARD = [
   "kms:VerifyMac",
 ];
 
+/** The access guard (efs-access): reads only, whatever the modes. */
+const ACCESS_GUARD = [
+  "elasticfilesystem:DescribeAccessPoints",
+  "elasticfilesystem:DescribeFileSystemPolicy",
+  "elasticfilesystem:DescribeFileSystems",
+];
+
 const NFS_GUARD = [
   // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
   "ec2:AuthorizeSecurityGroupIngress",
@@ -188,7 +195,14 @@ describe("scheduled sweep", () => {
     // And the stack's creation time, for the observe period (test/infra/observe.test.ts).
     expect(actions).toEqual(
       [
-        ...new Set([...NFS_GUARD, ...FILE_SYSTEM_GUARD, ...KMS_GUARD, ...PLUMBING, "cloudformation:DescribeStacks"]),
+        ...new Set([
+          ...NFS_GUARD,
+          ...FILE_SYSTEM_GUARD,
+          ...KMS_GUARD,
+          ...ACCESS_GUARD,
+          ...PLUMBING,
+          "cloudformation:DescribeStacks",
+        ]),
       ].sort(),
     );
     expect(denySidsOfRole(roleOf(id))).toEqual(["DenyOutsideGuardedRegions"]);

@@ -21,6 +21,7 @@ const GUARDS: Record<string, string> = {
   kms: "functions/kms-key/handler.ts",
   sweep: "functions/sweep/handler.ts",
   tags: "functions/tag-audit/handler.ts",
+  access: "functions/efs-access/handler.ts",
 };
 
 function writesOf(config: ConfigInput): Record<keyof typeof GUARDS, string[]> {
@@ -51,16 +52,17 @@ describe("least privilege by mode: a write only while its control is in remediat
       ),
     );
     expect(w.tags).toEqual([]);
+    expect(w.access).toEqual([]);
   });
 
   it("every control in alert mode: no write anywhere", () => {
     const modes = Object.fromEntries(Object.keys(WRITES).map((c) => [c, "alert"]));
-    expect(writesOf({ modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [] });
+    expect(writesOf({ modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [], access: [] });
   });
 
   it("dryRun: no write anywhere, whatever the modes", () => {
     const modes = Object.fromEntries(Object.keys(WRITES).map((c) => [c, "remediate"]));
-    expect(writesOf({ dryRun: true, modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [] });
+    expect(writesOf({ dryRun: true, modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [], access: [] });
   });
 
   it("opt-in remediations add exactly their writes; a control turned off takes its write away", () => {
@@ -98,6 +100,7 @@ describe("the tag-change function", () => {
   it("may only re-read tags (and publish, dead-letter, log)", () => {
     expect(perms.actions).toEqual([
       "ec2:DescribeSecurityGroups",
+      "elasticfilesystem:DescribeAccessPoints",
       "elasticfilesystem:DescribeFileSystems",
       "kms:Decrypt",
       "kms:GenerateDataKey",
@@ -123,6 +126,31 @@ describe("the tag-change function", () => {
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(TAG_EVENTS));
     expect(rules).toHaveLength(6);
     for (const r of rules) expect(JSON.stringify(r.Properties.EventPattern)).toContain('"prefix"');
+  });
+});
+
+describe("the access function (efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced)", () => {
+  it("only reads file systems, their policies and access points, whatever the modes (all three are alert only)", () => {
+    for (const modes of [{}, Object.fromEntries(Object.keys(WRITES).map((c) => [c, "remediate"]))]) {
+      const perms = functionPermissions(synthTemplate({ modes }) as Template).get(GUARDS.access!)!;
+      expect(perms.actions).toEqual([
+        "elasticfilesystem:DescribeAccessPoints",
+        "elasticfilesystem:DescribeFileSystemPolicy",
+        "elasticfilesystem:DescribeFileSystems",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sns:Publish",
+        "sqs:SendMessage",
+      ]);
+      const resourcesOf = (action: string) =>
+        perms.allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+      expect(resourcesOf("elasticfilesystem:DescribeAccessPoints")).toEqual([
+        "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:access-point/*",
+        "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
+      ]);
+    }
   });
 });
 

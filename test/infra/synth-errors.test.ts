@@ -20,7 +20,7 @@ it("cdk synth with a bad efsGuard value fails with the message alone: key, value
   expect(lines.slice(0, 4)).toEqual([
     'context "efsGuard" (cdk.json, or -c efsGuard=...) is invalid:',
     '  - modes.efs-policy-not-public (got "remediate"): efs-policy-not-public is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"',
-    '  - modes: unknown control id(s) "efs-nfs"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public, efs-guard-tags-audited',
+    '  - modes: unknown control id(s) "efs-nfs"; valid control ids: efs-encrypted-at-rest, efs-tls-enforced, efs-nfs-ingress-restricted, efs-key-rotation-enabled, efs-key-usable, efs-backup-enabled, efs-policy-not-public, efs-guard-tags-audited, efs-iam-authorization-required, efs-root-access-restricted, efs-mount-target-private, efs-access-point-enforced, efs-key-policy-restricted, efs-replica-encrypted, efs-clients-use-tls',
     '  - dryRun (got "yes"): Invalid input: expected boolean, received string',
   ]);
   // What follows is only the CDK CLI's own one-line note; no Node stack frames, no source excerpt.

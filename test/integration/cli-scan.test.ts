@@ -32,9 +32,16 @@ async function account() {
   const key = await seed.keyWithFileSystem({ rotation: 365 });
   const { fileSystemId } = key;
   const arn = `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${fileSystemId}`;
-  await seed.efs.send(
-    new PutFileSystemPolicyCommand({ FileSystemId: fileSystemId, Policy: JSON.stringify(consoleDefaultPolicy(arn)) }),
-  );
+  // The TLS deny, and client access (root included) for one named role only: compliant with every policy control.
+  const [, tlsDeny] = consoleDefaultPolicy(arn).Statement as unknown[];
+  const appOnly = {
+    Effect: "Allow",
+    Principal: { AWS: "arn:aws:iam::123456789012:role/app" },
+    Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"],
+    Resource: arn,
+  };
+  const Policy = JSON.stringify({ Version: "2012-10-17", Statement: [appOnly, tlsDeny] });
+  await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fileSystemId, Policy }));
   await seed.efs.send(new PutBackupPolicyCommand({ FileSystemId: fileSystemId, BackupPolicy: { Status: "ENABLED" } }));
   await seed.mountTarget(fileSystemId, subnets[0]!, [good]);
   await seed.mountTarget(fileSystemId, subnets[1]!, [open]);
@@ -66,18 +73,20 @@ describe("efs-guard scan against the emulator", () => {
     // worst first
     expect(lines.indexOf(row(open))).toBeLessThan(lines.indexOf(row(exempt)));
     expect(lines.indexOf(row(exempt))).toBeLessThan(lines.indexOf(row(good)));
-    // The file system's four controls and the key's two are compliant rows too.
+    // The file system's six controls and the key's two are compliant rows too.
     for (const control of [
       "efs-tls-enforced",
       "efs-encrypted-at-rest",
       "efs-backup-enabled",
       "efs-policy-not-public",
+      "efs-iam-authorization-required",
+      "efs-root-access-restricted",
     ]) {
       expect(lines.filter((l) => l.startsWith(`${control} `) && l.includes(fileSystemId))).toHaveLength(1);
     }
     expect(lines.filter((l) => l.includes(` ${keyId} `) && /\scompliant\s/.test(l))).toHaveLength(2);
     expect(run.stdout).toContain(
-      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 7 compliant, 0 not applicable",
+      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 9 compliant, 0 not applicable",
     );
     expect(await allRules(seed, [good, open, exempt])).toEqual(before);
   });
@@ -90,9 +99,9 @@ describe("efs-guard scan against the emulator", () => {
     expect(report.errors).toEqual([]);
     expect(report.summary).toMatchObject({
       regions: ["us-east-1"],
-      guards: ["nfs-ingress", "file-system", "kms-key"],
+      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access"],
       resources: 5,
-      compliant: 7,
+      compliant: 9,
       nonCompliant: 1,
       exempt: 1,
       notApplicable: 0,
@@ -120,7 +129,9 @@ describe("efs-guard scan against the emulator", () => {
     expect(verdictsOf(fileSystemId)).toEqual([
       "efs-backup-enabled:compliant",
       "efs-encrypted-at-rest:compliant",
+      "efs-iam-authorization-required:compliant",
       "efs-policy-not-public:compliant",
+      "efs-root-access-restricted:compliant",
       "efs-tls-enforced:compliant",
     ]);
     expect(verdictsOf(keyId)).toEqual(["efs-key-rotation-enabled:compliant", "efs-key-usable:compliant"]);
@@ -129,7 +140,7 @@ describe("efs-guard scan against the emulator", () => {
     await seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: open, SecurityGroupRuleIds: [openRule] }));
     const after = await runCli(["scan", "--json"]);
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 8 });
+    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 10 });
   });
 
   it("--config: alert mode shows alert; an invalid config is a usage error naming the key", async () => {
@@ -140,8 +151,8 @@ describe("efs-guard scan against the emulator", () => {
     const run = await runCli(["scan", "--json", "--config", alert]);
     const report = JSON.parse(run.stdout);
     const wouldDo = report.findings.map((f: any) => f.wouldDo).sort();
-    // none: the compliant group, the file system's four controls and the key's two.
-    expect(wouldDo).toEqual(["alert", "exempt", ...Array(7).fill("none")]);
+    // none: the compliant group, the file system's six controls and the key's two.
+    expect(wouldDo).toEqual(["alert", "exempt", ...Array(9).fill("none")]);
 
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ modes: { "efs-nfs-ingress-restricted": "fix-it" } }));
@@ -177,7 +188,7 @@ describe("efs-guard scan against the emulator", () => {
     try {
       const run = await spawnCli(["scan", "--json"], { AWS_ENDPOINT_URL: proxy.endpoint });
       expect(run.code, run.stderr).toBe(1);
-      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 7 });
+      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 9 });
       const operations = proxy.calls.map((c) => c.operation);
       expect(operations).toContain("DescribeNetworkInterfaces");
       expect(operations).toContain("DescribeSecurityGroupRules");

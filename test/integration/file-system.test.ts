@@ -30,6 +30,7 @@ import { snsNotifier } from "../../shared/notify/sns.js";
 import { processEvent } from "../../shared/pipeline/run.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
+import { ACCESS_ENTRY, withoutAccessControls } from "../support/access-off.js";
 import { exemptUntil, testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 
@@ -40,7 +41,7 @@ const arnOf = (fs: string) => `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:fi
 
 let template: CfnTemplate;
 beforeAll(() => {
-  template = synthTemplate();
+  template = synthTemplate(withoutAccessControls());
 });
 
 async function policyOf(seed: Seeder, FileSystemId: string): Promise<string | undefined> {
@@ -116,10 +117,11 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs })]);
-    // CreateFileSystem also reaches the kms-key function; for an unencrypted file system it has nothing to say.
+    // CreateFileSystem also reaches the kms-key function (for an unencrypted file system it has nothing to say) and
+    // the efs-access function (its controls are off here: tests/support/access-off.ts).
     const invocations = await host.drain();
-    expect(invocations.map((i) => i.entry).sort()).toEqual([ENTRY, KMS_ENTRY]);
-    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined]);
+    expect(invocations.map((i) => i.entry).sort()).toEqual([ACCESS_ENTRY, ENTRY, KMS_ENTRY]);
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
     const keyFindings = invocations.find((i) => i.entry === KMS_ENTRY)!.result as any;
     expect(keyFindings.findings).toEqual([]);
 
@@ -366,10 +368,10 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
     const fs = await seed.fileSystem();
     await seed.efs.send(new DeleteFileSystemCommand({ FileSystemId: fs }));
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs }), putFileSystemPolicyEvent(fs, "{}")]);
-    // Both events reach the file-system function; CreateFileSystem also reaches the kms-key function.
+    // Both events reach the file-system and the efs-access function; CreateFileSystem also reaches the kms-key one.
     const invocations = await host.drain();
-    expect(invocations.map((i) => i.entry).sort()).toEqual([ENTRY, ENTRY, KMS_ENTRY]);
-    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
+    expect(invocations.map((i) => i.entry).sort()).toEqual([ACCESS_ENTRY, ACCESS_ENTRY, ENTRY, ENTRY, KMS_ENTRY]);
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     for (const invocation of invocations) {
       for (const finding of (invocation.result as any).findings) expect(finding.verdict).toBe("not-applicable");
     }

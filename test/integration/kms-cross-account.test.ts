@@ -122,9 +122,10 @@ describe("a file system on another account's key", () => {
       expect.arrayContaining([
         ["functions/kms-key/handler.ts", 1, undefined],
         ["functions/file-system/handler.ts", 1, undefined],
+        ["functions/efs-access/handler.ts", 1, undefined],
       ]),
     );
-    expect(invocations).toHaveLength(2);
+    expect(invocations).toHaveLength(3);
     expect(await host.deadLetters()).toEqual([]);
     const keyAlerts = (await host.alerts()).filter((a) => a.attributes.control?.startsWith("efs-key"));
     expect(keyAlerts.map((a) => a.attributes)).toEqual([

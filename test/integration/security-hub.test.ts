@@ -283,7 +283,8 @@ describe("Security Hub: every finding imported, read back field by field through
         .Findings!.map((f) => f.Id!.split("/").slice(3).join("/"))
         .sort();
     const before = await active();
-    expect(before.filter((x) => x.endsWith(fileSystemId))).toHaveLength(4);
+    // The file-system guard's four controls and the access guard's two policy controls.
+    expect(before.filter((x) => x.endsWith(fileSystemId))).toHaveLength(6);
     for (const mt of (
       await seed.efs.send(
         new (
@@ -297,7 +298,7 @@ describe("Security Hub: every finding imported, read back field by field through
     await new Promise((r) => setTimeout(r, 1100));
     expect((await sweep()).errors).toEqual([]);
     const after = await active();
-    // The file system's four findings and the group's (no longer on a mount target) are archived.
+    // The file system's six findings and the group's (no longer on a mount target) are archived.
     expect(after.filter((x) => x.endsWith(fileSystemId))).toEqual([]);
     expect((await of("efs-backup-enabled"))!.RecordState).toBe("ARCHIVED");
     expect((await of("efs-backup-enabled"))!.ProductFields!["efs-guard/archived"]).toContain("not found by the sweep");

@@ -108,12 +108,13 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     for (const fs of a.fileSystems) expect(await policyOf(a.seed, fs)).toContain("aws:SecureTransport");
 
     // Non-compliant: 1 open group + 1 exempt group, 1 key without rotation, 1 disabled key, 4 file systems
-    // without the TLS deny, 4 without backups, 1 on the AWS managed key = 13. Remediated: the group, the key and
-    // the 4 TLS policies = 6. Failed: the migration of the AWS-managed-key file system, whose workflow is not
+    // without the TLS deny, 4 without backups, 1 on the AWS managed key, and 4 + 4 whose clients need no IAM identity
+    // and keep root (no policy, or the console's pair the TLS remediation writes: either way, alert only) = 21.
+    // Remediated: the group, the key and the 4 TLS policies = 6. Failed: the migration of the AWS-managed-key file system, whose workflow is not
     // deployed in this test (the state machine the function's environment names does not exist).
     expect(summary).toMatchObject({
       regions: ["us-east-1"],
-      nonCompliant: 13,
+      nonCompliant: 21,
       remediated: 6,
       failed: 1,
       errors: [],
@@ -126,6 +127,8 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
       "efs-backup-enabled": { alerted: 4 },
       "efs-policy-not-public": { compliant: 4 },
       "efs-encrypted-at-rest": { compliant: 3, "remediation-failed": 1 },
+      "efs-iam-authorization-required": { alerted: 4 },
+      "efs-root-access-restricted": { alerted: 4 },
     });
 
     const alerts = await host.alerts();
@@ -142,6 +145,8 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
         `efs-nfs-ingress-restricted:remediated:${a.open}`,
         ...a.fileSystems.map((fs) => `efs-tls-enforced:remediated:${fs}`),
         ...a.fileSystems.map((fs) => `efs-backup-enabled:alerted:${fs}`),
+        ...a.fileSystems.map((fs) => `efs-iam-authorization-required:alerted:${fs}`),
+        ...a.fileSystems.map((fs) => `efs-root-access-restricted:alerted:${fs}`),
         `efs-encrypted-at-rest:remediation-failed:${a.managedFs}`,
         "sweep:summary:",
       ].sort(),
@@ -154,7 +159,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     const summaryAlert = alerts.find((x) => x.attributes.outcome === "summary")!;
     // A failed remediation (the migration) raises the summary from info to high.
     expect(summaryAlert.attributes).toEqual({ control: "sweep", severity: "high", outcome: "summary" });
-    expect(summaryAlert.message.content.title).toContain("13 non-compliant, 6 remediated");
+    expect(summaryAlert.message.content.title).toContain("21 non-compliant, 6 remediated");
     expect(summaryAlert.message.content.description).toContain("`efs-key-usable`: alerted 1, compliant 2");
 
     // Idempotent: run again at once; nothing is remediated, the state is unchanged.
@@ -167,6 +172,7 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
     expect(again.counts["efs-backup-enabled"]).toEqual({ alerted: 4 });
     expect(again.counts["efs-policy-not-public"]).toEqual({ compliant: 4 });
     expect(again.counts["efs-encrypted-at-rest"]).toEqual({ compliant: 3, "remediation-failed": 1 });
+    expect(again.counts["efs-iam-authorization-required"]).toEqual({ alerted: 4 });
     expect((await a.seed.ingressRules(a.internal)).map((r) => r.SecurityGroupRuleId)).toEqual([a.internalRule]);
     expect((await a.seed.ingressRules(a.exempt)).map((r) => r.SecurityGroupRuleId)).toEqual([a.exemptRule]);
     const second = (await host.alerts()).map((x) => x.attributes.outcome).sort();
@@ -221,7 +227,7 @@ describe("observe period after the first deploy (issue 11 item 7)", () => {
     expect(open.message.content.description).toContain("observe period after the first deploy");
     const summaryAlert = alerts.find((x) => x.attributes.outcome === "summary")!;
     expect(summaryAlert.message.content.title).toContain(
-      "sweep (observe period): 13 non-compliant, 7 would be remediated",
+      "sweep (observe period): 21 non-compliant, 7 would be remediated",
     );
     expect(summaryAlert.message.content.description).toContain(
       `*Observe period* after the first deploy, until ${new Date(created + 7 * day).toISOString().slice(0, 10)}`,

@@ -1,5 +1,9 @@
 import { CreateTagsCommand } from "@aws-sdk/client-ec2";
-import { TagResourceCommand as EfsTagResource, UntagResourceCommand as EfsUntagResource } from "@aws-sdk/client-efs";
+import {
+  CreateAccessPointCommand,
+  TagResourceCommand as EfsTagResource,
+  UntagResourceCommand as EfsUntagResource,
+} from "@aws-sdk/client-efs";
 import { TagResourceCommand as KmsTagResource } from "@aws-sdk/client-kms";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
@@ -111,6 +115,28 @@ describe("efs-guard:* tags are no silent off-switch (issue 11 item 4), end to en
     const text = alerts[1]!.message.content.description;
     expect(text).not.toMatch(/[<>]/);
     expect(text).toContain("set efs-guard:exempt-until=&lt;!channel&gt; &lt;http[:]//evil[.]example|login&gt;");
+  });
+
+  it("an exemption tag on an access point is alerted as a tag change, with who set it", async () => {
+    const seed = new KeySeeder();
+    const fileSystemId = await seed.fileSystem();
+    const ap = await seed.efs.send(new CreateAccessPointCommand({ FileSystemId: fileSystemId, ClientToken: "ap-1" }));
+    const id = ap.AccessPointId!;
+    const tags = { "efs-guard:exempt": "efs-access-point-enforced", "efs-guard:exempt-until": exemptUntil(10) };
+    await seed.efs.send(
+      new EfsTagResource({ ResourceId: id, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
+    );
+    await host.putEvents([efsTagsEvent("TagResource", id, tags)]);
+    const invocations = await host.drain();
+    expect(invocations.map((i) => [i.entry, i.error])).toEqual([["functions/tag-audit/handler.ts", undefined]]);
+    const [alert, ...rest] = await host.alerts();
+    expect(rest).toEqual([]);
+    expect(alert?.attributes).toEqual({ control: "efs-guard-tags-audited", severity: "high", outcome: "alerted" });
+    expect(alert?.message.metadata.additionalContext.resource).toBe(id);
+    expect(alert?.message.content.description).toContain(
+      `now exempts efs-access-point-enforced until ${tags["efs-guard:exempt-until"]}`,
+    );
+    expect(alert?.message.content.description).toContain("arn:aws:iam::123456789012:role/Admin");
   });
 
   it("a change of other tag keys reaches no function; deleting every tag of a group does", async () => {

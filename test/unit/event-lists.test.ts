@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, TAG_EVENTS } from "../../events/patterns.js";
+import {
+  EFS_ACCESS_EVENTS,
+  FILE_SYSTEM_EVENTS,
+  KMS_KEY_EVENTS,
+  NFS_INGRESS_EVENTS,
+  TAG_EVENTS,
+} from "../../events/patterns.js";
 import { SOURCES } from "../../shared/events/triggers.js";
 
 /**
@@ -9,7 +15,13 @@ import { SOURCES } from "../../shared/events/triggers.js";
 describe("event lists", () => {
   it("every entry is a known CloudTrail event source, a colon and an API name", () => {
     const sources: string[] = Object.values(SOURCES);
-    for (const entry of [...NFS_INGRESS_EVENTS, ...KMS_KEY_EVENTS, ...FILE_SYSTEM_EVENTS, ...TAG_EVENTS]) {
+    for (const entry of [
+      ...NFS_INGRESS_EVENTS,
+      ...KMS_KEY_EVENTS,
+      ...FILE_SYSTEM_EVENTS,
+      ...TAG_EVENTS,
+      ...EFS_ACCESS_EVENTS,
+    ]) {
       const [source, name, ...rest] = entry.split(":");
       expect({ entry, known: sources.includes(source ?? ""), rest }).toEqual({ entry, known: true, rest: [] });
       expect(name).toMatch(/^[A-Z][A-Za-z]+$/);

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  EFS_ACCESS_EVENTS,
   FILE_SYSTEM_EVENTS,
   KMS_KEY_EVENTS,
   NFS_INGRESS_EVENTS,
@@ -61,6 +62,8 @@ const EXPECTED: Record<string, Expected> = {
     ],
   },
   "efs-delete-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  "efs-create-access-point.json": { triggers: [{ type: "access-point", accessPointId: "fsap-0123456789abcdef0" }] },
+  "efs-create-access-point-failed.json": { ignored: "failed-call" },
   "efs-modify-mount-target-security-groups.json": {
     triggers: [
       {
@@ -97,7 +100,9 @@ const EXPECTED: Record<string, Expected> = {
   "efs-untag-resource.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-tags.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-delete-tags.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
-  "efs-tag-resource-access-point.json": { ignored: "unsupported-event" },
+  "efs-tag-resource-access-point.json": {
+    triggers: [{ type: "access-point", accessPointId: "fsap-0123456789abcdef0" }],
+  },
   "kms-tag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-untag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
 };
@@ -145,6 +150,7 @@ describe("every recorded shape, against every trigger in the design", () => {
     ["file-system", FILE_SYSTEM_EVENTS],
     ["kms-key", KMS_KEY_EVENTS],
     ["tag-audit", TAG_EVENTS],
+    ["efs-access", EFS_ACCESS_EVENTS],
   ] as const)(
     "the %s guard's event list gives the same triggers for its own events, and ignores the rest",
     (_, events) => {
@@ -163,7 +169,13 @@ describe("every recorded shape, against every trigger in the design", () => {
   );
 
   it("every trigger in the design belongs to at least one guard's event list", () => {
-    const guarded = new Set<string>([...NFS_INGRESS_EVENTS, ...FILE_SYSTEM_EVENTS, ...KMS_KEY_EVENTS, ...TAG_EVENTS]);
+    const guarded = new Set<string>([
+      ...NFS_INGRESS_EVENTS,
+      ...FILE_SYSTEM_EVENTS,
+      ...KMS_KEY_EVENTS,
+      ...TAG_EVENTS,
+      ...EFS_ACCESS_EVENTS,
+    ]);
     expect([...guarded].sort()).toEqual([...ALL_EVENTS].sort());
   });
 
