@@ -207,7 +207,7 @@ describe("efs-access end to end: CloudTrail event -> rule -> efs-access function
     await host.putEvents([putFileSystemPolicyEvent(fs, "{}")]);
     const own = (await host.drain()).filter((i) => i.entry === ENTRY);
     expect(own.map((i) => i.error)).toEqual([undefined]);
-    expect((own[0]?.result as any).findings.map((f: any) => [f.control, f.verdict])).toEqual([
+    expect((own[0] as { result: any }).result.findings.map((f: any) => [f.control, f.verdict])).toEqual([
       [IAM, "not-applicable"],
       [ROOT, "not-applicable"],
     ]);
