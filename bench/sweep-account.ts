@@ -6,7 +6,7 @@ import { mapLimit } from "../shared/pipeline/concurrency.js";
 
 /**
  * A compliant account for the sweep at scale (issue 17): `fileSystems` file systems on `keys` customer managed keys
- * (round robin, each key rotating yearly), every one with the console's TLS policy and automatic backups on; every
+ * (round robin, each key rotating yearly), every one with a compliant policy (compliantPolicy) and automatic backups on; every
  * `mountTargetEvery`-th one (default 10) with a mount target in one of three subnets behind one of `groups`
  * security groups (NFS from the VPC only). The sweep's calls do not depend on the number of mount targets (their
  * interfaces are read in batches); seeding one per file system would only double the seeding time. Seeded through
@@ -21,6 +21,25 @@ export interface SweepAccount {
 }
 
 export const SEED_CONCURRENCY = 16;
+
+/**
+ * Compliant under every policy control: the console's pair (clients through a mount target, the TLS deny) with the
+ * client grant also narrowed to the account's own principals (aws:PrincipalAccount), so that mounting needs an IAM
+ * identity (efs-iam-authorization-required) and root is not every client's (efs-root-access-restricted).
+ */
+export function compliantPolicy(fileSystemArn: string): ReturnType<typeof consoleDefaultPolicy> {
+  const policy = consoleDefaultPolicy(fileSystemArn);
+  const account = fileSystemArn.split(":")[4] as string;
+  const [allow, ...rest] = policy.Statement as Record<string, unknown>[];
+  const condition = allow?.Condition as Record<string, unknown>;
+  return {
+    ...policy,
+    Statement: [
+      { ...allow, Condition: { ...condition, StringEquals: { "aws:PrincipalAccount": account } } },
+      ...rest,
+    ] as typeof policy.Statement,
+  };
+}
 
 export async function buildSweepAccount(
   fileSystems: number,
@@ -46,7 +65,7 @@ export async function buildSweepAccount(
     const fileSystemId = await seed.fileSystem({ encrypted: true, kmsKeyId: keyArns[i % keyArns.length] as string });
     const arn = `arn:aws:elasticfilesystem:${region}:123456789012:file-system/${fileSystemId}`;
     await seed.efs.send(
-      new PutFileSystemPolicyCommand({ FileSystemId: fileSystemId, Policy: JSON.stringify(consoleDefaultPolicy(arn)) }),
+      new PutFileSystemPolicyCommand({ FileSystemId: fileSystemId, Policy: JSON.stringify(compliantPolicy(arn)) }),
     );
     await seed.efs.send(
       new PutBackupPolicyCommand({ FileSystemId: fileSystemId, BackupPolicy: { Status: "ENABLED" } }),

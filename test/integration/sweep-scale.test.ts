@@ -29,6 +29,8 @@ const EXPECTED: Record<string, number> = {
   "ec2:DescribeNetworkInterfaces": 2,
   "ec2:DescribeSecurityGroupRules": 1,
   "ec2:DescribeVpcs": 1,
+  // efs-access: the region's access points in one listing (its policy reads are the file-system guard's).
+  "elasticfilesystem:DescribeAccessPoints": 1,
 };
 
 let proxy: CountingProxy;
@@ -66,8 +68,8 @@ describe(`the sweep at scale: ${N} file systems on ${K} keys`, () => {
     expect(report.errors).toEqual([]);
     expect(byOperation(calls)).toEqual(EXPECTED);
     expect(calls.length).toBeLessThanOrEqual(2 * N + 3 * K + Math.ceil(N / 100) + 20);
-    // 4 file-system controls per file system, 2 key controls per key, 1 per group: all compliant.
-    expect(report.summary).toMatchObject({ resources: N + K + G, compliant: 4 * N + 2 * K + G, nonCompliant: 0 });
+    // 4 file-system and 2 access controls per file system, 2 key controls per key, 1 per group: all compliant.
+    expect(report.summary).toMatchObject({ resources: N + K + G, compliant: 6 * N + 2 * K + G, nonCompliant: 0 });
   }, 600_000);
 
   it("the sweep makes the same calls, changes nothing and reports everything compliant", async () => {
@@ -76,7 +78,7 @@ describe(`the sweep at scale: ${N} file systems on ${K} keys`, () => {
     expect(report.errors).toEqual([]);
     expect(byOperation(calls)).toEqual(EXPECTED);
     expect(report.results.every((r) => r.outcome === "compliant")).toBe(true);
-    expect(report.results).toHaveLength(4 * N + 2 * K + G);
+    expect(report.results).toHaveLength(6 * N + 2 * K + G);
     expect(deps.notifier.published).toEqual([]);
     expect(new Set(report.results.map((r) => r.finding.resource.id))).toEqual(
       new Set([...account.fileSystems, ...account.keys.map((k) => k.split("/").at(-1)), ...account.groups]),
@@ -104,6 +106,7 @@ describe(`the sweep at scale: ${N} file systems on ${K} keys`, () => {
     expect(report.results).toEqual([]);
     expect(report.tally.resources.size).toBe(N + K + G);
     expect(report.tally.counts["efs-tls-enforced"]).toEqual({ compliant: N });
+    expect(report.tally.counts["efs-iam-authorization-required"]).toEqual({ compliant: N });
     expect(report.tally.counts["efs-key-rotation-enabled"]).toEqual({ compliant: K });
     expect(report.tally.nonCompliant).toBe(0);
   }, 600_000);
