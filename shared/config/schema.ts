@@ -1,7 +1,15 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ConfigError } from "../runtime/errors.js";
-import { CONTROL_IDS, type ControlId, DEFAULT_MODES, GUARD_TAG_PREFIX, MODES, REMEDIABLE } from "./controls.js";
+import {
+  CONTROL_IDS,
+  type ControlId,
+  DEFAULT_MODES,
+  GUARD_TAG_PREFIX,
+  MODES,
+  NOT_YET_EVALUATED,
+  REMEDIABLE,
+} from "./controls.js";
 import { CONFIG_ENV } from "./runtime.js";
 
 // zod/mini (same validation as classic zod, functional API) keeps the function bundles small: classic zod's
@@ -64,14 +72,18 @@ const modeSchema = z.enum(MODES);
 
 /** A control without an automatic remediation takes off or alert; remediate is refused with the reason. */
 function modeOf(id: ControlId) {
-  const mode = REMEDIABLE[id]
-    ? modeSchema
-    : modeSchema.check(
-        z.refine(
-          (v) => v !== "remediate",
-          `${id} is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"`,
-        ),
-      );
+  const mode = NOT_YET_EVALUATED.has(id)
+    ? modeSchema.check(
+        z.refine((v) => v === "off", `${id} is not evaluated yet (issue 15): only "off" is accepted until it is`),
+      )
+    : REMEDIABLE[id]
+      ? modeSchema
+      : modeSchema.check(
+          z.refine(
+            (v) => v !== "remediate",
+            `${id} is alert-only: it has no automatic remediation, so "remediate" cannot apply; allowed: "off", "alert"`,
+          ),
+        );
   return z._default(mode, DEFAULT_MODES[id]);
 }
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CONTROL_IDS, MODES } from "../../shared/config/controls.js";
+import { CONTROL_IDS, MODES, NOT_YET_EVALUATED } from "../../shared/config/controls.js";
 import { CONFIG_DIGEST_ENV, CONFIG_ENV, configEnvironment, loadConfig } from "../../shared/config/runtime.js";
 import { configFromEnv, parseConfig } from "../../shared/config/schema.js";
 import { ConfigError } from "../../shared/runtime/errors.js";
@@ -58,6 +58,15 @@ describe("config schema", () => {
       expect(text).toContain(key);
       expect(text).toContain(value);
     }
+  });
+
+  it("keeps the controls no function evaluates yet off, and refuses any other mode for them", () => {
+    const config = parseConfig({});
+    for (const id of NOT_YET_EVALUATED) expect(config.modes[id]).toBe("off");
+    expect(() => parseConfig({ modes: { "efs-replica-encrypted": "alert" } })).toThrow(
+      'modes.efs-replica-encrypted (got "alert"): efs-replica-encrypted is not evaluated yet (issue 15): only "off" is accepted until it is',
+    );
+    expect(parseConfig({ modes: { "efs-replica-encrypted": "off" } }).modes["efs-replica-encrypted"]).toBe("off");
   });
 
   it("refuses remediate on an alert-only control with the reason, and lists the valid ids for an unknown one", () => {

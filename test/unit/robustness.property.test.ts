@@ -3,7 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS } from "../../events/patterns.js";
-import { CONTROL_IDS, MODES, REMEDIABLE } from "../../shared/config/controls.js";
+import { CONTROL_IDS, MODES, NOT_YET_EVALUATED, REMEDIABLE } from "../../shared/config/controls.js";
 import { type GuardConfig, parseConfig } from "../../shared/config/schema.js";
 import * as backup from "../../shared/controls/backup-enabled.js";
 import * as rotation from "../../shared/controls/key-rotation-enabled.js";
@@ -594,10 +594,16 @@ const finding: fc.Arbitrary<Finding> = fc.record({
 }) as fc.Arbitrary<Finding>;
 const anyConfig = fc
   .record({
-    // Every mode a control can take: an alert-only control's remediate is refused by the schema itself.
+    // Every mode a control can take: an alert-only control's remediate is refused by the schema itself, and a control
+    // no function evaluates yet is off.
     modes: fc.record(
       Object.fromEntries(
-        CONTROL_IDS.map((c) => [c, fc.constantFrom(...MODES.filter((m) => REMEDIABLE[c] || m !== "remediate"))]),
+        CONTROL_IDS.map((c) => [
+          c,
+          NOT_YET_EVALUATED.has(c)
+            ? fc.constant("off")
+            : fc.constantFrom(...MODES.filter((m) => REMEDIABLE[c] || m !== "remediate")),
+        ]),
       ),
     ),
     dryRun: fc.boolean(),
