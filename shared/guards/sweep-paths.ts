@@ -30,30 +30,32 @@ const keyDescription = (inventory: RegionInventory) => (_: unknown, keyId: strin
   keyDescriptionOf(call("kms:DescribeKey", () => inventory.describeKey(keyId)));
 
 /**
- * The file-system guard's KMS client for the sweep: DescribeKey is answered by the inventory's one read per key, any
- * other call (the migration record's VerifyMac) is sent as is. A client rather than a parameter, so that the
- * file-system function's bundle, at its size budget, carries nothing of the sweep.
+ * A guard's client for the sweep: the commands `shared` answers come from the inventory's one read, every other
+ * command is sent as is. A client rather than a parameter, so that the event functions' bundles (file-system at its
+ * size budget) carry nothing of the sweep.
  */
-function sharedKeyReads(inventory: RegionInventory, kms: KMSClient): KMSClient {
-  const send = (command: unknown) =>
-    command instanceof DescribeKeyCommand && command.input.KeyId
-      ? inventory.describeKey(command.input.KeyId)
-      : kms.send(command as Parameters<KMSClient["send"]>[0]);
-  return { send } as unknown as KMSClient;
+function withSharedReads<T extends KMSClient | EFSClient>(client: T, shared: (command: unknown) => unknown): T {
+  const send = (command: unknown) => shared(command) ?? (client.send as (c: unknown) => Promise<unknown>)(command);
+  return { send } as unknown as T;
 }
 
+/** The file-system guard's DescribeKey from the inventory's one read per key (VerifyMac is sent as is). */
+const sharedKeyReads = (inventory: RegionInventory, kms: KMSClient) =>
+  withSharedReads(kms, (c) =>
+    c instanceof DescribeKeyCommand && c.input.KeyId ? inventory.describeKey(c.input.KeyId) : undefined,
+  );
+
 /**
- * The guards' EFS client for the sweep: DescribeFileSystemPolicy is answered by the inventory's one read per file
- * system (two guards read each policy: file-system and efs-access), any other call is sent as is. Assessment only:
- * a remediation goes through the guard's own client, so the TLS merge re-reads the policy just before its write.
+ * DescribeFileSystemPolicy from the inventory's one read per file system (file-system and efs-access both read each
+ * policy). Assessment only: a remediation goes through the guard's own client, so the TLS merge re-reads the policy
+ * just before its write.
  */
-function sharedPolicyReads(inventory: RegionInventory, efs: EFSClient): EFSClient {
-  const send = (command: unknown) =>
-    command instanceof DescribeFileSystemPolicyCommand && command.input.FileSystemId
-      ? inventory.fileSystemPolicy(command.input.FileSystemId)
-      : efs.send(command as Parameters<EFSClient["send"]>[0]);
-  return { send } as unknown as EFSClient;
-}
+const sharedPolicyReads = (inventory: RegionInventory, efs: EFSClient) =>
+  withSharedReads(efs, (c) =>
+    c instanceof DescribeFileSystemPolicyCommand && c.input.FileSystemId
+      ? inventory.fileSystemPolicy(c.input.FileSystemId)
+      : undefined,
+  );
 
 /**
  * Per file system: the listing's entry (no DescribeFileSystems of its own), DescribeFileSystemPolicy and
