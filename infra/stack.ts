@@ -1,6 +1,12 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { FILE_SYSTEM_EVENTS, KMS_KEY_EVENTS, NFS_INGRESS_EVENTS, TAG_EVENTS } from "../events/patterns.js";
+import {
+  CLIENT_TLS_EVENTS,
+  FILE_SYSTEM_EVENTS,
+  KMS_KEY_EVENTS,
+  NFS_INGRESS_EVENTS,
+  TAG_EVENTS,
+} from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
 import { AlertDedup } from "./constructs/alert-dedup.js";
@@ -14,6 +20,7 @@ import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import {
+  ecsClientsStatements,
   fileSystemStatements,
   kmsKeyStatements,
   nfsIngressStatements,
@@ -122,12 +129,22 @@ export class EfsGuardStack extends Stack {
       statements: tagAuditStatements(this),
     });
 
+    // ECS task definitions that mount EFS without TLS (efs-clients-use-tls); read only.
+    this.functions.ecsClients = new GuardFunction(this, "EcsClients", {
+      ...guards,
+      entry: "functions/ecs-clients/handler.ts",
+      description: "EFS Guard efs-clients-use-tls: alerts ECS task definitions that mount EFS without TLS",
+      events: CLIENT_TLS_EVENTS,
+      statements: ecsClientsStatements(),
+    });
+
     // The functions that report decisions: alerts (through the inbox) and, when on, findings for Security Hub.
     const reporters = [
       this.functions.nfsIngress,
       this.functions.fileSystem,
       this.functions.kmsKey,
       this.functions.tagAudit,
+      this.functions.ecsClients,
       this.sweep.function,
     ];
     if (this.alertDedup) {

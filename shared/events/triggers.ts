@@ -28,12 +28,18 @@ export type Trigger =
        * carry it in their envelope instead. A key ARN of another account is read across accounts, never written.
        */
       homeAccount?: string;
+    }
+  | {
+      type: "task-definition";
+      /** family:revision or the task definition ARN; DescribeTaskDefinition takes either. */
+      taskDefinition: string;
     };
 
 export const SOURCES = {
   efs: "elasticfilesystem.amazonaws.com",
   ec2: "ec2.amazonaws.com",
   kms: "kms.amazonaws.com",
+  ecs: "ecs.amazonaws.com",
 } as const;
 
 type Extractor = (event: CloudTrailEvent) => Trigger[];
@@ -83,6 +89,16 @@ const fileSystemTagged: Extractor = (e) => {
   const id = firstString(e.requestParameters.resourceId, e.requestParameters.fileSystemId);
   const fileSystemId = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$/)?.[1];
   return fileSystemId ? [{ type: "file-system", fileSystemId }] : [];
+};
+
+/** A task definition ARN (arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION). */
+const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[^:]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
+
+/** ECS's answer names the new revision; the request only has the family (the revision is ECS's to assign). */
+const taskDefinitionRegistered: Extractor = (e) => {
+  const td = isRecord(e.responseElements.taskDefinition) ? e.responseElements.taskDefinition : {};
+  const arn = str(td.taskDefinitionArn);
+  return arn && TASK_DEFINITION_ARN.test(arn) ? [{ type: "task-definition", taskDefinition: arn }] : [];
 };
 
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
@@ -141,6 +157,7 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.efs}:DeleteTags`]: fileSystemTagged,
   [`${SOURCES.kms}:TagResource`]: keyFromRequest,
   [`${SOURCES.kms}:UntagResource`]: keyFromRequest,
+  [`${SOURCES.ecs}:RegisterTaskDefinition`]: taskDefinitionRegistered,
 };
 
 /** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
@@ -190,5 +207,7 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.fileSystemId;
     case "kms-key":
       return trigger.keyId;
+    case "task-definition":
+      return trigger.taskDefinition;
   }
 }

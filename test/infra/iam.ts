@@ -121,5 +121,6 @@ export const REPORTING_ENTRIES = [
   "functions/file-system/handler.ts",
   "functions/kms-key/handler.ts",
   "functions/tag-audit/handler.ts",
+  "functions/ecs-clients/handler.ts",
   "functions/sweep/handler.ts",
 ];

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  CLIENT_TLS_EVENTS,
   FILE_SYSTEM_EVENTS,
   KMS_KEY_EVENTS,
   NFS_INGRESS_EVENTS,
@@ -71,6 +72,10 @@ const EXPECTED: Record<string, Expected> = {
     ],
   },
   "efs-put-backup-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  // The new revision's ARN from ECS's answer; the volumes in the event are not trusted (the guard re-reads them).
+  "ecs-register-task-definition.json": {
+    triggers: [{ type: "task-definition", taskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3" }],
+  },
   "efs-put-file-system-policy-failed.json": { ignored: "failed-call" },
   "efs-put-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "kms-disable-key-no-resources-no-recipient.json": {
@@ -145,6 +150,7 @@ describe("every recorded shape, against every trigger in the design", () => {
     ["file-system", FILE_SYSTEM_EVENTS],
     ["kms-key", KMS_KEY_EVENTS],
     ["tag-audit", TAG_EVENTS],
+    ["ecs-clients", CLIENT_TLS_EVENTS],
   ] as const)(
     "the %s guard's event list gives the same triggers for its own events, and ignores the rest",
     (_, events) => {
@@ -163,7 +169,13 @@ describe("every recorded shape, against every trigger in the design", () => {
   );
 
   it("every trigger in the design belongs to at least one guard's event list", () => {
-    const guarded = new Set<string>([...NFS_INGRESS_EVENTS, ...FILE_SYSTEM_EVENTS, ...KMS_KEY_EVENTS, ...TAG_EVENTS]);
+    const guarded = new Set<string>([
+      ...NFS_INGRESS_EVENTS,
+      ...FILE_SYSTEM_EVENTS,
+      ...KMS_KEY_EVENTS,
+      ...TAG_EVENTS,
+      ...CLIENT_TLS_EVENTS,
+    ]);
     expect([...guarded].sort()).toEqual([...ALL_EVENTS].sort());
   });
 
