@@ -109,6 +109,7 @@ export class EfsGuardStack extends Stack {
         ...nfsIngressStatements(this, config),
         ...fileSystemStatements(this, config),
         ...kmsKeyStatements(this, config),
+        ...ecsClientsStatements(),
       ],
     });
     this.functions.sweep = this.sweep.function;

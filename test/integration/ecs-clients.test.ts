@@ -10,6 +10,8 @@ import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { registerTaskDefinitionEvent } from "../../events/build.js";
 import { parseConfig } from "../../shared/config/schema.js";
 import { ecsClientsGuard } from "../../shared/guards/ecs-clients.js";
+import { allGuards } from "../../shared/guards/index.js";
+import { scanAccount } from "../../shared/pipeline/scan.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 import { resetEmulator } from "../support/emulator.js";
 
@@ -151,5 +153,18 @@ describe("efs-clients-use-tls end to end on the emulator (issue 15)", () => {
     }
     expect(verdicts.sort()).toEqual(["a:1 non-compliant", "b:1 compliant", "c:1 not-applicable"]);
     expect(await guard.inventory("us-east-1", parseConfig({ tlsClientCheckLimit: 2 }))).toHaveLength(2);
+
+    // `scan` (and the sweep) run it with every other guard: the task definitions appear in its report.
+    const report = await scanAccount(allGuards(), ["us-east-1"], { config, clock: fixedClock("2026-12-01T12:00:00Z") });
+    expect(report.errors).toEqual([]);
+    const ecsFindings = report.findings
+      .filter((f) => f.control === "efs-clients-use-tls")
+      .map((f) => `${f.resource} ${f.verdict} ${f.wouldDo}`)
+      .sort();
+    expect(ecsFindings).toEqual([
+      expect.stringMatching(/task-definition\/a:1 non-compliant alert$|^a:1 non-compliant alert$/),
+      expect.stringMatching(/b:1 compliant none$/),
+      expect.stringMatching(/c:1 not-applicable none$/),
+    ]);
   });
 });

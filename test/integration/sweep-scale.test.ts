@@ -29,6 +29,8 @@ const EXPECTED: Record<string, number> = {
   "ec2:DescribeNetworkInterfaces": 2,
   "ec2:DescribeSecurityGroupRules": 1,
   "ec2:DescribeVpcs": 1,
+  // efs-clients-use-tls: the region's ACTIVE task definitions (none here), one page.
+  "ecs:ListTaskDefinitions": 1,
 };
 
 let proxy: CountingProxy;
