@@ -90,7 +90,7 @@ describe("efs-guard scan against the emulator", () => {
     expect(report.errors).toEqual([]);
     expect(report.summary).toMatchObject({
       regions: ["us-east-1"],
-      guards: ["nfs-ingress", "file-system", "kms-key"],
+      guards: ["nfs-ingress", "file-system", "kms-key", "ecs-clients"],
       resources: 5,
       compliant: 7,
       nonCompliant: 1,
