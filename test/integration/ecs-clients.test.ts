@@ -113,7 +113,7 @@ describe("efs-clients-use-tls end to end on the emulator (issue 15)", () => {
     // ECS allows letters, digits, hyphens and underscores in a family: _x_ would render italic in Slack.
     await register(host, taskDefinition("_evil_", [{ fileSystemId: FS }]));
     const [alert] = await host.alerts();
-    const [title, resource] = (alert?.message.content.description as string).split("\n");
+    const [title, resource] = String(alert?.message.content.description ?? "").split("\n");
     // In prose the underscores that would open and close italics are replaced; in the code span they cannot format.
     expect(title).toContain("task definition ˍevilˍ:1 mounts");
     expect(title).not.toContain("_evil_");
