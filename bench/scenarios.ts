@@ -3,6 +3,7 @@ import {
   DeleteNetworkInterfaceCommand,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
+import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import {
   CreateAccessPointCommand,
   DeleteFileSystemPolicyCommand,
@@ -32,6 +33,7 @@ import {
   modifyRulesEvent,
   putBackupPolicyEvent,
   putFileSystemPolicyEvent,
+  registerTaskDefinitionEvent,
   scheduleKeyDeletionEvent,
 } from "../events/build.js";
 import { consoleDefaultPolicy } from "../shared/controls/policy.js";
@@ -102,7 +104,7 @@ export async function buildAccount(fileSystems: number): Promise<BenchAccount> {
 }
 
 /** Which way a trigger finds its resources; it decides how its calls may grow with the account (budgets.json). */
-export type PathKind = "security-group" | "policy" | "key";
+export type PathKind = "security-group" | "policy" | "key" | "task-definition";
 
 export type PathName =
   | "compliant"
@@ -246,6 +248,20 @@ const NFS = "functions/nfs-ingress/handler.ts";
 const FILE_SYSTEM = "functions/file-system/handler.ts";
 const KMS_KEY = "functions/kms-key/handler.ts";
 const EFS_ACCESS = "functions/efs-access/handler.ts";
+const ECS_CLIENTS = "functions/ecs-clients/handler.ts";
+
+/** A new revision of a task definition that mounts the account's file system with TLS, and ECS's event for it. */
+async function registerTlsClient(a: BenchAccount) {
+  const request = {
+    family: "bench-client",
+    containerDefinitions: [{ name: "app", image: "public.ecr.aws/docker/library/nginx:latest", memory: 128 }],
+    volumes: [
+      { name: "data", efsVolumeConfiguration: { fileSystemId: a.fileSystemId, transitEncryption: "ENABLED" as const } },
+    ],
+  };
+  const out = await new ECSClient({ region: REGION }).send(new RegisterTaskDefinitionCommand(request));
+  return registerTaskDefinitionEvent(request, out.taskDefinition as unknown as Record<string, unknown>);
+}
 
 const fsArn = (a: BenchAccount) => `arn:aws:elasticfilesystem:${REGION}:123456789012:file-system/${a.fileSystemId}`;
 const appStatement = (a: BenchAccount) => ({
@@ -507,5 +523,12 @@ export const SCENARIOS: TriggerScenario[] = [
     trigger: "elasticfilesystem:CreateAccessPoint",
     kind: "policy",
     paths: { compliant: compliantAccessPoint },
+  },
+  {
+    // One DescribeTaskDefinition whatever the number of file systems: the event names the revision.
+    function: ECS_CLIENTS,
+    trigger: "ecs:RegisterTaskDefinition",
+    kind: "task-definition",
+    paths: { compliant: registerTlsClient },
   },
 ];

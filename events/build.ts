@@ -456,3 +456,21 @@ export function createAccessPointEvent(ap: AccessPointInput, extra: Partial<Clou
     ...extra,
   });
 }
+
+/**
+ * ECS RegisterTaskDefinition as CloudTrail records it: the request as sent, ECS's answer under
+ * responseElements.taskDefinition (the new revision's ARN, which is all the guard takes from the event).
+ */
+export function registerTaskDefinitionEvent(
+  request: Record<string, unknown>,
+  taskDefinition: Record<string, unknown>,
+  extra: Partial<CloudTrailInput> = {},
+) {
+  return cloudTrailEnvelope({
+    eventSource: "ecs.amazonaws.com",
+    eventName: "RegisterTaskDefinition",
+    requestParameters: request,
+    responseElements: { taskDefinition, tags: [] },
+    ...extra,
+  });
+}

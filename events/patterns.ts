@@ -23,6 +23,7 @@ const SOURCE_TO_EVENTBRIDGE: Record<string, string> = {
   "ec2.amazonaws.com": "aws.ec2",
   "elasticfilesystem.amazonaws.com": "aws.elasticfilesystem",
   "kms.amazonaws.com": "aws.kms",
+  "ecs.amazonaws.com": "aws.ecs",
 };
 
 /**
@@ -108,6 +109,9 @@ export const TAG_EVENTS = [
   "kms.amazonaws.com:TagResource",
   "kms.amazonaws.com:UntagResource",
 ] as const;
+
+/** The ECS client guard (efs-clients-use-tls): every new task definition revision. */
+export const CLIENT_TLS_EVENTS = ["ecs.amazonaws.com:RegisterTaskDefinition"] as const;
 
 type TagFilter = Pick<EventPattern["detail"], "requestParameters" | "$or">;
 

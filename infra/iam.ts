@@ -23,6 +23,9 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   // CreateFileSystem has no resource type: the migration's recreate role scopes it with conditions instead
   // (elasticfilesystem:Encrypted, aws:RequestTag/efs-guard:migration; infra/migration-permissions.ts).
   "elasticfilesystem:CreateFileSystem",
+  // ECS task definitions: the Service Authorization Reference lists no resource type for either call.
+  "ecs:ListTaskDefinitions",
+  "ecs:DescribeTaskDefinition",
   // AWS Backup's job descriptions have no resource types (the migration polls its backup and restore jobs).
   "backup:DescribeBackupJob",
   "backup:DescribeRestoreJob",

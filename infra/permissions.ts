@@ -218,3 +218,18 @@ export function tagAuditStatements(scope: Construct): PolicyStatement[] {
     }),
   ];
 }
+
+/**
+ * The ECS client guard (efs-clients-use-tls) reads task definitions and writes nothing. ListTaskDefinitions and
+ * DescribeTaskDefinition support no resource-level permissions (Service Authorization Reference, Amazon ECS:
+ * neither lists a resource type), so "*" is the narrowest resource IAM can express.
+ */
+export function ecsClientsStatements(): PolicyStatement[] {
+  return [
+    new PolicyStatement({
+      sid: "ReadTaskDefinitions",
+      actions: ["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"],
+      resources: ["*"],
+    }),
+  ];
+}

@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import {
+  CLIENT_TLS_EVENTS,
   EFS_ACCESS_EVENTS,
   FILE_SYSTEM_EVENTS,
   KMS_KEY_EVENTS,
@@ -20,6 +21,7 @@ import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import {
+  ecsClientsStatements,
   efsAccessStatements,
   fileSystemStatements,
   kmsKeyStatements,
@@ -120,6 +122,7 @@ export class EfsGuardStack extends Stack {
         ...fileSystemStatements(this, config),
         ...kmsKeyStatements(this, config),
         ...efsAccessStatements(this),
+        ...ecsClientsStatements(),
       ],
     });
     this.functions.sweep = this.sweep.function;
@@ -140,6 +143,15 @@ export class EfsGuardStack extends Stack {
       statements: tagAuditStatements(this),
     });
 
+    // ECS task definitions that mount EFS without TLS (efs-clients-use-tls); read only.
+    this.functions.ecsClients = new GuardFunction(this, "EcsClients", {
+      ...guards,
+      entry: "functions/ecs-clients/handler.ts",
+      description: "EFS Guard efs-clients-use-tls: alerts ECS task definitions that mount EFS without TLS",
+      events: CLIENT_TLS_EVENTS,
+      statements: ecsClientsStatements(),
+    });
+
     // The functions that report decisions: alerts (through the inbox) and, when on, findings for Security Hub.
     const reporters = [
       this.functions.nfsIngress,
@@ -147,6 +159,7 @@ export class EfsGuardStack extends Stack {
       this.functions.kmsKey,
       this.functions.efsAccess,
       this.functions.tagAudit,
+      this.functions.ecsClients,
       this.sweep.function,
     ];
     if (this.alertDedup) {

@@ -39,7 +39,7 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-access-point-enforced": "alert",
   "efs-key-policy-restricted": "off",
   "efs-replica-encrypted": "off",
-  "efs-clients-use-tls": "off",
+  "efs-clients-use-tls": "alert",
 };
 
 /**
@@ -50,7 +50,6 @@ export const NOT_YET_EVALUATED: ReadonlySet<ControlId> = new Set<ControlId>([
   "efs-mount-target-private",
   "efs-key-policy-restricted",
   "efs-replica-encrypted",
-  "efs-clients-use-tls",
 ]);
 
 /**

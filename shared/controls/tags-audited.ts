@@ -20,8 +20,9 @@ export const CONTROLS_BY_RESOURCE: Record<ResourceRef["type"], ControlId[]> = {
   ],
   "kms-key": ["efs-key-rotation-enabled", "efs-key-usable"],
   "access-point": ["efs-access-point-enforced"],
-  // efs-clients-use-tls, efs-mount-target-private, efs-replica-encrypted and efs-key-policy-restricted join their
-  // resource's list when a function evaluates them (NOT_YET_EVALUATED in shared/config/controls.ts).
+  // efs-mount-target-private, efs-replica-encrypted and efs-key-policy-restricted join their resource's list when a
+  // function evaluates them (NOT_YET_EVALUATED in shared/config/controls.ts). The ECS guard reads no tags: a task
+  // definition cannot be exempted by tag (yet).
   "task-definition": [],
 };
 

@@ -30,12 +30,18 @@ export type Trigger =
       homeAccount?: string;
     }
   /** An EFS access point (efs-access-point-enforced); the id is re-read, nothing else in the event counts. */
-  | { type: "access-point"; accessPointId: string };
+  | { type: "access-point"; accessPointId: string }
+  | {
+      type: "task-definition";
+      /** family:revision or the task definition ARN; DescribeTaskDefinition takes either. */
+      taskDefinition: string;
+    };
 
 export const SOURCES = {
   efs: "elasticfilesystem.amazonaws.com",
   ec2: "ec2.amazonaws.com",
   kms: "kms.amazonaws.com",
+  ecs: "ecs.amazonaws.com",
 } as const;
 
 type Extractor = (event: CloudTrailEvent) => Trigger[];
@@ -87,6 +93,16 @@ const fileSystemTagged: Extractor = (e) => {
   const match = id?.match(/(?:^|file-system\/)(fs-[0-9a-f]+)$|(?:^|access-point\/)(fsap-[0-9a-f]+)$/);
   if (match?.[1]) return [{ type: "file-system", fileSystemId: match[1] }];
   return match?.[2] ? [{ type: "access-point", accessPointId: match[2] }] : [];
+};
+
+/** A task definition ARN (arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION). */
+const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[^:]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
+
+/** ECS's answer names the new revision; the request only has the family (the revision is ECS's to assign). */
+const taskDefinitionRegistered: Extractor = (e) => {
+  const td = isRecord(e.responseElements.taskDefinition) ? e.responseElements.taskDefinition : {};
+  const arn = str(td.taskDefinitionArn);
+  return arn && TASK_DEFINITION_ARN.test(arn) ? [{ type: "task-definition", taskDefinition: arn }] : [];
 };
 
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
@@ -150,6 +166,7 @@ export const EVENT_SPECS: Record<string, Extractor> = {
     const id = firstString(e.responseElements.accessPointId);
     return id && /^fsap-[0-9a-f]+$/.test(id) ? [{ type: "access-point", accessPointId: id }] : [];
   },
+  [`${SOURCES.ecs}:RegisterTaskDefinition`]: taskDefinitionRegistered,
 };
 
 /** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
@@ -201,5 +218,7 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.keyId;
     case "access-point":
       return trigger.accessPointId;
+    case "task-definition":
+      return trigger.taskDefinition;
   }
 }

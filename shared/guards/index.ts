@@ -1,6 +1,7 @@
 import { MIGRATION_ENV } from "../aws/migration.js";
 import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
+import { ecsClientsGuard } from "./ecs-clients.js";
 import { efsAccessGuard } from "./efs-access.js";
 import { fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
@@ -26,6 +27,8 @@ export function allGuards(options: { migrationStateMachineArn?: string | undefin
     { ...fileSystem, sweep: fileSystemSweep(fileSystem, recordKeyArn) },
     { ...key, sweep: kmsKeySweep(key) },
     { ...efsAccessGuard(), sweep: efsAccessSweep() },
+    // ACTIVE task definitions, newest first, at most tlsClientCheckLimit (its own inventory and assess).
+    ecsClientsGuard(),
   ];
 }
 

@@ -122,5 +122,6 @@ export const REPORTING_ENTRIES = [
   "functions/kms-key/handler.ts",
   "functions/tag-audit/handler.ts",
   "functions/efs-access/handler.ts",
+  "functions/ecs-clients/handler.ts",
   "functions/sweep/handler.ts",
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { synthTemplate } from "../../emulator/template.js";
-import { patternsFor, TAG_EVENTS } from "../../events/patterns.js";
+import { CLIENT_TLS_EVENTS, patternsFor, TAG_EVENTS } from "../../events/patterns.js";
 import type { ConfigInput } from "../../shared/config/schema.js";
 import { functionPermissions, roleStatements, type Template } from "./iam.js";
 
@@ -151,6 +151,34 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
         "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
       ]);
     }
+  });
+});
+
+describe("the ECS client function (efs-clients-use-tls)", () => {
+  const template = synthTemplate({});
+  const perms = functionPermissions(template as Template).get("functions/ecs-clients/handler.ts")!;
+
+  it("may only list and describe task definitions (and publish, dead-letter, log)", () => {
+    expect(perms.actions).toEqual([
+      "ecs:DescribeTaskDefinition",
+      "ecs:ListTaskDefinitions",
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sns:Publish",
+      "sqs:SendMessage",
+    ]);
+  });
+
+  it("has one rule: ECS RegisterTaskDefinition, failed calls excluded", () => {
+    const rules = Object.values(template.Resources).filter(
+      (r) =>
+        r.Type === "AWS::Events::Rule" &&
+        r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === perms.logicalId),
+    );
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(CLIENT_TLS_EVENTS));
+    expect(rules[0]?.Properties.EventPattern.source).toEqual(["aws.ecs"]);
   });
 });
 

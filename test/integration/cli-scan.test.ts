@@ -99,7 +99,7 @@ describe("efs-guard scan against the emulator", () => {
     expect(report.errors).toEqual([]);
     expect(report.summary).toMatchObject({
       regions: ["us-east-1"],
-      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access"],
+      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access", "ecs-clients"],
       resources: 5,
       compliant: 9,
       nonCompliant: 1,

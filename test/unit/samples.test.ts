@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  CLIENT_TLS_EVENTS,
   EFS_ACCESS_EVENTS,
   FILE_SYSTEM_EVENTS,
   KMS_KEY_EVENTS,
@@ -74,6 +75,10 @@ const EXPECTED: Record<string, Expected> = {
     ],
   },
   "efs-put-backup-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
+  // The new revision's ARN from ECS's answer; the volumes in the event are not trusted (the guard re-reads them).
+  "ecs-register-task-definition.json": {
+    triggers: [{ type: "task-definition", taskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3" }],
+  },
   "efs-put-file-system-policy-failed.json": { ignored: "failed-call" },
   "efs-put-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "kms-disable-key-no-resources-no-recipient.json": {
@@ -151,6 +156,7 @@ describe("every recorded shape, against every trigger in the design", () => {
     ["kms-key", KMS_KEY_EVENTS],
     ["tag-audit", TAG_EVENTS],
     ["efs-access", EFS_ACCESS_EVENTS],
+    ["ecs-clients", CLIENT_TLS_EVENTS],
   ] as const)(
     "the %s guard's event list gives the same triggers for its own events, and ignores the rest",
     (_, events) => {
@@ -175,6 +181,7 @@ describe("every recorded shape, against every trigger in the design", () => {
       ...KMS_KEY_EVENTS,
       ...TAG_EVENTS,
       ...EFS_ACCESS_EVENTS,
+      ...CLIENT_TLS_EVENTS,
     ]);
     expect([...guarded].sort()).toEqual([...ALL_EVENTS].sort());
   });
