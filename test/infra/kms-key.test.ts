@@ -83,6 +83,8 @@ const ACCESS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
 ];
 
+const ECS_CLIENTS_GUARD = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"];
+
 const NFS_GUARD = [
   // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
   "ec2:AuthorizeSecurityGroupIngress",
@@ -200,6 +202,7 @@ describe("scheduled sweep", () => {
           ...FILE_SYSTEM_GUARD,
           ...KMS_GUARD,
           ...ACCESS_GUARD,
+          ...ECS_CLIENTS_GUARD,
           ...PLUMBING,
           "cloudformation:DescribeStacks",
         ]),
