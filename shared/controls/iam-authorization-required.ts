@@ -8,14 +8,7 @@ import {
   notApplicable,
   policyProblem,
 } from "./file-system.js";
-import {
-  deniesUnnamed,
-  grantsToEveryone,
-  keyCondition,
-  narrowingCondition,
-  parsePolicy,
-  statementName,
-} from "./policy.js";
+import { narrowingCondition, parsePolicy, statementName, unnamedGrants } from "./policy.js";
 import type { Finding } from "./types.js";
 
 /**
@@ -51,13 +44,8 @@ export function evaluate(state: IamAuthorizationState, _config: GuardConfig, _cl
   if (parsed.status === "invalid") {
     return policyProblem(CONTROL, fs, { none: false, detail: parsed.detail, question: "whether clients need IAM" });
   }
-  const open = grantsToEveryone(parsed.statements, fs.arn, ACTIONS, (c) => keyCondition(c))
-    .map((g) => ({
-      ...g,
-      // An unconditional Deny (or Deny unless a named principal) takes the action back from unnamed clients.
-      actions: g.actions.filter((a) => !parsed.statements.some((s) => deniesUnnamed(s, a, fs.arn))),
-    }))
-    .filter((g) => g.actions.length > 0);
+  // An unconditional Deny (or Deny unless a named principal) takes an action back from unnamed clients.
+  const open = unnamedGrants(parsed.statements, fs.arn, ACTIONS);
   if (open.length === 0) {
     return {
       ...base,

@@ -422,6 +422,24 @@ export function grantsToEveryone(
   return grants;
 }
 
+/**
+ * What efs-iam-authorization-required and efs-root-access-restricted look for: Allow statements that grant any of
+ * `actions` to everyone without a principal condition (keyCondition), each with only the actions that no Deny for
+ * the unnamed (deniesUnnamed) takes back; statements left with no action are dropped.
+ */
+export function unnamedGrants(
+  statements: Statement[],
+  fileSystemArn: string | undefined,
+  actions: readonly string[],
+): PublicGrant[] {
+  return grantsToEveryone(statements, fileSystemArn, actions, (c) => keyCondition(c))
+    .map((g) => ({
+      ...g,
+      actions: g.actions.filter((a) => !statements.some((s) => deniesUnnamed(s, a, fileSystemArn))),
+    }))
+    .filter((g) => g.actions.length > 0);
+}
+
 export function statementName(statement: Statement, index: number): string {
   return typeof statement.Sid === "string" && statement.Sid !== "" ? statement.Sid : `#${index}`;
 }

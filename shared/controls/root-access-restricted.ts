@@ -8,7 +8,7 @@ import {
   notApplicable,
   policyProblem,
 } from "./file-system.js";
-import { deniesUnnamed, grantsToEveryone, keyCondition, parsePolicy } from "./policy.js";
+import { deniesUnnamed, parsePolicy, unnamedGrants } from "./policy.js";
 import type { Finding } from "./types.js";
 
 /**
@@ -43,7 +43,7 @@ export function evaluate(state: RootAccessState, _config: GuardConfig, _clock: C
     return policyProblem(CONTROL, fs, { none: false, detail: parsed.detail, question: "who has root access" });
   }
   const denied = parsed.statements.some((s) => deniesUnnamed(s, ROOT, fs.arn));
-  const grants = denied ? [] : grantsToEveryone(parsed.statements, fs.arn, [ROOT], (c) => keyCondition(c));
+  const grants = unnamedGrants(parsed.statements, fs.arn, [ROOT]);
   if (grants.length === 0) {
     return {
       ...base,
