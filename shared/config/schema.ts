@@ -237,14 +237,33 @@ export const configSchema = z
      */
     trustedAccounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
     /**
-     * The AWS Organization (issue 13 owns the hub-and-spoke deployment; the keys are its). Today only `guardrails`
-     * acts on it: with `attach`, the stack attaches the guardrail SCP (`efs-guard guardrails`) to
-     * organizationalUnitIds; deploy it then in the management account or a delegated administrator for policies.
-     * memberRoleName, regions and sweepConcurrency are validated now and used by the organization deployment.
+     * The AWS Organization (docs/organizations.md). With `organizationId`, the stack is the hub: the efs-guard bus,
+     * its rules, and the member StackSet on organizationalUnitIds x regions. With `guardrails.attach`, the stack
+     * attaches the guardrail SCP (`efs-guard guardrails`) to organizationalUnitIds; deploy it then in the management
+     * account or a delegated administrator for policies. sweepConcurrency is validated now and used by the
+     * organization sweep.
      */
     organization: z.optional(
       z
         .strictObject({
+          /**
+           * The organization's id (o-...). It turns the hub on: the efs-guard bus accepts events only from this
+           * organization (aws:PrincipalOrgID), and the member StackSet is synthesized (infra/constructs/hub.ts).
+           * Without it, the block only configures the guardrails.
+           */
+          organizationId: z.optional(
+            z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, "an AWS Organizations id (o- and 10 to 32 characters)")),
+          ),
+          /**
+           * The member accounts, when only some of the targeted organizational units' accounts are to be guarded;
+           * empty: every account the StackSet deploys to. An event from any other account is ignored.
+           */
+          accounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
+          /**
+           * Who deploys the StackSet (AWS::CloudFormation::StackSet CallAs): the hub is usually a delegated
+           * administrator for CloudFormation StackSets (DELEGATED_ADMIN), or the management account itself (SELF).
+           */
+          callAs: z._default(z.enum(["DELEGATED_ADMIN", "SELF"]), "DELEGATED_ADMIN"),
           memberRoleName: z._default(
             z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (up to 64 characters, no path)")),
             "efs-guard-member",
@@ -281,6 +300,11 @@ export const configSchema = z
           z.refine((org) => !org.guardrails.attach || org.organizationalUnitIds.length > 0, {
             message: "guardrails.attach needs the organizationalUnitIds (or root id) to attach the SCP to",
             path: ["guardrails", "attach"],
+          }),
+          z.refine((org) => org.organizationId === undefined || org.organizationalUnitIds.length > 0, {
+            message:
+              "organizationId (the hub) needs the organizationalUnitIds (or root id) the member StackSet deploys to",
+            path: ["organizationalUnitIds"],
           }),
         ),
     ),

@@ -30,7 +30,7 @@ export interface CloudTrailEvent {
   resources: { ARN?: string; type?: string; accountId?: string }[];
 }
 
-export type IgnoreReason = "malformed" | "failed-call" | "foreign-source" | "unsupported-event";
+export type IgnoreReason = "malformed" | "failed-call" | "foreign-source" | "unsupported-event" | "foreign-account";
 
 export type ParsedEvent =
   | { kind: "event"; event: CloudTrailEvent }
@@ -123,7 +123,9 @@ export function parseCloudTrail(input: unknown): ParsedEvent {
   }
   const region = str(record.awsRegion) ?? envelopeRegion;
   const identityAccount = isRecord(record.userIdentity) ? str(record.userIdentity.accountId) : undefined;
-  const account = str(record.recipientAccountId) ?? envelopeAccount ?? identityAccount;
+  // EventBridge's `account` first: EventBridge sets it (a member cannot choose it on a cross-account bus), while the
+  // detail is the CloudTrail record's text; a record read from a trail file has only the latter.
+  const account = envelopeAccount ?? str(record.recipientAccountId) ?? identityAccount;
   if (region === undefined || account === undefined) {
     return { kind: "ignored", reason: "malformed", detail: "region or account cannot be determined", ...base };
   }

@@ -18,6 +18,12 @@ export interface PipelineDeps {
   findings?: FindingsSink;
   /** EMF metrics in the deployed functions; none in the CLI and tests. */
   metrics?: GuardMetrics;
+  /**
+   * The account the function runs and acts in (from its own ARN, guardEventHandler). An event of any other account
+   * is ignored: the function's clients act in its own account, so acting on another account's event would act on
+   * the wrong resources. Unset in the CLI, which acts with the caller's credentials on the events it is given.
+   */
+  account?: string;
 }
 
 /**
@@ -156,6 +162,20 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
     return report;
   }
   const { event, triggers } = parsed;
+  if (deps.account !== undefined && event.account !== deps.account) {
+    const report: EventReport = {
+      outcome: "ignored",
+      reason: "foreign-account",
+      detail: `the event is from account ${event.account}; this function acts in ${deps.account} only`,
+      findings: [],
+      eventId: event.eventId,
+      eventName: event.eventName,
+      eventSource: event.eventSource,
+    };
+    logger.warn("event ignored", { guard: guard.name, ...report });
+    deps.metrics?.ignored(report.reason!);
+    return report;
+  }
   // The keys are removed again below: replay and tests call processEvent many times in one process, and one
   // event's id must never appear on the next event's log lines.
   logger.appendKeys({ eventId: event.eventId, eventName: event.eventName });

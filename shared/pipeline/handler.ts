@@ -1,0 +1,20 @@
+import type { Context } from "aws-lambda";
+import { guardHandler } from "../runtime/middleware.js";
+import { type PipelineDeps, processEvent } from "./run.js";
+import type { Guard } from "./types.js";
+
+/** The account in a Lambda function ARN (arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME). */
+export function accountOfFunctionArn(arn: string): string | undefined {
+  return /^arn:[a-z-]+:lambda:[a-z0-9-]+:(\d{12}):function:/.exec(arn)?.[1];
+}
+
+/**
+ * The handler of a guard function: each invocation runs processEvent with the account the function itself runs in
+ * (its ARN in the Lambda context), so that another account's event is ignored.
+ */
+export function guardEventHandler(guard: Guard, deps: PipelineDeps) {
+  return guardHandler(async (event: unknown, context: Context) => {
+    const account = accountOfFunctionArn(context.invokedFunctionArn);
+    return processEvent(event, guard, account ? { ...deps, account } : deps);
+  });
+}
