@@ -48,6 +48,22 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
       ]);
     }
   }
+  const org = config.organization;
+  if (org?.organizationId && org.regions.length > 0) {
+    // The hub's functions act only in the guarded regions (their region fence), and the member role lives in the
+    // home region's instance (IAM is global): the members' regions are some of the guarded ones, the home one among them.
+    const guarded = [homeRegion, ...config.regions];
+    if (!homeRegion || !org.regions.includes(homeRegion) || org.regions.some((r) => !guarded.includes(r))) {
+      throw new SynthConfigError([
+        `organization.regions (got ${JSON.stringify(org.regions)}): the members' regions must include the home region${homeRegion ? ` ${homeRegion}` : " (set AWS_REGION or a profile region for cdk)"} and be among the guarded regions ${JSON.stringify(guarded.filter(Boolean))}; leave it empty for all of them`,
+      ]);
+    }
+  }
+  if (org?.organizationId && !homeRegion) {
+    throw new SynthConfigError([
+      "organization.organizationId: the hub needs a known home region (its efs-guard bus); set AWS_REGION or a profile region for cdk",
+    ]);
+  }
   const home = new EfsGuardStack(app, "EfsGuard", {
     config,
     env: { account, region: homeRegion },

@@ -1,10 +1,10 @@
 import { Aws, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
-import { type CfnRule, EventBus, Rule } from "aws-cdk-lib/aws-events";
+import { type CfnRule, EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { EventBus as EventBusTarget } from "aws-cdk-lib/aws-events-targets";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { type IRole, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { patternsFor } from "../events/patterns.js";
+import { type EventPattern, patternsFor } from "../events/patterns.js";
 import { alarmOnDeadLetterQueue, alarmOnRuleDlqFailure } from "./constructs/alarms.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { toCdkPattern } from "./constructs/guard-function.js";
@@ -53,11 +53,7 @@ export class ForwarderStack extends Stack {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions::AwsSolutions-SQS3",
-      reason:
-        "This queue is the dead-letter queue of the forwarding rules' targets; cdk-nag only recognises queues named in another queue's RedrivePolicy.",
-    });
+    acknowledgeForwardingDlq(this.deadLetterQueue);
     this.role = new Role(this, "ForwardRole", {
       description: `EFS Guard: forwards CloudTrail events from ${this.region} to the default bus in ${props.homeRegion}`,
       // Only EventBridge acting for this account may assume it (confused-deputy protection).
@@ -69,16 +65,11 @@ export class ForwarderStack extends Stack {
     const homeBus = EventBus.fromEventBusArn(this, "HomeBus", this.homeBusArn);
 
     patternsFor(props.events).forEach((pattern, index) => {
-      const rule = new Rule(this, `Forward${index}`, {
-        description: `EFS Guard: forward ${pattern.detail.eventName.join(", ")} (${pattern.detail.eventSource[0]}) to ${props.homeRegion}`,
-        eventPattern: toCdkPattern(pattern),
-        targets: [new EventBusTarget(homeBus, { role: this.role, deadLetterQueue: this.deadLetterQueue })],
-      });
-      // CDK's EventBus target has no retry props (aws/aws-cdk#28735); the target accepts a RetryPolicy like any other.
-      // Same policy as the home rules: 8 attempts within 24 hours, then the dead-letter queue.
-      (rule.node.defaultChild as CfnRule).addPropertyOverride("Targets.0.RetryPolicy", {
-        MaximumRetryAttempts: 8,
-        MaximumEventAgeInSeconds: Duration.hours(24).toSeconds(),
+      const rule = forwardingRule(this, `Forward${index}`, pattern, {
+        bus: homeBus,
+        role: this.role,
+        deadLetterQueue: this.deadLetterQueue,
+        to: props.homeRegion,
       });
       this.rules.push(rule);
       alarmOnRuleDlqFailure(this, `Forward${index}DlqFailureAlarm`, rule, this.alerts.topic);
@@ -91,4 +82,36 @@ export class ForwarderStack extends Stack {
       `the forwarding dead-letter queue in ${this.region}`,
     );
   }
+}
+
+/** cdk-nag's SQS3 on a queue that is itself a dead-letter queue (of forwarding rules' targets). */
+export function acknowledgeForwardingDlq(queue: Queue): void {
+  Validations.of(queue).acknowledge({
+    id: "AwsSolutions::AwsSolutions-SQS3",
+    reason:
+      "This queue is the dead-letter queue of the forwarding rules' targets; cdk-nag only recognises queues named in another queue's RedrivePolicy.",
+  });
+}
+
+/**
+ * A rule that forwards the events of `pattern` to another bus (the home region's, or the organization hub's),
+ * with the same delivery policy as the home rules: 8 attempts within 24 hours, then the dead-letter queue.
+ */
+export function forwardingRule(
+  scope: Construct,
+  id: string,
+  pattern: EventPattern,
+  target: { bus: IEventBus; role: IRole; deadLetterQueue: IQueue; to: string },
+): Rule {
+  const rule = new Rule(scope, id, {
+    description: `EFS Guard: forward ${pattern.detail.eventName.join(", ")} (${pattern.detail.eventSource[0]}) to ${target.to}`,
+    eventPattern: toCdkPattern(pattern),
+    targets: [new EventBusTarget(target.bus, { role: target.role, deadLetterQueue: target.deadLetterQueue })],
+  });
+  // CDK's EventBus target has no retry props (aws/aws-cdk#28735); the target accepts a RetryPolicy like any other.
+  (rule.node.defaultChild as CfnRule).addPropertyOverride("Targets.0.RetryPolicy", {
+    MaximumRetryAttempts: 8,
+    MaximumEventAgeInSeconds: Duration.hours(24).toSeconds(),
+  });
+  return rule;
 }

@@ -233,3 +233,18 @@ export function ecsClientsStatements(): PolicyStatement[] {
     }),
   ];
 }
+
+/**
+ * The union of every guard's statements: what the sweep (which runs every guard) needs, and, in an organization,
+ * what the member role in each member account grants the hub's functions (infra/member-stack.ts). Resource ARNs
+ * name `scope`'s stack account, so in the member template they name the member's own account.
+ */
+export function allGuardStatements(scope: Construct, config: GuardConfig): PolicyStatement[] {
+  return [
+    ...nfsIngressStatements(scope, config),
+    ...fileSystemStatements(scope, config),
+    ...kmsKeyStatements(scope, config),
+    ...efsAccessStatements(scope),
+    ...ecsClientsStatements(),
+  ];
+}

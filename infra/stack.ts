@@ -14,13 +14,15 @@ import { AlertDedup } from "./constructs/alert-dedup.js";
 import { AlertsTopic } from "./constructs/alerts-topic.js";
 import { ApproverRole } from "./constructs/approver-role.js";
 import { GuardDashboard } from "./constructs/dashboard.js";
-import { GuardFunction } from "./constructs/guard-function.js";
+import { GuardFunction, guardEventsOf } from "./constructs/guard-function.js";
 import { GuardrailsPolicy } from "./constructs/guardrails.js";
+import { HubBus, MemberStackSet } from "./constructs/hub.js";
 import { MigrationWorkflow } from "./constructs/migration.js";
 import { MigrationRecordKey } from "./constructs/migration-record.js";
 import { SecurityHubReporter } from "./constructs/security-hub.js";
 import { Sweep } from "./constructs/sweep.js";
 import {
+  allGuardStatements,
   ecsClientsStatements,
   efsAccessStatements,
   fileSystemStatements,
@@ -47,6 +49,10 @@ export class EfsGuardStack extends Stack {
   readonly alertDedup?: AlertDedup;
   /** Present only when `securityHub` is on. */
   readonly securityHub?: SecurityHubReporter;
+  /** An organization's hub only (organization.organizationId): the bus the members forward their events to. */
+  readonly hubBus?: HubBus;
+  /** An organization's hub only: the member StackSet. */
+  readonly members?: MemberStackSet;
   /** Present only with organization.guardrails.attach: the guardrail SCP on the configured targets. */
   readonly guardrails?: GuardrailsPolicy;
 
@@ -62,9 +68,14 @@ export class EfsGuardStack extends Stack {
       });
     }
     const common = { config, topic: this.alerts.topic, key: this.alerts.key };
+    // An organization's hub (organization.organizationId): the members' events arrive on the efs-guard bus.
+    const organization = config.organization?.organizationId
+      ? { ...config.organization, organizationId: config.organization.organizationId }
+      : undefined;
+    if (organization) this.hubBus = new HubBus(this, "HubBus", { organizationId: organization.organizationId });
     // The guard functions hand their alerts to the inbox when deduplication is on; the Security Hub reporter and the
     // alerts function itself publish only alarms (CloudWatch) and, for the latter, the alerts.
-    const guards = { ...common, inbox: this.alertDedup?.inbox };
+    const guards = { ...common, inbox: this.alertDedup?.inbox, hubBus: this.hubBus?.bus };
     this.migration = new MigrationWorkflow(this, "Migration", {
       config,
       topic: this.alerts.topic,
@@ -117,13 +128,7 @@ export class EfsGuardStack extends Stack {
     this.sweep = new Sweep(this, "Sweep", {
       ...guards,
       // The union of every guard's statements: the sweep runs them all.
-      statements: [
-        ...nfsIngressStatements(this, config),
-        ...fileSystemStatements(this, config),
-        ...kmsKeyStatements(this, config),
-        ...efsAccessStatements(this),
-        ...ecsClientsStatements(),
-      ],
+      statements: allGuardStatements(this, config),
     });
     this.functions.sweep = this.sweep.function;
     if (migrates) this.migration.grantStart(this.sweep.function.fn);
@@ -172,6 +177,16 @@ export class EfsGuardStack extends Stack {
       this.securityHub = reporter;
       for (const fn of reporters) reporter.allowPublisher(fn);
       this.functions.securityHub = reporter.function;
+    }
+
+    // The members: a StackSet whose member role trusts the roles of the functions that act in members' accounts.
+    if (organization) {
+      this.members = new MemberStackSet(this, "Members", {
+        config,
+        organization,
+        events: guardEventsOf(this),
+        principals: reporters.map((fn) => fn.role),
+      });
     }
 
     // Preventive guardrails (opt-in): the SCP that `efs-guard guardrails` prints, on the configured OUs or root.

@@ -1,5 +1,5 @@
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
-import { Rule } from "aws-cdk-lib/aws-events";
+import { type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
@@ -41,6 +41,11 @@ export interface GuardFunctionProps {
   key: IKey;
   /** "eventSource:eventName" keys; one EventBridge rule per event source. */
   events?: readonly string[];
+  /**
+   * In an organization, the hub's efs-guard bus, where the members' events arrive (infra/constructs/hub.ts): it
+   * gets the same rules as the account's default bus.
+   */
+  hubBus?: IEventBus | undefined;
   statements: PolicyStatement[];
   timeout?: Duration;
   memorySize?: number;
@@ -127,21 +132,27 @@ export class GuardFunction extends Construct {
     for (const statement of props.statements) this.role.addToPolicy(statement);
 
     const patterns = props.events ? patternsFor(props.events) : [];
-    patterns.forEach((pattern, index) => {
-      const rule = new Rule(this, `Rule${index}`, {
-        description: `EFS Guard ${id}: ${pattern.detail.eventName.join(", ")} (${pattern.detail.eventSource[0]})`,
-        eventPattern: toCdkPattern(pattern),
-        targets: [
-          new LambdaFunction(this.fn, {
-            deadLetterQueue: this.deadLetterQueue,
-            retryAttempts: 8,
-            maxEventAge: Duration.hours(24),
-          }),
-        ],
+    // The default bus keeps the ids it always had (a single-account template is unchanged); the hub bus's rules
+    // are Hub0, Hub1...
+    const buses: [string, IEventBus | undefined][] = [["Rule", undefined]];
+    if (props.hubBus) buses.push(["Hub", props.hubBus]);
+    for (const [prefix, eventBus] of buses)
+      patterns.forEach((pattern, index) => {
+        const rule = new Rule(this, `${prefix}${index}`, {
+          description: `EFS Guard ${id}: ${pattern.detail.eventName.join(", ")} (${pattern.detail.eventSource[0]})${eventBus ? " from the members" : ""}`,
+          eventPattern: toCdkPattern(pattern),
+          ...(eventBus ? { eventBus } : {}),
+          targets: [
+            new LambdaFunction(this.fn, {
+              deadLetterQueue: this.deadLetterQueue,
+              retryAttempts: 8,
+              maxEventAge: Duration.hours(24),
+            }),
+          ],
+        });
+        this.rules.push(rule);
+        alarmOnRuleDlqFailure(this, `${prefix}${index}DlqFailureAlarm`, rule, props.topic);
       });
-      this.rules.push(rule);
-      alarmOnRuleDlqFailure(this, `Rule${index}DlqFailureAlarm`, rule, props.topic);
-    });
 
     alarmOnDeadLetterQueue(
       this,

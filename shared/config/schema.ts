@@ -255,11 +255,6 @@ export const configSchema = z
             z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, "an AWS Organizations id (o- and 10 to 32 characters)")),
           ),
           /**
-           * The member accounts, when only some of the targeted organizational units' accounts are to be guarded;
-           * empty: every account the StackSet deploys to. An event from any other account is ignored.
-           */
-          accounts: z._default(z.array(z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"))), []),
-          /**
            * Who deploys the StackSet (AWS::CloudFormation::StackSet CallAs): the hub is usually a delegated
            * administrator for CloudFormation StackSets (DELEGATED_ADMIN), or the management account itself (SELF).
            */

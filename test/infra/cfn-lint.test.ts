@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureVenv, VENV } from "../../emulator/venv.js";
@@ -25,12 +25,22 @@ let outdir: string;
 let templates: string[];
 beforeAll(() => {
   ensureVenv();
-  // With the guardrail SCP attached (organization.guardrails.attach): its AWS::Organizations::Policy is linted too.
-  const organization = { organizationalUnitIds: ["ou-ab12-11112222"], guardrails: { attach: true } };
+  // An organization's hub with the guardrail SCP attached (organization.guardrails.attach): its
+  // AWS::Organizations::Policy, the StackSet and the member template (its TemplateBody) are linted too.
+  const organization = {
+    organizationId: "o-abcdefghij",
+    organizationalUnitIds: ["ou-ab12-11112222"],
+    guardrails: { attach: true },
+  };
   outdir = synthApp(
     { regions: ["us-east-1", "eu-central-1"], organization },
     { region: "eu-west-1", bundle: true },
   ).outdir;
+  const hub = JSON.parse(readFileSync(join(outdir, "EfsGuard.template.json"), "utf8"));
+  const stackSet = Object.values(hub.Resources as Record<string, any>).find(
+    (r) => r.Type === "AWS::CloudFormation::StackSet",
+  );
+  writeFileSync(join(outdir, "EfsGuardMember.template.json"), stackSet.Properties.TemplateBody);
   templates = readdirSync(outdir)
     .filter((f) => f.endsWith(".template.json"))
     .map((f) => join(outdir, f));
@@ -43,6 +53,7 @@ describe("cfn-lint", () => {
       "EfsGuard.template.json",
       "EfsGuardForwarder-eu-central-1.template.json",
       "EfsGuardForwarder-us-east-1.template.json",
+      "EfsGuardMember.template.json",
     ]);
     const home = readFileSync(templates.find((t) => t.endsWith("/EfsGuard.template.json"))!, "utf8");
     expect(home).toContain('"Type": "AWS::Organizations::Policy"');

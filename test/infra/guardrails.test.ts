@@ -74,6 +74,7 @@ describe("guardrails attached by the stack", () => {
 describe("the organization block (validated at synth time by the one schema)", () => {
   it("has issue 13's keys with their defaults, and guardrails off", () => {
     expect(parseConfig({ organization: {} }).organization).toEqual({
+      callAs: "DELEGATED_ADMIN",
       memberRoleName: "efs-guard-member",
       organizationalUnitIds: [],
       regions: [],
