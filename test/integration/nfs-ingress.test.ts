@@ -67,6 +67,22 @@ describe("efs-nfs-ingress-restricted end to end: CloudTrail event -> real rule -
     expect(alert.message.content.nextSteps.join(" ")).toContain("re-authorize");
   });
 
+  it("another account's event (an organization member's, on the hub bus) is ignored: nothing read or revoked here", async () => {
+    const { seed, groupId } = await account();
+    const open = await seed.nfsFrom(groupId, "0.0.0.0/0");
+    // The same group id, the same rule, but EventBridge says the event is from another account: the function's
+    // credentials act in its own account, so it must not touch the group of that id here.
+    const foreign = { ...authorizeIngressEvent({ groupId, ruleId: open, cidr: "0.0.0.0/0" }), account: "210987654321" };
+    const report = await host.invoke("functions/nfs-ingress/handler.ts", foreign);
+    expect(report).toMatchObject({
+      outcome: "ignored",
+      reason: "foreign-account",
+      detail: "the event is from account 210987654321; this function acts in 123456789012 only",
+    });
+    expect((await seed.ingressRules(groupId)).map((r) => r.SecurityGroupRuleId)).toContain(open);
+    expect(await host.alerts()).toEqual([]);
+  });
+
   it("revokes IPv6 ::/0, protocol -1 and port ranges covering 2049, but not other ports", async () => {
     const { seed, groupId } = await account();
     const v6 = await seed.nfsFrom(groupId, "::/0");
