@@ -206,17 +206,11 @@ export const configSchema = z
     /**
      * The split of a large region on Step Functions Distributed Map (docs/performance.md): a region with more file
      * systems than `fileSystemsPerItem` is swept by the state machine efs-guard-sweep, one child invocation per
-     * item of that many file systems (a multiple of 100, one DescribeFileSystems page), at most `maxConcurrency`
+     * item of that many file systems (rounded down to whole DescribeFileSystems pages of 100), at most `maxConcurrency`
      * children at once; a smaller region stays one invocation of the sweep function.
      */
     sweepMap: z._default(
-      z.strictObject({
-        fileSystemsPerItem: z._default(
-          z.number().check(z.int(), z.minimum(100), z.maximum(100_000), z.multipleOf(100)),
-          2000,
-        ),
-        maxConcurrency: integer(1, 1000, 4),
-      }),
+      z.strictObject({ fileSystemsPerItem: integer(100, 100_000, 2000), maxConcurrency: integer(1, 1000, 4) }),
       { fileSystemsPerItem: 2000, maxConcurrency: 4 },
     ),
     /**

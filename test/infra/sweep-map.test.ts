@@ -124,7 +124,6 @@ describe("the sweep's Distributed Map (infra)", () => {
 
   it("validates the split's settings at synth time", () => {
     expect(parseConfig({}).sweepMap).toEqual({ fileSystemsPerItem: 2000, maxConcurrency: 4 });
-    expect(() => parseConfig({ sweepMap: { fileSystemsPerItem: 150 } })).toThrow(/fileSystemsPerItem/);
     expect(() => parseConfig({ sweepMap: { fileSystemsPerItem: 50 } })).toThrow(/fileSystemsPerItem/);
     expect(() => parseConfig({ sweepMap: { maxConcurrency: 0 } })).toThrow(/maxConcurrency/);
   });
