@@ -26,6 +26,13 @@ export interface SweepResult {
   seededSeconds: number;
   /** Every finding compliant and no error: the floor is for a compliant account. */
   compliant: boolean;
+  /**
+   * The sweep sandbox's memory (emulator/lambda-runtime.mjs, the Node.js 24 process running the bundle): its peak
+   * resident set since init (getrusage maxRSS, what Lambda reports as Max Memory Used) and the V8 heap's high-water
+   * mark during the invocation, in MB (10^6 bytes). Reported, not gated.
+   */
+  maxRssMb?: number;
+  peakHeapMb?: number;
 }
 
 export interface FunctionResult {

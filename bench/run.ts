@@ -339,7 +339,12 @@ async function measureSweep(
       for (const c of calls)
         byOperation[`${c.service}:${c.operation}`] = (byOperation[`${c.service}:${c.operation}`] ?? 0) + 1;
       const compliant = result?.nonCompliant === 0 && (result?.errors ?? []).length === 0;
-      log(`sweep: ${calls.length} calls in ${seconds} s (seeded in ${round(account.seededInMs / 1000)} s)`);
+      const memory = host.invocations.findLast((i) => i.entry === SWEEP_ENTRY)?.memory;
+      const mb = (bytes: number) => round(bytes / 1e6);
+      log(
+        `sweep: ${calls.length} calls in ${seconds} s (seeded in ${round(account.seededInMs / 1000)} s)` +
+          (memory ? `, max RSS ${mb(memory.maxRssBytes)} MB, peak heap ${mb(memory.peakHeapBytes)} MB` : ""),
+      );
       rows.push({
         fileSystems,
         keys,
@@ -348,6 +353,7 @@ async function measureSweep(
         seconds,
         seededSeconds: round(account.seededInMs / 1000),
         compliant,
+        ...(memory ? { maxRssMb: mb(memory.maxRssBytes), peakHeapMb: mb(memory.peakHeapBytes) } : {}),
       });
     } finally {
       await host.stop();
@@ -448,6 +454,8 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
         "calls",
         "floor 2N+3K+ceil(N/100)+20",
         "wall time",
+        "max RSS (sandbox)",
+        "peak heap",
         ...ops.map((o) => o.replace(/^[a-z0-9]+:/, "")),
       ],
       ...results.sweep.map((r) => [
@@ -456,6 +464,8 @@ export function renderTables(results: BenchResults, budgets: Budgets): string {
         String(r.total),
         String(2 * r.fileSystems + 3 * r.keys + Math.ceil(r.fileSystems / 100) + (budgets.sweep?.callsConstant ?? 20)),
         `${r.seconds} s`,
+        r.maxRssMb === undefined ? "-" : `${r.maxRssMb} MB`,
+        r.peakHeapMb === undefined ? "-" : `${r.peakHeapMb} MB`,
         ...ops.map((o) => String(r.byOperation[o] ?? 0)),
       ]),
     ]);

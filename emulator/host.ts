@@ -18,7 +18,7 @@ import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from ".
 import { deployTemplateKey, hasAlias } from "./kms-keys.js";
 import { Recorder } from "./recorder.js";
 import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
-import { FunctionRuntime, track } from "./runtime.js";
+import { FunctionRuntime, type SandboxMemory, track } from "./runtime.js";
 import type { CfnTemplate } from "./template.js";
 
 /** The alerts function (alert deduplication): the alert path, not a guard. */
@@ -34,6 +34,8 @@ export interface Invocation {
   error?: string;
   /** 1 for the first delivery, 2 and 3 for Lambda's asynchronous retries (with `asyncRetries`). */
   attempt?: number;
+  /** The sandbox's memory after this invocation (hosted bundles only, not overrides). */
+  memory?: SandboxMemory;
 }
 
 /** An event that failed every attempt, as Lambda puts it on a function's dead-letter queue. */
@@ -375,6 +377,8 @@ export class FunctionHost {
     } catch (error) {
       invocation.error = error instanceof Error ? error.message : String(error);
       throw error;
+    } finally {
+      if (!this.handlers.has(fn.entry) && fn.runtime?.lastMemory) invocation.memory = fn.runtime.lastMemory;
     }
   }
 

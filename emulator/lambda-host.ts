@@ -35,6 +35,9 @@ export interface HostedInvocation {
   function: string;
   entry: string;
   event: any;
+  /** When the host received the invocation and answered it (ms since the epoch): overlaps are concurrency. */
+  startedAt?: number;
+  endedAt?: number;
   result?: unknown;
   error?: { errorType: string; errorMessage: string };
 }
@@ -56,6 +59,9 @@ export class LambdaHost {
   private readonly functions: Map<string, HostedFunction>;
   private readonly overrides = new Map<string, Handler>();
   private readonly failures = new Map<string, { errorType: string; errorMessage: string }[]>();
+  private readonly failWhen: { entry: string; matches: (event: any) => boolean; errorType: string }[] = [];
+  /** Every state machine deployed, by logical id (stateMachineArn is the first of them). */
+  readonly stateMachineArns: Record<string, string> = {};
 
   /** The recording proxy the steps' calls go through (every operation, by function). */
   readonly recorder: Recorder;
@@ -79,9 +85,13 @@ export class LambdaHost {
    * topic (the FunctionHost's, which has a queue subscribed to it).
    */
   /** `endpointPort`: the port of the endpoint everyone uses (the recorder in front of the emulator); default free. */
+  /**
+   * `stateMachines`: the logical-id prefixes of the state machines to deploy, with the functions they name (default
+   * the migration workflow's; "SweepSplit" for the sweep's Distributed Map).
+   */
   static async deploy(
     template: CfnTemplate,
-    options: { topicArn: string; region?: string; endpointPort?: number },
+    options: { topicArn: string; region?: string; endpointPort?: number; stateMachines?: string[] },
   ): Promise<LambdaHost> {
     const region = options.region ?? "us-east-1";
     const endpoint = process.env.AWS_ENDPOINT_URL;
@@ -90,7 +100,11 @@ export class LambdaHost {
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const address = server.address();
     const hostUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    const resources = Object.entries(template.Resources);
+    const wanted = options.stateMachines ?? ["Migration"];
+    const chosen = (id: string) => wanted.some((prefix) => id.startsWith(prefix));
+    const resources = Object.entries(template.Resources).filter(
+      ([id, r]) => r.Type !== "AWS::StepFunctions::StateMachine" || chosen(id),
+    );
     // Where every resource will be (the state machine's ARN follows from its name); what is created here replaces it.
     const resolved = expectedResolution(template, region);
     const resolve = (v: unknown) => resolveIntrinsics(v, resolved, region);
@@ -191,6 +205,7 @@ export class LambdaHost {
     }
 
     let stateMachineArn = "";
+    const stateMachineArns: Record<string, string> = {};
     for (const [id, r] of resources) {
       if (r.Type !== "AWS::StepFunctions::StateMachine") continue;
       const definition = String(resolve(r.Properties.DefinitionString));
@@ -201,7 +216,8 @@ export class LambdaHost {
           roleArn: resolve(r.Properties.RoleArn) as string,
         }),
       );
-      stateMachineArn = out.stateMachineArn!;
+      stateMachineArn ||= out.stateMachineArn!;
+      stateMachineArns[id] = out.stateMachineArn!;
       resolved.set(id, {
         ref: stateMachineArn,
         atts: { Arn: stateMachineArn, Name: r.Properties.StateMachineName ?? id },
@@ -209,6 +225,7 @@ export class LambdaHost {
     }
     if (!stateMachineArn) throw new Error("the template has no state machine");
     const host = new LambdaHost(server, functions, stateMachineArn, resolved, recorder);
+    Object.assign(host.stateMachineArns, stateMachineArns);
     // One STS endpoint for everyone, as on AWS (sts.REGION.amazonaws.com): the steps reach the emulator through the
     // recorder, so the approvers' command line in this process does too. The approval's verify step refuses a
     // statement signed for another host than its own STS endpoint (shared/aws/approval-statements.ts).
@@ -245,9 +262,15 @@ export class LambdaHost {
     this.failures.set(entry, queue);
   }
 
+  /** Makes every invocation of an entry whose event matches fail, as failNext does (e.g. one item of a Map). */
+  failWhere(entry: string, matches: (event: any) => boolean, errorType: string): void {
+    this.failWhen.push({ entry, matches, errorType });
+  }
+
   clearOverrides(): void {
     this.overrides.clear();
     this.failures.clear();
+    this.failWhen.length = 0;
   }
 
   /** The resolved value of a template resource (Ref), e.g. the KMS key the stack would create. */
@@ -265,9 +288,21 @@ export class LambdaHost {
     if (!fn)
       return { payload: { errorType: "ResourceNotFound", errorMessage: `no hosted function ${name}` }, error: true };
     const event = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-    const invocation: HostedInvocation = { function: name, entry: fn.entry, event };
+    const invocation: HostedInvocation = { function: name, entry: fn.entry, event, startedAt: Date.now() };
     this.invocations.push(invocation);
-    const injected = this.failures.get(fn.entry)?.shift();
+    try {
+      return await this.run(fn, invocation);
+    } finally {
+      invocation.endedAt = Date.now();
+    }
+  }
+
+  private async run(fn: HostedFunction, invocation: HostedInvocation): Promise<{ payload: unknown; error: boolean }> {
+    const { event, function: name } = invocation;
+    const where = this.failWhen.find((f) => f.entry === fn.entry && f.matches(event));
+    const injected =
+      this.failures.get(fn.entry)?.shift() ??
+      (where ? { errorType: where.errorType, errorMessage: `${where.errorType} (injected by the test)` } : undefined);
     if (injected) {
       invocation.error = injected;
       return { payload: { ...injected, trace: [] }, error: true };

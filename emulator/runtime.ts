@@ -40,6 +40,15 @@ export interface RuntimeSpec {
 export interface RuntimeAnswer {
   result?: unknown;
   error?: { errorType: string; errorMessage: string };
+  /** The sandbox's memory after the invocation (emulator/lambda-runtime.mjs): Lambda's Max Memory Used and the heap's peak. */
+  memory?: SandboxMemory;
+}
+
+export interface SandboxMemory {
+  /** getrusage ru_maxrss of the sandbox process since its start (init included), in bytes. */
+  maxRssBytes: number;
+  /** The V8 heap's high-water mark during the invocation, sampled every 20 ms. */
+  peakHeapBytes: number;
 }
 
 interface Pending {
@@ -100,7 +109,10 @@ class Sandbox {
       if (!pending) return;
       this.hold(false);
       clearTimeout(pending.timer);
-      pending.resolve(message.type === "result" ? { result: message.result } : { error: message.error });
+      const memory = message.memory ? { memory: message.memory as SandboxMemory } : {};
+      pending.resolve(
+        message.type === "result" ? { result: message.result, ...memory } : { error: message.error, ...memory },
+      );
     });
     this.child.once("exit", (code, signal) => {
       this.exited = true;
@@ -169,6 +181,8 @@ export class FunctionRuntime {
   private stopped = false;
   /** Sandboxes started so far (cold starts). */
   coldStarts = 0;
+  /** The memory reported with the last answer (with concurrent invocations, whichever answered last). */
+  lastMemory: SandboxMemory | undefined;
 
   constructor(readonly spec: RuntimeSpec) {}
 
@@ -187,6 +201,7 @@ export class FunctionRuntime {
       }
     }
     const answer = await sandbox.invoke(event, requestId);
+    if (answer.memory) this.lastMemory = answer.memory;
     if (sandbox.exited) this.discard(sandbox);
     else this.park(sandbox);
     return answer;

@@ -29,6 +29,14 @@ const EXECUTIONS_OF_ONE_STATE_MACHINE =
   /^arn:(?:<AWS::Partition>|aws[a-z-]*):states:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):execution:([A-Za-z0-9_-]+):\*$/;
 
 /**
+ * The same, as CDK's DistributedMap writes it for its own child executions (DistributedMapPolicy): the state
+ * machine's name cut from its Ref, `:*` for its executions (DescribeExecution, StopExecution) and `/*:*` for the
+ * executions of its Map Runs (RedriveExecution).
+ */
+const EXECUTIONS_OF_THIS_STATE_MACHINE =
+  /^arn:(?:<AWS::Partition>|aws[a-z-]*):states:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"([A-Za-z0-9]+)"\}\]\}\]\}(?:\/\*)?:\*$/;
+
+/**
  * Acknowledges AwsSolutions-IAM5 findings that are justified by construction, and only those, with a reason that
  * says why. Checked on the resolved policy, after every grant was made:
  * - `Resource::*` when every Allow statement on `*` grants only actions of NO_RESOURCE_LEVEL_ACTIONS;
@@ -70,6 +78,15 @@ export class JustifiedWildcards implements IAspect {
         Validations.of(node).acknowledge({
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
           reason: `The executions of the state machine ${machine} only, in this account: an execution's name is chosen when it starts, so no deploy-time ARN can list them.`,
+        });
+      }
+      for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+        const machine = EXECUTIONS_OF_THIS_STATE_MACHINE.exec(resource)?.[1];
+        if (!machine || seen.has(resource)) continue;
+        seen.add(resource);
+        Validations.of(node).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+          reason: `The executions of the state machine ${machine} and of its Map Runs only (a Distributed Map's child workflows, named by Step Functions when they start).`,
         });
       }
       for (const resource of list(statement.Resource).map(flattenCfnReference)) {

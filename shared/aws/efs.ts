@@ -65,7 +65,7 @@ export function isFileSystemNotFound(error: unknown): boolean {
   return error instanceof AwsCallError && error.awsCode === "FileSystemNotFound";
 }
 
-function toFacts(fs: FileSystemDescription, region: string): FileSystemFacts {
+export function toFacts(fs: FileSystemDescription, region: string): FileSystemFacts {
   const tags: Record<string, string> = {};
   for (const tag of fs.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
   const facts: FileSystemFacts = {

@@ -7,6 +7,7 @@ import {
 import {
   DescribeFileSystemPolicyCommand,
   type DescribeFileSystemPolicyCommandOutput,
+  DescribeFileSystemsCommand,
   type EFSClient,
 } from "@aws-sdk/client-efs";
 import { DescribeKeyCommand, type DescribeKeyCommandOutput, type KMSClient } from "@aws-sdk/client-kms";
@@ -24,7 +25,7 @@ import {
   vpcCidrs,
   vpcCidrsOf,
 } from "./ec2.js";
-import { efsClient, listFileSystems } from "./efs.js";
+import { efsClient, toFacts } from "./efs.js";
 import { listAccessPoints } from "./efs-access-points.js";
 import type { FileSystemKey } from "./efs-list.js";
 import { call } from "./errors.js";
@@ -79,6 +80,43 @@ export interface RegionInventory {
   fileSystemPolicy(fileSystemId: string): Promise<DescribeFileSystemPolicyCommandOutput>;
   /** Every access point of the region (DescribeAccessPoints, 1,000 per page). */
   accessPoints(): Promise<AccessPointFacts[]>;
+  /**
+   * The Marker that starts each page of fileSystems()' listing (undefined for the first): where each item of a
+   * split sweep starts (no call of its own).
+   */
+  listingMarkers(): Promise<(string | undefined)[]>;
+}
+
+/** DescribeFileSystems' page size (MaxItems, at most 100): one item of a split sweep is a whole number of pages. */
+export const LISTING_PAGE = 100;
+
+/** Where one item of a split sweep starts in the region's listing, and how many pages of it it covers. */
+export interface ListingSlice {
+  marker?: string;
+  pages?: number;
+}
+
+/**
+ * The region's file systems from `from.marker` (the start when undefined), at most `from.pages` pages (all when
+ * undefined); `markers` gets the Marker of every page read.
+ */
+export async function listFileSystemPages(
+  efs: EFSClient,
+  region: string,
+  from: ListingSlice = {},
+  markers: (string | undefined)[] = [],
+) {
+  const all: FileSystemFacts[] = [];
+  let Marker = from.marker;
+  do {
+    markers.push(Marker);
+    const page = await call("efs:DescribeFileSystems", () =>
+      efs.send(new DescribeFileSystemsCommand({ Marker, MaxItems: LISTING_PAGE })),
+    );
+    for (const fs of page.FileSystems ?? []) all.push(toFacts(fs, region));
+    Marker = page.NextMarker;
+  } while (Marker && (from.pages === undefined || markers.length < from.pages));
+  return all;
 }
 
 export interface InventoryClients {
@@ -132,7 +170,8 @@ async function batched<T>(
 
 export function regionInventory(region: string, clients: InventoryClients): RegionInventory {
   const { efs, ec2, kms } = clients;
-  const fileSystems = once(() => listFileSystems(efs, region));
+  const markers: (string | undefined)[] = [];
+  const fileSystems = once(() => listFileSystemPages(efs, region, {}, markers));
   const mountTargets = once(() => mountTargetInterfaces(ec2));
   /** The groups the sweep assesses: those on a requester-managed interface described as a mount target's. */
   const groups = once(async () => {
@@ -215,10 +254,40 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
     rotation: keyed((arn) => rotationStatus(kms, arn)),
     fileSystemPolicy: keyed((FileSystemId) => efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))),
     accessPoints: once(() => listAccessPoints(efs, region)),
+    listingMarkers: async () => {
+      await fileSystems();
+      return markers;
+    },
+  };
+}
+
+/**
+ * One item of a split sweep: the file systems of its slice of the listing (listed from its marker) instead of the
+ * region's. The region-wide inventories (keys, mount-target groups, access points) are the first item's only, so
+ * that each resource of the region is assessed by exactly one item; the other items answer them empty, unread.
+ */
+export function sliceInventory(
+  base: RegionInventory,
+  efs: EFSClient,
+  slice: ListingSlice,
+  first: boolean,
+): RegionInventory {
+  const fileSystems = once(() => listFileSystemPages(efs, base.region, slice));
+  const byId = once(async () => new Map((await fileSystems()).map((fs) => [fs.fileSystemId, fs])));
+  const none = async () => [];
+  return {
+    ...base,
+    fileSystems,
+    fileSystem: async (id) => (await byId()).get(id),
+    fileSystemKeys: first ? base.fileSystemKeys : none,
+    mountTargetInterfaces: first ? base.mountTargetInterfaces : none,
+    accessPoints: first ? base.accessPoints : none,
+    listingMarkers: async () => [slice.marker],
   };
 }
 
 /** The region's inventory on the guard's own clients (one per region and service for the container's life). */
-export function defaultInventory(region: string): RegionInventory {
-  return regionInventory(region, { efs: efsClient(region), ec2: ec2Client(region), kms: kmsClient(region) });
+export function defaultInventory(region: string, slice?: ListingSlice & { first: boolean }): RegionInventory {
+  const base = regionInventory(region, { efs: efsClient(region), ec2: ec2Client(region), kms: kmsClient(region) });
+  return slice ? sliceInventory(base, efsClient(region), slice, slice.first) : base;
 }

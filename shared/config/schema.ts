@@ -204,6 +204,16 @@ export const configSchema = z
       kms: 4,
     }),
     /**
+     * The split of a large region on Step Functions Distributed Map (docs/performance.md): a region with more file
+     * systems than `fileSystemsPerItem` is swept by the state machine efs-guard-sweep, one child invocation per
+     * item of that many file systems (rounded down to whole DescribeFileSystems pages of 100), at most `maxConcurrency`
+     * children at once; a smaller region stays one invocation of the sweep function.
+     */
+    sweepMap: z._default(
+      z.strictObject({ fileSystemsPerItem: integer(100, 100_000, 2000), maxConcurrency: integer(1, 1000, 4) }),
+      { fileSystemsPerItem: 2000, maxConcurrency: 4 },
+    ),
+    /**
      * Other accounts whose customer managed keys encrypt file systems here (a central key account). The key guard
      * reads those keys across accounts with the two calls KMS allows across accounts (DescribeKey,
      * GetKeyRotationStatus; the key policy must grant them to the guard's roles) and alerts on them, never writes

@@ -18,7 +18,12 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
         ]
       : []),
     md`*Regions:* ${summary.regions.join(", ") || "none"}`,
-    md`*Non-compliant:* ${summary.nonCompliant} · *remediated:* ${summary.remediated} · *remediation failed:* ${summary.failed} · *unreadable:* ${summary.errors.length}`,
+    ...(summary.split
+      ? [
+          md`*Split on Step Functions:* ${summary.split.items} items, ${summary.split.failedItems} failed${summary.split.failedItems > 0 ? md` (their file systems were not assessed, see below)` : md``}`,
+        ]
+      : []),
+    md`*Non-compliant:* ${summary.nonCompliant} · *remediated:* ${summary.remediated} · *remediation failed:* ${summary.failed} · *unreadable:* ${summary.errors.length + (summary.omittedErrors ?? 0)}`,
     ...controls.map((control) => {
       const outcomes = Object.entries(summary.counts[control] ?? {})
         .sort(([a], [b]) => a.localeCompare(b))
@@ -38,7 +43,8 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
     const where = error.resource ? md` (\`${error.resource}\`)` : md``;
     lines.push(md`:x: ${error.guard} in ${error.region}${where}: ${error.message}`);
   }
-  if (summary.errors.length > 10) lines.push(md`… and ${summary.errors.length - 10} more errors (see the logs)`);
+  const more = summary.errors.length - 10 + (summary.omittedErrors ?? 0);
+  if (more > 0) lines.push(md`… and ${more} more errors (see the logs)`);
   const clean = summary.nonCompliant === 0 && summary.errors.length === 0;
   const icon =
     summary.failed > 0 || summary.errors.length > 0 ? ":x:" : clean ? ":white_check_mark:" : ":rotating_light:";
@@ -69,7 +75,10 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
       nonCompliant: String(summary.nonCompliant),
       remediated: String(summary.remediated),
       failed: String(summary.failed),
-      errors: String(summary.errors.length),
+      errors: String(summary.errors.length + (summary.omittedErrors ?? 0)),
+      ...(summary.split
+        ? { splitItems: String(summary.split.items), failedItems: String(summary.split.failedItems) }
+        : {}),
       ...(observe ? { observeUntil: observe.until } : {}),
       ...(summary.cutOverPending.length > 0 ? { cutOverPending: String(summary.cutOverPending.length) } : {}),
     },

@@ -91,6 +91,12 @@ export interface SweepOptions {
   deadline?: number;
   /** Wall clock for the deadline (ms). */
   now?: () => number;
+  /**
+   * One item of a split sweep (shared/pipeline/sweep-map.ts), with `inventory` scoped to its slice of the listing:
+   * only the file systems of the slice are assessed, and the region-wide resources (keys, groups, access points,
+   * task definitions) by the first item only, so that every resource is assessed by exactly one item.
+   */
+  slice?: { first: boolean };
 }
 
 export const TIME_BUDGET_CODE = "SweepTimeBudget";
@@ -141,6 +147,8 @@ export async function sweepRegion(
   const now = options.now ?? Date.now;
   const late = () => options.deadline !== undefined && now() >= options.deadline;
   for (const guard of guards) {
+    // A guard without a sweep path reads the whole region itself: the first item has it.
+    if (options.slice && !options.slice.first && !guard.sweep) continue;
     const path = guardPath(guard, region, inventory);
     if (late()) {
       report.errors.push({
@@ -152,6 +160,7 @@ export async function sweepRegion(
     let triggers: Trigger[];
     try {
       triggers = await path.inventory(deps.config);
+      if (options.slice) triggers = await inSlice(triggers, inventory, options.slice.first);
     } catch (error) {
       report.errors.push(toSweepError(guard.name, region, error));
       logger.error("sweep inventory failed", { guard: guard.name, region, error: errorMessage(error) });
@@ -192,6 +201,12 @@ export async function sweepRegion(
     }
   }
   return report;
+}
+
+/** An item's share of a guard's triggers: the file systems of its slice, and the rest in the first item only. */
+async function inSlice(triggers: Trigger[], inventory: RegionInventory, first: boolean): Promise<Trigger[]> {
+  const ids = new Set((await inventory.fileSystems()).map((fs) => fs.fileSystemId));
+  return triggers.filter((t) => (t.type === "file-system" ? ids.has(t.fileSystemId) : first));
 }
 
 /**
@@ -241,6 +256,10 @@ export interface SweepSummary {
   observe?: { until: string; reason?: string };
   /** Migrated file systems whose cut-over is the operator's (reported here once, not alerted each sweep). */
   cutOverPending: { fileSystemId: string; replacement: string; region: string }[];
+  /** Errors counted but not listed (a split sweep's items return at most ITEM_ERRORS each, shared/pipeline/sweep-map.ts). */
+  omittedErrors?: number;
+  /** Set when regions were split on the Distributed Map: how many items, how many of them failed. */
+  split?: { items: number; failedItems: number; execution?: string };
 }
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {

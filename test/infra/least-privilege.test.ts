@@ -30,7 +30,10 @@ function writesOf(config: ConfigInput): Record<keyof typeof GUARDS, string[]> {
   for (const [name, entry] of Object.entries(GUARDS)) {
     const p = perms.get(entry);
     if (!p) throw new Error(`no function ${entry}`);
-    out[name] = p.actions.filter((a) => ALL_WRITES.includes(a)).sort();
+    // The sweep starts its own split (StartSplitSweep, on efs-guard-sweep only): a sweep, not a remediation write.
+    const allows = p.allows.filter((st) => st.sid !== "StartSplitSweep");
+    const actions = [...new Set(allows.flatMap((st) => st.actions))];
+    out[name] = actions.filter((a) => ALL_WRITES.includes(a)).sort();
   }
   return out;
 }

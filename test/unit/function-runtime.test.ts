@@ -64,9 +64,12 @@ describe("FunctionRuntime", () => {
     const [a, b] = await Promise.all([r.invoke({ sleep: 200 }, "a"), r.invoke({ sleep: 200 }, "b")]);
     expect([a.result, b.result]).toMatchObject([{ calls: 1 }, { calls: 1 }]);
     expect(r.coldStarts).toBe(2);
-    expect(await r.invoke({ fail: true }, "c")).toEqual({
-      error: { errorType: "EfsGuard.Broken", errorMessage: "it broke" },
-    });
+    const failed = await r.invoke({ fail: true }, "c");
+    expect(failed.error).toEqual({ errorType: "EfsGuard.Broken", errorMessage: "it broke" });
+    // The sandbox's memory comes with every answer (Lambda's Max Memory Used, the heap's peak): the bench reports it.
+    expect(failed.memory?.maxRssBytes).toBeGreaterThan(10e6);
+    expect(failed.memory?.peakHeapBytes).toBeGreaterThan(1e6);
+    expect(failed.memory?.peakHeapBytes).toBeLessThan(failed.memory?.maxRssBytes ?? 0);
   });
 
   it("stops a sandbox at the function's timeout; the next invocation starts a fresh one", async () => {

@@ -1,0 +1,174 @@
+import { LISTING_PAGE } from "../aws/inventory.js";
+import { GuardError } from "../runtime/errors.js";
+import type { SweepError, SweepSummary } from "./sweep.js";
+
+/**
+ * The split of a large region on Step Functions Distributed Map (infra/constructs/sweep.ts, docs/performance.md).
+ * The scheduled sweep lists each region once (it needs the listing anyway); a region with more file systems than
+ * `sweepMap.fileSystemsPerItem` is not swept in that invocation but cut into items, each a whole number of
+ * DescribeFileSystems pages starting at the Marker the listing returned there, and the state machine runs one child
+ * invocation of the sweep function per item, then one summary step that adds the children's tallies up.
+ */
+
+/** The environment variable with the ARN of the state machine that runs the items (unset: no split). */
+export const SWEEP_MAP_ENV = "EFS_GUARD_SWEEP_MAP";
+/** Its name, fixed, so that the function can be given its ARN without a reference cycle in the template. */
+export const SWEEP_STATE_MACHINE_NAME = "efs-guard-sweep";
+/** The errors one item returns in full; the rest are counted (the Map's output must stay within 256 KiB). */
+export const ITEM_ERRORS = 20;
+
+/**
+ * One item of the Map. `account` is the organization sweep's (issue 13, the member account to assume a role in); the
+ * deployment's own sweep leaves it out. `page`: the item's slice of the region's listing.
+ */
+export interface SweepItem {
+  account?: string;
+  region: string;
+  page: { index: number; of: number; marker?: string; pages: number };
+}
+
+/** A child's event (the Map's ItemSelector) and what it returns. */
+export interface SweepItemEvent {
+  sweepItem: SweepItem;
+  /** What the scheduled invocation decided for the whole sweep (the Map passes it to every child). */
+  run: { observingUntil?: string };
+}
+/** The item's own summary, with the item it covers (so the summary step matches results to items). */
+export type SweepItemResult = SweepSummary & { sweepItem: SweepItem };
+/** What the Map's Catch leaves for an item whose child failed (its input and the error, ResultPath $.error). */
+export interface SweepItemFailure {
+  sweepItem: SweepItem;
+  error: { Error?: string; Cause?: string };
+}
+
+/** The state machine's input: the items, and the tally of the regions that the scheduled invocation swept itself. */
+export interface SweepMapInput {
+  items: SweepItem[];
+  done: SweepSummary;
+  run: SweepItemEvent["run"];
+}
+export interface SweepSummaryEvent {
+  sweepSummary: { items: SweepItem[]; done: SweepSummary; results: (SweepItemResult | SweepItemFailure)[] };
+}
+
+/** A region's items: `markers` are the listing's page markers, `perItem` a multiple of the page size. */
+export function planItems(region: string, markers: readonly (string | undefined)[], perItem: number): SweepItem[] {
+  const pages = Math.max(1, Math.floor(perItem / LISTING_PAGE));
+  const of = Math.ceil(markers.length / pages);
+  const items: SweepItem[] = [];
+  for (let index = 0; index < of; index += 1) {
+    const marker = markers[index * pages];
+    items.push({ region, page: { index, of, pages, ...(marker ? { marker } : {}) } });
+  }
+  return items;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+/** The item of a child's event, checked: only the state machine invokes with one, but its shape is not trusted. */
+export function itemOf(event: unknown): SweepItemEvent | undefined {
+  if (!isObject(event) || !isObject(event.sweepItem)) return undefined;
+  const { region, page, account } = event.sweepItem;
+  const valid =
+    typeof region === "string" &&
+    /^[a-z]{2}(-[a-z]+)+-\d$/.test(region) &&
+    isObject(page) &&
+    Number.isInteger(page.index) &&
+    Number.isInteger(page.of) &&
+    Number.isInteger(page.pages) &&
+    (page.pages as number) >= 1 &&
+    (page.marker === undefined || typeof page.marker === "string");
+  if (!valid)
+    throw new GuardError(
+      "EVENT_MALFORMED",
+      `a sweep item that is not one: ${JSON.stringify(event.sweepItem).slice(0, 300)}`,
+    );
+  // Issue 13's items name a member account; acting there needs its member role, which this deployment does not have.
+  if (account !== undefined)
+    throw new GuardError("EVENT_MALFORMED", `sweep item for account ${String(account)}: no member role here`);
+  const until = isObject(event.run) ? event.run.observingUntil : undefined;
+  return {
+    sweepItem: event.sweepItem as unknown as SweepItem,
+    run: typeof until === "string" ? { observingUntil: until } : {},
+  };
+}
+
+export function summaryEventOf(event: unknown): SweepSummaryEvent["sweepSummary"] | undefined {
+  if (!isObject(event) || !isObject(event.sweepSummary)) return undefined;
+  const { items, done, results } = event.sweepSummary;
+  if (!Array.isArray(items) || !Array.isArray(results) || !isObject(done))
+    throw new GuardError("EVENT_MALFORMED", "a sweep summary event without its items, results and done tally");
+  return event.sweepSummary as SweepSummaryEvent["sweepSummary"];
+}
+
+/** An item's summary as it leaves the child: its errors capped at ITEM_ERRORS, the rest counted. */
+export function capErrors(summary: SweepSummary): SweepSummary {
+  if (summary.errors.length <= ITEM_ERRORS) return summary;
+  const omitted = summary.errors.length - ITEM_ERRORS + (summary.omittedErrors ?? 0);
+  return { ...summary, errors: summary.errors.slice(0, ITEM_ERRORS), omittedErrors: omitted };
+}
+
+const sameItem = (a: SweepItem, b: SweepItem) =>
+  a.region === b.region && a.page.index === b.page.index && a.account === b.account;
+
+function itemName(item: SweepItem): string {
+  const first = item.page.index * item.page.pages * LISTING_PAGE + 1;
+  return `item ${item.page.index + 1} of ${item.page.of} (file systems ${first} to ${first + item.page.pages * LISTING_PAGE - 1} of the listing)`;
+}
+
+/** Adds summaries up: counts per control and outcome, totals, errors, regions (each once). */
+export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
+  const counts: SweepSummary["counts"] = {};
+  for (const part of parts) {
+    for (const [control, outcomes] of Object.entries(part.counts)) {
+      const perControl = counts[control] ?? {};
+      counts[control] = perControl;
+      for (const [outcome, n] of Object.entries(outcomes) as [keyof typeof outcomes, number][]) {
+        perControl[outcome] = (perControl[outcome] ?? 0) + n;
+      }
+    }
+  }
+  const sum = (pick: (s: SweepSummary) => number | undefined) => parts.reduce((n, s) => n + (pick(s) ?? 0), 0);
+  const omitted = sum((s) => s.omittedErrors);
+  const observe = parts.find((p) => p.observe)?.observe;
+  return {
+    regions: [...new Set(parts.flatMap((p) => p.regions))],
+    counts,
+    nonCompliant: sum((s) => s.nonCompliant),
+    remediated: sum((s) => s.remediated),
+    failed: sum((s) => s.failed),
+    errors: parts.flatMap((p) => p.errors),
+    ...(omitted > 0 ? { omittedErrors: omitted } : {}),
+    ...(observe ? { observe } : {}),
+    cutOverPending: parts.flatMap((p) => p.cutOverPending),
+  };
+}
+
+/**
+ * The one summary of a split sweep: the regions the scheduled invocation swept, plus every item's tally. An item
+ * whose child failed, or that has no result at all, is an error of the summary: its file systems were not assessed.
+ */
+export function summarizeItems(input: SweepSummaryEvent["sweepSummary"]): SweepSummary {
+  const parts: SweepSummary[] = [input.done];
+  const failures: SweepError[] = [];
+  for (const item of input.items) {
+    const result = input.results.find((r) => isObject(r) && isObject(r.sweepItem) && sameItem(r.sweepItem, item));
+    if (result && "counts" in result && isObject(result.counts)) {
+      const { sweepItem: _, ...summary } = result;
+      parts.push(summary);
+      continue;
+    }
+    const error = result && "error" in result ? result.error : undefined;
+    failures.push({
+      guard: "sweep",
+      region: item.region,
+      code: error?.Error ?? "NoResult",
+      message: `${itemName(item)} not assessed: ${error ? `its child failed (${String(error.Cause ?? "").slice(0, 300)})` : "no result from the Map"}; the next sweep assesses it`,
+      retryable: true,
+    });
+  }
+  const summary = mergeSummaries(parts);
+  summary.errors.push(...failures);
+  summary.split = { items: input.items.length, failedItems: failures.length };
+  return summary;
+}
