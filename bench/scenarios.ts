@@ -19,6 +19,7 @@ import {
   EnableKeyCommand,
   EnableKeyRotationCommand,
   KMSClient,
+  PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { REGION, Seeder } from "../emulator/seed.js";
@@ -33,6 +34,7 @@ import {
   modifyRulesEvent,
   putBackupPolicyEvent,
   putFileSystemPolicyEvent,
+  putKeyPolicyEvent,
   registerTaskDefinitionEvent,
   scheduleKeyDeletionEvent,
 } from "../events/build.js";
@@ -485,6 +487,31 @@ export const SCENARIOS: TriggerScenario[] = [
       remediation: async (a) => {
         await a.kms.send(new DisableKeyRotationCommand({ KeyId: a.keyId }));
         return createFileSystemEvent({ fileSystemId: a.fileSystemId, kmsKeyId: a.keyId, kmsKeyArn: a.keyArn });
+      },
+    },
+  },
+  // efs-key-policy-restricted is alert only: the compliant path (its alert path adds ListResourceTags, as above).
+  {
+    function: KMS_KEY,
+    trigger: "kms:PutKeyPolicy",
+    kind: "key",
+    paths: {
+      compliant: async (a) => {
+        await compliantKey(a);
+        const policy = JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "Enable IAM User Permissions",
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::123456789012:root" },
+              Action: "kms:*",
+              Resource: "*",
+            },
+          ],
+        });
+        await a.kms.send(new PutKeyPolicyCommand({ KeyId: a.keyId, PolicyName: "default", Policy: policy }));
+        return putKeyPolicyEvent(keyRef(a), policy);
       },
     },
   },

@@ -231,6 +231,23 @@ export function kmsKeyEvent(
   });
 }
 
+/**
+ * PutKeyPolicy as CloudTrail records it (AWS KMS Developer Guide, ct-put-key-policy): the policy as the caller sent
+ * it, a JSON string, policyName "default"; responseElements null.
+ */
+export function putKeyPolicyEvent(key: KmsKeyRef, policy: string, extra: Partial<CloudTrailInput> = {}) {
+  const account = extra.account ?? "123456789012";
+  const resources = kmsResources(key, account);
+  return cloudTrailEnvelope({
+    eventSource: "kms.amazonaws.com",
+    eventName: "PutKeyPolicy",
+    requestParameters: { keyId: key.sent, policyName: "default", policy, bypassPolicyLockoutSafetyCheck: false },
+    responseElements: null,
+    ...(resources ? { resources } : {}),
+    ...extra,
+  });
+}
+
 /** ScheduleKeyDeletion: CloudTrail writes the deletion date as "Dec 26, 2026, 12:00:00 AM". */
 export function scheduleKeyDeletionEvent(
   key: KmsKeyRef,

@@ -67,12 +67,16 @@ export const NFS_INGRESS_EVENTS = [
   "elasticfilesystem.amazonaws.com:ModifyMountTargetSecurityGroups",
 ] as const;
 
-/** The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key. */
+/**
+ * The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key, and a
+ * key policy replaced (efs-key-policy-restricted).
+ */
 export const KMS_KEY_EVENTS = [
   "kms.amazonaws.com:DisableKeyRotation",
   "kms.amazonaws.com:DisableKey",
   "kms.amazonaws.com:ScheduleKeyDeletion",
   "elasticfilesystem.amazonaws.com:CreateFileSystem",
+  "kms.amazonaws.com:PutKeyPolicy",
 ] as const;
 
 /** The file-system guard: efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public. */

@@ -100,8 +100,9 @@ export function kmsKeyStatements(scope: Construct, config: GuardConfig): PolicyS
     ...otherAccountKeyStatements(scope, config.keyAccounts),
     new PolicyStatement({
       sid: "ReadKeys",
-      // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to.
-      actions: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+      // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to. GetKeyPolicy: the
+      // policy efs-key-policy-restricted judges (this account's keys only: KMS serves it to no other account).
+      actions: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
       resources: [keyArn],
     }),
     new PolicyStatement({

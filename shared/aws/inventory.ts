@@ -28,7 +28,7 @@ import { efsClient, listFileSystems } from "./efs.js";
 import { listAccessPoints } from "./efs-access-points.js";
 import type { FileSystemKey } from "./efs-list.js";
 import { call } from "./errors.js";
-import { kmsClient, type RotationStatus, rotationStatus } from "./kms.js";
+import { keyPolicy, kmsClient, type RotationStatus, rotationStatus } from "./kms.js";
 
 /**
  * EC2 answers FilterLimitExceeded ("The maximum number of filter values specified on a single call is 200") past
@@ -71,6 +71,8 @@ export interface RegionInventory {
   describeKey(keyId: string): Promise<DescribeKeyCommandOutput>;
   /** GetKeyRotationStatus, once per key. */
   rotation(keyArn: string): Promise<RotationStatus>;
+  /** GetKeyPolicy, once per key (never per file system on it): efs-key-policy-restricted. */
+  keyPolicy(keyArn: string): Promise<string | undefined>;
   /**
    * DescribeFileSystemPolicy, once per file system (EFS has no batch form), shared by every control that reads the
    * policy (efs-tls-enforced, efs-policy-not-public, efs-iam-authorization-required, efs-root-access-restricted):
@@ -213,6 +215,7 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
     vpcCidrs: single(cidrsByVpc, (id) => vpcCidrs(ec2, id)),
     describeKey,
     rotation: keyed((arn) => rotationStatus(kms, arn)),
+    keyPolicy: keyed((arn) => keyPolicy(kms, arn)),
     fileSystemPolicy: keyed((FileSystemId) => efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))),
     accessPoints: once(() => listAccessPoints(efs, region)),
   };

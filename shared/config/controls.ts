@@ -37,7 +37,7 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-root-access-restricted": "alert",
   "efs-mount-target-private": "off",
   "efs-access-point-enforced": "alert",
-  "efs-key-policy-restricted": "off",
+  "efs-key-policy-restricted": "alert",
   "efs-replica-encrypted": "off",
   "efs-clients-use-tls": "alert",
 };
@@ -48,7 +48,6 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
  */
 export const NOT_YET_EVALUATED: ReadonlySet<ControlId> = new Set<ControlId>([
   "efs-mount-target-private",
-  "efs-key-policy-restricted",
   "efs-replica-encrypted",
 ]);
 

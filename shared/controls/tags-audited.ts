@@ -18,9 +18,9 @@ export const CONTROLS_BY_RESOURCE: Record<ResourceRef["type"], ControlId[]> = {
     "efs-iam-authorization-required",
     "efs-root-access-restricted",
   ],
-  "kms-key": ["efs-key-rotation-enabled", "efs-key-usable"],
+  "kms-key": ["efs-key-rotation-enabled", "efs-key-usable", "efs-key-policy-restricted"],
   "access-point": ["efs-access-point-enforced"],
-  // efs-mount-target-private, efs-replica-encrypted and efs-key-policy-restricted join their resource's list when a
+  // efs-mount-target-private and efs-replica-encrypted join their resource's list when a
   // function evaluates them (NOT_YET_EVALUATED in shared/config/controls.ts). The ECS guard reads no tags: a task
   // definition cannot be exempted by tag (yet).
   "task-definition": [],

@@ -153,6 +153,8 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.kms}:DisableKeyRotation`]: keyFromRequest,
   [`${SOURCES.kms}:DisableKey`]: keyFromRequest,
   [`${SOURCES.kms}:ScheduleKeyDeletion`]: keyFromRequest,
+  // The policy in the request is the caller's text: the key guard reads the key's policy again (GetKeyPolicy).
+  [`${SOURCES.kms}:PutKeyPolicy`]: keyFromRequest,
   [`${SOURCES.ec2}:CreateTags`]: groupsTagged,
   [`${SOURCES.ec2}:DeleteTags`]: groupsTagged,
   [`${SOURCES.efs}:TagResource`]: fileSystemTagged,

@@ -92,7 +92,10 @@ export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined):
   };
 }
 
-/** The distinct keys of the listing, each described and its rotation read once (shared with the file systems). */
+/**
+ * The distinct keys of the listing, each described, its rotation and its key policy read once (DescribeKey shared
+ * with the file systems).
+ */
 export function kmsKeySweep(guard: Guard): GuardSweep {
   return {
     service: "kms",
@@ -109,6 +112,7 @@ export function kmsKeySweep(guard: Guard): GuardSweep {
         fileSystems: inventory.fileSystemKeys(),
         describe: keyDescription(inventory),
         rotation: (_, arn) => inventory.rotation(arn),
+        policy: (_, arn) => inventory.keyPolicy(arn),
       });
     },
   };

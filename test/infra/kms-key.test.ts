@@ -59,6 +59,7 @@ const KMS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
   "kms:DescribeKey",
   "kms:EnableKeyRotation",
+  "kms:GetKeyPolicy",
   "kms:GetKeyRotationStatus",
   "kms:ListResourceTags",
 ];

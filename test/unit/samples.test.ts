@@ -89,6 +89,7 @@ const EXPECTED: Record<string, Expected> = {
   // Turning rotation on needs no reaction: not a trigger of any control.
   "kms-enable-key-rotation.json": { ignored: "unsupported-event" },
   "kms-disable-key.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "kms-put-key-policy.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-schedule-key-deletion-alias.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-schedule-key-deletion.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "s3files-create-file-system.json": { ignored: "foreign-source" },
