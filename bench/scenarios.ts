@@ -6,7 +6,9 @@ import {
 import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import {
   CreateAccessPointCommand,
+  CreateReplicationConfigurationCommand,
   DeleteFileSystemPolicyCommand,
+  DescribeReplicationConfigurationsCommand,
   PutBackupPolicyCommand,
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
@@ -28,6 +30,7 @@ import {
   createAccessPointEvent,
   createFileSystemEvent,
   createMountTargetEvent,
+  createReplicationConfigurationEvent,
   deleteFileSystemPolicyEvent,
   kmsKeyEvent,
   modifyMountTargetSecurityGroupsEvent,
@@ -263,6 +266,27 @@ async function registerTlsClient(a: BenchAccount) {
   };
   const out = await new ECSClient({ region: REGION }).send(new RegisterTaskDefinitionCommand(request));
   return registerTaskDefinitionEvent(request, out.taskDefinition as unknown as Record<string, unknown>);
+}
+
+/**
+ * The account's file system replicated in its own region (a guarded region: the roles' region fence denies the
+ * others) onto the account's customer managed key, once; the event names it.
+ */
+async function replicateOnCustomerKey(a: BenchAccount) {
+  const existing = await a.seed.efs
+    .send(new DescribeReplicationConfigurationsCommand({ FileSystemId: a.fileSystemId }))
+    .then((out) => out.Replications?.[0])
+    .catch(() => undefined);
+  const config =
+    existing ??
+    (await a.seed.efs.send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: a.fileSystemId,
+        Destinations: [{ Region: REGION, KmsKeyId: a.keyArn }],
+      }),
+    ));
+  const destination = config.Destinations?.[0]?.FileSystemId ?? "";
+  return createReplicationConfigurationEvent(a.fileSystemId, { region: REGION, fileSystemId: destination });
 }
 
 const fsArn = (a: BenchAccount) => `arn:aws:elasticfilesystem:${REGION}:123456789012:file-system/${a.fileSystemId}`;
@@ -557,5 +581,12 @@ export const SCENARIOS: TriggerScenario[] = [
     trigger: "ecs:RegisterTaskDefinition",
     kind: "task-definition",
     paths: { compliant: registerTlsClient },
+  },
+  // Last: its replica adds a file system to the account, which no scenario above may count.
+  {
+    function: EFS_ACCESS,
+    trigger: "elasticfilesystem:CreateReplicationConfiguration",
+    kind: "policy",
+    paths: { compliant: replicateOnCustomerKey },
   },
 ];

@@ -89,13 +89,15 @@ export const FILE_SYSTEM_EVENTS = [
 
 /**
  * The access guard: who may mount, write and act as root (efs-iam-authorization-required, efs-root-access-restricted,
- * from the file system policy) and what an access point enforces (efs-access-point-enforced). Alert only.
+ * from the file system policy), what an access point enforces (efs-access-point-enforced) and where the data is
+ * replicated to (efs-replica-encrypted). Alert only.
  */
 export const EFS_ACCESS_EVENTS = [
   "elasticfilesystem.amazonaws.com:CreateFileSystem",
   "elasticfilesystem.amazonaws.com:PutFileSystemPolicy",
   "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy",
   "elasticfilesystem.amazonaws.com:CreateAccessPoint",
+  "elasticfilesystem.amazonaws.com:CreateReplicationConfiguration",
 ] as const;
 
 /**

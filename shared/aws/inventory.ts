@@ -27,6 +27,7 @@ import {
 import { efsClient, listFileSystems } from "./efs.js";
 import { listAccessPoints } from "./efs-access-points.js";
 import type { FileSystemKey } from "./efs-list.js";
+import { listReplications, type ReplicationDestination } from "./efs-replication.js";
 import { call } from "./errors.js";
 import { keyPolicy, kmsClient, type RotationStatus, rotationStatus } from "./kms.js";
 
@@ -81,6 +82,8 @@ export interface RegionInventory {
   fileSystemPolicy(fileSystemId: string): Promise<DescribeFileSystemPolicyCommandOutput>;
   /** Every access point of the region (DescribeAccessPoints, 1,000 per page). */
   accessPoints(): Promise<AccessPointFacts[]>;
+  /** Every replication whose source is in the region, by source id (DescribeReplicationConfigurations, 100 per page). */
+  replications(): Promise<Map<string, ReplicationDestination[]>>;
 }
 
 export interface InventoryClients {
@@ -218,6 +221,7 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
     keyPolicy: keyed((arn) => keyPolicy(kms, arn)),
     fileSystemPolicy: keyed((FileSystemId) => efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))),
     accessPoints: once(() => listAccessPoints(efs, region)),
+    replications: once(() => listReplications(efs)),
   };
 }
 

@@ -82,6 +82,8 @@ const ACCESS_GUARD = [
   "elasticfilesystem:DescribeAccessPoints",
   "elasticfilesystem:DescribeFileSystemPolicy",
   "elasticfilesystem:DescribeFileSystems",
+  "elasticfilesystem:DescribeReplicationConfigurations",
+  "kms:DescribeKey",
 ];
 
 const ECS_CLIENTS_GUARD = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"];

@@ -64,6 +64,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   "efs-delete-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-access-point.json": { triggers: [{ type: "access-point", accessPointId: "fsap-0123456789abcdef0" }] },
+  "efs-create-replication-configuration.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-access-point-failed.json": { ignored: "failed-call" },
   "efs-modify-mount-target-security-groups.json": {
     triggers: [
