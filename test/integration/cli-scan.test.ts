@@ -134,7 +134,11 @@ describe("efs-guard scan against the emulator", () => {
       "efs-root-access-restricted:compliant",
       "efs-tls-enforced:compliant",
     ]);
-    expect(verdictsOf(keyId)).toEqual(["efs-key-rotation-enabled:compliant", "efs-key-usable:compliant"]);
+    expect(verdictsOf(keyId)).toEqual([
+      "efs-key-policy-restricted:compliant",
+      "efs-key-rotation-enabled:compliant",
+      "efs-key-usable:compliant",
+    ]);
 
     // Fix the open group by hand: what remains is compliant or exempt, so the exit code is 0.
     await seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: open, SecurityGroupRuleIds: [openRule] }));
