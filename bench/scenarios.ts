@@ -6,7 +6,9 @@ import {
 import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import {
   CreateAccessPointCommand,
+  CreateReplicationConfigurationCommand,
   DeleteFileSystemPolicyCommand,
+  DescribeReplicationConfigurationsCommand,
   PutBackupPolicyCommand,
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
@@ -19,6 +21,7 @@ import {
   EnableKeyCommand,
   EnableKeyRotationCommand,
   KMSClient,
+  PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { REGION, Seeder } from "../emulator/seed.js";
@@ -27,12 +30,14 @@ import {
   createAccessPointEvent,
   createFileSystemEvent,
   createMountTargetEvent,
+  createReplicationConfigurationEvent,
   deleteFileSystemPolicyEvent,
   kmsKeyEvent,
   modifyMountTargetSecurityGroupsEvent,
   modifyRulesEvent,
   putBackupPolicyEvent,
   putFileSystemPolicyEvent,
+  putKeyPolicyEvent,
   registerTaskDefinitionEvent,
   scheduleKeyDeletionEvent,
 } from "../events/build.js";
@@ -263,6 +268,27 @@ async function registerTlsClient(a: BenchAccount) {
   return registerTaskDefinitionEvent(request, out.taskDefinition as unknown as Record<string, unknown>);
 }
 
+/**
+ * The account's file system replicated in its own region (a guarded region: the roles' region fence denies the
+ * others) onto the account's customer managed key, once; the event names it.
+ */
+async function replicateOnCustomerKey(a: BenchAccount) {
+  const existing = await a.seed.efs
+    .send(new DescribeReplicationConfigurationsCommand({ FileSystemId: a.fileSystemId }))
+    .then((out) => out.Replications?.[0])
+    .catch(() => undefined);
+  const config =
+    existing ??
+    (await a.seed.efs.send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: a.fileSystemId,
+        Destinations: [{ Region: REGION, KmsKeyId: a.keyArn }],
+      }),
+    ));
+  const destination = config.Destinations?.[0]?.FileSystemId ?? "";
+  return createReplicationConfigurationEvent(a.fileSystemId, { region: REGION, fileSystemId: destination });
+}
+
 const fsArn = (a: BenchAccount) => `arn:aws:elasticfilesystem:${REGION}:123456789012:file-system/${a.fileSystemId}`;
 const appStatement = (a: BenchAccount) => ({
   Sid: "AppRole",
@@ -488,6 +514,31 @@ export const SCENARIOS: TriggerScenario[] = [
       },
     },
   },
+  // efs-key-policy-restricted is alert only: the compliant path (its alert path adds ListResourceTags, as above).
+  {
+    function: KMS_KEY,
+    trigger: "kms:PutKeyPolicy",
+    kind: "key",
+    paths: {
+      compliant: async (a) => {
+        await compliantKey(a);
+        const policy = JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "Enable IAM User Permissions",
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::123456789012:root" },
+              Action: "kms:*",
+              Resource: "*",
+            },
+          ],
+        });
+        await a.kms.send(new PutKeyPolicyCommand({ KeyId: a.keyId, PolicyName: "default", Policy: policy }));
+        return putKeyPolicyEvent(keyRef(a), policy);
+      },
+    },
+  },
   // The access function's controls are alert only: a compliant path each (its alert path makes the same reads).
   {
     function: EFS_ACCESS,
@@ -530,5 +581,12 @@ export const SCENARIOS: TriggerScenario[] = [
     trigger: "ecs:RegisterTaskDefinition",
     kind: "task-definition",
     paths: { compliant: registerTlsClient },
+  },
+  // Last: its replica adds a file system to the account, which no scenario above may count.
+  {
+    function: EFS_ACCESS,
+    trigger: "elasticfilesystem:CreateReplicationConfiguration",
+    kind: "policy",
+    paths: { compliant: replicateOnCustomerKey },
   },
 ];

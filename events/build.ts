@@ -231,6 +231,54 @@ export function kmsKeyEvent(
   });
 }
 
+/**
+ * CreateReplicationConfiguration as CloudTrail records EFS calls (camelCase request and response): the destination
+ * as the caller asked for it and as EFS answered (both the caller's or EFS's word at the time, never re-read).
+ */
+export function createReplicationConfigurationEvent(
+  sourceFileSystemId: string,
+  destination: { region: string; fileSystemId: string; kmsKeyId?: string },
+  extra: Partial<CloudTrailInput> = {},
+) {
+  const account = extra.account ?? "123456789012";
+  const arn = `arn:aws:elasticfilesystem:us-east-1:${account}:file-system/${sourceFileSystemId}`;
+  return cloudTrailEnvelope({
+    eventSource: "elasticfilesystem.amazonaws.com",
+    eventName: "CreateReplicationConfiguration",
+    requestParameters: {
+      sourceFileSystemId,
+      destinations: [{ region: destination.region, ...(destination.kmsKeyId ? { kmsKeyId: destination.kmsKeyId } : {}) }],
+    },
+    responseElements: {
+      sourceFileSystemId,
+      sourceFileSystemRegion: "us-east-1",
+      sourceFileSystemArn: arn,
+      originalSourceFileSystemArn: arn,
+      destinations: [
+        { status: "ENABLING", fileSystemId: destination.fileSystemId, region: destination.region, ownerId: account },
+      ],
+    },
+    ...extra,
+  });
+}
+
+/**
+ * PutKeyPolicy as CloudTrail records it (AWS KMS Developer Guide, ct-put-key-policy): the policy as the caller sent
+ * it, a JSON string, policyName "default"; responseElements null.
+ */
+export function putKeyPolicyEvent(key: KmsKeyRef, policy: string, extra: Partial<CloudTrailInput> = {}) {
+  const account = extra.account ?? "123456789012";
+  const resources = kmsResources(key, account);
+  return cloudTrailEnvelope({
+    eventSource: "kms.amazonaws.com",
+    eventName: "PutKeyPolicy",
+    requestParameters: { keyId: key.sent, policyName: "default", policy, bypassPolicyLockoutSafetyCheck: false },
+    responseElements: null,
+    ...(resources ? { resources } : {}),
+    ...extra,
+  });
+}
+
 /** ScheduleKeyDeletion: CloudTrail writes the deletion date as "Dec 26, 2026, 12:00:00 AM". */
 export function scheduleKeyDeletionEvent(
   key: KmsKeyRef,

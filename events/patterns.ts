@@ -67,12 +67,16 @@ export const NFS_INGRESS_EVENTS = [
   "elasticfilesystem.amazonaws.com:ModifyMountTargetSecurityGroups",
 ] as const;
 
-/** The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key. */
+/**
+ * The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key, and a
+ * key policy replaced (efs-key-policy-restricted).
+ */
 export const KMS_KEY_EVENTS = [
   "kms.amazonaws.com:DisableKeyRotation",
   "kms.amazonaws.com:DisableKey",
   "kms.amazonaws.com:ScheduleKeyDeletion",
   "elasticfilesystem.amazonaws.com:CreateFileSystem",
+  "kms.amazonaws.com:PutKeyPolicy",
 ] as const;
 
 /** The file-system guard: efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public. */
@@ -85,13 +89,15 @@ export const FILE_SYSTEM_EVENTS = [
 
 /**
  * The access guard: who may mount, write and act as root (efs-iam-authorization-required, efs-root-access-restricted,
- * from the file system policy) and what an access point enforces (efs-access-point-enforced). Alert only.
+ * from the file system policy), what an access point enforces (efs-access-point-enforced) and where the data is
+ * replicated to (efs-replica-encrypted). Alert only.
  */
 export const EFS_ACCESS_EVENTS = [
   "elasticfilesystem.amazonaws.com:CreateFileSystem",
   "elasticfilesystem.amazonaws.com:PutFileSystemPolicy",
   "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy",
   "elasticfilesystem.amazonaws.com:CreateAccessPoint",
+  "elasticfilesystem.amazonaws.com:CreateReplicationConfiguration",
 ] as const;
 
 /**

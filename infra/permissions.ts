@@ -100,8 +100,9 @@ export function kmsKeyStatements(scope: Construct, config: GuardConfig): PolicyS
     ...otherAccountKeyStatements(scope, config.keyAccounts),
     new PolicyStatement({
       sid: "ReadKeys",
-      // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to.
-      actions: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+      // DescribeKey resolves aliases too; IAM evaluates it against the key the alias points to. GetKeyPolicy: the
+      // policy efs-key-policy-restricted judges (this account's keys only: KMS serves it to no other account).
+      actions: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
       resources: [keyArn],
     }),
     new PolicyStatement({
@@ -168,9 +169,12 @@ export function fileSystemStatements(scope: Construct, config: GuardConfig): Pol
 }
 
 /**
- * The access guard (efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced) reads
- * and never writes: all three are alert only. DescribeAccessPoints is authorized against the access point (by id) or
- * the file system, so both resource types of this account are named; no KMS, no Step Functions.
+ * The access guard (efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced,
+ * efs-replica-encrypted) reads and never writes: all four are alert only. DescribeAccessPoints is authorized against
+ * the access point (by id) or the file system, so both resource types of this account are named. A replica lives in
+ * another region: DescribeReplicationConfigurations and DescribeFileSystems of the destination, and DescribeKey of
+ * its key, are sent in the destination's region, hence `*` as the region of every ARN (this account only). No
+ * Step Functions.
  */
 export function efsAccessStatements(scope: Construct): PolicyStatement[] {
   const stack = Stack.of(scope);
@@ -178,13 +182,23 @@ export function efsAccessStatements(scope: Construct): PolicyStatement[] {
   return [
     new PolicyStatement({
       sid: "ReadFileSystemsAndPolicies",
-      actions: ["elasticfilesystem:DescribeFileSystemPolicy", "elasticfilesystem:DescribeFileSystems"],
+      actions: [
+        "elasticfilesystem:DescribeFileSystemPolicy",
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeReplicationConfigurations",
+      ],
       resources: [efsArn("file-system")],
     }),
     new PolicyStatement({
       sid: "ReadAccessPoints",
       actions: ["elasticfilesystem:DescribeAccessPoints"],
       resources: [efsArn("access-point"), efsArn("file-system")],
+    }),
+    new PolicyStatement({
+      sid: "ReadReplicaKeys",
+      // efs-replica-encrypted: who manages a replica's key (KeyManager), with requireCustomerManagedKey.
+      actions: ["kms:DescribeKey"],
+      resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
     }),
   ];
 }

@@ -28,8 +28,9 @@ import {
 import { efsClient, toFacts } from "./efs.js";
 import { listAccessPoints } from "./efs-access-points.js";
 import type { FileSystemKey } from "./efs-list.js";
+import { listReplications, type ReplicationDestination } from "./efs-replication.js";
 import { call } from "./errors.js";
-import { kmsClient, type RotationStatus, rotationStatus } from "./kms.js";
+import { keyPolicy, kmsClient, type RotationStatus, rotationStatus } from "./kms.js";
 
 /**
  * EC2 answers FilterLimitExceeded ("The maximum number of filter values specified on a single call is 200") past
@@ -72,6 +73,8 @@ export interface RegionInventory {
   describeKey(keyId: string): Promise<DescribeKeyCommandOutput>;
   /** GetKeyRotationStatus, once per key. */
   rotation(keyArn: string): Promise<RotationStatus>;
+  /** GetKeyPolicy, once per key (never per file system on it): efs-key-policy-restricted. */
+  keyPolicy(keyArn: string): Promise<string | undefined>;
   /**
    * DescribeFileSystemPolicy, once per file system (EFS has no batch form), shared by every control that reads the
    * policy (efs-tls-enforced, efs-policy-not-public, efs-iam-authorization-required, efs-root-access-restricted):
@@ -85,6 +88,8 @@ export interface RegionInventory {
    * split sweep starts (no call of its own).
    */
   listingMarkers(): Promise<(string | undefined)[]>;
+  /** Every replication whose source is in the region, by source id (DescribeReplicationConfigurations, 100 per page). */
+  replications(): Promise<Map<string, ReplicationDestination[]>>;
 }
 
 /** DescribeFileSystems' page size (MaxItems, at most 100): one item of a split sweep is a whole number of pages. */
@@ -252,8 +257,10 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
     vpcCidrs: single(cidrsByVpc, (id) => vpcCidrs(ec2, id)),
     describeKey,
     rotation: keyed((arn) => rotationStatus(kms, arn)),
+    keyPolicy: keyed((arn) => keyPolicy(kms, arn)),
     fileSystemPolicy: keyed((FileSystemId) => efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))),
     accessPoints: once(() => listAccessPoints(efs, region)),
+    replications: once(() => listReplications(efs)),
     listingMarkers: async () => {
       await fileSystems();
       return markers;
@@ -282,6 +289,8 @@ export function sliceInventory(
     fileSystemKeys: first ? base.fileSystemKeys : none,
     mountTargetInterfaces: first ? base.mountTargetInterfaces : none,
     accessPoints: first ? base.accessPoints : none,
+    // Looked up per file system (efsAccessSweep): every item needs the region's map, one listing each.
+    replications: base.replications,
     listingMarkers: async () => [slice.marker],
   };
 }

@@ -4,6 +4,7 @@ import {
   type DescribeKeyCommandOutput,
   EnableKeyCommand,
   EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
   ListResourceTagsCommand,
@@ -73,6 +74,18 @@ export async function rotationStatus(kms: KMSClient, keyId: string): Promise<Rot
   if (status.enabled && out.RotationPeriodInDays !== undefined) status.periodInDays = out.RotationPeriodInDays;
   if (status.enabled && out.NextRotationDate) status.nextRotationDate = out.NextRotationDate.toISOString();
   return status;
+}
+
+/**
+ * The key policy, as KMS holds it (GetKeyPolicy; "default" is the only policy name KMS has). The text of a
+ * PutKeyPolicy event is the caller's: this read is what the key policy control judges. Not a cross-account
+ * operation (AWS KMS API Reference, GetKeyPolicy: "Cross-account use: No").
+ */
+export async function keyPolicy(kms: KMSClient, keyId: string): Promise<string | undefined> {
+  const out = await call("kms:GetKeyPolicy", () =>
+    kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: "default" })),
+  );
+  return out.Policy;
 }
 
 export async function keyTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {

@@ -37,8 +37,8 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-root-access-restricted": "alert",
   "efs-mount-target-private": "off",
   "efs-access-point-enforced": "alert",
-  "efs-key-policy-restricted": "off",
-  "efs-replica-encrypted": "off",
+  "efs-key-policy-restricted": "alert",
+  "efs-replica-encrypted": "alert",
   "efs-clients-use-tls": "alert",
 };
 
@@ -46,11 +46,7 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
  * Controls of issue 15 whose evaluators exist but that no function evaluates yet (no trigger, no sweep path): their
  * mode is "off" and the schema refuses any other, so that no deployment believes it is guarded by them.
  */
-export const NOT_YET_EVALUATED: ReadonlySet<ControlId> = new Set<ControlId>([
-  "efs-mount-target-private",
-  "efs-key-policy-restricted",
-  "efs-replica-encrypted",
-]);
+export const NOT_YET_EVALUATED: ReadonlySet<ControlId> = new Set<ControlId>(["efs-mount-target-private"]);
 
 /**
  * Whether a control has an automatic remediation. An alert-only control cannot be put in `remediate` mode: the

@@ -4,6 +4,7 @@ import { type KmsKeyState, keyResource, listFileSystems } from "./kms-key-state.
 import {
   conditionEntries,
   coveredClientActions,
+  fixesOwner,
   isEveryone,
   isWildcardValue,
   NARROWING_OPERATORS,
@@ -44,24 +45,43 @@ export function accountOf(value: string): string | undefined {
   return /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(value)?.[1];
 }
 
-interface Narrowing {
-  /** In words, for the evidence. */
-  text: string;
-  /** Accounts the condition limits the request to, when it is an account condition. */
-  accounts: string[];
+/**
+ * Whether a condition value still fixes who or what the request comes through. A wildcard value of an account or
+ * organization key (`*`, `1234*`, `o-*`, `arn:aws:iam::*:role/x`) matches values of anyone's choosing, as for the
+ * file system policy controls (fixesOwner, shared/controls/policy.ts). kms:ViaService names an AWS service
+ * endpoint: a region wildcard (`elasticfilesystem.*.amazonaws.com`) still fixes the service, a wildcard service
+ * does not.
+ */
+function fixes(operator: string, key: string, value: string): boolean {
+  if (isWildcardValue(operator, value)) return false;
+  if (key.toLowerCase() === "kms:viaservice") return /^[a-z0-9-]+\./.test(value);
+  return fixesOwner(key, value);
 }
 
-function narrowing(condition: unknown): Narrowing | undefined {
+/**
+ * The narrowing conditions of a statement (all ANDed), or undefined when none narrows. `accounts` lists, per account
+ * condition, the accounts it limits the request to.
+ */
+function narrowing(condition: unknown): { text: string; accounts: string[][] } | undefined {
+  const texts: string[] = [];
+  const accounts: string[][] = [];
   for (const { operator, key, values } of conditionEntries(condition)) {
     const lower = key.toLowerCase();
     if (!NARROWING_KEYS.includes(lower) || !NARROWING_OPERATORS.has(operator)) continue;
-    if (values.length === 0 || values.some((v) => isWildcardValue(operator, v))) continue;
-    const accounts = ACCOUNT_KEYS.has(lower)
-      ? values.map((v) => accountOf(v)).filter((a): a is string => a !== undefined)
-      : [];
-    return { text: `${operator} ${key} ${values.join(", ")}`, accounts };
+    if (values.length === 0 || values.some((v) => !fixes(operator, key, v))) continue;
+    texts.push(`${operator} ${key} ${values.join(", ")}`);
+    if (ACCOUNT_KEYS.has(lower)) accounts.push(values.map((v) => accountOf(v)).filter((a): a is string => !!a));
   }
-  return undefined;
+  return texts.length > 0 ? { text: texts.join(" and "), accounts } : undefined;
+}
+
+/**
+ * The untrusted accounts that a narrowed statement still reaches: none when one of its (ANDed) account conditions
+ * names trusted accounts only, otherwise every untrusted account its account conditions name.
+ */
+function reachedAccounts(accounts: string[][], trusted: ReadonlySet<string>): string[] {
+  if (accounts.some((list) => list.length > 0 && list.every((a) => trusted.has(a)))) return [];
+  return accounts.flat().filter((a) => !trusted.has(a));
 }
 
 export interface KeyGrant {
@@ -83,8 +103,8 @@ export function openGrants(statements: Statement[], trusted: ReadonlySet<string>
     const external = (accounts: string[]) => [...new Set(accounts.filter((a) => !trusted.has(a)))].sort();
     if ("NotPrincipal" in statement || isEveryone(statement.Principal)) {
       if (!limit) grants.push({ statement: name, actions, to: "everyone" });
-      else if (external(limit.accounts).length > 0)
-        grants.push({ statement: name, actions, to: external(limit.accounts) });
+      else if (reachedAccounts(limit.accounts, trusted).length > 0)
+        grants.push({ statement: name, actions, to: external(reachedAccounts(limit.accounts, trusted)) });
       return;
     }
     const principal = statement.Principal;

@@ -17,11 +17,13 @@ export const CONTROLS_BY_RESOURCE: Record<ResourceRef["type"], ControlId[]> = {
     "efs-policy-not-public",
     "efs-iam-authorization-required",
     "efs-root-access-restricted",
+    // On the source: the replication is the source's, and so is the decision to exempt it.
+    "efs-replica-encrypted",
   ],
-  "kms-key": ["efs-key-rotation-enabled", "efs-key-usable"],
+  "kms-key": ["efs-key-rotation-enabled", "efs-key-usable", "efs-key-policy-restricted"],
   "access-point": ["efs-access-point-enforced"],
-  // efs-mount-target-private, efs-replica-encrypted and efs-key-policy-restricted join their resource's list when a
-  // function evaluates them (NOT_YET_EVALUATED in shared/config/controls.ts). The ECS guard reads no tags: a task
+  // efs-mount-target-private joins its resource's list when a
+  // function evaluates it (NOT_YET_EVALUATED in shared/config/controls.ts). The ECS guard reads no tags: a task
   // definition cannot be exempted by tag (yet).
   "task-definition": [],
 };

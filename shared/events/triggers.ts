@@ -62,6 +62,12 @@ function withGroups<T extends object>(trigger: T, groups: string[]): T & { secur
   return groups.length > 0 ? { ...trigger, securityGroups: groups } : trigger;
 }
 
+/** The replication's source (the destination in the record is the caller's text: the guard re-reads it). */
+const replicationSource: Extractor = (e) => {
+  const id = firstString(e.requestParameters.sourceFileSystemId, e.responseElements.sourceFileSystemId);
+  return id ? [{ type: "file-system", fileSystemId: id }] : [];
+};
+
 const fileSystemFromRequest: Extractor = (e) => {
   const id = firstString(e.requestParameters.fileSystemId, e.responseElements.fileSystemId);
   return id ? [{ type: "file-system", fileSystemId: id }] : [];
@@ -149,10 +155,13 @@ export const EVENT_SPECS: Record<string, Extractor> = {
   },
   [`${SOURCES.efs}:PutFileSystemPolicy`]: fileSystemFromRequest,
   [`${SOURCES.efs}:DeleteFileSystemPolicy`]: fileSystemFromRequest,
+  [`${SOURCES.efs}:CreateReplicationConfiguration`]: replicationSource,
   [`${SOURCES.efs}:PutBackupPolicy`]: fileSystemFromRequest,
   [`${SOURCES.kms}:DisableKeyRotation`]: keyFromRequest,
   [`${SOURCES.kms}:DisableKey`]: keyFromRequest,
   [`${SOURCES.kms}:ScheduleKeyDeletion`]: keyFromRequest,
+  // The policy in the request is the caller's text: the key guard reads the key's policy again (GetKeyPolicy).
+  [`${SOURCES.kms}:PutKeyPolicy`]: keyFromRequest,
   [`${SOURCES.ec2}:CreateTags`]: groupsTagged,
   [`${SOURCES.ec2}:DeleteTags`]: groupsTagged,
   [`${SOURCES.efs}:TagResource`]: fileSystemTagged,

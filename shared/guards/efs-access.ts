@@ -1,31 +1,84 @@
 import type { EFSClient } from "@aws-sdk/client-efs";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import { EFS_ACCESS_EVENTS } from "../../events/patterns.js";
 import { describeFileSystem, efsClient, fileSystemPolicy, isFileSystemNotFound, listFileSystems } from "../aws/efs.js";
 import { describeAccessPoint, listAccessPoints } from "../aws/efs-access-points.js";
+import { destinationFacts, type ReplicationDestination, replicationOf } from "../aws/efs-replication.js";
+import { kmsDescribeClient } from "../aws/kms-describe.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as accessPoint from "../controls/access-point-enforced.js";
 import { type FileSystemFacts, isGone, notApplicable } from "../controls/file-system.js";
 import * as iam from "../controls/iam-authorization-required.js";
+import * as replica from "../controls/replica-encrypted.js";
 import * as root from "../controls/root-access-restricted.js";
 import type { Finding } from "../controls/types.js";
 import type { Trigger } from "../events/triggers.js";
 import { settle, unwrap } from "../pipeline/concurrency.js";
-import type { Guard } from "../pipeline/types.js";
+import type { Guard, Origin } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
 
 /**
  * Who may reach a file system's data, and as whom: efs-iam-authorization-required and efs-root-access-restricted
- * (both read from the file system policy) and efs-access-point-enforced (the access points). A function of its own
- * rather than the file-system guard: its role reads and never writes (all three are alert only), it needs neither
- * KMS nor Step Functions, and the file-system bundle has no byte left under its budget (docs/controls.md).
+ * (both read from the file system policy), efs-access-point-enforced (the access points) and efs-replica-encrypted
+ * (where the data is copied to). A function of its own rather than the file-system guard: its role reads and never
+ * writes (all four are alert only), it needs no Step Functions, and the file-system bundle has no byte left under its
+ * budget (docs/controls.md). Its only KMS call is DescribeKey on a replica's key, in the replica's region.
  */
 export interface EfsAccessClients {
   efs: (region: string) => EFSClient;
+  kms: (region: string) => KMSClient;
 }
 
 export const POLICY_CONTROLS: ControlId[] = [iam.CONTROL, root.CONTROL];
-const ALL_CONTROLS: ControlId[] = [...POLICY_CONTROLS, accessPoint.CONTROL];
+const ALL_CONTROLS: ControlId[] = [...POLICY_CONTROLS, accessPoint.CONTROL, replica.CONTROL];
+const REPLICATION_EVENT = "elasticfilesystem.amazonaws.com:CreateReplicationConfiguration";
+
+/**
+ * efs-replica-encrypted for one source file system: its replication as EFS holds it now (DescribeReplicationConfigurations;
+ * the destination in the event is the caller's text), each destination read in its own region, and the source's
+ * own DescribeFileSystems (name, exemption tags) only for a finding to report. A file system that replicates
+ * nowhere is not applicable.
+ */
+export async function assessReplica(
+  clients: EfsAccessClients,
+  fileSystemId: string,
+  region: string,
+  config: GuardConfig,
+  clock: Clock,
+  options: {
+    /** The sweep's: the region's one listing of replications. */
+    destinations?: Promise<ReplicationDestination[] | undefined>;
+    /** The sweep's listing entry, instead of a DescribeFileSystems of its own. */
+    listed?: Promise<FileSystemFacts>;
+    account?: string | undefined;
+  } = {},
+): Promise<Finding> {
+  let destinations: ReplicationDestination[] | undefined;
+  try {
+    destinations = await (options.destinations ?? replicationOf(clients.efs(region), fileSystemId));
+  } catch (error) {
+    if (!isFileSystemNotFound(error)) throw error;
+    return notApplicable(replica.CONTROL, { fileSystemId, region, lifeCycleState: "missing" });
+  }
+  // DescribeReplicationConfigurations found it: it exists. Its other facts are read only when they are reported.
+  const known: FileSystemFacts = { fileSystemId, region, lifeCycleState: "available" };
+  if (!destinations) return replica.evaluate({ source: known }, config, clock);
+  const facts = await Promise.all(
+    destinations.map((d) => destinationFacts(clients, d, options.account, config.requireCustomerManagedKey)),
+  );
+  const first = replica.evaluate({ source: known, destinations: facts }, config, clock);
+  if (first.verdict !== "non-compliant") return first;
+  const source = await (options.listed ?? describeFileSystem(clients.efs(region), fileSystemId, region));
+  return replica.evaluate({ source: isGone(source) ? known : source, destinations: facts }, config, clock);
+}
+
+/** A file system that replicates nowhere gives no sweep finding (its event does: not applicable, in the log). */
+export const replicates = (f: Finding) => !(f.verdict === "not-applicable" && f.evidence.destinations === 0);
+
+function accountOf(origin: Origin | undefined): string | undefined {
+  return origin?.kind === "event" ? origin.event.account : origin?.account;
+}
 
 /**
  * Both policy controls of one file system from two reads sent together: DescribeFileSystems (state, ARN, tags) and
@@ -62,26 +115,42 @@ export async function assessFileSystemAccess(
   );
 }
 
-export function efsAccessGuard(clients: EfsAccessClients = { efs: efsClient }): Guard {
+export function efsAccessGuard(clients: EfsAccessClients = { efs: efsClient, kms: kmsDescribeClient }): Guard {
   return {
     name: "efs-access",
     controls: ALL_CONTROLS,
     events: EFS_ACCESS_EVENTS,
-    async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock) {
+    async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       if (trigger.type === "access-point") {
         if (config.modes[accessPoint.CONTROL] === "off") return [];
         const ap = await describeAccessPoint(clients.efs(region), trigger.accessPointId, region);
         return [accessPoint.evaluate(ap, config, clock)];
       }
       if (trigger.type !== "file-system") return [];
+      const event = origin?.kind === "event" ? `${origin.event.eventSource}:${origin.event.eventName}` : undefined;
+      const replicaOn = config.modes[replica.CONTROL] !== "off";
+      const account = accountOf(origin);
+      if (event === REPLICATION_EVENT) {
+        return replicaOn
+          ? [await assessReplica(clients, trigger.fileSystemId, region, config, clock, { account })]
+          : [];
+      }
       const controls = POLICY_CONTROLS.filter((c) => config.modes[c] !== "off");
-      if (controls.length === 0) return [];
-      return assessFileSystemAccess(clients.efs(region), trigger.fileSystemId, region, controls, config, clock);
+      const findings =
+        controls.length > 0
+          ? await assessFileSystemAccess(clients.efs(region), trigger.fileSystemId, region, controls, config, clock)
+          : [];
+      // The policy events cannot change a replication; the sweep (no event) evaluates it too.
+      if (event === undefined && replicaOn) {
+        const found = await assessReplica(clients, trigger.fileSystemId, region, config, clock, { account });
+        if (replicates(found)) findings.push(found);
+      }
+      return findings;
     },
     async inventory(region: string, config: GuardConfig) {
       const efs = clients.efs(region);
       const triggers: Trigger[] = [];
-      if (POLICY_CONTROLS.some((c) => config.modes[c] !== "off")) {
+      if ([...POLICY_CONTROLS, replica.CONTROL].some((c) => config.modes[c] !== "off")) {
         for (const fs of await listFileSystems(efs, region)) {
           if (!isGone(fs)) triggers.push({ type: "file-system", fileSystemId: fs.fileSystemId });
         }
@@ -96,7 +165,7 @@ export function efsAccessGuard(clients: EfsAccessClients = { efs: efsClient }): 
       return triggers;
     },
     async remediate(plan) {
-      // All three controls are alert only (REMEDIABLE false): no plan reaches this guard, and its role cannot write.
+      // All four controls are alert only (REMEDIABLE false): no plan reaches this guard, and its role cannot write.
       throw new Error(`the efs-access guard cannot execute ${plan.kind}`);
     },
   };

@@ -7,13 +7,16 @@ import {
   describeKey,
   enableKeyRotation,
   type KeyDescription,
+  keyPolicy,
   keyTags,
   kmsClient,
   type RotationStatus,
   restoreKey,
   rotationStatus,
 } from "../aws/kms.js";
+import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
+import * as keyPolicyControl from "../controls/key-policy-restricted.js";
 import * as rotation from "../controls/key-rotation-enabled.js";
 import * as usable from "../controls/key-usable.js";
 import { accountOfKeyArn, type KmsKeyState, notAssessable } from "../controls/kms-key-state.js";
@@ -32,12 +35,13 @@ export interface KmsKeyClients {
 
 const defaultClients: KmsKeyClients = { kms: kmsClient, efs: efsClient };
 
-function enabledControls(config: GuardConfig) {
-  return {
-    rotation: config.modes[rotation.CONTROL] !== "off",
-    usable: config.modes[usable.CONTROL] !== "off",
-  };
+/** The controls `only` names (all three when undefined) that are not off. */
+function enabledControls(config: GuardConfig, only?: readonly string[]) {
+  const on = (control: string) => config.modes[control as ControlId] !== "off" && (!only || only.includes(control));
+  return { rotation: on(rotation.CONTROL), usable: on(usable.CONTROL), policy: on(keyPolicyControl.CONTROL) };
 }
+
+const anyOn = (on: ReturnType<typeof enabledControls>) => on.rotation || on.usable || on.policy;
 
 /**
  * Answers that mean the guard may not read the key (its key policy, or another account's, does not grant it), as
@@ -65,6 +69,10 @@ export interface KeyReadOptions {
   /** The sweep's: DescribeKey and GetKeyRotationStatus read once per key for every guard (shared/aws/inventory.ts). */
   describe?: typeof describeKey;
   rotation?: typeof rotationStatus;
+  /** The sweep's: GetKeyPolicy read once per key (shared/aws/inventory.ts). */
+  policy?: typeof keyPolicy;
+  /** The controls to evaluate (default: all three): those the event can have changed (CONTROLS_BY_EVENT). */
+  controls?: readonly string[];
 }
 
 /**
@@ -87,9 +95,9 @@ export async function assessKey(
   clock: Clock,
   options: KeyReadOptions,
 ): Promise<Finding[]> {
-  const on = enabledControls(config);
-  if (!on.rotation && !on.usable) return [];
-  const first = on.usable ? usable.CONTROL : rotation.CONTROL;
+  const on = enabledControls(config, options.controls);
+  if (!anyOn(on)) return [];
+  const first = on.usable ? usable.CONTROL : on.rotation ? rotation.CONTROL : keyPolicyControl.CONTROL;
   const refAccount = accountOfKeyArn(ref);
   const home = options.homeAccount;
   const foreign = refAccount !== undefined && home !== undefined && refAccount !== home;
@@ -105,10 +113,14 @@ export async function assessKey(
   const alias = ref.startsWith("alias/") || ref.includes(":alias/");
   const early = on.rotation && options.rotationLikely && !alias;
   const readRotation = options.rotation ?? rotationStatus;
-  const [described, all, earlyRotation] = await Promise.all([
+  const readPolicy = options.policy ?? keyPolicy;
+  // GetKeyPolicy is not a cross-account operation: read alongside DescribeKey only for a key of this account.
+  const earlyPolicy = on.policy && !alias && !foreign;
+  const [described, all, earlyRotation, earlyKeyPolicy] = await Promise.all([
     settle((options.describe ?? describeKey)(clients.kms, ref)),
     listing,
     early ? settle(readRotation(clients.kms, ref)) : Promise.resolve(undefined),
+    earlyPolicy ? settle(readPolicy(clients.kms, ref)) : Promise.resolve(undefined),
   ]);
   if ("error" in described) {
     const why = unreadable(described.error);
@@ -153,12 +165,44 @@ export async function assessKey(
       findings.push(rotation.evaluate(state, config, clock));
     }
   }
+  if (on.policy) findings.push(await assessPolicy(clients.kms, state, config, clock, earlyKeyPolicy, readPolicy));
   // ListResourceTags is not a cross-account operation: another account's key has no readable exemption tags.
   if (!crossAccount && findings.some((f) => f.verdict === "non-compliant" && f.evidence.assessable !== false)) {
     const tags = await keyTags(clients.kms, key.keyId);
     for (const f of findings) if (f.verdict === "non-compliant") f.tags = tags;
   }
   return findings;
+}
+
+/**
+ * efs-key-policy-restricted on the key's policy as KMS returns it now. Only a customer managed key that encrypts a
+ * file system is read (the evaluator answers not-applicable otherwise, without a call). Another account's key: KMS
+ * does not serve GetKeyPolicy across accounts, so who may decrypt cannot be verified from here (not assessable,
+ * like a key whose policy refuses the guard).
+ */
+async function assessPolicy(
+  kms: KMSClient,
+  state: KmsKeyState,
+  config: GuardConfig,
+  clock: Clock,
+  early: Settled<string | undefined> | undefined,
+  read: typeof keyPolicy,
+): Promise<Finding> {
+  if (state.keyManager !== "CUSTOMER" || state.fileSystems.length === 0) {
+    return keyPolicyControl.evaluate(state, config, clock);
+  }
+  const key = { arn: state.arn, ...(state.account ? { account: state.account } : {}), region: state.region };
+  if (state.crossAccount) {
+    const why = `KMS does not serve GetKeyPolicy across accounts, so who may decrypt cannot be verified from here; run EFS Guard in account ${state.account ?? "(unknown)"}, which owns the key`;
+    return notAssessable(keyPolicyControl.CONTROL, { ...key, fileSystems: state.fileSystems }, why);
+  }
+  const policy = early ?? (await settle(read(kms, state.arn)));
+  if ("error" in policy) {
+    const why = unreadable(policy.error);
+    if (!why) throw policy.error;
+    return notAssessable(keyPolicyControl.CONTROL, { ...key, fileSystems: state.fileSystems }, why);
+  }
+  return keyPolicyControl.evaluate({ ...state, ...(policy.value ? { policy: policy.value } : {}) }, config, clock);
 }
 
 function keyState(key: KeyDescription, region: string, fileSystems: string[], crossAccount: boolean): KmsKeyState {
@@ -209,6 +253,19 @@ export async function keyTriggers(
     });
 }
 
+/**
+ * The controls an event can have changed, where that saves a read: the key policy (GetKeyPolicy) is not read after a
+ * rotation or key-state change, nor the rotation status (GetKeyRotationStatus) after PutKeyPolicy. DescribeKey
+ * answers efs-key-usable with no call of its own, so it is evaluated on every key event. CreateFileSystem (a key
+ * newly in scope) and the sweep evaluate all three.
+ */
+const CONTROLS_BY_EVENT: Record<string, readonly string[]> = {
+  [`${SOURCES.kms}:DisableKeyRotation`]: [usable.CONTROL, rotation.CONTROL],
+  [`${SOURCES.kms}:DisableKey`]: [usable.CONTROL, rotation.CONTROL],
+  [`${SOURCES.kms}:ScheduleKeyDeletion`]: [usable.CONTROL, rotation.CONTROL],
+  [`${SOURCES.kms}:PutKeyPolicy`]: [usable.CONTROL, keyPolicyControl.CONTROL],
+};
+
 /** Events after which the key is disabled or pending deletion, where automatic rotation does not apply. */
 const ROTATION_UNLIKELY = new Set([`${SOURCES.kms}:DisableKey`, `${SOURCES.kms}:ScheduleKeyDeletion`]);
 
@@ -219,26 +276,28 @@ function homeAccountOf(trigger: Trigger, origin: Origin | undefined): string | u
 }
 
 /**
- * The key guard: efs-key-usable and efs-key-rotation-enabled, for the customer managed keys that encrypt file
- * systems. Whatever the event, both controls are evaluated on the key's current state (the event is a trigger, not
- * the truth): a DisableKeyRotation on a key that is also disabled reports both.
+ * The key guard: efs-key-usable, efs-key-rotation-enabled and efs-key-policy-restricted, for the customer managed
+ * keys that encrypt file systems. The controls are evaluated on the key's current state (the event is a trigger, not
+ * the truth): a DisableKeyRotation on a key that is also disabled reports both; a PutKeyPolicy is judged on the
+ * policy GetKeyPolicy returns, never on the event's copy.
  */
 export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
   return {
     name: "kms-key",
-    controls: [usable.CONTROL, rotation.CONTROL],
+    controls: [usable.CONTROL, rotation.CONTROL, keyPolicyControl.CONTROL],
     events: KMS_KEY_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
-      const on = enabledControls(config);
-      if (!on.rotation && !on.usable) return [];
+      if (!anyOn(enabledControls(config))) return [];
       const kms = clients.kms(region);
       const efs = clients.efs(region);
       const homeAccount = homeAccountOf(trigger, origin);
       if (trigger.type === "kms-key") {
         const event = origin?.kind === "event" ? `${origin.event.eventSource}:${origin.event.eventName}` : "";
+        const controls = CONTROLS_BY_EVENT[event];
         return assessKey({ kms, efs }, trigger.keyId, region, config, clock, {
           homeAccount,
           rotationLikely: !ROTATION_UNLIKELY.has(event),
+          ...(controls ? { controls } : {}),
         });
       }
       if (trigger.type !== "file-system") return [];
@@ -268,8 +327,7 @@ export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
       });
     },
     async inventory(region: string, config: GuardConfig) {
-      const on = enabledControls(config);
-      if (!on.rotation && !on.usable) return [];
+      if (!anyOn(enabledControls(config))) return [];
       const kms = clients.kms(region);
       return keyTriggers(await listFileSystemKeys(clients.efs(region)), (arn) => describeKey(kms, arn));
     },

@@ -5,14 +5,15 @@ import { describeFileSystem, efsClient } from "../aws/efs.js";
 import { call } from "../aws/errors.js";
 import type { RegionInventory } from "../aws/inventory.js";
 import { keyDescriptionOf, kmsClient } from "../aws/kms.js";
-import { kmsDescribeClient } from "../aws/kms-describe.js";
+import { kmsDescribeClient, kmsDescribeClient as replicaKms } from "../aws/kms-describe.js";
 import type { GuardConfig } from "../config/schema.js";
 import { CONTROL as ACCESS_POINT_CONTROL, evaluate as accessPointEvaluate } from "../controls/access-point-enforced.js";
 import { isGone } from "../controls/file-system.js";
 import { CONTROL as NFS_CONTROL } from "../controls/nfs-ingress-restricted.js";
+import { CONTROL as REPLICA_CONTROL } from "../controls/replica-encrypted.js";
 import type { Trigger } from "../events/triggers.js";
 import type { Guard, GuardSweep } from "../pipeline/types.js";
-import { assessFileSystemAccess, efsAccessGuard, POLICY_CONTROLS } from "./efs-access.js";
+import { assessFileSystemAccess, assessReplica, efsAccessGuard, POLICY_CONTROLS } from "./efs-access.js";
 import { assessFileSystem, controlsFor, defaultFileSystemClients } from "./file-system.js";
 import { assessKey, keyTriggers } from "./kms-key.js";
 import { assessSecurityGroup } from "./nfs-ingress.js";
@@ -92,7 +93,10 @@ export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined):
   };
 }
 
-/** The distinct keys of the listing, each described and its rotation read once (shared with the file systems). */
+/**
+ * The distinct keys of the listing, each described, its rotation and its key policy read once (DescribeKey shared
+ * with the file systems).
+ */
 export function kmsKeySweep(guard: Guard): GuardSweep {
   return {
     service: "kms",
@@ -109,6 +113,7 @@ export function kmsKeySweep(guard: Guard): GuardSweep {
         fileSystems: inventory.fileSystemKeys(),
         describe: keyDescription(inventory),
         rotation: (_, arn) => inventory.rotation(arn),
+        policy: (_, arn) => inventory.keyPolicy(arn),
       });
     },
   };
@@ -148,7 +153,8 @@ export function nfsIngressSweep(): GuardSweep {
 
 /**
  * The file systems of the listing (no DescribeFileSystems of their own) with the policy read shared with the
- * file-system guard, and the region's access points from one paginated listing.
+ * file-system guard, the region's access points and replications each from one paginated listing (a replica's
+ * destination is then read only for the file systems that replicate).
  */
 export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
   return {
@@ -156,7 +162,7 @@ export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
     async inventory(inventory, config) {
       if (off(guard, config)) return [];
       const triggers: Trigger[] = [];
-      if (POLICY_CONTROLS.some((c) => config.modes[c] !== "off")) {
+      if ([...POLICY_CONTROLS, REPLICA_CONTROL].some((c) => config.modes[c] !== "off")) {
         for (const fs of await inventory.fileSystems()) {
           if (!isGone(fs)) triggers.push({ type: "file-system", fileSystemId: fs.fileSystemId });
         }
@@ -170,7 +176,7 @@ export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
       }
       return triggers;
     },
-    async assess(trigger, inventory, config, clock) {
+    async assess(trigger, inventory, config, clock, origin) {
       const { region } = inventory;
       if (trigger.type === "access-point") {
         if (config.modes[ACCESS_POINT_CONTROL] === "off") return [];
@@ -181,18 +187,36 @@ export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
       }
       if (trigger.type !== "file-system") return [];
       const controls = POLICY_CONTROLS.filter((c) => config.modes[c] !== "off");
-      if (controls.length === 0) return [];
-      return assessFileSystemAccess(
-        sharedPolicyReads(inventory, efsClient(region)),
-        trigger.fileSystemId,
-        region,
-        controls,
-        config,
-        clock,
+      const listed = () =>
         inventory
           .fileSystem(trigger.fileSystemId)
-          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region)),
-      );
+          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region));
+      const findings =
+        controls.length > 0
+          ? await assessFileSystemAccess(
+              sharedPolicyReads(inventory, efsClient(region)),
+              trigger.fileSystemId,
+              region,
+              controls,
+              config,
+              clock,
+              listed(),
+            )
+          : [];
+      if (config.modes[REPLICA_CONTROL] !== "off") {
+        const destinations = (await inventory.replications()).get(trigger.fileSystemId);
+        // Not a source in the region's listing: it replicates nowhere, no finding (as the guard's own sweep).
+        if (destinations) {
+          findings.push(
+            await assessReplica({ efs: efsClient, kms: replicaKms }, trigger.fileSystemId, region, config, clock, {
+              destinations: Promise.resolve(destinations),
+              listed: listed(),
+              account: origin.kind === "sweep" ? origin.account : undefined,
+            }),
+          );
+        }
+      }
+      return findings;
     },
   };
 }

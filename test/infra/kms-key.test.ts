@@ -59,6 +59,7 @@ const KMS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
   "kms:DescribeKey",
   "kms:EnableKeyRotation",
+  "kms:GetKeyPolicy",
   "kms:GetKeyRotationStatus",
   "kms:ListResourceTags",
 ];
@@ -81,6 +82,8 @@ const ACCESS_GUARD = [
   "elasticfilesystem:DescribeAccessPoints",
   "elasticfilesystem:DescribeFileSystemPolicy",
   "elasticfilesystem:DescribeFileSystems",
+  "elasticfilesystem:DescribeReplicationConfigurations",
+  "kms:DescribeKey",
 ];
 
 const ECS_CLIENTS_GUARD = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"];

@@ -133,14 +133,16 @@ describe("the tag-change function", () => {
 });
 
 describe("the access function (efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced)", () => {
-  it("only reads file systems, their policies and access points, whatever the modes (all three are alert only)", () => {
+  it("only reads file systems, their policies, access points and replications (and a replica's key), whatever the modes (all four are alert only)", () => {
     for (const modes of [{}, Object.fromEntries(Object.keys(WRITES).map((c) => [c, "remediate"]))]) {
       const perms = functionPermissions(synthTemplate({ modes }) as Template).get(GUARDS.access!)!;
       expect(perms.actions).toEqual([
         "elasticfilesystem:DescribeAccessPoints",
         "elasticfilesystem:DescribeFileSystemPolicy",
         "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeReplicationConfigurations",
         "kms:Decrypt",
+        "kms:DescribeKey",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -153,6 +155,8 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
         "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:access-point/*",
         "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
       ]);
+      // A replica's key, in the replica's region: this account's keys only.
+      expect(resourcesOf("kms:DescribeKey")).toEqual(["arn:<AWS::Partition>:kms:*:<AWS::AccountId>:key/*"]);
     }
   });
 });

@@ -73,7 +73,7 @@ describe("efs-guard scan against the emulator", () => {
     // worst first
     expect(lines.indexOf(row(open))).toBeLessThan(lines.indexOf(row(exempt)));
     expect(lines.indexOf(row(exempt))).toBeLessThan(lines.indexOf(row(good)));
-    // The file system's six controls and the key's two are compliant rows too.
+    // The file system's six controls and the key's three are compliant rows too.
     for (const control of [
       "efs-tls-enforced",
       "efs-encrypted-at-rest",
@@ -84,9 +84,9 @@ describe("efs-guard scan against the emulator", () => {
     ]) {
       expect(lines.filter((l) => l.startsWith(`${control} `) && l.includes(fileSystemId))).toHaveLength(1);
     }
-    expect(lines.filter((l) => l.includes(` ${keyId} `) && /\scompliant\s/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes(` ${keyId} `) && /\scompliant\s/.test(l))).toHaveLength(3);
     expect(run.stdout).toContain(
-      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 9 compliant, 0 not applicable",
+      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 10 compliant, 0 not applicable",
     );
     expect(await allRules(seed, [good, open, exempt])).toEqual(before);
   });
@@ -101,7 +101,7 @@ describe("efs-guard scan against the emulator", () => {
       regions: ["us-east-1"],
       guards: ["nfs-ingress", "file-system", "kms-key", "efs-access", "ecs-clients"],
       resources: 5,
-      compliant: 9,
+      compliant: 10,
       nonCompliant: 1,
       exempt: 1,
       notApplicable: 0,
@@ -134,13 +134,17 @@ describe("efs-guard scan against the emulator", () => {
       "efs-root-access-restricted:compliant",
       "efs-tls-enforced:compliant",
     ]);
-    expect(verdictsOf(keyId)).toEqual(["efs-key-rotation-enabled:compliant", "efs-key-usable:compliant"]);
+    expect(verdictsOf(keyId)).toEqual([
+      "efs-key-policy-restricted:compliant",
+      "efs-key-rotation-enabled:compliant",
+      "efs-key-usable:compliant",
+    ]);
 
     // Fix the open group by hand: what remains is compliant or exempt, so the exit code is 0.
     await seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: open, SecurityGroupRuleIds: [openRule] }));
     const after = await runCli(["scan", "--json"]);
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 10 });
+    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 11 });
   });
 
   it("--config: alert mode shows alert; an invalid config is a usage error naming the key", async () => {
@@ -151,8 +155,8 @@ describe("efs-guard scan against the emulator", () => {
     const run = await runCli(["scan", "--json", "--config", alert]);
     const report = JSON.parse(run.stdout);
     const wouldDo = report.findings.map((f: any) => f.wouldDo).sort();
-    // none: the compliant group, the file system's six controls and the key's two.
-    expect(wouldDo).toEqual(["alert", "exempt", ...Array(9).fill("none")]);
+    // none: the compliant group, the file system's six controls and the key's three.
+    expect(wouldDo).toEqual(["alert", "exempt", ...Array(10).fill("none")]);
 
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ modes: { "efs-nfs-ingress-restricted": "fix-it" } }));
@@ -188,7 +192,7 @@ describe("efs-guard scan against the emulator", () => {
     try {
       const run = await spawnCli(["scan", "--json"], { AWS_ENDPOINT_URL: proxy.endpoint });
       expect(run.code, run.stderr).toBe(1);
-      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 9 });
+      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 10 });
       const operations = proxy.calls.map((c) => c.operation);
       expect(operations).toContain("DescribeNetworkInterfaces");
       expect(operations).toContain("DescribeSecurityGroupRules");

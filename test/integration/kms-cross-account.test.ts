@@ -159,14 +159,20 @@ describe("a file system on another account's key", () => {
     expect(report.findings.map((f) => [f.control, f.verdict, f.action, f.outcome])).toEqual([
       ["efs-key-usable", "compliant", "none", "compliant"],
       ["efs-key-rotation-enabled", "non-compliant", "none", "alerted"],
+      // KMS serves GetKeyPolicy to the key's own account only: who may decrypt cannot be verified from here.
+      ["efs-key-policy-restricted", "non-compliant", "none", "alerted"],
     ]);
+    expect(deps.notifier.published[1]!.result.finding.summary).toContain(
+      `cannot be assessed: KMS does not serve GetKeyPolicy across accounts, so who may decrypt cannot be verified from here; run EFS Guard in account ${OTHER}, which owns the key`,
+    );
     const { finding } = deps.notifier.published[0]!.result;
     expect(finding.summary).toBe(
       `automatic rotation is off on ${key.keyId}, the customer managed key of ${fileSystemId}; the key belongs to account ${OTHER}, and EFS Guard cannot change another account's key: its owner must turn it on (every 365 days at most)`,
     );
     expect(finding.plan).toBeUndefined();
     expect(finding.resource.account).toBe(OTHER);
-    // Only the two operations KMS allows across accounts, each once; no ListResourceTags, no EnableKeyRotation.
+    // Only the two operations KMS allows across accounts, each once; no GetKeyPolicy, no ListResourceTags, no
+    // EnableKeyRotation.
     expect(
       kmsCalls()
         .filter((o) => o !== "DescribeFileSystems")
@@ -196,6 +202,7 @@ describe("a file system on another account's key", () => {
     expect(report.results.filter((r) => r.finding.resource.id === own.KeyId).map((r) => r.finding.control)).toEqual([
       "efs-key-usable",
       "efs-key-rotation-enabled",
+      "efs-key-policy-restricted",
     ]);
   });
 });

@@ -12,8 +12,8 @@ import { resetEmulator } from "../support/emulator.js";
 /**
  * Issue 17: the sweep's and scan's cost is linear in the account. A compliant region of 2,000 file systems on 20
  * keys behind 3 security groups, counted on the wire: every listing once (file systems 100 per page, mount-target
- * interfaces, the groups' interfaces, rules and VPC in one batch each), DescribeKey and GetKeyRotationStatus once
- * per key, and per file system only the two reads that have no batch form (its policy and backup policy).
+ * interfaces, the groups' interfaces, rules and VPC in one batch each), DescribeKey, GetKeyRotationStatus and
+ * GetKeyPolicy once per key, and per file system only the two reads that have no batch form (its policy and backup policy).
  */
 const N = 2000;
 const K = 20;
@@ -25,6 +25,8 @@ const EXPECTED: Record<string, number> = {
   "elasticfilesystem:DescribeBackupPolicy": N,
   "kms:DescribeKey": K,
   "kms:GetKeyRotationStatus": K,
+  // efs-key-policy-restricted: each key's policy once, never per file system.
+  "kms:GetKeyPolicy": K,
   // The requester-managed mount-target interfaces, then every interface on their groups (one batch of <= 200).
   "ec2:DescribeNetworkInterfaces": 2,
   "ec2:DescribeSecurityGroupRules": 1,
@@ -70,8 +72,8 @@ describe(`the sweep at scale: ${N} file systems on ${K} keys`, () => {
     expect(report.errors).toEqual([]);
     expect(byOperation(calls)).toEqual(EXPECTED);
     expect(calls.length).toBeLessThanOrEqual(2 * N + 3 * K + Math.ceil(N / 100) + 20);
-    // 4 file-system and 2 access controls per file system, 2 key controls per key, 1 per group: all compliant.
-    expect(report.summary).toMatchObject({ resources: N + K + G, compliant: 6 * N + 2 * K + G, nonCompliant: 0 });
+    // 4 file-system and 2 access controls per file system, 3 key controls per key, 1 per group: all compliant.
+    expect(report.summary).toMatchObject({ resources: N + K + G, compliant: 6 * N + 3 * K + G, nonCompliant: 0 });
   }, 600_000);
 
   it("the sweep makes the same calls, changes nothing and reports everything compliant", async () => {
@@ -80,7 +82,7 @@ describe(`the sweep at scale: ${N} file systems on ${K} keys`, () => {
     expect(report.errors).toEqual([]);
     expect(byOperation(calls)).toEqual(EXPECTED);
     expect(report.results.every((r) => r.outcome === "compliant")).toBe(true);
-    expect(report.results).toHaveLength(6 * N + 2 * K + G);
+    expect(report.results).toHaveLength(6 * N + 3 * K + G);
     expect(deps.notifier.published).toEqual([]);
     expect(new Set(report.results.map((r) => r.finding.resource.id))).toEqual(
       new Set([...account.fileSystems, ...account.keys.map((k) => k.split("/").at(-1)), ...account.groups]),

@@ -7,6 +7,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { REGION, Seeder } from "../../emulator/seed.js";
@@ -57,6 +58,12 @@ export class KeySeeder extends Seeder {
   async scheduleDeletion(keyId: string, days = 7) {
     const out = await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days }));
     return out.DeletionDate!;
+  }
+
+  /** Replaces the key policy (as a caller with kms:PutKeyPolicy would). */
+  async putPolicy(keyId: string, policy: string | object) {
+    const Policy = typeof policy === "string" ? policy : JSON.stringify(policy);
+    await this.kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: "default", Policy }));
   }
 
   async rotation(keyId: string) {

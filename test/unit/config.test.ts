@@ -63,10 +63,10 @@ describe("config schema", () => {
   it("keeps the controls no function evaluates yet off, and refuses any other mode for them", () => {
     const config = parseConfig({});
     for (const id of NOT_YET_EVALUATED) expect(config.modes[id]).toBe("off");
-    expect(() => parseConfig({ modes: { "efs-replica-encrypted": "alert" } })).toThrow(
-      'modes.efs-replica-encrypted (got "alert"): efs-replica-encrypted is not evaluated yet (issue 15): only "off" is accepted until it is',
+    expect(() => parseConfig({ modes: { "efs-mount-target-private": "alert" } })).toThrow(
+      'modes.efs-mount-target-private (got "alert"): efs-mount-target-private is not evaluated yet (issue 15): only "off" is accepted until it is',
     );
-    expect(parseConfig({ modes: { "efs-replica-encrypted": "off" } }).modes["efs-replica-encrypted"]).toBe("off");
+    expect(parseConfig({ modes: { "efs-mount-target-private": "off" } }).modes["efs-mount-target-private"]).toBe("off");
   });
 
   it("refuses remediate on an alert-only control with the reason, and lists the valid ids for an unknown one", () => {

@@ -97,7 +97,7 @@ describe("key guard EventBridge patterns", () => {
 
   it("has one pattern for KMS and one for EFS", () => {
     expect(patterns.map((p) => [p.source[0], p.detail.eventName])).toEqual([
-      ["aws.kms", ["DisableKey", "DisableKeyRotation", "ScheduleKeyDeletion"]],
+      ["aws.kms", ["DisableKey", "DisableKeyRotation", "PutKeyPolicy", "ScheduleKeyDeletion"]],
       ["aws.elasticfilesystem", ["CreateFileSystem"]],
     ]);
   });

@@ -64,6 +64,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   "efs-delete-file-system-policy.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-access-point.json": { triggers: [{ type: "access-point", accessPointId: "fsap-0123456789abcdef0" }] },
+  "efs-create-replication-configuration.json": { triggers: [{ type: "file-system", fileSystemId: FS }] },
   "efs-create-access-point-failed.json": { ignored: "failed-call" },
   "efs-modify-mount-target-security-groups.json": {
     triggers: [
@@ -89,6 +90,7 @@ const EXPECTED: Record<string, Expected> = {
   // Turning rotation on needs no reaction: not a trigger of any control.
   "kms-enable-key-rotation.json": { ignored: "unsupported-event" },
   "kms-disable-key.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  "kms-put-key-policy.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-schedule-key-deletion-alias.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-schedule-key-deletion.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "s3files-create-file-system.json": { ignored: "foreign-source" },

@@ -64,7 +64,7 @@ describe("efs-guard-tags-audited", () => {
     );
     expect(set.severity).toBe("high");
     expect(set.summary).toBe(
-      "efs-guard tags changed on fs-1 (TagResource): set efs-guard:exempt=all; now exempts efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public, efs-iam-authorization-required, efs-root-access-restricted until 2026-12-01",
+      "efs-guard tags changed on fs-1 (TagResource): set efs-guard:exempt=all; now exempts efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public, efs-iam-authorization-required, efs-root-access-restricted, efs-replica-encrypted until 2026-12-01",
     );
     // Tagged exempt=all with a valid end date: the audit finding itself is still alerted.
     expect(
