@@ -257,8 +257,15 @@ export async function keyTriggers(
  * The controls an event can have changed, where that saves a read: the key policy (GetKeyPolicy) is not read after a
  * rotation or key-state change, nor the rotation status (GetKeyRotationStatus) after PutKeyPolicy. DescribeKey
  * answers efs-key-usable with no call of its own, so it is evaluated on every key event. CreateFileSystem (a key
- * newly in scope) and the sweep evaluate all three.
+ * newly in scope) evaluates usable and rotation (ON_NEW_FILE_SYSTEM), the sweep all three.
  */
+/**
+ * A new file system's key: usable and rotation, not its policy. Those two already cost the path its budget of 3 reads
+ * (DescribeFileSystems, DescribeKey, GetKeyRotationStatus; bench/budgets.json); GetKeyPolicy would be a fourth. The
+ * policy is judged when it changes (PutKeyPolicy) and by the daily sweep.
+ */
+const ON_NEW_FILE_SYSTEM: readonly string[] = [usable.CONTROL, rotation.CONTROL];
+
 const CONTROLS_BY_EVENT: Record<string, readonly string[]> = {
   [`${SOURCES.kms}:DisableKeyRotation`]: [usable.CONTROL, rotation.CONTROL],
   [`${SOURCES.kms}:DisableKey`]: [usable.CONTROL, rotation.CONTROL],
@@ -312,6 +319,7 @@ export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
               homeAccount,
               rotationLikely: true,
               fileSystems: listing,
+              controls: ON_NEW_FILE_SYSTEM,
             })
           : undefined;
       hinted?.catch(() => undefined); // awaited below when the hint holds; its failure otherwise means nothing
@@ -324,6 +332,7 @@ export function kmsKeyGuard(clients: KmsKeyClients = defaultClients): Guard {
         homeAccount: homeAccount ?? fs.ownerId,
         rotationLikely: true,
         fileSystems: all,
+        controls: ON_NEW_FILE_SYSTEM,
       });
     },
     async inventory(region: string, config: GuardConfig) {
