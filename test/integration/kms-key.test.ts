@@ -90,8 +90,8 @@ describe("efs-key-rotation-enabled end to end: CloudTrail event -> real rule -> 
     const invocations = (await host.drain()).filter((i) => i.entry === ENTRY);
     expect(invocations).toHaveLength(2);
     const findings = invocations.flatMap((i) => (i.result as any).findings);
-    // The three key controls on the AWS managed key; nothing for the unencrypted file system.
-    expect(findings.map((f: any) => f.verdict)).toEqual(["not-applicable", "not-applicable", "not-applicable"]);
+    // The two key controls of a new file system on the AWS managed key; nothing for the unencrypted file system.
+    expect(findings.map((f: any) => f.verdict)).toEqual(["not-applicable", "not-applicable"]);
     expect(findings[0].detail).toContain("AWS managed");
     // The file-system function alerts on these file systems for its own controls; none of that is the key guard's.
     expect((await host.alerts()).filter((a) => KEY_CONTROLS.includes(a.attributes.control ?? ""))).toEqual([]);
@@ -331,7 +331,6 @@ describe("modes, exemptions and idempotence, through the same pipeline", () => {
     expect(report.findings.map((f) => [f.control, f.resource, f.verdict])).toEqual([
       ["efs-key-usable", real.keyId, "compliant"],
       ["efs-key-rotation-enabled", real.keyId, "non-compliant"],
-      ["efs-key-policy-restricted", real.keyId, "compliant"],
     ]);
     expect(report.findings[1]?.detail).toBe(`dry run: would enable automatic rotation of ${real.keyId} every 365 days`);
   });

@@ -33,6 +33,8 @@ const EXPECTED: Record<string, number> = {
   "ec2:DescribeVpcs": 1,
   // efs-access: the region's access points in one listing (its policy reads are the file-system guard's).
   "elasticfilesystem:DescribeAccessPoints": 1,
+  // efs-replica-encrypted: the region's replications in one listing (none here, so no destination is read).
+  "elasticfilesystem:DescribeReplicationConfigurations": 1,
   // efs-clients-use-tls: the region's ACTIVE task definitions (none here), one page.
   "ecs:ListTaskDefinitions": 1,
 };
