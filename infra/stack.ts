@@ -131,6 +131,8 @@ export class EfsGuardStack extends Stack {
       statements: allGuardStatements(this, config),
     });
     this.functions.sweep = this.sweep.function;
+    // A failed, timed-out or aborted split sweep is an alarm, like a failed migration.
+    alarmOnStateMachine(this, this.sweep.split, this.alerts.topic, "SweepSplitAlarms");
     if (migrates) this.migration.grantStart(this.sweep.function.fn);
     // The migration's record on a migrated source, and who may check it (infra/constructs/migration-record.ts).
     new MigrationRecordKey(this, "MigrationRecord", {
