@@ -247,7 +247,9 @@ export function createReplicationConfigurationEvent(
     eventName: "CreateReplicationConfiguration",
     requestParameters: {
       sourceFileSystemId,
-      destinations: [{ region: destination.region, ...(destination.kmsKeyId ? { kmsKeyId: destination.kmsKeyId } : {}) }],
+      destinations: [
+        { region: destination.region, ...(destination.kmsKeyId ? { kmsKeyId: destination.kmsKeyId } : {}) },
+      ],
     },
     responseElements: {
       sourceFileSystemId,
