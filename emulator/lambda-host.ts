@@ -219,8 +219,8 @@ export class LambdaHost {
       stateMachineArn ||= out.stateMachineArn!;
       stateMachineArns[id] = out.stateMachineArn!;
       resolved.set(id, {
-        ref: stateMachineArn,
-        atts: { Arn: stateMachineArn, Name: r.Properties.StateMachineName ?? id },
+        ref: out.stateMachineArn!,
+        atts: { Arn: out.stateMachineArn!, Name: r.Properties.StateMachineName ?? id },
       });
     }
     if (!stateMachineArn) throw new Error("the template has no state machine");

@@ -517,7 +517,11 @@ async function echoMachine(name: string, definition: object, environment: Record
       },
     },
   };
-  return LambdaHost.deploy(template as any, { topicArn: "arn:aws:sns:us-east-1:123456789012:t", region });
+  return LambdaHost.deploy(template as any, {
+    topicArn: "arn:aws:sns:us-east-1:123456789012:t",
+    region,
+    stateMachines: ["Machine"],
+  });
 }
 
 describe("lambda_function_host, stepfunctions_wait_cap, stepfunctions_task_failure_cause", () => {
