@@ -81,6 +81,8 @@ export async function destinationFacts(
   destination: ReplicationDestination,
   sourceAccount: string | undefined,
   requireCustomerManagedKey: boolean,
+  /** The regions the deployment guards: the roles' region fence denies every call elsewhere, so none is made. */
+  guardedRegions?: readonly string[],
 ): Promise<ReplicaFacts> {
   const base: ReplicaFacts = {
     fileSystemId: destination.fileSystemId,
@@ -90,6 +92,12 @@ export async function destinationFacts(
   };
   if (destination.ownerId && sourceAccount && destination.ownerId !== sourceAccount) {
     return { ...base, unreadable: `it belongs to account ${destination.ownerId}` };
+  }
+  if (guardedRegions && !guardedRegions.includes(destination.region)) {
+    return {
+      ...base,
+      unreadable: `${destination.region} is not among the guarded regions (add it to \`regions\`): the roles' region fence denies every call there`,
+    };
   }
   let fs: Awaited<ReturnType<typeof describeFileSystem>>;
   try {

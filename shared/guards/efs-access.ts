@@ -65,7 +65,14 @@ export async function assessReplica(
   const known: FileSystemFacts = { fileSystemId, region, lifeCycleState: "available" };
   if (!destinations) return replica.evaluate({ source: known }, config, clock);
   const facts = await Promise.all(
-    destinations.map((d) => destinationFacts(clients, d, options.account, config.requireCustomerManagedKey)),
+    destinations.map((d) =>
+      destinationFacts(clients, d, options.account, config.requireCustomerManagedKey, [
+        // The home region (the function's own), the source's and the configured others.
+        ...(process.env.AWS_REGION ? [process.env.AWS_REGION] : []),
+        region,
+        ...config.regions,
+      ]),
+    ),
   );
   const first = replica.evaluate({ source: known, destinations: facts }, config, clock);
   if (first.verdict !== "non-compliant") return first;

@@ -119,7 +119,7 @@ describe("efs-replica-encrypted: a replica outside the guarded regions", () => {
     const alerts = ofControl(await unguarded.alerts());
     expect(alerts.map((a) => a.attributes)).toEqual([{ control: CONTROL, severity: "medium", outcome: "alerted" }]);
     expect(alerts[0]!.message.content.description).toContain(
-      `${r.destination} in ${WEST} cannot be verified: AccessDeniedException in ${WEST} (is it among the guarded regions`,
+      `${r.destination} in ${WEST} cannot be verified: ${WEST} is not among the guarded regions (add it to `,
     );
   });
 });
@@ -143,7 +143,7 @@ describe("efs-replica-encrypted: unencrypted replicas, exemptions, sweep (same p
         Destinations: [{ Region: WEST, FileSystemId: target }],
       }),
     );
-    const deps = testDeps();
+    const deps = testDeps({ regions: [WEST] });
     const report = await processEvent(
       createReplicationConfigurationEvent(source, { region: WEST, fileSystemId: target }),
       efsAccessGuard(),
@@ -160,9 +160,9 @@ describe("efs-replica-encrypted: unencrypted replicas, exemptions, sweep (same p
   it("with requireCustomerManagedKey false, the AWS managed key is enough; the source's exemption tag is honoured", async () => {
     const r = await replicated({ tags: { "efs-guard:exempt": CONTROL, "efs-guard:exempt-until": "2027-01-31" } });
     const event = createReplicationConfigurationEvent(r.source, { region: WEST, fileSystemId: r.destination });
-    const relaxed = await processEvent(event, efsAccessGuard(), testDeps({ requireCustomerManagedKey: false }));
+    const relaxed = await processEvent(event, efsAccessGuard(), testDeps({ requireCustomerManagedKey: false, regions: [WEST] }));
     expect(relaxed.findings.map((f) => [f.control, f.verdict])).toEqual([[CONTROL, "compliant"]]);
-    const exempt = await processEvent(event, efsAccessGuard(), testDeps());
+    const exempt = await processEvent(event, efsAccessGuard(), testDeps({ regions: [WEST] }));
     expect(exempt.findings.map((f) => [f.control, f.verdict, f.outcome])).toEqual([
       [CONTROL, "non-compliant", "exempt"],
     ]);
@@ -184,7 +184,7 @@ describe("efs-replica-encrypted: unencrypted replicas, exemptions, sweep (same p
     );
     let report: Awaited<ReturnType<typeof sweepRegion>>;
     try {
-      report = await sweepRegion(allGuards(), "us-east-1", testDeps({ dryRun: true }), { account: ACCOUNT });
+      report = await sweepRegion(allGuards(), "us-east-1", testDeps({ dryRun: true, regions: [WEST] }), { account: ACCOUNT });
     } finally {
       efs.middlewareStack.remove("count-replications");
     }
