@@ -160,7 +160,11 @@ describe("efs-replica-encrypted: unencrypted replicas, exemptions, sweep (same p
   it("with requireCustomerManagedKey false, the AWS managed key is enough; the source's exemption tag is honoured", async () => {
     const r = await replicated({ tags: { "efs-guard:exempt": CONTROL, "efs-guard:exempt-until": "2027-01-31" } });
     const event = createReplicationConfigurationEvent(r.source, { region: WEST, fileSystemId: r.destination });
-    const relaxed = await processEvent(event, efsAccessGuard(), testDeps({ requireCustomerManagedKey: false, regions: [WEST] }));
+    const relaxed = await processEvent(
+      event,
+      efsAccessGuard(),
+      testDeps({ requireCustomerManagedKey: false, regions: [WEST] }),
+    );
     expect(relaxed.findings.map((f) => [f.control, f.verdict])).toEqual([[CONTROL, "compliant"]]);
     const exempt = await processEvent(event, efsAccessGuard(), testDeps({ regions: [WEST] }));
     expect(exempt.findings.map((f) => [f.control, f.verdict, f.outcome])).toEqual([
@@ -184,7 +188,9 @@ describe("efs-replica-encrypted: unencrypted replicas, exemptions, sweep (same p
     );
     let report: Awaited<ReturnType<typeof sweepRegion>>;
     try {
-      report = await sweepRegion(allGuards(), "us-east-1", testDeps({ dryRun: true, regions: [WEST] }), { account: ACCOUNT });
+      report = await sweepRegion(allGuards(), "us-east-1", testDeps({ dryRun: true, regions: [WEST] }), {
+        account: ACCOUNT,
+      });
     } finally {
       efs.middlewareStack.remove("count-replications");
     }
