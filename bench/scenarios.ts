@@ -539,7 +539,8 @@ export const SCENARIOS: TriggerScenario[] = [
       },
     },
   },
-  // The access function's controls are alert only: a compliant path each (its alert path makes the same reads).
+  // The access function's controls are alert only: a compliant path each (its alert path makes the same reads, but
+  // for CreateFileSystem's efs-key-policy-restricted, whose alert adds the key's ListResourceTags, as in kms-key).
   {
     function: EFS_ACCESS,
     trigger: "elasticfilesystem:CreateFileSystem",

@@ -198,12 +198,97 @@ export const sdkCompactErrors: Plugin = {
   },
 };
 
+/**
+ * Applies exact text replacements to an SDK file, each of which must match exactly once, and checks that `gone`
+ * (the name of what they cut out) no longer occurs; otherwise undefined, and the file is bundled as it is: an SDK
+ * update that changes the file costs bytes, never behaviour (test/infra/bundle-parity.test.ts checks that each
+ * rewrite still applies to the installed SDK).
+ */
+export function rewriteExactly(source: string, replacements: [string, string][], gone: string): string | undefined {
+  let out = source;
+  for (const [from, to] of replacements) {
+    if (out.split(from).length !== 2) return undefined;
+    out = out.replace(from, () => to);
+  }
+  return out.includes(gone) ? undefined : out;
+}
+
+/**
+ * The SDK's SHA-256 (request signing, @smithy/core checksum Sha256Node) uses node:crypto and falls back to a pure
+ * JavaScript implementation (Sha256Js, 3.3 kB minified) when createHash("sha256") throws. Node.js always has SHA-256
+ * (OpenSSL's default provider, FIPS mode included), so the fallback can never run in Lambda's Node.js 24: the class
+ * is built from node:crypto alone.
+ */
+export const nativeSha256 = (source: string) =>
+  rewriteExactly(
+    source,
+    [
+      ['import { Sha256Js } from "./Sha256Js";\n', ""],
+      ["hasNativeCrypto ? buildNativeClass() : Sha256Js;", "buildNativeClass();"],
+    ],
+    "Sha256Js",
+  );
+
+/**
+ * A response body is given the SDK's stream methods by sdkStreamMixin, which also accepts a web ReadableStream (the
+ * browser variant, with its base64 and UTF-8 helpers: 2.4 kB minified) for FetchHttpHandler. The functions' clients
+ * use NodeHttpHandler, whose bodies are always a Node.js Readable: anything else gets the SDK's own "Unexpected
+ * stream implementation" error, as it would from the browser variant.
+ */
+export const nodeStreamsOnly = (source: string) =>
+  rewriteExactly(
+    source,
+    [
+      ['import { sdkStreamMixin as sdkStreamMixinReadableStream } from "./sdk-stream-mixin.browser";\n', ""],
+      ["return sdkStreamMixinReadableStream(stream);", "throw stream;"],
+    ],
+    "sdkStreamMixinReadableStream",
+  );
+
+/**
+ * Endpoint parameters get S3's bucket-name customizations (resolveParamsForS3, 0.8 kB minified) in every client,
+ * used only when the client is S3's. No function bundles an S3 client (none is installed): should one ever be, its
+ * first call fails with this message instead of resolving a wrong endpoint.
+ */
+export const noS3Customizations = (source: string) =>
+  rewriteExactly(
+    source,
+    [
+      ['import { resolveParamsForS3 } from "../service-customizations";\n', ""],
+      [
+        "await resolveParamsForS3(endpointParams);",
+        'throw new Error("the S3 endpoint customizations are not bundled (infra/bundling.ts noS3Customizations)");',
+      ],
+    ],
+    "resolveParamsForS3",
+  );
+
+/** The SDK files rewritten by the functions above, by path. */
+const SDK_REWRITES: { file: RegExp; rewrite: (source: string) => string | undefined }[] = [
+  { file: /[\\/]checksum[\\/]sha256[\\/]Sha256Node\.js$/, rewrite: nativeSha256 },
+  { file: /[\\/]serde[\\/]util-stream[\\/]sdk-stream-mixin\.js$/, rewrite: nodeStreamsOnly },
+  { file: /[\\/]middleware-endpoint[\\/]adaptors[\\/]getEndpointFromInstructions\.js$/, rewrite: noS3Customizations },
+];
+
+export const sdkNodeOnly: Plugin = {
+  name: "sdk-node-only",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/].+\.js$/ }, async (args) => {
+      const rule = SDK_REWRITES.find((r) => r.file.test(args.path));
+      if (!rule) return undefined;
+      const contents = rule.rewrite(await readFile(args.path, "utf8"));
+      return contents === undefined ? undefined : { contents, loader: "js" };
+    });
+  },
+};
+
 export const BUNDLE_PLUGINS: Plugin[] = [
   sdkSchemaLiteralKeys,
   lambdaCredentialChain,
   noEventStreams,
   sdkPackageVersionOnly,
   sdkCompactErrors,
+  sdkNodeOnly,
 ];
 
 /** The complete esbuild options for one function: its entry (relative to the project root) into outdir. */

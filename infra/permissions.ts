@@ -200,6 +200,13 @@ export function efsAccessStatements(scope: Construct): PolicyStatement[] {
       actions: ["kms:DescribeKey"],
       resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
     }),
+    new PolicyStatement({
+      sid: "ReadNewFileSystemKeyPolicies",
+      // efs-key-policy-restricted on CreateFileSystem: the new file system's key policy, and the key's exemption
+      // tags for a non-compliant one. This account's keys only: KMS serves neither call to another account.
+      actions: ["kms:GetKeyPolicy", "kms:ListResourceTags"],
+      resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
+    }),
   ];
 }
 

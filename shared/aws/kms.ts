@@ -15,6 +15,19 @@ import { clientConfig, perRegion } from "./sdk-config.js";
 
 export const kmsClient = perRegion((region) => new KMSClient(clientConfig(region)));
 
+/**
+ * Answers that mean the guard may not read the key (its key policy, or another account's, does not grant it), as
+ * opposed to a failure a retry can fix: the key is reported as not assessable instead of failing the event.
+ */
+const UNREADABLE = new Set(["AccessDeniedException", "AccessDenied"]);
+
+export function unreadable(error: unknown): string | undefined {
+  if (error instanceof AwsCallError && !error.retryable && UNREADABLE.has(error.awsCode)) {
+    return `KMS refuses ${error.operation.replace("kms:", "")} to EFS Guard (${error.awsCode}): the key policy must grant it to the guard's roles`;
+  }
+  return undefined;
+}
+
 export interface KeyDescription {
   /** The bare key id. KMS writes are sent with it: AWS accepts id or ARN, and moto accepts only the id for some. */
   keyId: string;

@@ -122,13 +122,15 @@ export function openGrants(statements: Statement[], trusted: ReadonlySet<string>
 export function evaluate(state: KmsKeyState & { policy?: string }, config: GuardConfig, _clock: Clock): Finding {
   const resource = keyResource(state);
   const base = { control: CONTROL, resource };
-  if (state.keyManager !== "CUSTOMER" || state.fileSystems.length === 0) {
+  // "AWS" only: a key whose manager was not read (the access function on CreateFileSystem) is judged on its policy,
+  // which for an AWS managed key is AWS's and always narrowed to the account and the service.
+  if (state.keyManager === "AWS" || state.fileSystems.length === 0) {
     return {
       ...base,
       verdict: "not-applicable",
       severity: "info",
       summary:
-        state.keyManager !== "CUSTOMER"
+        state.keyManager === "AWS"
           ? `${state.keyId} is an AWS managed key: its policy is AWS's`
           : `${state.keyId} encrypts no EFS file system in ${state.region}`,
       evidence: {},

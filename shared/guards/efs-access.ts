@@ -4,12 +4,15 @@ import { EFS_ACCESS_EVENTS } from "../../events/patterns.js";
 import { describeFileSystem, efsClient, fileSystemPolicy, isFileSystemNotFound, listFileSystems } from "../aws/efs.js";
 import { describeAccessPoint, listAccessPoints } from "../aws/efs-access-points.js";
 import { destinationFacts, type ReplicationDestination, replicationOf } from "../aws/efs-replication.js";
+import { keyPolicy, keyTags, unreadable } from "../aws/kms.js";
 import { kmsDescribeClient } from "../aws/kms-describe.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import * as accessPoint from "../controls/access-point-enforced.js";
 import { type FileSystemFacts, isGone, notApplicable } from "../controls/file-system.js";
 import * as iam from "../controls/iam-authorization-required.js";
+import * as keyPolicyControl from "../controls/key-policy-restricted.js";
+import { accountOfKeyArn, keyIdOf, notAssessable } from "../controls/kms-key-state.js";
 import * as replica from "../controls/replica-encrypted.js";
 import * as root from "../controls/root-access-restricted.js";
 import type { Finding } from "../controls/types.js";
@@ -23,7 +26,8 @@ import type { Clock } from "../runtime/clock.js";
  * (both read from the file system policy), efs-access-point-enforced (the access points) and efs-replica-encrypted
  * (where the data is copied to). A function of its own rather than the file-system guard: its role reads and never
  * writes (all four are alert only), it needs no Step Functions, and the file-system bundle has no byte left under its
- * budget (docs/controls.md). Its only KMS call is DescribeKey on a replica's key, in the replica's region.
+ * budget (docs/controls.md). Its KMS calls: DescribeKey on a replica's key, in the replica's region, and on
+ * CreateFileSystem the new file system's key policy and tags (efs-key-policy-restricted, assessNewFileSystemKey).
  */
 export interface EfsAccessClients {
   efs: (region: string) => EFSClient;
@@ -33,6 +37,43 @@ export interface EfsAccessClients {
 export const POLICY_CONTROLS: ControlId[] = [iam.CONTROL, root.CONTROL];
 const ALL_CONTROLS: ControlId[] = [...POLICY_CONTROLS, accessPoint.CONTROL, replica.CONTROL];
 const REPLICATION_EVENT = "elasticfilesystem.amazonaws.com:CreateReplicationConfiguration";
+const CREATE_EVENT = "elasticfilesystem.amazonaws.com:CreateFileSystem";
+
+/**
+ * efs-key-policy-restricted for the key of a file system just created (issue 15's trigger): this function already
+ * reads the file system (DescribeFileSystems, which names its key) for its policy controls, so GetKeyPolicy is its
+ * third read, where the key function's CreateFileSystem path would need a fourth (bench/budgets.json). The key's
+ * tags (ListResourceTags, exemption) only for a non-compliant finding, as in the key function.
+ *
+ * Who manages the key is not read (DescribeKey would be a fourth read): the policy is judged as it is. An AWS managed
+ * key's policy is AWS's and narrows its one grant to everyone by kms:CallerAccount and kms:ViaService, so it can only
+ * be found compliant; a policy that opens the key is a customer's. Another account's key is not read (KMS serves
+ * GetKeyPolicy to its owner only): the key function reports it on this event, the sweep as not assessable.
+ */
+export async function assessNewFileSystemKey(
+  kms: KMSClient,
+  fs: FileSystemFacts,
+  account: string | undefined,
+  config: GuardConfig,
+  clock: Clock,
+): Promise<Finding[]> {
+  if (config.modes[keyPolicyControl.CONTROL] === "off" || isGone(fs) || !fs.encrypted || !fs.kmsKeyId) return [];
+  const arn = fs.kmsKeyId;
+  const keyAccount = accountOfKeyArn(arn);
+  const home = fs.account ?? account;
+  if (!keyAccount || (home !== undefined && keyAccount !== home)) return [];
+  const key = { arn, account: keyAccount, region: fs.region, fileSystems: [fs.fileSystemId] };
+  const read = await settle(keyPolicy(kms, arn));
+  if ("error" in read) {
+    const why = unreadable(read.error);
+    if (!why) throw read.error;
+    return [notAssessable(keyPolicyControl.CONTROL, key, why)];
+  }
+  const state = { ...key, keyId: keyIdOf(arn), keyManager: "unread", keyState: "unread" };
+  const finding = keyPolicyControl.evaluate({ ...state, ...(read.value ? { policy: read.value } : {}) }, config, clock);
+  if (finding.verdict === "non-compliant") finding.tags = await keyTags(kms, state.keyId);
+  return [finding];
+}
 
 /**
  * efs-replica-encrypted for one source file system: its replication as EFS holds it now (DescribeReplicationConfigurations;
@@ -143,10 +184,18 @@ export function efsAccessGuard(clients: EfsAccessClients = { efs: efsClient, kms
           : [];
       }
       const controls = POLICY_CONTROLS.filter((c) => config.modes[c] !== "off");
+      const efs = clients.efs(region);
+      // One DescribeFileSystems for the policy controls and, on CreateFileSystem, the new file system's key.
+      const newKey = event === CREATE_EVENT && config.modes[keyPolicyControl.CONTROL] !== "off";
+      const read = controls.length > 0 || newKey ? describeFileSystem(efs, trigger.fileSystemId, region) : undefined;
+      read?.catch(() => undefined); // awaited below, where a failure is reported
       const findings =
         controls.length > 0
-          ? await assessFileSystemAccess(clients.efs(region), trigger.fileSystemId, region, controls, config, clock)
+          ? await assessFileSystemAccess(efs, trigger.fileSystemId, region, controls, config, clock, read)
           : [];
+      if (newKey && read) {
+        findings.push(...(await assessNewFileSystemKey(clients.kms(region), await read, account, config, clock)));
+      }
       // The policy events cannot change a replication; the sweep (no event) evaluates it too.
       if (event === undefined && replicaOn) {
         const found = await assessReplica(clients, trigger.fileSystemId, region, config, clock, { account });

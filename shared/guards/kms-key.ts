@@ -13,6 +13,7 @@ import {
   type RotationStatus,
   restoreKey,
   rotationStatus,
+  unreadable,
 } from "../aws/kms.js";
 import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
@@ -25,7 +26,6 @@ import { SOURCES, type Trigger } from "../events/triggers.js";
 import { mapLimit, type Settled, settle } from "../pipeline/concurrency.js";
 import type { Guard, Origin } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
-import { AwsCallError } from "../runtime/errors.js";
 import { logger } from "../runtime/logger.js";
 
 export interface KmsKeyClients {
@@ -42,19 +42,6 @@ function enabledControls(config: GuardConfig, only?: readonly string[]) {
 }
 
 const anyOn = (on: ReturnType<typeof enabledControls>) => on.rotation || on.usable || on.policy;
-
-/**
- * Answers that mean the guard may not read the key (its key policy, or another account's, does not grant it), as
- * opposed to a failure a retry can fix: the key is reported as not assessable instead of failing the event.
- */
-const UNREADABLE = new Set(["AccessDeniedException", "AccessDenied"]);
-
-function unreadable(error: unknown): string | undefined {
-  if (error instanceof AwsCallError && !error.retryable && UNREADABLE.has(error.awsCode)) {
-    return `KMS refuses ${error.operation.replace("kms:", "")} to EFS Guard (${error.awsCode}): the key policy must grant it to the guard's roles`;
-  }
-  return undefined;
-}
 
 export interface KeyReadOptions {
   /** The account the guard runs in: from the trigger (inventory) or the event's envelope. */
@@ -262,7 +249,8 @@ export async function keyTriggers(
 /**
  * A new file system's key: usable and rotation, not its policy. Those two already cost the path its budget of 3 reads
  * (DescribeFileSystems, DescribeKey, GetKeyRotationStatus; bench/budgets.json); GetKeyPolicy would be a fourth. The
- * policy is judged when it changes (PutKeyPolicy) and by the daily sweep.
+ * policy is judged when it changes (PutKeyPolicy), by the daily sweep, and for a new file system by the access function
+ * (shared/guards/efs-access.ts assessNewFileSystemKey), which reads that file system anyway.
  */
 const ON_NEW_FILE_SYSTEM: readonly string[] = [usable.CONTROL, rotation.CONTROL];
 

@@ -133,7 +133,7 @@ describe("the tag-change function", () => {
 });
 
 describe("the access function (efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced)", () => {
-  it("only reads file systems, their policies, access points and replications (and a replica's key), whatever the modes (all four are alert only)", () => {
+  it("only reads file systems, their policies, access points and replications (and a replica's key, a new file system's key policy and tags), whatever the modes (all alert only)", () => {
     for (const modes of [{}, Object.fromEntries(Object.keys(WRITES).map((c) => [c, "remediate"]))]) {
       const perms = functionPermissions(synthTemplate({ modes }) as Template).get(GUARDS.access!)!;
       expect(perms.actions).toEqual([
@@ -144,6 +144,8 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
         "kms:Decrypt",
         "kms:DescribeKey",
         "kms:GenerateDataKey",
+        "kms:GetKeyPolicy",
+        "kms:ListResourceTags",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "sns:Publish",
@@ -157,6 +159,9 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
       ]);
       // A replica's key, in the replica's region: this account's keys only.
       expect(resourcesOf("kms:DescribeKey")).toEqual(["arn:<AWS::Partition>:kms:*:<AWS::AccountId>:key/*"]);
+      // efs-key-policy-restricted on CreateFileSystem: this account's keys only (KMS serves neither across accounts).
+      expect(resourcesOf("kms:GetKeyPolicy")).toEqual(["arn:<AWS::Partition>:kms:*:<AWS::AccountId>:key/*"]);
+      expect(resourcesOf("kms:ListResourceTags")).toEqual(["arn:<AWS::Partition>:kms:*:<AWS::AccountId>:key/*"]);
     }
   });
 });

@@ -200,4 +200,35 @@ describe("a file system on another account's key", () => {
       "efs-key-policy-restricted",
     ]);
   });
+
+  it("the sweep, in keyAccounts and readable: the key policy cannot be assessed (KMS serves GetKeyPolicy to its owner only), never asked for", async () => {
+    const key = await otherAccountKey(true);
+    const seed = new Seeder();
+    const fileSystemId = await seed.fileSystem({ encrypted: true, kmsKeyId: key.arn });
+    const deps = testDeps({ keyAccounts: [OTHER] });
+    const report = await sweepRegion([guards().key], REGION, deps, { account: HOME });
+    expect(report.errors).toEqual([]);
+    const found = report.results.filter((r) => r.finding.resource.id === key.keyId);
+    expect(found.map((r) => [r.finding.control, r.finding.verdict, r.outcome])).toEqual([
+      ["efs-key-usable", "compliant", "compliant"],
+      ["efs-key-rotation-enabled", "non-compliant", "alerted"],
+      ["efs-key-policy-restricted", "non-compliant", "alerted"],
+    ]);
+    const policy = found[2]!.finding;
+    // Neither compliant nor judged non-compliant on its text: a medium alert that says why and where to run EFS Guard.
+    expect(policy.summary).toBe(
+      `${key.keyId}, the key of ${fileSystemId} in account ${OTHER}, cannot be assessed: KMS does not serve GetKeyPolicy across accounts, so who may decrypt cannot be verified from here; run EFS Guard in account ${OTHER}, which owns the key`,
+    );
+    expect(policy.severity).toBe("medium");
+    expect(policy.plan).toBeUndefined();
+    expect(policy.evidence).toMatchObject({ keyAccount: OTHER, fileSystems: [fileSystemId], assessable: false });
+    expect(policy.resource).toMatchObject({ type: "kms-key", account: OTHER });
+    // The other account's key was never asked for its policy (it would only answer AccessDenied), nor its tags.
+    expect(kmsCalls()).not.toContain("GetKeyPolicy");
+    expect(kmsCalls()).not.toContain("ListResourceTags");
+    expect(deps.notifier.published.map((p) => p.result.finding.control).sort()).toEqual([
+      "efs-key-policy-restricted",
+      "efs-key-rotation-enabled",
+    ]);
+  });
 });

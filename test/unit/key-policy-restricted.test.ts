@@ -207,6 +207,25 @@ describe("efs-key-policy-restricted", () => {
     expect(evaluate(state(open, { fileSystems: [] }), config, clock).verdict).toBe("not-applicable");
   });
 
+  it("a key whose manager was not read (the access function on CreateFileSystem) is judged on its policy", () => {
+    const open = policyOf(allow({ Principal: "*", Action: "kms:Decrypt" }));
+    expect(evaluate(state(open, { keyManager: "unread" }), config, clock)).toMatchObject({
+      verdict: "non-compliant",
+      severity: "critical",
+    });
+    // The AWS managed key's own policy (its grant to everyone narrowed to the account and the service) passes.
+    const managed = policyOf(
+      allow({
+        Principal: { AWS: "*" },
+        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"],
+        Condition: {
+          StringEquals: { "kms:CallerAccount": OWN, "kms:ViaService": "elasticfilesystem.us-east-1.amazonaws.com" },
+        },
+      }),
+    );
+    expect(evaluate(state(managed, { keyManager: "unread" }), config, clock).verdict).toBe("compliant");
+  });
+
   it("statement ids are the caller's text: they reach the finding as data (alerts escape them)", () => {
     const f = verdict(policyOf({ ...allow({ Principal: "*", Action: "kms:Decrypt" }), Sid: "<!channel> *bold*" }));
     expect(f.summary).toContain("statement <!channel> *bold*");
