@@ -166,6 +166,8 @@ export async function violations(lines: RecordLine[], needed: Requirement[], dat
       // runs, so a 404 or 409 is the service's answer after an Allow. The offline simulation has no such context,
       // so a condition-scoped grant would look denied. Dependent actions are never checked live: always here.
       if (req.because === "the operation" && line.status !== undefined && line.status !== 403) continue;
+      // A member role that does not trust the caller refused it after its identity policy allowed the call live.
+      if (req.because === "the operation" && line.refusedBy === "resource-policy") continue;
       const key = `${line.roleKey}|${req.operation}|${req.action}|${req.region}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -114,6 +114,12 @@ export interface RecordedCall {
    * it), on its real resource and with the request's own condition keys, which a check after the fact cannot see.
    */
   status?: number;
+  /**
+   * A 403 that the target's own policy gave after the caller's identity policy allowed the call live: the member
+   * role's trust policy refusing AssumeRole (patches/sts_assume_role_trust.py names the resource in its answer; the
+   * identity-policy denials of patches/iam_enforcement.py do not).
+   */
+  refusedBy?: "resource-policy";
 }
 
 /**
@@ -165,7 +171,7 @@ export class Recorder {
             upstreamRes.on("data", (c: Buffer) => parts.push(c));
             upstreamRes.on("end", () => {
               if (call) call.end = performance.now();
-              recorder?.logCall(call, upstreamRes.statusCode ?? 502);
+              recorder?.logCall(call, upstreamRes.statusCode ?? 502, Buffer.concat(parts).toString("utf8"));
               res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
               res.end(Buffer.concat(parts));
             });
@@ -224,9 +230,11 @@ export class Recorder {
   private readonly sessionOf = new WeakMap<TimedCall, string>();
 
   /** Appends a role session's call to the operations log once answered: once authorized live, once forbidden. */
-  logCall(call: TimedCall | undefined, status: number): void {
+  logCall(call: TimedCall | undefined, status: number, body = ""): void {
     const roleKey = call && this.sessionOf.get(call);
     if (!call || !roleKey || !call.region) return;
+    const trustRefusal =
+      status === 403 && call.operation === "AssumeRole" && /sts:AssumeRole on resource: arn:/.test(body);
     const line: RecordedCall = {
       kind: "call",
       roleKey,
@@ -234,6 +242,7 @@ export class Recorder {
       operation: call.operation,
       region: call.region,
       status,
+      ...(trustRefusal ? { refusedBy: "resource-policy" as const } : {}),
     };
     const outcome = status === 403 ? "forbidden" : "authorized";
     this.append(`call:${roleKey}:${call.service}:${call.operation}:${call.region}:${outcome}`, line);

@@ -9,6 +9,7 @@ interface Statement {
   Effect: "Allow" | "Deny";
   Action: string | string[];
   Resource: unknown;
+  Condition?: { StringEquals?: Record<string, unknown> };
 }
 
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
@@ -36,6 +37,9 @@ const EXECUTIONS_OF_ONE_STATE_MACHINE =
 const EXECUTIONS_OF_THIS_STATE_MACHINE =
   /^arn:(?:<AWS::Partition>|aws[a-z-]*):states:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"([A-Za-z0-9]+)"\}\]\}\]\}(?:\/\*)?:\*$/;
 
+/** One role name in any account: the member role the hub assumes (fenced to the organization by a condition). */
+const MEMBER_ROLE_IN_ANY_ACCOUNT = /^arn:(?:<AWS::Partition>|aws[a-z-]*):iam::\*:role\/[\w+=,.@-]+$/;
+
 /**
  * Acknowledges AwsSolutions-IAM5 findings that are justified by construction, and only those, with a reason that
  * says why. Checked on the resolved policy, after every grant was made:
@@ -44,6 +48,8 @@ const EXECUTIONS_OF_THIS_STATE_MACHINE =
  * - `Resource::arn:...:execution:NAME:*`, the executions of one named state machine (EXECUTIONS_OF_ONE_STATE_MACHINE);
  * - `Resource::<Fn.Arn>:*` in a statement that only allows lambda:InvokeFunction (versions and aliases of one
  *   function, as grantInvoke writes it).
+ * - `Resource::arn:...:iam::*:role/NAME` in a statement that only allows sts:AssumeRole with aws:ResourceOrgID (the
+ *   member role in the organization's accounts).
  * Action wildcards (`kms:GenerateDataKey*`, `ec2:*`) are never acknowledged: they fail the synth.
  */
 export class JustifiedWildcards implements IAspect {
@@ -88,6 +94,18 @@ export class JustifiedWildcards implements IAspect {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
           reason: `The executions of the state machine ${machine} and of its Map Runs only (a Distributed Map's child workflows, named by Step Functions when they start).`,
         });
+      }
+      // The member role by its name in any account of this organization (infra/permissions.ts memberRoleStatements).
+      const orgFenced = statement.Condition?.StringEquals?.["aws:ResourceOrgID"];
+      if (orgFenced && list(statement.Action).every((a) => a === "sts:AssumeRole")) {
+        for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+          if (!MEMBER_ROLE_IN_ANY_ACCOUNT.test(resource) || seen.has(resource)) continue;
+          seen.add(resource);
+          Validations.of(node).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+            reason: `sts:AssumeRole of the one member role name, in the accounts of organization ${String(orgFenced)} only (aws:ResourceOrgID): the hub acts in whichever member account an event comes from, which no deploy-time ARN can list.`,
+          });
+        }
       }
       for (const resource of list(statement.Resource).map(flattenCfnReference)) {
         const match = ACCOUNT_WIDE_TYPE.exec(resource);

@@ -256,6 +256,27 @@ export function ecsClientsStatements(): PolicyStatement[] {
 }
 
 /**
+ * A hub function that acts in the organization's members (organization.organizationId, shared/aws/accounts.ts):
+ * it may assume the member role, by its name, in accounts of this organization only. aws:ResourceOrgID is the
+ * organization of the account that owns the role ("AWS global condition context keys", IAM User Guide), so a role
+ * of the same name in an account outside the organization cannot be assumed even if it trusts the hub. The member
+ * role's trust policy names the hub's function roles and aws:PrincipalOrgID (infra/member-stack.ts).
+ */
+export function memberRoleStatements(
+  scope: Construct,
+  organization: { organizationId: string; memberRoleName: string },
+): PolicyStatement[] {
+  return [
+    new PolicyStatement({
+      sid: "AssumeTheMemberRoleInThisOrganization",
+      actions: ["sts:AssumeRole"],
+      resources: [`arn:${Stack.of(scope).partition}:iam::*:role/${organization.memberRoleName}`],
+      conditions: { StringEquals: { "aws:ResourceOrgID": organization.organizationId } },
+    }),
+  ];
+}
+
+/**
  * The union of every guard's statements: what the sweep (which runs every guard) needs, and, in an organization,
  * what the member role in each member account grants the hub's functions (infra/member-stack.ts). Resource ARNs
  * name `scope`'s stack account, so in the member template they name the member's own account.

@@ -27,6 +27,7 @@ import {
   efsAccessStatements,
   fileSystemStatements,
   kmsKeyStatements,
+  memberRoleStatements,
   nfsIngressStatements,
   remediates,
   tagAuditStatements,
@@ -90,7 +91,11 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-nfs-ingress-restricted: revokes over-broad NFS ingress on mount-target security groups",
       events: NFS_INGRESS_EVENTS,
-      statements: nfsIngressStatements(this, config),
+      // In the hub, it acts in the members' accounts through their member role (shared/pipeline/members.ts).
+      statements: [
+        ...nfsIngressStatements(this, config),
+        ...(organization ? memberRoleStatements(this, organization) : []),
+      ],
     });
 
     this.functions.fileSystem = new GuardFunction(this, "FileSystem", {

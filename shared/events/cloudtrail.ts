@@ -30,7 +30,14 @@ export interface CloudTrailEvent {
   resources: { ARN?: string; type?: string; accountId?: string }[];
 }
 
-export type IgnoreReason = "malformed" | "failed-call" | "foreign-source" | "unsupported-event" | "foreign-account";
+export type IgnoreReason =
+  | "malformed"
+  | "failed-call"
+  | "foreign-source"
+  | "unsupported-event"
+  | "foreign-account"
+  /** The hub cannot assume the member role of the event's account (alerted once, not retried). */
+  | "member-role-unavailable";
 
 export type ParsedEvent =
   | { kind: "event"; event: CloudTrailEvent }

@@ -85,6 +85,6 @@ export function dedupKey(facts: AlertFacts): string {
   );
 }
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }

@@ -8,7 +8,18 @@ import { logger } from "../runtime/logger.js";
 import type { GuardMetrics } from "../runtime/metrics.js";
 import { settle, unwrap } from "./concurrency.js";
 import { decide } from "./decide.js";
-import type { Action, EventReport, FindingsSink, Guard, Notifier, Origin, Outcome, Result } from "./types.js";
+import type {
+  Action,
+  EventReport,
+  FindingsSink,
+  Guard,
+  MemberGuards,
+  MemberRoleProblem,
+  Notifier,
+  Origin,
+  Outcome,
+  Result,
+} from "./types.js";
 
 export interface PipelineDeps {
   config: GuardConfig;
@@ -24,6 +35,11 @@ export interface PipelineDeps {
    * the wrong resources. Unset in the CLI, which acts with the caller's credentials on the events it is given.
    */
   account?: string;
+  /**
+   * The hub only (organization.organizationId, shared/pipeline/handler.ts): another account's event is acted on in
+   * that account, through its member role, instead of being ignored.
+   */
+  members?: MemberGuards;
 }
 
 /**
@@ -162,7 +178,27 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
     return report;
   }
   const { event, triggers } = parsed;
-  if (deps.account !== undefined && event.account !== deps.account) {
+  const member = deps.account !== undefined && event.account !== deps.account ? deps.members : undefined;
+  if (member) {
+    const problem = await memberRoleProblem(member, event.account, event.region);
+    if (problem) {
+      const report: EventReport = {
+        outcome: "ignored",
+        reason: "member-role-unavailable",
+        detail: `cannot act in account ${event.account}: ${problem.roleArn} cannot be assumed (${problem.awsCode})`,
+        findings: [],
+        eventId: event.eventId,
+        eventName: event.eventName,
+        eventSource: event.eventSource,
+      };
+      logger.error("event ignored", { guard: guard.name, account: event.account, ...report });
+      deps.metrics?.ignored(report.reason!);
+      // One alert per event; no retry can help until the member role is deployed in the account.
+      await deps.notifier.publishMemberRoleUnavailable?.(problem, { kind: "event", event });
+      return report;
+    }
+    guard = member.guard(event.account);
+  } else if (deps.account !== undefined && event.account !== deps.account) {
     const report: EventReport = {
       outcome: "ignored",
       reason: "foreign-account",
@@ -231,6 +267,22 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   }
   if (retryable) throw retryable;
   return report;
+}
+
+/** The member role problem of an account, or undefined when its credentials were obtained (other failures throw). */
+async function memberRoleProblem(
+  member: MemberGuards,
+  account: string,
+  region: string,
+): Promise<MemberRoleProblem | undefined> {
+  try {
+    await member.ready(account);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof GuardError) || error.code !== "MEMBER_ROLE_UNAVAILABLE") throw error;
+    const e = error as GuardError & { roleArn?: string; awsCode?: string };
+    return { account, roleArn: e.roleArn ?? "", awsCode: e.awsCode ?? e.code, region };
+  }
 }
 
 export function summarize(result: Result): EventReport["findings"][number] {

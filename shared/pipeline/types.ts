@@ -99,6 +99,27 @@ export interface Notifier {
   publish(result: Result, origin: Origin): Promise<void>;
   /** The one summary message at the end of a sweep. */
   publishSummary?(summary: SweepSummary): Promise<void>;
+  /** The hub cannot act in an account of the organization: its member role cannot be assumed. */
+  publishMemberRoleUnavailable?(problem: MemberRoleProblem, origin: Origin): Promise<void>;
+}
+
+/** A member account the hub cannot act in (shared/aws/accounts.ts MemberRoleUnavailableError). */
+export interface MemberRoleProblem {
+  account: string;
+  roleArn: string;
+  /** STS's error code (AccessDenied, RegionDisabledException, ...). */
+  awsCode: string;
+  region: string;
+}
+
+/**
+ * The hub's access to the organization's other accounts (organization.organizationId): the guard acting in one
+ * account, built with that account's clients (its member role), and that account's credentials, asked for first so
+ * that a missing role is one alert rather than a failed read per resource.
+ */
+export interface MemberGuards {
+  guard(account: string): Guard;
+  ready(account: string): Promise<unknown>;
 }
 
 /** Where every decision goes besides the alerts: Security Hub (through its reporter), when it is on. */

@@ -114,7 +114,50 @@ describe("the hub", () => {
         expect(added.every((x: any) => /Hub\d/.test(JSON.stringify(x.Condition)))).toBe(true);
         continue;
       }
+      if (before.Type === "AWS::IAM::Policy") {
+        // The functions that act in the members may also assume the member role: that statement added, none changed.
+        const statements = after.Properties.PolicyDocument.Statement.filter(
+          (x: any) => x.Sid !== "AssumeTheMemberRoleInThisOrganization",
+        );
+        expect([
+          id,
+          {
+            ...after,
+            Properties: {
+              ...after.Properties,
+              PolicyDocument: { ...after.Properties.PolicyDocument, Statement: statements },
+            },
+          },
+        ]).toEqual([id, before]);
+        continue;
+      }
       expect([id, withoutConfig(after)]).toEqual([id, withoutConfig(before)]);
+    }
+  });
+});
+
+describe("the hub's functions in the members", () => {
+  it("the functions that act in the members may assume the member role, in this organization's accounts only", () => {
+    const assumers: string[] = [];
+    for (const [, fn] of ofType(hub, "AWS::Lambda::Function")) {
+      const statements = roleStatements(hub, fn.Properties.Role["Fn::GetAtt"][0]);
+      const assume = statements.filter((s) => s.actions.includes("sts:AssumeRole"));
+      if (assume.length === 0) continue;
+      assumers.push(fn.Metadata?.EfsGuardEntry);
+      expect(assume).toEqual([
+        expect.objectContaining({
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          resources: ["arn:<AWS::Partition>:iam::*:role/efs-guard-member"],
+          condition: { StringEquals: { "aws:ResourceOrgID": ORG } },
+        }),
+      ]);
+    }
+    expect(assumers).toEqual(["functions/nfs-ingress/handler.ts"]);
+    // A single-account deployment assumes no role.
+    for (const [, fn] of ofType(single, "AWS::Lambda::Function")) {
+      const statements = roleStatements(single, fn.Properties.Role["Fn::GetAtt"][0]);
+      expect(statements.filter((s) => s.actions.includes("sts:AssumeRole"))).toEqual([]);
     }
   });
 });
@@ -214,7 +257,8 @@ describe("the member StackSet", () => {
       if (!REPORTING_ENTRIES.includes(fn.Metadata?.EfsGuardEntry)) continue;
       for (const g of grants(roleStatements(hub, fn.Properties.Role["Fn::GetAtt"][0]))) {
         const resource = g.split(" ")[1]!;
-        if (/<(?!AWS::Partition)[^>]+>/.test(resource) || /^(logs|xray|states|cloudformation):/.test(g)) continue;
+        // Assuming the member roles stays in the hub too (it is how the hub gets there).
+        if (/<(?!AWS::Partition)[^>]+>/.test(resource) || /^(logs|xray|states|cloudformation|sts):/.test(g)) continue;
         // The hub's ARNs name its account; the member's the same resources in the member's (AWS::AccountId).
         hubGrants.add(g.replaceAll(`:${HUB}:`, ":<AWS::AccountId>:"));
       }
