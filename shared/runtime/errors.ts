@@ -8,7 +8,9 @@ export type ErrorCode =
   | "AWS_CALL_FAILED"
   | "REMEDIATION_FAILED"
   | "NOT_DEPLOYED"
-  | "POLICY_INVALID";
+  | "POLICY_INVALID"
+  /** A member account's role cannot be assumed (shared/aws/accounts.ts): not retryable, alerted once per event. */
+  | "MEMBER_ROLE_UNAVAILABLE";
 
 export class GuardError extends Error {
   readonly code: ErrorCode;
