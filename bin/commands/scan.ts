@@ -6,6 +6,7 @@ import {
   type MemberAccount,
   membersToCover,
   organizationAccounts,
+  organizationsClient,
 } from "../../shared/aws/organization.js";
 import { securityHubClient } from "../../shared/aws/securityhub.js";
 import { callerIdentity } from "../../shared/aws/sts.js";
@@ -235,7 +236,8 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
     else if (configured.length > 0) members = explicitAccounts(configured);
     else {
       try {
-        members = await organizationAccounts();
+        // The region only picks the partition: Organizations' one endpoint serves every region of it.
+        members = await organizationAccounts(organizationsClient(home));
       } catch (error) {
         io.err(
           `efs-guard scan: cannot list the organization's accounts (run --org from the management account or a delegated administrator, or pass --accounts): ${describeAwsFailure(error, home)}`,

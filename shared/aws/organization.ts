@@ -23,9 +23,7 @@ export interface MemberAccount {
  * (Organizations API Reference, Account: State; the older Status field where State is absent). Only the
  * management account or a delegated administrator may call ListAccounts.
  */
-export async function organizationAccounts(
-  client: Pick<OrganizationsClient, "send"> = organizationsClient("us-east-1"),
-): Promise<MemberAccount[]> {
+export async function organizationAccounts(client: Pick<OrganizationsClient, "send">): Promise<MemberAccount[]> {
   const accounts: Account[] = [];
   await call("organizations:ListAccounts", async () => {
     for await (const page of paginateListAccounts({ client: client as OrganizationsClient }, {})) {
