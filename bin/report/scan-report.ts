@@ -31,7 +31,8 @@ export function worstFirst(findings: readonly ScanFinding[]): ScanFinding[] {
       RANK[a.severity] - RANK[b.severity] ||
       a.control.localeCompare(b.control) ||
       a.resource.localeCompare(b.resource) ||
-      a.region.localeCompare(b.region),
+      a.region.localeCompare(b.region) ||
+      (a.account ?? "").localeCompare(b.account ?? ""),
   );
 }
 
@@ -97,7 +98,8 @@ export interface RenderContext {
 /** The report in a machine format (json, csv, asff, ocsf, html); table stays with the scan command. */
 export function renderReport(format: Exclude<ReportFormat, "table">, report: ScanReport, ctx: RenderContext): string {
   const findings = worstFirst(report.findings);
-  const items = () => findings.map((f) => itemFromScan(f, ctx.account ?? "", ctx.now));
+  // An organization scan's findings carry their own account; a single account's take the caller's.
+  const items = () => findings.map((f) => itemFromScan(f, f.account ?? ctx.account ?? "", ctx.now));
   switch (format) {
     case "json":
       return JSON.stringify({ findings, errors: ctx.errors, summary: report.summary }, null, 2);

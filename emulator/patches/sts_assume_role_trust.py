@@ -12,8 +12,10 @@ iam_enforcement.py (with aws:ResourceOrgID of the role's account).
 moto 5.2.5: "the role does not need to exist" (moto.sts.models.assume_role): any RoleArn, in any account, gets
 credentials acting in that account, whatever the trust policy says. This patch checks existence and trust for
 callers with credentials moto issued (role sessions, such as the hosted functions', and IAM users). The emulator's
-administrator keeps moto's behaviour: it stands in for the Lambda service when the deployer assumes the functions'
-roles (iam_enforcement.py), so trust is not evaluated for it. Within one account (the role in the caller's own
+administrator keeps moto's behaviour for trust: it stands in for the Lambda service when the deployer assumes the
+functions' roles (iam_enforcement.py), so trust is not evaluated for it; a role missing from another account is
+refused for it too (an operator's `efs-guard scan --org` runs as the administrator and meets a member without the
+role as it would on AWS). Within one account (the role in the caller's own
 account) moto's behaviour is kept too: the approval tests assume the approver role with sessions its trust policy
 would refuse, to reach the workflow's own checks behind it (test/integration/approvals.test.ts); the check applies
 to cross-account AssumeRole, such as the hub's into its members.
@@ -82,8 +84,6 @@ def apply() -> None:
     def assume_role(self: Any) -> Any:
         account = self.current_account
         principal = caller_principal(account, self.partition, self.headers)
-        if principal is None:
-            return original(self)
         role_arn = self._get_param("RoleArn") or ""
         parts = role_arn.split(":")
         if len(parts) == 6 and parts[4] == account:
@@ -94,6 +94,12 @@ def apply() -> None:
                 role = iam_backends[parts[4]][self.partition].get_role_by_arn(role_arn)
             except Exception:  # noqa: BLE001 - no such role
                 role = None
+        if principal is None:
+            # The administrator (the deployer, or an operator's CLI run such as `scan --org`): its trust is not
+            # evaluated, but a role missing from the other account is refused as STS refuses it.
+            if role is None and len(parts) == 6:
+                raise AccessDeniedError(f"arn:aws:iam::{account}:root", f"sts:AssumeRole on resource: {role_arn}")
+            return original(self)
         context = {"aws:PrincipalArn": [principal], "aws:PrincipalAccount": [account]}
         org = organization_of(account, self.partition)
         if org:

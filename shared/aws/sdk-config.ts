@@ -1,3 +1,5 @@
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+
 /**
  * Client settings shared by every SDK client the guard creates.
  *
@@ -41,8 +43,25 @@ export const MAX_ATTEMPTS = 5;
 export const CONNECTION_TIMEOUT_MS = 3_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * The account whose clients are being asked for, when not the caller's own: set only by shared/aws/account-scope.ts
+ * (the organization scan and sweep), which a function's bundle does not carry; elsewhere always undefined.
+ */
+export interface ClientScope {
+  account: string;
+  credentials: AwsCredentialIdentityProvider;
+}
+let scope: () => ClientScope | undefined = () => undefined;
+
+/** Installs the account scope's lookup (shared/aws/account-scope.ts). */
+export function scopeClientsBy(lookup: () => ClientScope | undefined): void {
+  scope = lookup;
+}
+
 export function clientConfig(region: string) {
+  const credentials = scope()?.credentials;
   return {
+    ...(credentials ? { credentials } : {}),
     region,
     maxAttempts: MAX_ATTEMPTS,
     retryMode: "adaptive" as const,
@@ -57,14 +76,19 @@ export function clientConfig(region: string) {
   };
 }
 
-/** One client per region per service for the life of the container, created on first use. */
+/**
+ * One client per region per service for the life of the container, created on first use; inside an account scope
+ * (shared/aws/account-scope.ts), one per account and region, with that account's credentials.
+ */
 export function perRegion<C>(create: (region: string) => C): (region: string) => C {
   const clients = new Map<string, C>();
   return (region) => {
-    let client = clients.get(region);
+    const account = scope()?.account;
+    const key = account ? `${account}/${region}` : region;
+    let client = clients.get(key);
     if (client === undefined) {
       client = create(region);
-      clients.set(region, client);
+      clients.set(key, client);
     }
     return client;
   };

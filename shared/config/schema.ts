@@ -283,6 +283,11 @@ export const configSchema = z
           ),
           regions: z._default(z.array(z.string().check(z.regex(REGION, "an AWS region name such as eu-west-1"))), []),
           sweepConcurrency: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(1000)), 20),
+          /**
+           * The member accounts to cover, instead of Organizations ListAccounts (which only the management account
+           * or a delegated administrator may call): `efs-guard scan --org` scans these. Empty: ListAccounts.
+           */
+          accounts: z._default(z.array(z.string().check(z.regex(/^\d{12}$/, "a 12-digit AWS account id"))), []),
           guardrails: z._default(
             z.strictObject({
               attach: z._default(z.boolean(), false),

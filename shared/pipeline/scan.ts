@@ -16,6 +16,8 @@ import type { Guard, Origin } from "./types.js";
 export type WouldDo = "none" | "alert" | "would-remediate" | "exempt";
 
 export interface ScanFinding {
+  /** The account of the resource: set by an organization scan (scanOrganization), absent for the caller's own. */
+  account?: string;
   control: string;
   resource: string;
   resourceType: string;
@@ -34,6 +36,8 @@ export interface ScanFinding {
 }
 
 export interface ScanError {
+  /** As ScanFinding.account. */
+  account?: string;
   guard: string;
   region: string;
   /** The resource being assessed, when the failure was not while listing. */
@@ -62,6 +66,22 @@ export interface ScanReport {
 export interface ScanDeps {
   config: GuardConfig;
   clock: Clock;
+  /** The account being scanned, when named (an organization scan): on every finding and error. */
+  account?: string;
+}
+
+/** A summary with nothing counted yet. */
+export function emptySummary(guards: readonly Guard[], regions: readonly string[]): ScanSummary {
+  return {
+    regions: [...regions],
+    guards: guards.map((g) => g.name),
+    resources: 0,
+    compliant: 0,
+    nonCompliant: 0,
+    notApplicable: 0,
+    exempt: 0,
+    errors: 0,
+  };
 }
 
 export function wouldDo(finding: Finding, config: GuardConfig, clock: Clock): { wouldDo: WouldDo; why: string } {
@@ -88,33 +108,21 @@ export async function scanAccount(
   deps: ScanDeps,
   inventoryOf: (region: string) => RegionInventory = defaultInventory,
 ) {
-  const report: ScanReport = {
-    findings: [],
-    errors: [],
-    summary: {
-      regions: [...regions],
-      guards: guards.map((g) => g.name),
-      resources: 0,
-      compliant: 0,
-      nonCompliant: 0,
-      notApplicable: 0,
-      exempt: 0,
-      errors: 0,
-    },
-  };
+  const report: ScanReport = { findings: [], errors: [], summary: emptySummary(guards, regions) };
   // An endpoint that gives no answer at all ends the scan: every further call would wait for the same timeouts
   // (about 50 s each, shared/aws/sdk-config.ts) and say nothing new.
   scanning: for (const region of regions) {
     // One inventory per region, shared by the guards (shared/aws/inventory.ts): each listing is read once.
     const inventory = inventoryOf(region);
-    const origin: Origin = { kind: "sweep", region };
+    const origin: Origin = { kind: "sweep", region, ...(deps.account ? { account: deps.account } : {}) };
+    const account = deps.account ? { account: deps.account } : {};
     for (const guard of guards) {
       const path = guardPath(guard, region, inventory);
       let triggers: Trigger[];
       try {
         triggers = await path.inventory(deps.config);
       } catch (error) {
-        report.errors.push({ guard: guard.name, region, message: errorMessage(error), error });
+        report.errors.push({ ...account, guard: guard.name, region, message: errorMessage(error), error });
         if (isUnreachable(error)) break scanning;
         continue;
       }
@@ -124,7 +132,7 @@ export async function scanAccount(
           findings = await path.assess(trigger, deps.config, deps.clock, origin);
         } catch (error) {
           const resource = triggerResourceId(trigger);
-          report.errors.push({ guard: guard.name, region, resource, message: errorMessage(error), error });
+          report.errors.push({ ...account, guard: guard.name, region, resource, message: errorMessage(error), error });
           if (isUnreachable(error)) break scanning;
           continue;
         }
@@ -133,7 +141,7 @@ export async function scanAccount(
     }
   }
   const s = report.summary;
-  s.resources = new Set(report.findings.map((f) => `${f.region}/${f.resource}`)).size;
+  s.resources = new Set(report.findings.map((f) => `${f.account ?? ""}/${f.region}/${f.resource}`)).size;
   for (const f of report.findings) {
     if (f.wouldDo === "exempt") s.exempt++;
     else if (f.verdict === "non-compliant") s.nonCompliant++;
@@ -147,6 +155,7 @@ export async function scanAccount(
 function toScanFinding(finding: Finding, deps: ScanDeps): ScanFinding {
   const { wouldDo: action, why } = wouldDo(finding, deps.config, deps.clock);
   return {
+    ...(deps.account ? { account: deps.account } : {}),
     control: finding.control,
     resource: finding.resource.id,
     resourceType: finding.resource.type,

@@ -88,13 +88,14 @@ function exemptHint(item: ReportItem): string {
   return `Tag ${tag} (optionally efs-guard:exempt-until=YYYY-MM-DD): ${cmd}`;
 }
 
-function row(item: ReportItem, index: number): string {
+function row(item: ReportItem, index: number, perAccount: boolean): string {
   const tags = item.tags ? Object.entries(item.tags) : [];
   const cells = [
     `<td><span class="sev sev-${item.severity}">${item.severity}</span></td>`,
     `<td>${escapeHtml(item.control)}</td>`,
     `<td class="mono">${escapeHtml(item.resource.id)}<div class="dim">${escapeHtml(item.resource.type)}</div></td>`,
-    `<td>${escapeHtml(item.resource.region)}</td>`,
+    // An organization report (no single account in its header) names each finding's account under its region.
+    `<td>${escapeHtml(item.resource.region)}${perAccount ? `<div class="dim mono">${escapeHtml(item.resource.account)}</div>` : ""}</td>`,
     `<td>${escapeHtml(item.lifecycle)}</td>`,
     `<td>${escapeHtml(item.outcome)}</td>`,
     `<td>${escapeHtml(item.summary)}</td>`,
@@ -185,7 +186,11 @@ export function toHtml(report: HtmlReport): string {
   );
   const count = (f: (i: ReportItem) => boolean) => items.filter(f).length;
   const cards: [string, string, number][] = [
-    ["resources", "resources", new Set(items.map((i) => `${i.resource.region}/${i.resource.id}`)).size],
+    [
+      "resources",
+      "resources",
+      new Set(items.map((i) => `${i.resource.account}/${i.resource.region}/${i.resource.id}`)).size,
+    ],
     ["non-compliant", "non-compliant", count(failing)],
     ["exempt", "exempt", count((i) => i.lifecycle === "exempt")],
     ["compliant", "compliant", count((i) => i.lifecycle === "passed")],
@@ -215,7 +220,7 @@ ${summaryTable(items)}
 <select id="filter-control" aria-label="control"><option value="">any control</option>${controls.map((c) => `<option value="${escapeHtml(c)}">${escapeHtml(c)}</option>`).join("")}</select>
 </div>
 <table id="findings"><thead><tr><th data-sort="rank" aria-sort="ascending">severity</th><th data-sort="control">control</th><th data-sort="resource">resource</th><th data-sort="region">region</th><th data-sort="lifecycle">state</th><th>would do</th><th>summary</th></tr></thead>
-${items.map(row).join("\n")}
+${items.map((item, index) => row(item, index, !report.account)).join("\n")}
 </table>
 <p class="dim">Click a row for the evidence, what EFS Guard would do, and how to exempt the resource.</p>
 <script>${SCRIPT}</script>

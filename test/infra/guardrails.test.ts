@@ -79,8 +79,10 @@ describe("the organization block (validated at synth time by the one schema)", (
       organizationalUnitIds: [],
       regions: [],
       sweepConcurrency: 20,
+      accounts: [],
       guardrails: { attach: false, securityRoleArn: "arn:aws:iam::*:role/EfsGuardExemptions" },
     });
+    expect(() => parseConfig({ organization: { accounts: ["12345"] } })).toThrow(/organization\.accounts.*12-digit/s);
     expect(parseConfig({}).organization).toBeUndefined();
   });
 

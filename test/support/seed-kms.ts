@@ -82,13 +82,20 @@ export class KeySeeder extends Seeder {
  * multi-account support), which this client adds to every request.
  */
 export function otherAccountKms(account: string, region = REGION): KMSClient {
-  const kms = new KMSClient({ region });
-  kms.middlewareStack.add(
-    (next) => async (args) => {
+  return asAccount(new KMSClient({ region }), account);
+}
+
+/** Any SDK client acting as another account, the same way (the emulator's administrator in that account). */
+export function asAccount<C extends { middlewareStack: { add: (...args: any[]) => void } }>(
+  client: C,
+  account: string,
+): C {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: { request: unknown }) => {
       (args.request as { headers: Record<string, string> }).headers["x-moto-account-id"] = account;
       return next(args);
     },
     { step: "build", name: "otherAccount" },
   );
-  return kms;
+  return client;
 }
