@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { VENV } from "./venv.js";
 
+/** The header emulator/patches/sts_assume_role_trust.py puts on a refusal by the role's own trust policy. */
+export const REFUSED_BY_HEADER = "x-efs-guard-refused-by";
 /** One AWS call on the wire: the service (SigV4 signing name) and the API operation. */
 export interface Call {
   service: string;
@@ -116,8 +118,8 @@ export interface RecordedCall {
   status?: number;
   /**
    * A 403 that the target's own policy gave after the caller's identity policy allowed the call live: the member
-   * role's trust policy refusing AssumeRole (patches/sts_assume_role_trust.py names the resource in its answer; the
-   * identity-policy denials of patches/iam_enforcement.py do not).
+   * role's trust policy refusing AssumeRole (patches/sts_assume_role_trust.py marks its answers with the header
+   * REFUSED_BY_HEADER; the identity-policy denials of patches/iam_enforcement.py carry none).
    */
   refusedBy?: "resource-policy";
 }
@@ -171,7 +173,7 @@ export class Recorder {
             upstreamRes.on("data", (c: Buffer) => parts.push(c));
             upstreamRes.on("end", () => {
               if (call) call.end = performance.now();
-              recorder?.logCall(call, upstreamRes.statusCode ?? 502, Buffer.concat(parts).toString("utf8"));
+              recorder?.logCall(call, upstreamRes.statusCode ?? 502, upstreamRes.headers[REFUSED_BY_HEADER]);
               res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
               res.end(Buffer.concat(parts));
             });
@@ -230,11 +232,10 @@ export class Recorder {
   private readonly sessionOf = new WeakMap<TimedCall, string>();
 
   /** Appends a role session's call to the operations log once answered: once authorized live, once forbidden. */
-  logCall(call: TimedCall | undefined, status: number, body = ""): void {
+  logCall(call: TimedCall | undefined, status: number, refusedBy?: string | string[]): void {
     const roleKey = call && this.sessionOf.get(call);
     if (!call || !roleKey || !call.region) return;
-    const trustRefusal =
-      status === 403 && call.operation === "AssumeRole" && /sts:AssumeRole on resource: arn:/.test(body);
+    const trustRefusal = status === 403 && refusedBy === "trust-policy";
     const line: RecordedCall = {
       kind: "call",
       roleKey,

@@ -32,6 +32,18 @@ from moto.sts.responses import TokenResponse
 
 from .iam_enforcement import _as_list, _credential, _glob, condition_holds, organization_of
 
+# Marks this patch's refusals, so the operations recorder (emulator/recorder.ts) can tell the member role's trust
+# policy refusing a call from the caller's own identity policy denying it (iam_enforcement.py): only the second is a
+# permission missing from the stack. STS itself sends no such header; the SDK ignores it.
+REFUSED_BY_HEADER = "x-efs-guard-refused-by"
+
+
+class TrustPolicyRefusal(AccessDeniedError):
+    """AccessDenied from the role's side: missing in its account, or its trust policy does not allow the caller."""
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        return [*super().get_headers(*args, **kwargs), (REFUSED_BY_HEADER, "trust-policy")]
+
 
 def caller_principal(account: str, partition: str, headers: Any) -> str | None:
     """The ARN the trust policy is matched against: an assumed role's role ARN, or an IAM user's ARN; None for
@@ -98,7 +110,7 @@ def apply() -> None:
             # The administrator (the deployer, or an operator's CLI run such as `scan --org`): its trust is not
             # evaluated, but a role missing from the other account is refused as STS refuses it.
             if role is None and len(parts) == 6:
-                raise AccessDeniedError(f"arn:aws:iam::{account}:root", f"sts:AssumeRole on resource: {role_arn}")
+                raise TrustPolicyRefusal(f"arn:aws:iam::{account}:root", f"sts:AssumeRole on resource: {role_arn}")
             return original(self)
         context = {"aws:PrincipalArn": [principal], "aws:PrincipalAccount": [account]}
         org = organization_of(account, self.partition)
@@ -107,7 +119,7 @@ def apply() -> None:
         document = role.assume_role_policy_document if role is not None else "{}"
         trust = json.loads(document) if isinstance(document, str) else document
         if role is None or not trust_allows(trust, principal, account, context):
-            raise AccessDeniedError(principal, f"sts:AssumeRole on resource: {role_arn}")
+            raise TrustPolicyRefusal(principal, f"sts:AssumeRole on resource: {role_arn}")
         return original(self)
 
     TokenResponse.assume_role = assume_role

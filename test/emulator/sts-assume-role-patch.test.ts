@@ -2,7 +2,8 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } 
 import { EFSClient } from "@aws-sdk/client-efs";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
+import { REFUSED_BY_HEADER } from "../../emulator/recorder.js";
 import { accountAccess, MemberRoleUnavailableError } from "../../shared/aws/accounts.js";
 import type { Clock } from "../../shared/runtime/clock.js";
 import { resetEmulator } from "../support/emulator.js";
@@ -131,6 +132,40 @@ describe("sts_assume_role_trust", () => {
     expect(await assume(otherFn, member)).toMatch(
       /^AccessDenied: User: arn:aws:iam::123456789012:role\/other-fn is not authorized to perform: sts:AssumeRole/,
     );
+  });
+
+  it("marks its own refusals (the recorder tells them from identity-policy denials), and only those", async () => {
+    const { roleless, hubFn } = await setUp();
+    /** The raw answer's status and marker, read under the SDK's deserializer (which turns a 403 into an error). */
+    const refusal = async (sts: STSClient, account: string) => {
+      const seen: Record<string, string> = {};
+      sts.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const response = out.response as { statusCode?: number; headers?: Record<string, string> };
+          seen.status = String(response.statusCode);
+          seen.refusedBy = response.headers?.[REFUSED_BY_HEADER] ?? "none";
+          return out;
+        },
+        { step: "deserialize", priority: "low" },
+      );
+      await expect(
+        sts.send(
+          new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/efs-guard-member`, RoleSessionName: "s" }),
+        ),
+      ).rejects.toThrow(/sts:AssumeRole/);
+      return seen;
+    };
+    // The administrator (an operator's scan --org): a role missing from another account, refused by this patch.
+    expect(await refusal(new STSClient({ region: REGION }), roleless)).toEqual({
+      status: "403",
+      refusedBy: "trust-policy",
+    });
+    // The hub function's own policy refusing an account outside the organization (iam_enforcement.py): unmarked.
+    expect(await refusal(new STSClient({ region: REGION, credentials: hubFn }), OUTSIDER)).toEqual({
+      status: "403",
+      refusedBy: "none",
+    });
   });
 });
 
