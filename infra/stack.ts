@@ -152,7 +152,8 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-guard-tags-audited: alerts every change of an efs-guard:* tag on a group, file system or key",
       events: TAG_EVENTS,
-      statements: tagAuditStatements(this),
+      // In the hub, it reads the members' tags through their member role (shared/pipeline/members.ts).
+      statements: [...tagAuditStatements(this), ...(organization ? memberRoleStatements(this, organization) : [])],
     });
 
     // ECS task definitions that mount EFS without TLS (efs-clients-use-tls); read only.
@@ -161,7 +162,8 @@ export class EfsGuardStack extends Stack {
       entry: "functions/ecs-clients/handler.ts",
       description: "EFS Guard efs-clients-use-tls: alerts ECS task definitions that mount EFS without TLS",
       events: CLIENT_TLS_EVENTS,
-      statements: ecsClientsStatements(),
+      // In the hub, it reads the members' task definitions through their member role (shared/pipeline/members.ts).
+      statements: [...ecsClientsStatements(), ...(organization ? memberRoleStatements(this, organization) : [])],
     });
 
     // The functions that report decisions: alerts (through the inbox) and, when on, findings for Security Hub.

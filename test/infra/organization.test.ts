@@ -153,7 +153,11 @@ describe("the hub's functions in the members", () => {
         }),
       ]);
     }
-    expect(assumers).toEqual(["functions/nfs-ingress/handler.ts"]);
+    expect(assumers.sort()).toEqual([
+      "functions/ecs-clients/handler.ts",
+      "functions/nfs-ingress/handler.ts",
+      "functions/tag-audit/handler.ts",
+    ]);
     // A single-account deployment assumes no role.
     for (const [, fn] of ofType(single, "AWS::Lambda::Function")) {
       const statements = roleStatements(single, fn.Properties.Role["Fn::GetAtt"][0]);
