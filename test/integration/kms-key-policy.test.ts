@@ -153,6 +153,17 @@ describe("efs-key-policy-restricted end to end: PutKeyPolicy -> rule -> kms-key 
 describe("efs-key-policy-restricted: trusted accounts, exemptions, modes (same pipeline, in process)", () => {
   beforeEach(resetEmulator);
 
+  /** A key (encrypting a file system) exempt from the control, whose policy lets every principal decrypt. */
+  async function exemptKeyOpenToEveryone() {
+    const seed = new KeySeeder();
+    const key = await seed.keyWithFileSystem({
+      rotation: 365,
+      tags: { "efs-guard:exempt": CONTROL, "efs-guard:exempt-until": "2027-01-31" },
+    });
+    await seed.putPolicy(key.keyId, policy(EVERYONE_DECRYPTS));
+    return key;
+  }
+
   it("an account in trustedAccounts may be granted use; the key's own account always may", async () => {
     const seed = new KeySeeder();
     const key = await seed.keyWithFileSystem({ rotation: 365 });
@@ -165,12 +176,7 @@ describe("efs-key-policy-restricted: trusted accounts, exemptions, modes (same p
   });
 
   it("an exemption tag on the key is honoured", async () => {
-    const seed = new KeySeeder();
-    const key = await seed.keyWithFileSystem({
-      rotation: 365,
-      tags: { "efs-guard:exempt": CONTROL, "efs-guard:exempt-until": "2027-01-31" },
-    });
-    await seed.putPolicy(key.keyId, policy(EVERYONE_DECRYPTS));
+    const key = await exemptKeyOpenToEveryone();
     const deps = testDeps();
     const report = await processEvent(
       putKeyPolicyEvent({ sent: key.keyId, keyArn: key.arn }, "{}"),
@@ -236,12 +242,7 @@ describe("efs-key-policy-restricted: trusted accounts, exemptions, modes (same p
     createFileSystemEvent({ fileSystemId, ...(kmsKeyId ? { kmsKeyId } : {}) });
 
   it("CreateFileSystem: the key's exemption tags are honoured by the access function too", async () => {
-    const seed = new KeySeeder();
-    const key = await seed.keyWithFileSystem({
-      rotation: 365,
-      tags: { "efs-guard:exempt": CONTROL, "efs-guard:exempt-until": "2027-01-31" },
-    });
-    await seed.putPolicy(key.keyId, policy(EVERYONE_DECRYPTS));
+    const key = await exemptKeyOpenToEveryone();
     const { guard, sent } = accessGuard();
     const deps = testDeps();
     const report = await processEvent(created(key.fileSystemId, key.keyId), guard, deps);
