@@ -66,60 +66,55 @@ export class JustifiedWildcards implements IAspect {
     }
     const seen = new Set<string>();
     for (const statement of allows) {
-      // grantInvoke names the function and `${arn}:*`, its versions and aliases: still that one function.
-      if (list(statement.Action).every((a) => a === "lambda:InvokeFunction")) {
-        for (const resource of list(statement.Resource).map(flattenCfnReference)) {
-          if (!/^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource) || seen.has(resource)) continue;
-          seen.add(resource);
-          Validations.of(node).acknowledge({
-            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-            reason: `lambda:InvokeFunction on ${resource.slice(0, -2)} and its qualified ARNs (versions and aliases) only: one named function, no other.`,
-          });
-        }
-      }
       for (const resource of list(statement.Resource).map(flattenCfnReference)) {
-        const machine = EXECUTIONS_OF_ONE_STATE_MACHINE.exec(resource)?.[1];
-        if (!machine || seen.has(resource)) continue;
+        if (seen.has(resource)) continue;
+        const reason = RESOURCE_WILDCARD_RULES.map((rule) => rule(statement, resource)).find((r) => r !== undefined);
+        if (reason === undefined) continue;
         seen.add(resource);
-        Validations.of(node).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-          reason: `The executions of the state machine ${machine} only, in this account: an execution's name is chosen when it starts, so no deploy-time ARN can list them.`,
-        });
-      }
-      for (const resource of list(statement.Resource).map(flattenCfnReference)) {
-        const machine = EXECUTIONS_OF_THIS_STATE_MACHINE.exec(resource)?.[1];
-        if (!machine || seen.has(resource)) continue;
-        seen.add(resource);
-        Validations.of(node).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-          reason: `The executions of the state machine ${machine} and of its Map Runs only (a Distributed Map's child workflows, named by Step Functions when they start).`,
-        });
-      }
-      // The member role by its name in any account of this organization (infra/permissions.ts memberRoleStatements).
-      const orgFenced = statement.Condition?.StringEquals?.["aws:ResourceOrgID"];
-      if (orgFenced && list(statement.Action).every((a) => a === "sts:AssumeRole")) {
-        for (const resource of list(statement.Resource).map(flattenCfnReference)) {
-          if (!MEMBER_ROLE_IN_ANY_ACCOUNT.test(resource) || seen.has(resource)) continue;
-          seen.add(resource);
-          Validations.of(node).acknowledge({
-            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-            reason: `sts:AssumeRole of the one member role name, in the accounts of organization ${String(orgFenced)} only (aws:ResourceOrgID): the hub acts in whichever member account an event comes from, which no deploy-time ARN can list.`,
-          });
-        }
-      }
-      for (const resource of list(statement.Resource).map(flattenCfnReference)) {
-        const match = ACCOUNT_WIDE_TYPE.exec(resource);
-        if (!match || seen.has(resource)) continue;
-        seen.add(resource);
-        const [, service, region, type] = match;
-        Validations.of(node).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-          reason: `The guard acts on whichever ${service} ${type} a CloudTrail event or the sweep names, which no deploy-time ARN can list; the ARN pins partition, service, this account and the resource type${region === "*" ? ", and the role's region fence limits it to the guarded regions" : ""}.`,
-        });
+        Validations.of(node).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`, reason });
       }
     }
   }
 }
+
+/** A rule: the reason a resource wildcard in this Allow statement is justified, or undefined when it is not. */
+type WildcardRule = (statement: Statement, resource: string) => string | undefined;
+
+/** The justified resource wildcards, one rule each (the first that gives a reason acknowledges the finding). */
+const RESOURCE_WILDCARD_RULES: readonly WildcardRule[] = [
+  // grantInvoke names the function and `${arn}:*`, its versions and aliases: still that one function.
+  (statement, resource) =>
+    list(statement.Action).every((a) => a === "lambda:InvokeFunction") && /^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource)
+      ? `lambda:InvokeFunction on ${resource.slice(0, -2)} and its qualified ARNs (versions and aliases) only: one named function, no other.`
+      : undefined,
+  (_statement, resource) => {
+    const machine = EXECUTIONS_OF_ONE_STATE_MACHINE.exec(resource)?.[1];
+    return machine
+      ? `The executions of the state machine ${machine} only, in this account: an execution's name is chosen when it starts, so no deploy-time ARN can list them.`
+      : undefined;
+  },
+  (_statement, resource) => {
+    const machine = EXECUTIONS_OF_THIS_STATE_MACHINE.exec(resource)?.[1];
+    return machine
+      ? `The executions of the state machine ${machine} and of its Map Runs only (a Distributed Map's child workflows, named by Step Functions when they start).`
+      : undefined;
+  },
+  // The member role by its name in any account of this organization (infra/permissions.ts memberRoleStatements).
+  (statement, resource) => {
+    const orgFenced = statement.Condition?.StringEquals?.["aws:ResourceOrgID"];
+    return orgFenced &&
+      list(statement.Action).every((a) => a === "sts:AssumeRole") &&
+      MEMBER_ROLE_IN_ANY_ACCOUNT.test(resource)
+      ? `sts:AssumeRole of the one member role name, in the accounts of organization ${String(orgFenced)} only (aws:ResourceOrgID): the hub acts in whichever member account an event comes from, which no deploy-time ARN can list.`
+      : undefined;
+  },
+  (_statement, resource) => {
+    const match = ACCOUNT_WIDE_TYPE.exec(resource);
+    if (!match) return undefined;
+    const [, service, region, type] = match;
+    return `The guard acts on whichever ${service} ${type} a CloudTrail event or the sweep names, which no deploy-time ARN can list; the ARN pins partition, service, this account and the resource type${region === "*" ? ", and the role's region fence limits it to the guarded regions" : ""}.`;
+  },
+];
 
 /**
  * cdk-nag's AwsSolutions pack on every synth (`cdk synth`, `cdk deploy`, the tests): any unacknowledged finding
