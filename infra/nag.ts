@@ -37,6 +37,10 @@ const EXECUTIONS_OF_ONE_STATE_MACHINE =
 const EXECUTIONS_OF_THIS_STATE_MACHINE =
   /^arn:(?:<AWS::Partition>|aws[a-z-]*):states:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"([A-Za-z0-9]+)"\}\]\}\]\}(?:\/\*)?:\*$/;
 
+/** The accounts of one organization (organizations:DescribeAccount, infra/constructs/alert-dedup.ts). */
+const ACCOUNTS_OF_ONE_ORGANIZATION =
+  /^arn:(?:<AWS::Partition>|aws[a-z-]*):organizations::\*:account\/(o-[a-z0-9]{10,32})\/\*$/;
+
 /** One role name in any account: the member role the hub assumes (fenced to the organization by a condition). */
 const MEMBER_ROLE_IN_ANY_ACCOUNT = /^arn:(?:<AWS::Partition>|aws[a-z-]*):iam::\*:role\/[\w+=,.@-]+$/;
 
@@ -104,6 +108,17 @@ export class JustifiedWildcards implements IAspect {
           Validations.of(node).acknowledge({
             id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
             reason: `sts:AssumeRole of the one member role name, in the accounts of organization ${String(orgFenced)} only (aws:ResourceOrgID): the hub acts in whichever member account an event comes from, which no deploy-time ARN can list.`,
+          });
+        }
+      }
+      if (list(statement.Action).every((a) => a === "organizations:DescribeAccount")) {
+        for (const resource of list(statement.Resource).map(flattenCfnReference)) {
+          const org = ACCOUNTS_OF_ONE_ORGANIZATION.exec(resource)?.[1];
+          if (!org || seen.has(resource)) continue;
+          seen.add(resource);
+          Validations.of(node).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+            reason: `organizations:DescribeAccount (an account's name for the alerts) on the accounts of organization ${org} only: an alert may be about any of them, and the management account is not known when the hub is a delegated administrator.`,
           });
         }
       }
