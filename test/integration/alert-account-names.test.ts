@@ -1,10 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FunctionHost } from "../../emulator/host.js";
+import { describe, expect, it } from "vitest";
+import type { FunctionHost } from "../../emulator/host.js";
 import type { CfnTemplate } from "../../emulator/template.js";
 import { authorizeIngressEvent } from "../../events/build.js";
-import { resetEmulator } from "../support/emulator.js";
-import { exposed, fromAccount, hubTemplate, memberRole, roleArnOf } from "../support/hub.js";
-import { captureLogs } from "../support/logs.js";
+import { exposed, fromAccount, hubTemplate, hubTestState, memberRole, roleArnOf } from "../support/hub.js";
 import { organization } from "../support/organization.js";
 
 /**
@@ -37,23 +35,13 @@ function describeAccountCalls(host: FunctionHost) {
 }
 
 describe("alerts name the account in an organization's hub", () => {
-  let host: FunctionHost | undefined;
-  let logs: ReturnType<typeof captureLogs> | undefined;
-  beforeEach(async () => {
-    await resetEmulator();
-    logs = captureLogs();
-  });
-  afterEach(async () => {
-    logs?.restore();
-    await host?.stop();
-    host = undefined;
-  });
+  const t = hubTestState();
 
   it("a member's alerts say `id` (name), the name escaped; the member role alert too", async () => {
     const { id: organizationId, members } = await organization(["payments-prod", HOSTILE]);
     const [a, hostile] = members as [string, string];
     const template = hubTemplate(organizationId);
-    host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
+    const host = await t.deploy(template, "WARN");
     await memberRole(a, [roleArnOf(template, ENTRY)], organizationId);
     const inA = await exposed(a);
     const inHostile = await exposed(hostile);
@@ -89,13 +77,13 @@ describe("alerts name the account in an organization's hub", () => {
       expect.stringMatching(/^AlertDedupFunction/),
       expect.stringMatching(/^AlertDedupFunction/),
     ]);
-    expect(logs!.lines.filter((l) => String(l.message).startsWith("account name"))).toEqual([]);
+    expect(t.logs.filter((l) => String(l.message).startsWith("account name"))).toEqual([]);
   }, 300_000);
 
   it("without organizations:DescribeAccount: the id only, one DescribeAccount and one log line for all alerts", async () => {
     const { id: organizationId, members } = await organization(["one", "two"]);
     const [one, two] = members as [string, string];
-    host = await FunctionHost.deploy(withoutNames(hubTemplate(organizationId)), { env: { LOG_LEVEL: "WARN" } });
+    const host = await t.deploy(withoutNames(hubTemplate(organizationId)), "WARN");
     for (const account of [one, two]) {
       const x = await exposed(account);
       await host.invoke(ENTRY, openEvent(account, x));
@@ -107,16 +95,14 @@ describe("alerts name the account in an organization's hub", () => {
     expect(alerts.map((x) => x.message.metadata.additionalContext.accountName)).toEqual([undefined, undefined]);
     // Refused once (the log line names IAM's answer); the second alert asks nothing.
     expect(describeAccountCalls(host)).toHaveLength(1);
-    const unreadable = logs!.lines.filter(
-      (l) => l.message === "account names not readable: alerts name account ids only",
-    );
+    const unreadable = t.logs.filter((l) => l.message === "account names not readable: alerts name account ids only");
     expect(unreadable).toHaveLength(1);
     expect(unreadable[0]).toMatchObject({ level: "WARN", code: "AccessDeniedException" });
   }, 300_000);
 
   it("outside an organization: the id only", async () => {
     const stranger = "444455556666";
-    host = await FunctionHost.deploy(hubTemplate("o-abcdefghij"), { env: { LOG_LEVEL: "WARN" } });
+    const host = await t.deploy(hubTemplate("o-abcdefghij"), "WARN");
     const x = await exposed(stranger);
     expect(await host.invoke(ENTRY, openEvent(stranger, x))).toMatchObject({ reason: "member-role-unavailable" });
     const [alert, ...rest] = await host.alerts();
@@ -124,6 +110,6 @@ describe("alerts name the account in an organization's hub", () => {
     expect(alert!.message.content.description.split("\n")[0]).toBe(`*Account:* \`${stranger}\` (us-east-1)`);
     expect(alert!.message.metadata.additionalContext.accountName).toBeUndefined();
     expect(describeAccountCalls(host)).toHaveLength(1);
-    expect(logs!.lines.filter((l) => String(l.message).startsWith("account name"))).toHaveLength(1);
+    expect(t.logs.filter((l) => String(l.message).startsWith("account name"))).toHaveLength(1);
   }, 300_000);
 });

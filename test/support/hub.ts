@@ -1,6 +1,11 @@
+import type { RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { afterEach, beforeEach } from "vitest";
+import { FunctionHost } from "../../emulator/host.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
+import { resetEmulator } from "./emulator.js";
+import { captureLogs, type LogLine } from "./logs.js";
 import { inAccount } from "./organization.js";
 
 /**
@@ -74,4 +79,47 @@ export function roleArnOf(template: CfnTemplate, entry: string): string {
 /** A CloudTrail event as EventBridge delivers it from `account` (EventBridge's `account`, which a member cannot forge). */
 export function fromAccount<E extends object>(event: E, account: string): E & { account: string } {
   return { ...event, account };
+}
+
+/** An ECS task definition (Fargate) with one EFS volume, with or without TLS in transit. */
+export function efsTaskDefinition(transitEncryption: "ENABLED" | "DISABLED"): RegisterTaskDefinitionCommandInput {
+  return {
+    family: "web",
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    cpu: "256",
+    memory: "512",
+    containerDefinitions: [{ name: "app", image: "public.ecr.aws/docker/library/nginx:latest", essential: true }],
+    volumes: [{ name: "data", efsVolumeConfiguration: { fileSystemId: "fs-0123456789abcdef0", transitEncryption } }],
+  };
+}
+
+/**
+ * Per test: a clean emulator and captured log lines before, the hosted functions (deployed with `deploy`) stopped
+ * after.
+ */
+export function hubTestState() {
+  const state: {
+    host?: FunctionHost;
+    logs: LogLine[];
+    deploy(template: CfnTemplate, logLevel?: "INFO" | "WARN"): Promise<FunctionHost>;
+  } = {
+    logs: [],
+    async deploy(template, logLevel = "WARN") {
+      state.host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: logLevel } });
+      return state.host;
+    },
+  };
+  let capture: ReturnType<typeof captureLogs> | undefined;
+  beforeEach(async () => {
+    await resetEmulator();
+    capture = captureLogs();
+    state.logs = capture.lines;
+  });
+  afterEach(async () => {
+    capture?.restore();
+    await state.host?.stop();
+    state.host = undefined;
+  });
+  return state;
 }
