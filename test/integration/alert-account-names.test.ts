@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionHost } from "../../emulator/host.js";
 import type { CfnTemplate } from "../../emulator/template.js";
 import { authorizeIngressEvent } from "../../events/build.js";
-import { exposed, fromAccount, hubTemplate, hubTestState, memberRole, roleArnOf } from "../support/hub.js";
+import { exposed, fromAccount, HUB, hubTemplate, hubTestState, memberRole, roleArnOf } from "../support/hub.js";
 import { organization } from "../support/organization.js";
 
 /**
@@ -100,14 +100,17 @@ describe("alerts name the account in an organization's hub", () => {
     expect(unreadable[0]).toMatchObject({ level: "WARN", code: "AccessDeniedException" });
   }, 300_000);
 
-  it("outside an organization: the id only", async () => {
-    const stranger = "444455556666";
+  it("outside an organization: the id only (the hub's own alert, no organization in Organizations)", async () => {
     const host = await t.deploy(hubTemplate("o-abcdefghij"), "WARN");
-    const x = await exposed(stranger);
-    expect(await host.invoke(ENTRY, openEvent(stranger, x))).toMatchObject({ reason: "member-role-unavailable" });
+    const x = await exposed(HUB);
+    expect(await host.invoke(ENTRY, openEvent(HUB, x))).toMatchObject({ findings: [{ outcome: "remediated" }] });
     const [alert, ...rest] = await host.alerts();
     expect(rest).toEqual([]);
-    expect(alert!.message.content.description.split("\n")[0]).toBe(`*Account:* \`${stranger}\` (us-east-1)`);
+    const resourceLine = (alert!.message.content.description as string)
+      .split("\n")
+      .find((l) => l.startsWith("*Resource:*"));
+    expect(resourceLine).toBe(`*Resource:* \`${x.groupId}\` (security-group) in us-east-1, account \`${HUB}\``);
+    expect(alert!.message.metadata.additionalContext).toMatchObject({ account: HUB });
     expect(alert!.message.metadata.additionalContext.accountName).toBeUndefined();
     expect(describeAccountCalls(host)).toHaveLength(1);
     expect(t.logs.filter((l) => String(l.message).startsWith("account name"))).toHaveLength(1);
