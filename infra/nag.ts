@@ -37,6 +37,10 @@ const EXECUTIONS_OF_ONE_STATE_MACHINE =
 const EXECUTIONS_OF_THIS_STATE_MACHINE =
   /^arn:(?:<AWS::Partition>|aws[a-z-]*):states:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"([A-Za-z0-9]+)"\}\]\}\]\}(?:\/\*)?:\*$/;
 
+/** The accounts of one organization (organizations:DescribeAccount, infra/constructs/alert-dedup.ts). */
+const ACCOUNTS_OF_ONE_ORGANIZATION =
+  /^arn:(?:<AWS::Partition>|aws[a-z-]*):organizations::\*:account\/(o-[a-z0-9]{10,32})\/\*$/;
+
 /** One role name in any account: the member role the hub assumes (fenced to the organization by a condition). */
 const MEMBER_ROLE_IN_ANY_ACCOUNT = /^arn:(?:<AWS::Partition>|aws[a-z-]*):iam::\*:role\/[\w+=,.@-]+$/;
 
@@ -50,6 +54,9 @@ const MEMBER_ROLE_IN_ANY_ACCOUNT = /^arn:(?:<AWS::Partition>|aws[a-z-]*):iam::\*
  *   function, as grantInvoke writes it).
  * - `Resource::arn:...:iam::*:role/NAME` in a statement that only allows sts:AssumeRole with aws:ResourceOrgID (the
  *   member role in the organization's accounts).
+ * - `Resource::arn:...:organizations::*:account/o-ID/*` in a statement that only allows organizations:DescribeAccount
+ *   (ACCOUNTS_OF_ONE_ORGANIZATION).
+ * Each resource wildcard is matched against RESOURCE_WILDCARD_RULES, one rule per shape above.
  * Action wildcards (`kms:GenerateDataKey*`, `ec2:*`) are never acknowledged: they fail the synth.
  */
 export class JustifiedWildcards implements IAspect {
@@ -106,6 +113,12 @@ const RESOURCE_WILDCARD_RULES: readonly WildcardRule[] = [
       list(statement.Action).every((a) => a === "sts:AssumeRole") &&
       MEMBER_ROLE_IN_ANY_ACCOUNT.test(resource)
       ? `sts:AssumeRole of the one member role name, in the accounts of organization ${String(orgFenced)} only (aws:ResourceOrgID): the hub acts in whichever member account an event comes from, which no deploy-time ARN can list.`
+      : undefined;
+  },
+  (statement, resource) => {
+    const org = ACCOUNTS_OF_ONE_ORGANIZATION.exec(resource)?.[1];
+    return org && list(statement.Action).every((a) => a === "organizations:DescribeAccount")
+      ? `organizations:DescribeAccount (an account's name for the alerts) on the accounts of organization ${org} only: an alert may be about any of them, and the management account is not known when the hub is a delegated administrator.`
       : undefined;
   },
   (_statement, resource) => {

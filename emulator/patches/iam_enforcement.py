@@ -20,7 +20,8 @@ resource its aws:ResourceTag/*, aws:ResourceAccount, aws:ResourceOrgID (the orga
 that the account belongs to) and (a KMS key) kms:ResourceAliases; tags given to an EFS create action are
 authorized again as elasticfilesystem:TagResource with elasticfilesystem:CreateAction; keys it cannot know
 (kms:ViaService, iam:PassedToService, ...) are absent, as they would be in a request that does not
-carry them. An identifier it cannot find in a request becomes `*` in the ARN, so only a statement covering every
+carry them. An Organizations ARN's organization (account/o-${OrganizationId}/...) is the caller's, from moto's
+Organizations (no request names it). An identifier it cannot find in a request becomes `*` in the ARN, so only a statement covering every
 such resource allows it (never a false allow). What it does not evaluate (resource policies, SCPs, permission
 boundaries, session policies, dependent actions, which the services check on their own side) is listed in
 docs/testing.md.
@@ -332,6 +333,12 @@ def request_resources(action: str, response: Any, action_name: str, region: str,
                     return region
                 if var == "Account":
                     return account
+                if var == "OrganizationId" and action.startswith("organizations:"):
+                    # Organizations' ARNs carry the caller's organization (o-${OrganizationId}), which no
+                    # request parameter names: moto's Organizations knows it.
+                    org = organization_of(account)
+                    if org:
+                        return org.removeprefix("o-")
                 value = _lookup(var, params, response)
                 if value is None:
                     complete = False

@@ -1,11 +1,15 @@
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { accountNames } from "../../shared/aws/account-names.js";
 import { dynamoDbClient, dynamoDbDedupStore } from "../../shared/aws/alert-dedup.js";
 import { call } from "../../shared/aws/errors.js";
+import { organizationsClient } from "../../shared/aws/organization.js";
 import { clientConfig } from "../../shared/aws/sdk-config.js";
 import { configFromEnv } from "../../shared/config/schema.js";
+import { namingAccounts } from "../../shared/notify/account-name.js";
 import { type RouterDeps, routeAlert, routeReminder } from "../../shared/notify/alert-router.js";
 import { parseInboxMessage } from "../../shared/notify/envelope.js";
+import type { ChatbotMessage } from "../../shared/notify/message.js";
 import { publishChatbot, snsClient } from "../../shared/notify/publish.js";
 import { systemClock } from "../../shared/runtime/clock.js";
 import { ConfigError, errorMessage } from "../../shared/runtime/errors.js";
@@ -64,10 +68,14 @@ const queueUrl = required("ALERTS_QUEUE_URL");
 const region = process.env.AWS_REGION ?? "us-east-1";
 const sns = snsClient(region);
 const sqs = new SQSClient(clientConfig(region));
+// An organization's hub names the account of each alert (Organizations DescribeAccount); a single account has one.
+const named = config.organization?.organizationId
+  ? namingAccounts(accountNames({ client: organizationsClient(region), clock: systemClock }))
+  : async (message: ChatbotMessage) => message;
 
 export const handler = createHandler({
   store: dynamoDbDedupStore(dynamoDbClient(region), required("ALERT_DEDUP_TABLE")),
-  publish: (message, attributes) => publishChatbot(sns, topicArn, message, attributes),
+  publish: async (message, attributes) => publishChatbot(sns, topicArn, await named(message), attributes),
   remind: async (note, delaySeconds) => {
     await call("sqs:SendMessage", () =>
       sqs.send(

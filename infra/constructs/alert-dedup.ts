@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
@@ -99,6 +99,10 @@ export class AlertDedup extends Construct {
           ],
           resources: [this.queue.queueArn],
         }),
+        // An organization's hub names each alert's account: its name in this organization only.
+        ...(props.config.organization?.organizationId
+          ? [accountNameStatement(this, props.config.organization.organizationId)]
+          : []),
       ],
       environment: { ALERTS_QUEUE_URL: this.queue.queueUrl, ALERT_DEDUP_TABLE: this.table.tableName },
     });
@@ -130,4 +134,19 @@ export class AlertDedup extends Construct {
   allowPublisher(fn: GuardFunction): void {
     this.publishers.push(fn.role);
   }
+}
+
+/**
+ * organizations:DescribeAccount on the accounts of this organization: the account's ARN is
+ * arn:PARTITION:organizations::MANAGEMENT_ACCOUNT:account/o-ORG/ACCOUNT (Service Authorization Reference, AWS
+ * Organizations, resource type "account"); the management account is left open because the hub may be a delegated
+ * administrator, whose management account the config does not name. Only the management account or a delegated
+ * administrator is answered at all (Organizations API Reference, DescribeAccount).
+ */
+export function accountNameStatement(scope: Construct, organizationId: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: "NameTheAlertsAccount",
+    actions: ["organizations:DescribeAccount"],
+    resources: [`arn:${Stack.of(scope).partition}:organizations::*:account/${organizationId}/*`],
+  });
 }

@@ -286,6 +286,7 @@ export const configSchema = z
           /**
            * The member accounts to cover, instead of Organizations ListAccounts (which only the management account
            * or a delegated administrator may call): `efs-guard scan --org` scans these. Empty: ListAccounts.
+           * When set, the hub's event functions act in these accounts only (others: ignored, no AssumeRole).
            */
           accounts: z._default(z.array(z.string().check(z.regex(/^\d{12}$/, "a 12-digit AWS account id"))), []),
           guardrails: z._default(

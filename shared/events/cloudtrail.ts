@@ -37,7 +37,9 @@ export type IgnoreReason =
   | "unsupported-event"
   | "foreign-account"
   /** The hub cannot assume the member role of the event's account (alerted once, not retried). */
-  | "member-role-unavailable";
+  | "member-role-unavailable"
+  /** The hub's event from an account outside organization.accounts, the configured targets: no role is assumed. */
+  | "not-a-member";
 
 export type ParsedEvent =
   | { kind: "event"; event: CloudTrailEvent }

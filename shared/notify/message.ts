@@ -139,6 +139,8 @@ export function buildMessage(result: Result, origin: Origin, keys: ExemptionHint
     resource: resource.id,
     region,
   };
+  // The account the alert is about: the alerts function adds its name there in an organization's hub.
+  if (resource.account) additionalContext.account = resource.account;
   if (origin.kind === "event") {
     additionalContext.eventId = origin.event.eventId;
     if (origin.event.actor.arn) additionalContext.actor = origin.event.actor.arn;

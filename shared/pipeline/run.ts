@@ -1,5 +1,6 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding } from "../controls/types.js";
+import type { CloudTrailEvent, IgnoreReason } from "../events/cloudtrail.js";
 import { toTriggers, triggerResourceId } from "../events/triggers.js";
 import { lifecycleOf } from "../report/item.js";
 import type { Clock } from "../runtime/clock.js";
@@ -179,18 +180,26 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   }
   const { event, triggers } = parsed;
   const member = deps.account !== undefined && event.account !== deps.account ? deps.members : undefined;
+  const targets = deps.config.organization?.accounts ?? [];
+  if (member && targets.length > 0 && !targets.includes(event.account)) {
+    // Configured targets: an account outside them is not asked for credentials at all (nothing to alert either).
+    const report = ignoredEvent(
+      event,
+      "not-a-member",
+      `the event is from account ${event.account}, which is not in organization.accounts: no role assumed, nothing read`,
+    );
+    logger.warn("event ignored", { guard: guard.name, account: event.account, ...report });
+    deps.metrics?.ignored(report.reason!);
+    return report;
+  }
   if (member) {
     const problem = await memberRoleProblem(member, event.account, event.region);
     if (problem) {
-      const report: EventReport = {
-        outcome: "ignored",
-        reason: "member-role-unavailable",
-        detail: `cannot act in account ${event.account}: ${problem.roleArn} cannot be assumed (${problem.awsCode})`,
-        findings: [],
-        eventId: event.eventId,
-        eventName: event.eventName,
-        eventSource: event.eventSource,
-      };
+      const report = ignoredEvent(
+        event,
+        "member-role-unavailable",
+        `cannot act in account ${event.account}: ${problem.roleArn} cannot be assumed (${problem.awsCode})`,
+      );
       logger.error("event ignored", { guard: guard.name, account: event.account, ...report });
       deps.metrics?.ignored(report.reason!);
       // One alert per event; no retry can help until the member role is deployed in the account.
@@ -199,15 +208,11 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
     }
     guard = member.guard(event.account);
   } else if (deps.account !== undefined && event.account !== deps.account) {
-    const report: EventReport = {
-      outcome: "ignored",
-      reason: "foreign-account",
-      detail: `the event is from account ${event.account}; this function acts in ${deps.account} only`,
-      findings: [],
-      eventId: event.eventId,
-      eventName: event.eventName,
-      eventSource: event.eventSource,
-    };
+    const report = ignoredEvent(
+      event,
+      "foreign-account",
+      `the event is from account ${event.account}; this function acts in ${deps.account} only`,
+    );
     logger.warn("event ignored", { guard: guard.name, ...report });
     deps.metrics?.ignored(report.reason!);
     return report;
@@ -270,6 +275,19 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
 }
 
 /** The member role problem of an account, or undefined when its credentials were obtained (other failures throw). */
+/** The report of a well-formed event that is not acted upon (its account is not one this function acts in). */
+function ignoredEvent(event: CloudTrailEvent, reason: IgnoreReason, detail: string): EventReport {
+  return {
+    outcome: "ignored",
+    reason,
+    detail,
+    findings: [],
+    eventId: event.eventId,
+    eventName: event.eventName,
+    eventSource: event.eventSource,
+  };
+}
+
 async function memberRoleProblem(
   member: MemberGuards,
   account: string,

@@ -9,12 +9,14 @@ import {
   TagResourceCommand,
 } from "@aws-sdk/client-efs";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { DescribeAccountCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { beforeEach, describe, expect, it } from "vitest";
 import { iamCall } from "../../emulator/moto-call.js";
 import { assumeRole, type RoleCredentials } from "../../emulator/roles.js";
 import { Seeder } from "../../emulator/seed.js";
 import { resetEmulator } from "../support/emulator.js";
+import { organization } from "../support/organization.js";
 
 /**
  * patches/iam_enforcement.py: the emulator refuses what IAM refuses. A role gets a policy, the test assumes it and
@@ -99,6 +101,31 @@ describe("iam_enforcement: identity policies as IAM evaluates them", () => {
       );
     expect(await denied(revoke(other))).toMatch(/UnauthorizedOperation|AccessDenied/);
     expect(await denied(revoke(groupId))).not.toMatch(/UnauthorizedOperation|AccessDenied/);
+  });
+
+  it("organizations:DescribeAccount is authorized on the account's ARN in the caller's organization", async () => {
+    const { id, members } = await organization(["named"]);
+    const [member] = members as [string];
+    const ours = await roleWith("names", [
+      {
+        Effect: "Allow",
+        Action: "organizations:DescribeAccount",
+        Resource: `arn:aws:organizations::*:account/${id}/*`,
+      },
+    ]);
+    const theirs = await roleWith("other-org", [
+      {
+        Effect: "Allow",
+        Action: "organizations:DescribeAccount",
+        Resource: "arn:aws:organizations::*:account/o-zzzzzzzzzz/*",
+      },
+    ]);
+    const describe = (c: RoleCredentials) =>
+      new OrganizationsClient({ region: "us-east-1", ...as(c) }).send(
+        new DescribeAccountCommand({ AccountId: member }),
+      );
+    expect((await describe(ours)).Account?.Name).toBe("named");
+    expect(await denied(describe(theirs))).toBe("AccessDeniedException");
   });
 
   it("a DynamoDB call is authorized on the table it names (moto has parsed its JSON body already)", async () => {

@@ -115,9 +115,10 @@ describe("the hub", () => {
         continue;
       }
       if (before.Type === "AWS::IAM::Policy") {
-        // The functions that act in the members may also assume the member role: that statement added, none changed.
+        // The functions that act in the members may also assume the member role, and the alerts function read the
+        // accounts' names: those statements added, none changed.
         const statements = after.Properties.PolicyDocument.Statement.filter(
-          (x: any) => x.Sid !== "AssumeTheMemberRoleInThisOrganization",
+          (x: any) => x.Sid !== "AssumeTheMemberRoleInThisOrganization" && x.Sid !== "NameTheAlertsAccount",
         );
         expect([
           id,
@@ -162,6 +163,31 @@ describe("the hub's functions in the members", () => {
     for (const [, fn] of ofType(single, "AWS::Lambda::Function")) {
       const statements = roleStatements(single, fn.Properties.Role["Fn::GetAtt"][0]);
       expect(statements.filter((s) => s.actions.includes("sts:AssumeRole"))).toEqual([]);
+    }
+  });
+});
+
+describe("account names in the hub's alerts", () => {
+  it("only the alerts function may read account names: DescribeAccount on this organization's accounts, nothing else", () => {
+    const readers: string[] = [];
+    for (const [, fn] of ofType(hub, "AWS::Lambda::Function")) {
+      const statements = roleStatements(hub, fn.Properties.Role["Fn::GetAtt"][0]);
+      const names = statements.filter((s) => s.actions.some((a) => a.startsWith("organizations:")));
+      if (names.length === 0) continue;
+      readers.push(fn.Metadata?.EfsGuardEntry);
+      expect(names).toEqual([
+        expect.objectContaining({
+          effect: "Allow",
+          actions: ["organizations:DescribeAccount"],
+          resources: [`arn:<AWS::Partition>:organizations::*:account/${ORG}/*`],
+        }),
+      ]);
+    }
+    expect(readers).toEqual(["functions/alerts/handler.ts"]);
+    // A single account reads no names: no Organizations action in any role.
+    for (const [, fn] of ofType(single, "AWS::Lambda::Function")) {
+      const statements = roleStatements(single, fn.Properties.Role["Fn::GetAtt"][0]);
+      expect(statements.filter((s) => s.actions.some((a) => a.startsWith("organizations:")))).toEqual([]);
     }
   });
 });
