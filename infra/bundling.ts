@@ -263,11 +263,150 @@ export const noS3Customizations = (source: string) =>
     "resolveParamsForS3",
   );
 
+/**
+ * STS's client (since 3.9xx) also offers SigV4a, the multi-region signature, and signs through
+ * @aws-sdk/signature-v4-multi-region (SignatureV4MultiRegion, 4 kB minified with its sigv4a signer and config).
+ * SigV4a can only be computed with @aws-sdk/signature-v4-crt or @aws-sdk/signature-v4a, neither of which is
+ * installed: SignatureV4MultiRegion.sigv4aDependency() is "none", so the SDK already skips sigv4a wherever sigv4 is
+ * offered, and SignatureV4MultiRegion signs every STS request with its plain SigV4 signer (@smithy/signature-v4's
+ * SignatureV4, which every other client of the bundle uses). The only call made, AssumeRole on the caller's regional
+ * endpoint, is signed with Signature Version 4 (AWS STS API Reference, "Common Parameters" and "Signing AWS API
+ * requests"; IAM User Guide, "AWS Signature Version 4 for API requests": SigV4a is for multi-Region endpoints such
+ * as S3 Multi-Region Access Points). This leaves out the sigv4a scheme and the multi-region signer, so that
+ * resolveAwsSdkSigV4Config's default, SignatureV4, signs: the same bytes on the wire.
+ */
+const SIGV4A_SCHEME = (indent: string) =>
+  `${indent}{\n${indent}    schemeId: "aws.auth#sigv4a",\n${indent}    identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),\n${indent}    signer: new AwsSdkSigV4ASigner(),\n${indent}},\n`;
+
+export const noSigV4aRuntimeConfig = (source: string) =>
+  rewriteExactly(
+    source,
+    [
+      [
+        "import { AwsSdkSigV4ASigner, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, NODE_SIGV4A_CONFIG_OPTIONS, }",
+        "import { AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, }",
+      ],
+      [SIGV4A_SCHEME("            "), ""],
+      [
+        "        sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadNodeConfig(NODE_SIGV4A_CONFIG_OPTIONS, loaderConfig),\n",
+        "",
+      ],
+    ],
+    'sigv4a"',
+  );
+
+export const noSigV4aSharedRuntimeConfig = (source: string) =>
+  rewriteExactly(
+    source,
+    [
+      ["import { AwsSdkSigV4ASigner, AwsSdkSigV4Signer } from", "import { AwsSdkSigV4Signer } from"],
+      ['import { SignatureV4MultiRegion } from "@aws-sdk/signature-v4-multi-region";\n', ""],
+      [SIGV4A_SCHEME("            "), ""],
+      [
+        "signerConstructor: config?.signerConstructor ?? SignatureV4MultiRegion,",
+        "signerConstructor: config?.signerConstructor,",
+      ],
+    ],
+    "SignatureV4MultiRegion",
+  );
+
+export const noSigV4aAuthSchemes = (source: string) =>
+  rewriteExactly(
+    source,
+    [
+      ['import { SignatureV4MultiRegion } from "@aws-sdk/signature-v4-multi-region";\n', ""],
+      ['SignatureV4MultiRegion.sigv4aDependency() === "none"', "true"],
+      ["import { resolveAwsSdkSigV4AConfig, resolveAwsSdkSigV4Config, }", "import { resolveAwsSdkSigV4Config, }"],
+      ["const config_1 = resolveAwsSdkSigV4AConfig(config_0);", "const config_1 = config_0;"],
+    ],
+    "SignatureV4MultiRegion",
+  );
+
+/** Which clients the SigV4a cut applies to: those whose generated code offers it (of ours, STS). */
+const SIGV4A_REWRITES: { file: RegExp; rewrite: (source: string) => string | undefined }[] = [
+  { file: /[\\/]dist-es[\\/]runtimeConfig\.js$/, rewrite: noSigV4aRuntimeConfig },
+  { file: /[\\/]dist-es[\\/]runtimeConfig\.shared\.js$/, rewrite: noSigV4aSharedRuntimeConfig },
+  { file: /[\\/]dist-es[\\/]auth[\\/]httpAuthSchemeProvider\.js$/, rewrite: noSigV4aAuthSchemes },
+];
+
+export const sdkPartitionsCompact: Plugin = {
+  name: "sdk-partitions-compact",
+  setup(build) {
+    build.onLoad(
+      {
+        filter:
+          /[\\/]@aws-sdk[\\/]core[\\/]dist-es[\\/]submodules[\\/]client[\\/]util-endpoints[\\/]lib[\\/]aws[\\/]partitions\.js$/,
+      },
+      async (args) => {
+        const contents = partitionsWithoutDescriptions(await readFile(args.path, "utf8"));
+        return contents === undefined ? undefined : { contents, loader: "js" };
+      },
+    );
+  },
+};
+
+/**
+ * zod's English locale, imported by shared/config/schema.ts, becomes infra/zod-messages.ts in the bundles: shorter
+ * messages from the issue's own fields (2.7 kB less in every function). Only the functions' slow path, a
+ * configuration edited after synth, ever shows them; `cdk synth` and the CLI run from source with zod's texts.
+ */
+export const compactZodMessages: Plugin = {
+  name: "compact-zod-messages",
+  setup(build) {
+    build.onResolve({ filter: /^zod\/v4\/locales\/en\.js$/ }, (args) =>
+      /[\\/]shared[\\/]config[\\/]schema\.ts$/.test(args.importer)
+        ? { path: join(PROJECT_ROOT, "infra", "zod-messages.ts") }
+        : undefined,
+    );
+  },
+};
+
+export const sdkNoSigV4a: Plugin = {
+  name: "sdk-no-sigv4a",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-sts[\\/]dist-es[\\/].+\.js$/ }, async (args) => {
+      const rule = SIGV4A_REWRITES.find((r) => r.file.test(args.path));
+      if (!rule) return undefined;
+      const contents = rule.rewrite(await readFile(args.path, "utf8"));
+      return contents === undefined ? undefined : { contents, loader: "js" };
+    });
+  },
+};
+
+/**
+ * Every client's endpoint rules look a region up in the SDK's partition table (@aws-sdk/core util-endpoints
+ * partitions.js, 4.7 kB minified), whose entries for the 55 known regions carry nothing but a display name
+ * ("description": "US East (N. Virginia)"). partition() spreads the region's entry into its answer, and the rules
+ * read only the partition's own outputs from it (name, dnsSuffix, dualStackDnsSuffix, supportsFIPS,
+ * supportsDualStack, implicitGlobalRegion: the "aws.partition" function of the Smithy rules engine), never a
+ * description. This drops the names and keeps every region as a key, so each region still resolves to the same
+ * partition; a region entry with anything else in it keeps it (only description-only entries are matched).
+ */
+export const partitionsWithoutDescriptions = (source: string) => {
+  const out = source.replace(/\{\s*"description": "[^"\\\n]*"\s*\}/g, "{}");
+  return out === source || out.includes('"description"') ? undefined : out;
+};
+
+/**
+ * The SDK asks the EC2 instance metadata service (IMDS) for a region in two places: the region setting's last
+ * default, when AWS_REGION is unset, and defaults mode "auto" outside Lambda (getInstanceMetadataRegion, 1.2 kB
+ * minified). A Lambda function has no instance metadata service, and Lambda always sets AWS_REGION and
+ * AWS_EXECUTION_ENV (AWS Lambda Developer Guide, "Defined runtime environment variables"; the functions also give
+ * every client its region), so the lookup can only answer undefined there, after its timeout. In the bundles it
+ * answers undefined at once: the SDK then behaves as with IMDS unreachable ("Region is missing", or defaults mode
+ * "standard").
+ */
+export const noInstanceMetadataRegion = (source: string) =>
+  source.includes("export const getInstanceMetadataRegion = async () => {") && source.includes("IMDS_REGION_PATH")
+    ? "export const getInstanceMetadataRegion = async () => undefined;\n"
+    : undefined;
+
 /** The SDK files rewritten by the functions above, by path. */
 const SDK_REWRITES: { file: RegExp; rewrite: (source: string) => string | undefined }[] = [
   { file: /[\\/]checksum[\\/]sha256[\\/]Sha256Node\.js$/, rewrite: nativeSha256 },
   { file: /[\\/]serde[\\/]util-stream[\\/]sdk-stream-mixin\.js$/, rewrite: nodeStreamsOnly },
   { file: /[\\/]middleware-endpoint[\\/]adaptors[\\/]getEndpointFromInstructions\.js$/, rewrite: noS3Customizations },
+  { file: /[\\/]regionConfig[\\/]getInstanceMetadataRegion\.js$/, rewrite: noInstanceMetadataRegion },
 ];
 
 export const sdkNodeOnly: Plugin = {
@@ -289,6 +428,9 @@ export const BUNDLE_PLUGINS: Plugin[] = [
   sdkPackageVersionOnly,
   sdkCompactErrors,
   sdkNodeOnly,
+  sdkNoSigV4a,
+  sdkPartitionsCompact,
+  compactZodMessages,
 ];
 
 /** The complete esbuild options for one function: its entry (relative to the project root) into outdir. */

@@ -104,7 +104,11 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system settings",
       events: FILE_SYSTEM_EVENTS,
-      statements: fileSystemStatements(this, config),
+      // In the hub, it acts in the members' accounts through their member role (shared/pipeline/members.ts).
+      statements: [
+        ...fileSystemStatements(this, config),
+        ...(organization ? memberRoleStatements(this, organization) : []),
+      ],
     });
     // The remediation of efs-encrypted-at-rest starts the migration (and may check on a running one): only a
     // function that may remediate it gets the workflow's ARN and the right to start it.
@@ -117,7 +121,11 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-key-rotation-enabled, efs-key-usable: rotation and availability of the keys that encrypt EFS",
       events: KMS_KEY_EVENTS,
-      statements: kmsKeyStatements(this, config),
+      // In the hub, it acts in the members' accounts through their member role (shared/pipeline/members.ts).
+      statements: [
+        ...kmsKeyStatements(this, config),
+        ...(organization ? memberRoleStatements(this, organization) : []),
+      ],
     });
 
     // Who may mount, write and be root, and what access points enforce: alert only, a read-only role of its own.

@@ -1,14 +1,33 @@
-import { MIGRATION_ENV } from "../../shared/aws/migration.js";
+import { EFSClient } from "@aws-sdk/client-efs";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { MIGRATION_ENV, sfnClient } from "../../shared/aws/migration.js";
 import { fileSystemGuard } from "../../shared/guards/file-system.js";
 import { RECORD_KEY_ENV } from "../../shared/migration/record.js";
-import { deployedDeps } from "../../shared/pipeline/deps.js";
+import { deployedAlertSender, deployedDeps } from "../../shared/pipeline/deps.js";
 import { guardEventHandler } from "../../shared/pipeline/handler.js";
+import { withMembers } from "../../shared/pipeline/members.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import type { Guard } from "../../shared/pipeline/types.js";
 
-/** efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system changes. */
+/**
+ * efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system changes. In the
+ * hub, in the event's account: the same guard with that account's EFS, KMS and Step Functions clients (its member
+ * role), so the TLS deny merge, the backup policy and the key check all happen in that account. The migration
+ * workflow and its record key are the hub's own: a member's file system is not migrated (docs/organizations.md),
+ * so its guard has neither, and no Step Functions client of the member.
+ */
 export function createHandler(guard: Guard, deps: PipelineDeps) {
-  return guardEventHandler(guard, deps);
+  return guardEventHandler(guard, deps, (functionArn) =>
+    withMembers(deps, functionArn, guard.name, deployedAlertSender(), (access, account) =>
+      fileSystemGuard({
+        clients: {
+          efs: access.clients(account, (settings) => new EFSClient(settings)),
+          kms: access.clients(account, (settings) => new KMSClient(settings)),
+          sfn: sfnClient,
+        },
+      }),
+    ),
+  );
 }
 
 export const handler = createHandler(

@@ -156,6 +156,8 @@ describe("the hub's functions in the members", () => {
     }
     expect(assumers.sort()).toEqual([
       "functions/ecs-clients/handler.ts",
+      "functions/file-system/handler.ts",
+      "functions/kms-key/handler.ts",
       "functions/nfs-ingress/handler.ts",
       "functions/tag-audit/handler.ts",
     ]);
