@@ -47,6 +47,8 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   "states:ListStateMachines",
   "states:SendTaskFailure",
   "states:SendTaskSuccess",
+  // Organizations' account listing has no resource types (the organization sweep, shared/aws/organization.ts).
+  "organizations:ListAccounts",
   // The Resource Groups Tagging API has no resource types.
   "tag:GetResources",
   // Telemetry writes have no resource types.
@@ -62,11 +64,13 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
  * functions act in the region an event names, so their Allow statements name resources in any region of the
  * account; this one Deny keeps that to the home region and the configured `regions`.
  */
-export function regionFence(regions: string[]): PolicyStatement {
+export function regionFence(regions: string[], global: readonly string[] = []): PolicyStatement {
   return new PolicyStatement({
     sid: "DenyOutsideGuardedRegions",
     effect: Effect.DENY,
-    actions: ["*"],
+    // A global service's calls name its one endpoint's region (Organizations: us-east-1 in the aws partition, IAM
+    // User Guide, aws:RequestedRegion), whatever the caller's: those actions, and only those, are left out.
+    ...(global.length > 0 ? { notActions: [...global] } : { actions: ["*"] }),
     resources: ["*"],
     conditions: { StringNotEquals: { "aws:RequestedRegion": regions } },
   });

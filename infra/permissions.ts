@@ -277,6 +277,23 @@ export function memberRoleStatements(
 }
 
 /**
+ * The organization sweep's account listing (shared/aws/organization.ts): only when it lists, that is without an
+ * explicit organization.accounts. ListAccounts has no resource-level permissions ("Resource": "*" is the only form,
+ * Service Authorization Reference, AWS Organizations, Actions); only the management account or a delegated
+ * administrator is answered.
+ */
+export function organizationSweepStatements(organization: { accounts: readonly string[] }): PolicyStatement[] {
+  if (organization.accounts.length > 0) return [];
+  return [
+    new PolicyStatement({
+      sid: "ListTheOrganizationsAccounts",
+      actions: ["organizations:ListAccounts"],
+      resources: ["*"],
+    }),
+  ];
+}
+
+/**
  * The union of every guard's statements: what the sweep (which runs every guard) needs, and, in an organization,
  * what the member role in each member account grants the hub's functions (infra/member-stack.ts). Resource ARNs
  * name `scope`'s stack account, so in the member template they name the member's own account.

@@ -29,6 +29,7 @@ import {
   kmsKeyStatements,
   memberRoleStatements,
   nfsIngressStatements,
+  organizationSweepStatements,
   remediates,
   tagAuditStatements,
 } from "./permissions.js";
@@ -140,8 +141,14 @@ export class EfsGuardStack extends Stack {
 
     this.sweep = new Sweep(this, "Sweep", {
       ...guards,
-      // The union of every guard's statements: the sweep runs them all.
-      statements: allGuardStatements(this, config),
+      // The union of every guard's statements: the sweep runs them all. In the hub, it also sweeps the members
+      // through their member role, after listing them (shared/pipeline/sweep-org.ts).
+      statements: [
+        ...allGuardStatements(this, config),
+        ...(organization
+          ? [...memberRoleStatements(this, organization), ...organizationSweepStatements(organization)]
+          : []),
+      ],
     });
     this.functions.sweep = this.sweep.function;
     // A failed, timed-out or aborted split sweep is an alarm, like a failed migration.

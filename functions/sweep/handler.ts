@@ -9,6 +9,7 @@ import { deployedAlertSender, deployedDeps } from "../../shared/pipeline/deps.js
 import { observingUntil, resolveObservePeriod, STACK_ID_ENV } from "../../shared/pipeline/observe.js";
 import type { PipelineDeps } from "../../shared/pipeline/run.js";
 import {
+  accountTally,
   type SweepError,
   type SweepReport,
   type SweepSummary,
@@ -19,6 +20,7 @@ import {
 import {
   capErrors,
   itemOf,
+  planAccountItems,
   planItems,
   SWEEP_MAP_ENV,
   type SweepItem,
@@ -27,6 +29,7 @@ import {
   summarizeItems,
   summaryEventOf,
 } from "../../shared/pipeline/sweep-map.js";
+import { type OrgSweep, orgSweep } from "../../shared/pipeline/sweep-org.js";
 import type { Guard } from "../../shared/pipeline/types.js";
 import { errorMessage, GuardError } from "../../shared/runtime/errors.js";
 import { logger } from "../../shared/runtime/logger.js";
@@ -53,7 +56,14 @@ export function createHandler(
   deployedAt?: () => Promise<Date>,
   /** The split's state machine (SWEEP_MAP_ENV): a region above sweepMap.fileSystemsPerItem is swept on it. */
   sweepMap?: string,
+  /** The hub's organization sweep, from the function's ARN (shared/pipeline/sweep-org.ts); undefined elsewhere. */
+  organization?: (functionArn: string) => OrgSweep | undefined,
 ) {
+  let org: OrgSweep | undefined | null = null;
+  const orgOf = (context: Context) => {
+    if (org === null) org = context?.invokedFunctionArn ? organization?.(context.invokedFunctionArn) : undefined;
+    return org;
+  };
   return guardHandler(async (event: unknown, context: Context): Promise<SweepSummary> => {
     // Assessments stop REPORT_MARGIN_MS before Lambda's timeout, so the findings and the summary still go out.
     const remaining =
@@ -61,7 +71,7 @@ export function createHandler(
     const deadline = remaining === undefined ? undefined : Date.now() + remaining - REPORT_MARGIN_MS;
     // The state machine's two steps: one item of a split region, and the summary of all of them.
     const item = itemOf(event);
-    if (item) return sweepItem(guards, deps, item, deadline);
+    if (item) return sweepItem(guards, deps, item, deadline, orgOf(context));
     const toSummarize = summaryEventOf(event);
     if (toSummarize) {
       const summary = summarizeItems(toSummarize);
@@ -103,6 +113,11 @@ export function createHandler(
     }
     const summary = summarizeSweep(reports);
     summary.errors.push(...handover);
+    const organizationSweep = sweepMap ? orgOf(context) : undefined;
+    if (organizationSweep) {
+      items.push(...(await memberItems(organizationSweep, sweepRegions(home, deps.config.regions), summary, home)));
+      summary.accounts = { [organizationSweep.homeAccount]: accountTally(summary) };
+    }
     if (observing) {
       summary.observe = { until: observing, ...(period.status === "unknown" ? { reason: period.reason } : {}) };
     }
@@ -121,6 +136,36 @@ export function createHandler(
     await deps.notifier.publishSummary?.(summary);
     return summary;
   });
+}
+
+/**
+ * The organization's items: every member account times the guarded regions. A failed listing is an error of the
+ * summary (the hub's own regions are still swept and reported); its accounts are swept by the next sweep.
+ */
+async function memberItems(
+  org: OrgSweep,
+  regions: string[],
+  summary: SweepSummary,
+  home: string,
+): Promise<SweepItem[]> {
+  try {
+    const members = await org.members();
+    logger.info("sweep organization", { accounts: members.length, regions: regions.length });
+    return planAccountItems(
+      members.map((m) => m.id),
+      regions,
+    );
+  } catch (error) {
+    logger.error("sweep organization listing failed", { error: errorMessage(error) });
+    summary.errors.push({
+      guard: "organization",
+      region: home,
+      code: (error as { awsCode?: string }).awsCode ?? "Error",
+      message: `the member accounts could not be listed, only this account was swept: ${errorMessage(error)}`,
+      retryable: error instanceof GuardError ? error.retryable : false,
+    });
+    return [];
+  }
 }
 
 function handoverError(region: string, error: unknown): SweepError {
@@ -143,24 +188,49 @@ async function sweepItem(
   deps: PipelineDeps,
   { sweepItem: item, run: { observingUntil: observing } }: SweepItemEvent,
   deadline: number | undefined,
+  org: OrgSweep | undefined,
 ): Promise<SweepItemResult> {
-  const first = item.page.index === 0;
-  const slice = { pages: item.page.pages, first, ...(item.page.marker ? { marker: item.page.marker } : {}) };
-  const report = await sweepRegion(guards, item.region, deps, {
-    inventory: defaultInventory(item.region, slice),
-    slice: { first },
+  const common = {
     keepResults: false,
     ...(observing ? { observingUntil: observing } : {}),
     ...(deadline !== undefined ? { deadline } : {}),
-  });
+  };
+  let report: SweepReport;
+  if (item.account !== undefined) {
+    // A member's whole region, with its clients (its member role); a role that cannot be assumed fails the item
+    // with MemberRoleUnavailableError, which the Map's Catch hands to the summary.
+    if (!org) throw new GuardError("EVENT_MALFORMED", `sweep item for account ${item.account}: not the hub`);
+    const member = await org.member(item.account);
+    report = await sweepRegion(member.guards, item.region, deps, {
+      ...common,
+      account: item.account,
+      inventory: defaultInventory(item.region, undefined, member.clients),
+    });
+  } else {
+    const page = item.page ?? { index: 0, of: 1, pages: 1 };
+    const first = page.index === 0;
+    const slice = { pages: page.pages, first, ...(page.marker ? { marker: page.marker } : {}) };
+    report = await sweepRegion(guards, item.region, deps, {
+      ...common,
+      inventory: defaultInventory(item.region, slice),
+      slice: { first },
+    });
+  }
   const summary = summarizeSweep([report]);
+  // A member's tally is its item's (the summary step files it under item.account: not repeated here, the Map's
+  // results must stay within 256 KiB); the hub's own pages say whose they are.
+  if (org && item.account === undefined) summary.accounts = { [org.homeAccount]: accountTally(summary) };
   try {
     await deps.findings?.flush([]);
   } catch (error) {
     summary.errors.push(handoverError(item.region, error));
   }
   if (observing) summary.observe = { until: observing };
-  logger.info("sweep item done", { region: item.region, item: item.page.index, ...summary });
+  logger.info("sweep item done", {
+    region: item.region,
+    ...(item.account ? { account: item.account } : { item: item.page?.index }),
+    ...summary,
+  });
   return { ...capErrors(summary), sweepItem: item };
 }
 
@@ -173,4 +243,5 @@ export const handler = createHandler(
   home,
   stackId ? () => stackCreationTime(cloudFormationClient(home), stackId) : undefined,
   process.env[SWEEP_MAP_ENV] || undefined,
+  (functionArn) => orgSweep(deps.config, functionArn, deps.clock, { guards: (clients) => allGuards({ clients }) }),
 );

@@ -47,6 +47,8 @@ export interface GuardFunctionProps {
    */
   hubBus?: IEventBus | undefined;
   statements: PolicyStatement[];
+  /** Actions of a global service among `statements`, which the region fence must not deny (iam.ts regionFence). */
+  globalActions?: string[];
   timeout?: Duration;
   memorySize?: number;
   environment?: Record<string, string>;
@@ -98,7 +100,7 @@ export class GuardFunction extends Construct {
       }),
     );
     const stack = Stack.of(this);
-    this.role.addToPolicy(regionFence([stack.region, ...props.config.regions]));
+    this.role.addToPolicy(regionFence([stack.region, ...props.config.regions], props.globalActions));
     // The grant above is ours; CDK's SqsDestination would also grant kms:Encrypt and kms:ReEncrypt*.
     const onFailure: IDestination = { bind: () => ({ destination: this.deadLetterQueue.queueArn }) };
     this.fn = new LambdaFn(this, "Function", {

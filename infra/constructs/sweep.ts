@@ -52,6 +52,8 @@ export class Sweep extends Construct {
       description:
         "EFS Guard scheduled sweep: every control over every file system, mount-target security group and key",
       statements: props.statements,
+      // The organization sweep lists the accounts on Organizations' one endpoint (us-east-1 in the aws partition).
+      globalActions: props.statements.flatMap((s) => s.actions).filter((a) => a.startsWith("organizations:")),
       timeout: Duration.minutes(15),
       memorySize: 512,
     });
@@ -118,7 +120,10 @@ export class Sweep extends Construct {
       comment: "One child per item, sweepMap.maxConcurrency at once",
       itemsPath: JsonPath.stringAt("$.items"),
       itemSelector: { sweepItem: JsonPath.stringAt("$$.Map.Item.Value"), run: JsonPath.objectAt("$.run") },
-      maxConcurrency: config.sweepMap.maxConcurrency,
+      // In the hub the items are also the members' (account, region) pairs: organization.sweepConcurrency bounds them.
+      maxConcurrency: config.organization?.organizationId
+        ? config.organization.sweepConcurrency
+        : config.sweepMap.maxConcurrency,
       toleratedFailurePercentage: 100,
       resultPath: "$.results",
     });

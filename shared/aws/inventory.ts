@@ -296,7 +296,17 @@ export function sliceInventory(
 }
 
 /** The region's inventory on the guard's own clients (one per region and service for the container's life). */
-export function defaultInventory(region: string, slice?: ListingSlice & { first: boolean }): RegionInventory {
-  const base = regionInventory(region, { efs: efsClient(region), ec2: ec2Client(region), kms: kmsClient(region) });
-  return slice ? sliceInventory(base, efsClient(region), slice, slice.first) : base;
+export function defaultInventory(
+  region: string,
+  slice?: ListingSlice & { first: boolean },
+  /** Another account's clients per region (the organization sweep's child); default the guard's own. */
+  clients: { [S in keyof InventoryClients]: (region: string) => InventoryClients[S] } = {
+    efs: efsClient,
+    ec2: ec2Client,
+    kms: kmsClient,
+  },
+): RegionInventory {
+  const efs = clients.efs(region);
+  const base = regionInventory(region, { efs, ec2: clients.ec2(region), kms: clients.kms(region) });
+  return slice ? sliceInventory(base, efs, slice, slice.first) : base;
 }

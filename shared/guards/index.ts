@@ -1,35 +1,63 @@
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import { MIGRATION_ENV } from "../aws/migration.js";
 import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
 import { ecsClientsGuard } from "./ecs-clients.js";
 import { efsAccessGuard } from "./efs-access.js";
-import { fileSystemGuard } from "./file-system.js";
+import { defaultFileSystemClients, fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
-import { efsAccessSweep, fileSystemSweep, kmsKeySweep, nfsIngressSweep } from "./sweep-paths.js";
+import {
+  defaultSweepClients,
+  efsAccessSweep,
+  fileSystemSweep,
+  kmsKeySweep,
+  nfsIngressSweep,
+  type SweepClients,
+} from "./sweep-paths.js";
 import { tagAuditGuard } from "./tag-audit.js";
 
 /**
  * Every guard, in the order the sweep and `scan` run them. Add a new guard here. The migration state machine is the
  * deployed function's environment variable unless the caller names one (`efs-guard replay --state-machine`).
  */
-export function allGuards(options: { migrationStateMachineArn?: string | undefined } = {}): Guard[] {
+export function allGuards(
+  options: {
+    migrationStateMachineArn?: string | undefined;
+    /**
+     * Another account's clients (the organization sweep's child, shared/aws/accounts.ts): every guard and sweep path
+     * reads and acts with them, and no migration is started (the workflow and its vault are the hub's own).
+     */
+    clients?: GuardClients;
+  } = {},
+): Guard[] {
   const recordKeyArn = process.env[RECORD_KEY_ENV] || RECORD_KEY_ALIAS;
-  const nfs = nfsIngressGuard();
+  const c = options.clients;
+  const nfs = nfsIngressGuard(c ? { ec2: c.ec2, efs: c.efs } : undefined);
   const fileSystem = fileSystemGuard({
-    migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
+    migrationStateMachineArn: c
+      ? undefined
+      : (options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined)),
     recordKeyArn,
+    ...(c ? { clients: { ...defaultFileSystemClients, efs: c.efs, kms: c.kmsDescribe } } : {}),
   });
-  const key = kmsKeyGuard();
+  const key = kmsKeyGuard(c ? { kms: c.kms, efs: c.efs } : undefined);
+  const access = efsAccessGuard(c ? { efs: c.efs, kms: c.kmsDescribe } : undefined);
+  const sweeps = c ?? defaultSweepClients;
   // Each with its sweep path on the region's shared inventory (shared/guards/sweep-paths.ts).
   return [
-    { ...nfs, sweep: nfsIngressSweep() },
-    { ...fileSystem, sweep: fileSystemSweep(fileSystem, recordKeyArn) },
-    { ...key, sweep: kmsKeySweep(key) },
-    { ...efsAccessGuard(), sweep: efsAccessSweep() },
+    { ...nfs, sweep: nfsIngressSweep(sweeps) },
+    { ...fileSystem, sweep: fileSystemSweep(fileSystem, recordKeyArn, sweeps) },
+    { ...key, sweep: kmsKeySweep(key, sweeps) },
+    { ...access, sweep: efsAccessSweep(access, sweeps) },
     // ACTIVE task definitions, newest first, at most tlsClientCheckLimit (its own inventory and assess).
-    ecsClientsGuard(),
+    ecsClientsGuard(c ? { ecs: c.ecs } : undefined),
   ];
+}
+
+/** Every client the guards use, per region: one account's (allGuards' `clients`). */
+export interface GuardClients extends SweepClients {
+  ecs: (region: string) => ECSClient;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeFileSystemPolicyCommand, type EFSClient } from "@aws-sdk/client-efs";
 import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { ec2Client } from "../aws/ec2.js";
@@ -5,7 +6,7 @@ import { describeFileSystem, efsClient } from "../aws/efs.js";
 import { call } from "../aws/errors.js";
 import type { RegionInventory } from "../aws/inventory.js";
 import { keyDescriptionOf, kmsClient } from "../aws/kms.js";
-import { kmsDescribeClient, kmsDescribeClient as replicaKms } from "../aws/kms-describe.js";
+import { kmsDescribeClient } from "../aws/kms-describe.js";
 import type { GuardConfig } from "../config/schema.js";
 import { CONTROL as ACCESS_POINT_CONTROL, evaluate as accessPointEvaluate } from "../controls/access-point-enforced.js";
 import { isGone } from "../controls/file-system.js";
@@ -23,6 +24,25 @@ import { assessSecurityGroup } from "./nfs-ingress.js";
  * region's inventory already made (or batches) passed in instead of read again per resource. Kept out of the guard
  * modules so that the event functions' bundles do not carry them; allGuards() attaches them.
  */
+
+/**
+ * The clients a sweep path reads and writes with, per region: the deployment's own by default; an organization
+ * sweep's child passes a member account's (shared/aws/accounts.ts, its member role), created once per account.
+ */
+export interface SweepClients {
+  efs: (region: string) => EFSClient;
+  ec2: (region: string) => EC2Client;
+  kms: (region: string) => KMSClient;
+  /** The DescribeKey-only client of the file-system and efs-access guards (the same service). */
+  kmsDescribe: (region: string) => KMSClient;
+}
+
+export const defaultSweepClients: SweepClients = {
+  efs: efsClient,
+  ec2: ec2Client,
+  kms: kmsClient,
+  kmsDescribe: kmsDescribeClient,
+};
 
 const off = (guard: Guard, config: GuardConfig) => (guard.controls ?? []).every((c) => config.modes[c] === "off");
 
@@ -62,7 +82,11 @@ const sharedPolicyReads = (inventory: RegionInventory, efs: EFSClient) =>
  * Per file system: the listing's entry (no DescribeFileSystems of its own), DescribeFileSystemPolicy and
  * DescribeBackupPolicy (no batch form), and the key's DescribeKey shared with every file system on that key.
  */
-export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined): GuardSweep {
+export function fileSystemSweep(
+  guard: Guard,
+  recordKeyArn: string | undefined,
+  clients: SweepClients = defaultSweepClients,
+): GuardSweep {
   return {
     service: "efs",
     async inventory(inventory, config) {
@@ -76,18 +100,18 @@ export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined):
       const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
       if (controls.length === 0) return [];
       const { region } = inventory;
-      const clients = {
+      const reads = {
         ...defaultFileSystemClients,
-        efs: (r: string) => sharedPolicyReads(inventory, efsClient(r)),
-        kms: (r: string) => sharedKeyReads(inventory, kmsDescribeClient(r)),
+        efs: (r: string) => sharedPolicyReads(inventory, clients.efs(r)),
+        kms: (r: string) => sharedKeyReads(inventory, clients.kmsDescribe(r)),
       };
-      return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
+      return assessFileSystem(reads, trigger.fileSystemId, region, controls, config, clock, {
         homeAccount: origin.kind === "sweep" ? origin.account : undefined,
         recordKeyArn,
         // Listed by this very inventory (the trigger comes from it); gone from it since: EFS is asked.
         listed: inventory
           .fileSystem(trigger.fileSystemId)
-          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region)),
+          .then((fs) => fs ?? describeFileSystem(clients.efs(region), trigger.fileSystemId, region)),
       });
     },
   };
@@ -97,7 +121,7 @@ export function fileSystemSweep(guard: Guard, recordKeyArn: string | undefined):
  * The distinct keys of the listing, each described, its rotation and its key policy read once (DescribeKey shared
  * with the file systems).
  */
-export function kmsKeySweep(guard: Guard): GuardSweep {
+export function kmsKeySweep(guard: Guard, clients: SweepClients = defaultSweepClients): GuardSweep {
   return {
     service: "kms",
     async inventory(inventory, config) {
@@ -107,7 +131,7 @@ export function kmsKeySweep(guard: Guard): GuardSweep {
     async assess(trigger, inventory, config, clock, origin) {
       if (trigger.type !== "kms-key") return [];
       const { region } = inventory;
-      return assessKey({ kms: kmsClient(region), efs: efsClient(region) }, trigger.keyId, region, config, clock, {
+      return assessKey({ kms: clients.kms(region), efs: clients.efs(region) }, trigger.keyId, region, config, clock, {
         homeAccount: trigger.homeAccount ?? (origin.kind === "sweep" ? origin.account : undefined),
         rotationLikely: true,
         fileSystems: inventory.fileSystemKeys(),
@@ -124,7 +148,7 @@ export function kmsKeySweep(guard: Guard): GuardSweep {
  * confirmation by EFS (DescribeMountTargets) and the exemption tags stay per group and only for a non-compliant
  * one, exactly as on the event path: nothing is reported or revoked on an interface EFS has not confirmed.
  */
-export function nfsIngressSweep(): GuardSweep {
+export function nfsIngressSweep(clients: SweepClients = defaultSweepClients): GuardSweep {
   return {
     service: "ec2",
     async inventory(inventory, config) {
@@ -138,7 +162,7 @@ export function nfsIngressSweep(): GuardSweep {
       const { region } = inventory;
       const known = await inventory.groupInterfaces(trigger.groupId);
       const finding = await assessSecurityGroup(
-        { ec2: ec2Client(region), efs: efsClient(region) },
+        { ec2: clients.ec2(region), efs: clients.efs(region) },
         trigger.groupId,
         region,
         config,
@@ -156,7 +180,10 @@ export function nfsIngressSweep(): GuardSweep {
  * file-system guard, the region's access points and replications each from one paginated listing (a replica's
  * destination is then read only for the file systems that replicate).
  */
-export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
+export function efsAccessSweep(
+  guard: Guard = efsAccessGuard(),
+  clients: SweepClients = defaultSweepClients,
+): GuardSweep {
   return {
     service: "efs",
     async inventory(inventory, config) {
@@ -190,11 +217,11 @@ export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
       const listed = () =>
         inventory
           .fileSystem(trigger.fileSystemId)
-          .then((fs) => fs ?? describeFileSystem(efsClient(region), trigger.fileSystemId, region));
+          .then((fs) => fs ?? describeFileSystem(clients.efs(region), trigger.fileSystemId, region));
       const findings =
         controls.length > 0
           ? await assessFileSystemAccess(
-              sharedPolicyReads(inventory, efsClient(region)),
+              sharedPolicyReads(inventory, clients.efs(region)),
               trigger.fileSystemId,
               region,
               controls,
@@ -208,11 +235,18 @@ export function efsAccessSweep(guard: Guard = efsAccessGuard()): GuardSweep {
         // Not a source in the region's listing: it replicates nowhere, no finding (as the guard's own sweep).
         if (destinations) {
           findings.push(
-            await assessReplica({ efs: efsClient, kms: replicaKms }, trigger.fileSystemId, region, config, clock, {
-              destinations: Promise.resolve(destinations),
-              listed: listed(),
-              account: origin.kind === "sweep" ? origin.account : undefined,
-            }),
+            await assessReplica(
+              { efs: clients.efs, kms: clients.kmsDescribe },
+              trigger.fileSystemId,
+              region,
+              config,
+              clock,
+              {
+                destinations: Promise.resolve(destinations),
+                listed: listed(),
+                account: origin.kind === "sweep" ? origin.account : undefined,
+              },
+            ),
           );
         }
       }

@@ -2,6 +2,45 @@ import type { SweepSummary } from "../pipeline/sweep.js";
 import { joinMd, Md, md } from "./escape.js";
 import { type ChatbotMessage, chatbotMessage } from "./message.js";
 
+/** Accounts listed one line each in the organization sweep's summary (the rest are counted; all in its output). */
+export const ACCOUNT_LINES = 100;
+
+const outcomesOf = (counts: Partial<Record<string, number>>) =>
+  Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([outcome, n]) => `${outcome} ${n}`)
+    .join(", ");
+
+/**
+ * The organization sweep's part: per account its counts per control (accounts with findings or errors first), then
+ * the accounts that could not be swept, each named with its error. The error text is AWS's and the account names
+ * nothing we chose: escaped like every other line.
+ */
+function accountLines(summary: SweepSummary): Md[] {
+  const accounts = summary.accounts;
+  if (!accounts) return [];
+  const unreachable = summary.unreachable ?? [];
+  const ids = Object.keys(accounts).sort((a, b) => {
+    const busy = (id: string) => ((accounts[id]?.nonCompliant ?? 0) + (accounts[id]?.errors ?? 0) > 0 ? 0 : 1);
+    return busy(a) - busy(b) || a.localeCompare(b);
+  });
+  const lines: Md[] = [md`*Accounts:* ${ids.length} swept, ${unreachable.length} unreachable`];
+  for (const id of ids.slice(0, ACCOUNT_LINES)) {
+    const tally = accounts[id];
+    if (!tally) continue;
+    const controls = Object.keys(tally.counts)
+      .sort()
+      .map((control) => md`\`${control}\` ${outcomesOf(tally.counts[control] ?? {})}`);
+    lines.push(md`• account \`${id}\`: ${tally.nonCompliant} non-compliant; ${joinMd(controls, "; ")}`);
+  }
+  if (ids.length > ACCOUNT_LINES)
+    lines.push(md`… and ${ids.length - ACCOUNT_LINES} more accounts (the sweep's output)`);
+  for (const u of unreachable) {
+    lines.push(md`:x: account \`${u.account}\` not swept in ${u.regions.join(", ")}: ${u.code}: ${u.message}`);
+  }
+  return lines;
+}
+
 /**
  * The one message a sweep sends after its per-finding alerts: how many resources each control looked at and what
  * came of them, so a quiet channel still shows the guard is alive and a noisy one shows the totals.
@@ -32,6 +71,7 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
       return md`• \`${control}\`: ${outcomes}`;
     }),
   ];
+  lines.push(...accountLines(summary));
   // The ids come from the source's tag (checked against the migration's record, but text all the same): escaped.
   const pending = summary.cutOverPending;
   if (pending.length > 0) {
@@ -81,6 +121,12 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
         : {}),
       ...(observe ? { observeUntil: observe.until } : {}),
       ...(summary.cutOverPending.length > 0 ? { cutOverPending: String(summary.cutOverPending.length) } : {}),
+      ...(summary.accounts
+        ? {
+            accounts: String(Object.keys(summary.accounts).length),
+            unreachableAccounts: (summary.unreachable ?? []).map((u) => u.account).join(","),
+          }
+        : {}),
     },
   });
 }

@@ -1,6 +1,12 @@
 import { LISTING_PAGE } from "../aws/inventory.js";
 import { GuardError } from "../runtime/errors.js";
-import type { SweepError, SweepSummary } from "./sweep.js";
+import {
+  type AccountTally,
+  accountTally,
+  type SweepError,
+  type SweepSummary,
+  type UnreachableAccount,
+} from "./sweep.js";
 
 /**
  * The split of a large region on Step Functions Distributed Map (infra/constructs/sweep.ts, docs/performance.md).
@@ -19,12 +25,18 @@ export const ITEM_ERRORS = 20;
 
 /**
  * One item of the Map. `account` is the organization sweep's (issue 13, the member account to assume a role in); the
- * deployment's own sweep leaves it out. `page`: the item's slice of the region's listing.
+ * deployment's own sweep leaves it out. `page`: the item's slice of the region's listing; a member's item has none
+ * (the whole region of that account: the hub cannot list a member's region before assuming its role).
  */
 export interface SweepItem {
   account?: string;
   region: string;
-  page: { index: number; of: number; marker?: string; pages: number };
+  page?: { index: number; of: number; marker?: string; pages: number };
+}
+
+/** One item per member account and guarded region, accounts in the order given, regions inside each account. */
+export function planAccountItems(accounts: readonly string[], regions: readonly string[]): SweepItem[] {
+  return accounts.flatMap((account) => regions.map((region) => ({ account, region })));
 }
 
 /** A child's event (the Map's ItemSelector) and what it returns. */
@@ -69,23 +81,23 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function itemOf(event: unknown): SweepItemEvent | undefined {
   if (!isObject(event) || !isObject(event.sweepItem)) return undefined;
   const { region, page, account } = event.sweepItem;
-  const valid =
-    typeof region === "string" &&
-    /^[a-z]{2}(-[a-z]+)+-\d$/.test(region) &&
+  const validPage =
     isObject(page) &&
     Number.isInteger(page.index) &&
     Number.isInteger(page.of) &&
     Number.isInteger(page.pages) &&
     (page.pages as number) >= 1 &&
     (page.marker === undefined || typeof page.marker === "string");
+  // A member's item is a whole region of a 12-digit account; the deployment's own item is a page of its region.
+  const valid =
+    typeof region === "string" &&
+    /^[a-z]{2}(-[a-z]+)+-\d$/.test(region) &&
+    (account === undefined ? validPage : typeof account === "string" && ACCOUNT.test(account) && page === undefined);
   if (!valid)
     throw new GuardError(
       "EVENT_MALFORMED",
       `a sweep item that is not one: ${JSON.stringify(event.sweepItem).slice(0, 300)}`,
     );
-  // Issue 13's items name a member account; acting there needs its member role, which this deployment does not have.
-  if (account !== undefined)
-    throw new GuardError("EVENT_MALFORMED", `sweep item for account ${String(account)}: no member role here`);
   const until = isObject(event.run) ? event.run.observingUntil : undefined;
   return {
     sweepItem: event.sweepItem as unknown as SweepItem,
@@ -108,26 +120,51 @@ export function capErrors(summary: SweepSummary): SweepSummary {
   return { ...summary, errors: summary.errors.slice(0, ITEM_ERRORS), omittedErrors: omitted };
 }
 
+const ACCOUNT = /^\d{12}$/;
+
 const sameItem = (a: SweepItem, b: SweepItem) =>
-  a.region === b.region && a.page.index === b.page.index && a.account === b.account;
+  a.region === b.region && a.page?.index === b.page?.index && a.account === b.account;
 
 function itemName(item: SweepItem): string {
+  if (!item.page) return `account ${item.account} in ${item.region}`;
   const first = item.page.index * item.page.pages * LISTING_PAGE + 1;
   return `item ${item.page.index + 1} of ${item.page.of} (file systems ${first} to ${first + item.page.pages * LISTING_PAGE - 1} of the listing)`;
 }
 
-/** Adds summaries up: counts per control and outcome, totals, errors, regions (each once). */
-export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
-  const counts: SweepSummary["counts"] = {};
-  for (const part of parts) {
-    for (const [control, outcomes] of Object.entries(part.counts)) {
-      const perControl = counts[control] ?? {};
-      counts[control] = perControl;
-      for (const [outcome, n] of Object.entries(outcomes) as [keyof typeof outcomes, number][]) {
-        perControl[outcome] = (perControl[outcome] ?? 0) + n;
-      }
+/** Adds `from` (control -> outcome -> count) into `into`. */
+function addCounts(into: SweepSummary["counts"], from: SweepSummary["counts"]) {
+  for (const [control, outcomes] of Object.entries(from)) {
+    const perControl = into[control] ?? {};
+    into[control] = perControl;
+    for (const [outcome, n] of Object.entries(outcomes) as [keyof typeof outcomes, number][]) {
+      perControl[outcome] = (perControl[outcome] ?? 0) + n;
     }
   }
+}
+
+/** The per-account tallies of the parts added up per account (an account's regions are separate items). */
+function mergeAccounts(parts: readonly SweepSummary[]): Record<string, AccountTally> | undefined {
+  if (!parts.some((p) => p.accounts)) return undefined;
+  const accounts: Record<string, AccountTally> = {};
+  for (const part of parts) {
+    for (const [account, tally] of Object.entries(part.accounts ?? {})) {
+      const into = accounts[account] ?? { counts: {}, nonCompliant: 0, remediated: 0, failed: 0, errors: 0 };
+      accounts[account] = into;
+      addCounts(into.counts, tally.counts);
+      into.nonCompliant += tally.nonCompliant;
+      into.remediated += tally.remediated;
+      into.failed += tally.failed;
+      into.errors += tally.errors;
+    }
+  }
+  return accounts;
+}
+
+/** Adds summaries up: counts per control and outcome, totals, errors, regions (each once), accounts. */
+export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
+  const counts: SweepSummary["counts"] = {};
+  for (const part of parts) addCounts(counts, part.counts);
+  const accounts = mergeAccounts(parts);
   const sum = (pick: (s: SweepSummary) => number | undefined) => parts.reduce((n, s) => n + (pick(s) ?? 0), 0);
   const omitted = sum((s) => s.omittedErrors);
   const observe = parts.find((p) => p.observe)?.observe;
@@ -141,7 +178,20 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
     ...(omitted > 0 ? { omittedErrors: omitted } : {}),
     ...(observe ? { observe } : {}),
     cutOverPending: parts.flatMap((p) => p.cutOverPending),
+    ...(accounts ? { accounts } : {}),
   };
+}
+
+/** What a failed child's Cause says: Lambda's error message inside its JSON, else the text itself. */
+function causeMessage(cause: unknown): string {
+  const text = String(cause ?? "");
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === "string") return parsed.errorMessage.slice(0, 300);
+  } catch {
+    // Not Lambda's JSON (States.Timeout, a Step Functions error): its text as is.
+  }
+  return text.slice(0, 300);
 }
 
 /**
@@ -151,24 +201,37 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
 export function summarizeItems(input: SweepSummaryEvent["sweepSummary"]): SweepSummary {
   const parts: SweepSummary[] = [input.done];
   const failures: SweepError[] = [];
+  const unreachable = new Map<string, UnreachableAccount>();
   for (const item of input.items) {
     const result = input.results.find((r) => isObject(r) && isObject(r.sweepItem) && sameItem(r.sweepItem, item));
     if (result && "counts" in result && isObject(result.counts)) {
       const { sweepItem: _, ...summary } = result;
-      parts.push(summary);
+      // A member's item is that account's share of the sweep (its child does not repeat it, to keep results small).
+      parts.push(item.account ? { ...summary, accounts: { [item.account]: accountTally(summary) } } : summary);
       continue;
     }
     const error = result && "error" in result ? result.error : undefined;
+    const code = error?.Error ?? "NoResult";
+    const why = error ? causeMessage(error.Cause) : "no result from the Map";
     failures.push({
       guard: "sweep",
       region: item.region,
-      code: error?.Error ?? "NoResult",
-      message: `${itemName(item)} not assessed: ${error ? `its child failed (${String(error.Cause ?? "").slice(0, 300)})` : "no result from the Map"}; the next sweep assesses it`,
+      code,
+      message: `${itemName(item)} not assessed: ${error ? `its child failed (${why})` : why}; the next sweep assesses it`,
       retryable: true,
+      ...(item.account ? { account: item.account } : {}),
     });
+    if (item.account && error) {
+      // One entry per account whose child failed, its failed regions listed: an account without its role fails in
+      // every region. (An item with no result at all is an error of the summary, not a verdict on the account.)
+      const known = unreachable.get(item.account);
+      if (known) known.regions.push(item.region);
+      else unreachable.set(item.account, { account: item.account, regions: [item.region], code, message: why });
+    }
   }
   const summary = mergeSummaries(parts);
   summary.errors.push(...failures);
   summary.split = { items: input.items.length, failedItems: failures.length };
+  if (unreachable.size > 0) summary.unreachable = [...unreachable.values()];
   return summary;
 }

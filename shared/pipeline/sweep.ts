@@ -20,6 +20,8 @@ export interface SweepError {
   code: string;
   message: string;
   retryable: boolean;
+  /** The organization sweep: the member account it happened in (absent: the deployment's own account). */
+  account?: string;
 }
 
 export interface SweepReport {
@@ -260,6 +262,41 @@ export interface SweepSummary {
   omittedErrors?: number;
   /** Set when regions were split on the Distributed Map: how many items, how many of them failed. */
   split?: { items: number; failedItems: number; execution?: string };
+  /** The organization sweep (shared/pipeline/sweep-map.ts): per account id, its counts per control, the hub's too. */
+  accounts?: Record<string, AccountTally>;
+  /** The organization sweep's member accounts that could not be swept (no member role, AccessDenied, throttled). */
+  unreachable?: UnreachableAccount[];
+}
+
+/** One account's share of an organization sweep. */
+export interface AccountTally {
+  /** control -> outcome -> count, as SweepSummary.counts. */
+  counts: Record<string, Partial<Record<Outcome, number>>>;
+  nonCompliant: number;
+  remediated: number;
+  failed: number;
+  /** Resources or inventories of the account that could not be read (listed, capped, in SweepSummary.errors). */
+  errors: number;
+}
+
+export interface UnreachableAccount {
+  account: string;
+  /** The regions whose items failed. */
+  regions: string[];
+  /** The item's error (MemberRoleUnavailableError, a throttling code, States.Timeout...) and its message. */
+  code: string;
+  message: string;
+}
+
+/** A summary's tally as one account's share (the organization sweep's per-account counts). */
+export function accountTally(summary: SweepSummary): AccountTally {
+  return {
+    counts: summary.counts,
+    nonCompliant: summary.nonCompliant,
+    remediated: summary.remediated,
+    failed: summary.failed,
+    errors: summary.errors.length + (summary.omittedErrors ?? 0),
+  };
 }
 
 export function summarizeSweep(reports: readonly SweepReport[]): SweepSummary {

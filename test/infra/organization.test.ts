@@ -116,9 +116,18 @@ describe("the hub", () => {
       }
       if (before.Type === "AWS::IAM::Policy") {
         // The functions that act in the members may also assume the member role, and the alerts function read the
-        // accounts' names: those statements added, none changed.
+        // accounts' names: those statements added, none changed. The sweep also lists the organization's accounts
+        // (organizationSweepStatements); its region fence leaves that one global action out (NotAction): the same
+        // fence otherwise.
         const statements = after.Properties.PolicyDocument.Statement.filter(
-          (x: any) => x.Sid !== "AssumeTheMemberRoleInThisOrganization" && x.Sid !== "NameTheAlertsAccount",
+          (x: any) =>
+            x.Sid !== "AssumeTheMemberRoleInThisOrganization" &&
+            x.Sid !== "NameTheAlertsAccount" &&
+            x.Sid !== "ListTheOrganizationsAccounts",
+        ).map(({ NotAction, ...x }: any) =>
+          x.Sid === "DenyOutsideGuardedRegions" && NotAction
+            ? { ...x, Action: "*" }
+            : { ...x, ...(NotAction ? { NotAction } : {}) },
         );
         expect([
           id,
@@ -132,7 +141,58 @@ describe("the hub", () => {
         ]).toEqual([id, before]);
         continue;
       }
+      if (before.Type === "AWS::StepFunctions::StateMachine") {
+        // The sweep's Map is bounded by organization.sweepConcurrency (20) in the hub, sweepMap.maxConcurrency (4)
+        // otherwise: that number and nothing else.
+        const bound = (r: object, n?: string) => JSON.stringify(r).replace(/(MaxConcurrency\\":)\d+/g, `$1${n ?? "N"}`);
+        expect(bound(after)).toEqual(bound(before));
+        continue;
+      }
       expect([id, withoutConfig(after)]).toEqual([id, withoutConfig(before)]);
+    }
+  });
+});
+
+describe("the organization sweep", () => {
+  const sweepOf = (t: Template) => {
+    const fn = ofType(t, "AWS::Lambda::Function").find(
+      ([, r]) => r.Metadata?.EfsGuardEntry === "functions/sweep/handler.ts",
+    )?.[1] as any;
+    return roleStatements(t, fn.Properties.Role["Fn::GetAtt"][0]);
+  };
+  const mapBound = (t: Template) =>
+    ofType(t, "AWS::StepFunctions::StateMachine")
+      .map(([, r]) => /MaxConcurrency\\":(\d+)/.exec(JSON.stringify(r))?.[1])
+      .filter(Boolean);
+
+  it("its Map runs at most organization.sweepConcurrency children (default 20); a single account keeps sweepMap's", () => {
+    expect(mapBound(hub)).toEqual(["20"]);
+    expect(mapBound(single)).toEqual(["4"]);
+  });
+
+  it("its region fence does not deny ListAccounts, whose one endpoint is us-east-1, and denies all else", () => {
+    const fence = sweepOf(hub).filter((s) => s.effect === "Deny");
+    expect(JSON.stringify(fence)).toContain("organizations:ListAccounts");
+    expect(fence).toHaveLength(1);
+  });
+
+  it("lists the accounts (ListAccounts, which has no resource form) only without organization.accounts", () => {
+    const list = (t: Template) => sweepOf(t).filter((s) => s.actions.some((a) => a.startsWith("organizations:")));
+    expect(list(hub)).toEqual([
+      expect.objectContaining({ effect: "Allow", actions: ["organizations:ListAccounts"], resources: ["*"] }),
+    ]);
+    expect(list(single)).toEqual([]);
+    const explicit = synthApp(
+      { organization: { ...organization, accounts: [HUB, "222222222222"], sweepConcurrency: 5 } },
+      { region: "eu-west-1", account: HUB },
+    );
+    try {
+      const t = explicit.templates.EfsGuard!;
+      expect(list(t)).toEqual([]);
+      expect(mapBound(t)).toEqual(["5"]);
+      expect(sweepOf(t).filter((s) => s.actions.includes("sts:AssumeRole"))).toHaveLength(1);
+    } finally {
+      rmSync(explicit.outdir, { recursive: true, force: true });
     }
   });
 });
@@ -159,6 +219,7 @@ describe("the hub's functions in the members", () => {
       "functions/file-system/handler.ts",
       "functions/kms-key/handler.ts",
       "functions/nfs-ingress/handler.ts",
+      "functions/sweep/handler.ts",
       "functions/tag-audit/handler.ts",
     ]);
     // A single-account deployment assumes no role.
@@ -290,7 +351,12 @@ describe("the member StackSet", () => {
       for (const g of grants(roleStatements(hub, fn.Properties.Role["Fn::GetAtt"][0]))) {
         const resource = g.split(" ")[1]!;
         // Assuming the member roles stays in the hub too (it is how the hub gets there).
-        if (/<(?!AWS::Partition)[^>]+>/.test(resource) || /^(logs|xray|states|cloudformation|sts):/.test(g)) continue;
+        // So does listing the organization's accounts (the sweep's, in the hub's own account).
+        if (
+          /<(?!AWS::Partition)[^>]+>/.test(resource) ||
+          /^(logs|xray|states|cloudformation|sts|organizations):/.test(g)
+        )
+          continue;
         // The hub's ARNs name its account; the member's the same resources in the member's (AWS::AccountId).
         hubGrants.add(g.replaceAll(`:${HUB}:`, ":<AWS::AccountId>:"));
       }

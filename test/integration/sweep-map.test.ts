@@ -8,11 +8,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSweepAccount, SEED_CONCURRENCY, type SweepAccount } from "../../bench/sweep-account.js";
 import { FunctionHost } from "../../emulator/host.js";
-import { type HostedInvocation, LambdaHost } from "../../emulator/lambda-host.js";
+import { LambdaHost } from "../../emulator/lambda-host.js";
 import { synthTemplate } from "../../emulator/template.js";
 import { mapLimit } from "../../shared/pipeline/concurrency.js";
 import type { SweepSummary } from "../../shared/pipeline/sweep.js";
 import { configureEmulator, resetEmulator } from "../support/emulator.js";
+import { maxOverlap } from "../support/overlap.js";
 
 /**
  * Issue 17: a region too large for one invocation is swept on the Distributed Map of the synthesized state machine
@@ -99,22 +100,6 @@ async function sweepOnTheMap() {
   const alerts = await host.alerts();
   const children = lambdas.invocations.slice(before).filter((i) => i.event?.sweepItem);
   return { parent, status, summary: JSON.parse(output || "{}") as SweepSummary, alerts, children };
-}
-
-/** The most child invocations in flight at one time, from the host's receive and answer times. */
-function maxOverlap(invocations: HostedInvocation[]): number {
-  const edges = invocations.flatMap((i) => [
-    { at: i.startedAt ?? 0, d: 1 },
-    { at: i.endedAt ?? Number.POSITIVE_INFINITY, d: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.d - b.d);
-  let now = 0;
-  let max = 0;
-  for (const e of edges) {
-    now += e.d;
-    max = Math.max(max, now);
-  }
-  return max;
 }
 
 const backupAlerts = (alerts: { message: any; attributes: Record<string, string> }[]) =>

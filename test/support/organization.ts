@@ -1,5 +1,7 @@
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { inject } from "vitest";
 import { EMULATOR_ADMIN } from "../../emulator/emulator.js";
+import { resolveIntrinsics } from "../../emulator/intrinsics.js";
 import { REGION } from "../../emulator/seed.js";
 
 /**
@@ -40,4 +42,51 @@ export async function organization(names: string[]): Promise<{ id: string; membe
     members.push(status.CreateAccountStatus.AccountId);
   }
   return { id, members };
+}
+
+/**
+ * The member role's inline policy as the hub's StackSet deploys it (the member template's GuardPermissions
+ * policy, its parameters filled in as the hub fills them), for `account`: what the hub may do in a member.
+ */
+export function memberPolicyFrom(hub: { Resources: Record<string, any> }, hubAccount: string, region: string) {
+  const stackSet = Object.values(hub.Resources).find((r) => r.Type === "AWS::CloudFormation::StackSet");
+  const member = JSON.parse(stackSet.Properties.TemplateBody);
+  const policy = Object.values(member.Resources as Record<string, any>).find(
+    (r) => r.Type === "AWS::IAM::Policy" && r.Properties.PolicyName.startsWith("GuardPermissions"),
+  );
+  const text = JSON.stringify(
+    resolveIntrinsics(
+      policy.Properties.PolicyDocument,
+      new Map([
+        ["HubRegion", { ref: region, atts: {} }],
+        ["HubAccountId", { ref: hubAccount, atts: {} }],
+      ]),
+      region,
+    ),
+  );
+  return (account: string) => text.replaceAll(hubAccount, account);
+}
+
+/** The member role in `account` (as the StackSet creates it): trusting `principals` of the organization only. */
+export async function memberRoleIn(
+  account: string,
+  options: { roleName?: string; principals: string[]; organizationId: string; policy: string },
+) {
+  const iam = inAccount(new IAMClient({ region: REGION }), account);
+  const RoleName = options.roleName ?? "efs-guard-member";
+  const trust = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { AWS: options.principals },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:PrincipalOrgID": options.organizationId } },
+      },
+    ],
+  };
+  await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+  await iam.send(
+    new PutRolePolicyCommand({ RoleName, PolicyName: "GuardPermissions", PolicyDocument: options.policy }),
+  );
 }

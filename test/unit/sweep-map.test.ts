@@ -31,7 +31,13 @@ describe("planItems", () => {
       { region: "eu-west-1", page: { index: 1, of: 3, pages: 2, marker: "m2" } },
       { region: "eu-west-1", page: { index: 2, of: 3, pages: 2, marker: "m4" } },
     ]);
-    expect(planItems("eu-west-1", markers, 100).map((i) => i.page.marker)).toEqual([undefined, "m1", "m2", "m3", "m4"]);
+    expect(planItems("eu-west-1", markers, 100).map((i) => i.page?.marker)).toEqual([
+      undefined,
+      "m1",
+      "m2",
+      "m3",
+      "m4",
+    ]);
     // Not a multiple of the page size: rounded down to whole pages.
     expect(planItems("eu-west-1", markers, 250)).toEqual(planItems("eu-west-1", markers, 200));
   });
@@ -47,11 +53,19 @@ describe("itemOf: the child's event is checked, not trusted", () => {
     expect(itemOf({})).toBeUndefined();
     expect(itemOf({ sweepSummary: {} })).toBeUndefined();
   });
-  it("refuses a malformed item, and an item for another account (no member role here: issue 13)", () => {
+  it("refuses a malformed item; a member's item is a 12-digit account and a whole region, never a page", () => {
     expect(() => itemOf({ sweepItem: { ...item, region: "eu-west-1; rm -rf /" } })).toThrow(/not one/);
     expect(() => itemOf({ sweepItem: { ...item, page: { ...item.page, pages: 0 } } })).toThrow(/not one/);
     expect(() => itemOf({ sweepItem: { ...item, page: { ...item.page, marker: 7 } } })).toThrow(/not one/);
-    expect(() => itemOf({ sweepItem: { ...item, account: "210987654321" } })).toThrow(/no member role/);
+    expect(() => itemOf({ sweepItem: { ...item, account: "210987654321" } })).toThrow(/not one/);
+    expect(() => itemOf({ sweepItem: { region: "eu-west-1", account: "2109876543" } })).toThrow(/not one/);
+    expect(() => itemOf({ sweepItem: { region: "eu-west-1", account: 210987654321 } })).toThrow(/not one/);
+    expect(itemOf({ sweepItem: { region: "eu-west-1", account: "210987654321" } })).toEqual({
+      sweepItem: { region: "eu-west-1", account: "210987654321" },
+      run: {},
+    });
+    // Without a page, an item is a member's: the deployment's own region is always split into pages.
+    expect(() => itemOf({ sweepItem: { region: "eu-west-1" } })).toThrow(/not one/);
   });
 });
 

@@ -1,0 +1,79 @@
+import { accountAccess, partitionOfArn, sessionNameFor } from "../aws/accounts.js";
+import { type AccountClients, accountClients } from "../aws/member-clients.js";
+import {
+  explicitAccounts,
+  type MemberAccount,
+  membersToCover,
+  organizationAccounts,
+  organizationsClient,
+} from "../aws/organization.js";
+import type { GuardConfig } from "../config/schema.js";
+import type { Clock } from "../runtime/clock.js";
+import { accountOfFunctionArn } from "./handler.js";
+import type { Guard } from "./types.js";
+
+/**
+ * The organization sweep (docs/organizations.md): in the hub (organization.organizationId), the scheduled sweep
+ * also covers every member account times the guarded regions, one item of the efs-guard-sweep Distributed Map per
+ * (account, region). The scheduled invocation only lists the accounts (it cannot read a member before assuming its
+ * role, and 17,000 AssumeRoles would not fit one invocation); each child assumes the member role of its item's
+ * account and runs today's sweep of that region with that account's clients, passed in explicitly.
+ */
+export interface OrgSweep {
+  homeAccount: string;
+  /** The members to cover: organization.accounts, else Organizations ListAccounts (ACTIVE); never the hub. */
+  members(): Promise<MemberAccount[]>;
+  /**
+   * The guards acting in `account`, on its clients, after its member role has been assumed: a role that cannot be
+   * assumed throws MemberRoleUnavailableError (typed, naming the account) before anything is read.
+   */
+  member(account: string): Promise<{ guards: Guard[]; clients: AccountClients }>;
+}
+
+export interface OrgSweepOptions {
+  /** Builds the guards on an account's clients (allGuards({ clients })). */
+  guards: (clients: AccountClients) => Guard[];
+  /** Tests: the account listing instead of Organizations. */
+  listAccounts?: () => Promise<MemberAccount[]>;
+  /** Tests: the account access instead of STS (shared/aws/accounts.ts). */
+  access?: Parameters<typeof accountAccess>[0]["sts"];
+}
+
+/** The hub's organization sweep, from the function's own ARN (account, partition, region); undefined elsewhere. */
+export function orgSweep(
+  config: GuardConfig,
+  functionArn: string,
+  clock: Clock,
+  options: OrgSweepOptions,
+): OrgSweep | undefined {
+  const organization = config.organization;
+  const home = accountOfFunctionArn(functionArn);
+  const partition = partitionOfArn(functionArn);
+  const region = functionArn.split(":")[3];
+  if (!organization?.organizationId || !home || !partition || !region) return undefined;
+  const access = accountAccess({
+    homeAccount: home,
+    partition,
+    region,
+    roleName: organization.memberRoleName,
+    sessionName: sessionNameFor("sweep"),
+    clock,
+    ...(options.access ? { sts: options.access } : {}),
+  });
+  const list =
+    options.listAccounts ??
+    (() =>
+      organization.accounts.length > 0
+        ? Promise.resolve(explicitAccounts(organization.accounts))
+        : organizationAccounts(organizationsClient(region)));
+  return {
+    homeAccount: home,
+    members: async () => membersToCover(await list(), home, false),
+    async member(account) {
+      // Assumed once, first: an account without its role is one failed item, not one error per guard.
+      await access.credentials(account)?.();
+      const clients = accountClients(access, account);
+      return { guards: options.guards(clients), clients };
+    },
+  };
+}
