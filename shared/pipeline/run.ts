@@ -165,57 +165,36 @@ function measure(result: Result, origin: Origin, deps: PipelineDeps): void {
 export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDeps): Promise<EventReport> {
   const parsed = toTriggers(raw, guard.events);
   if (parsed.kind === "ignored") {
-    const report: EventReport = {
-      outcome: "ignored",
-      reason: parsed.reason,
-      detail: parsed.detail,
-      findings: [],
-      ...(parsed.eventId ? { eventId: parsed.eventId } : {}),
-      ...(parsed.eventName ? { eventName: parsed.eventName } : {}),
-      ...(parsed.eventSource ? { eventSource: parsed.eventSource } : {}),
-    };
-    logger.warn("event ignored", { guard: guard.name, ...report });
-    deps.metrics?.ignored(parsed.reason);
-    return report;
+    const { kind: _, ...why } = parsed;
+    return ignored(guard, deps, { outcome: "ignored", findings: [], ...why });
   }
   const { event, triggers } = parsed;
   const member = deps.account !== undefined && event.account !== deps.account ? deps.members : undefined;
   const targets = deps.config.organization?.accounts ?? [];
   if (member && targets.length > 0 && !targets.includes(event.account)) {
     // Configured targets: an account outside them is not asked for credentials at all (nothing to alert either).
-    const report = ignoredEvent(
-      event,
-      "not-a-member",
-      `the event is from account ${event.account}, which is not in organization.accounts: no role assumed, nothing read`,
-    );
-    logger.warn("event ignored", { guard: guard.name, account: event.account, ...report });
-    deps.metrics?.ignored(report.reason!);
-    return report;
+    const detail = `account ${event.account} is not in organization.accounts: no role assumed, nothing read`;
+    return ignored(guard, deps, ignoredEvent(event, "not-a-member", detail), "warn", event.account);
   }
   if (member) {
     const problem = await memberRoleProblem(member, event.account, event.region);
     if (problem) {
-      const report = ignoredEvent(
-        event,
-        "member-role-unavailable",
-        `cannot act in account ${event.account}: ${problem.roleArn} cannot be assumed (${problem.awsCode})`,
+      const detail = `cannot act in account ${event.account}: ${problem.roleArn} cannot be assumed (${problem.awsCode})`;
+      const report = ignored(
+        guard,
+        deps,
+        ignoredEvent(event, "member-role-unavailable", detail),
+        "error",
+        event.account,
       );
-      logger.error("event ignored", { guard: guard.name, account: event.account, ...report });
-      deps.metrics?.ignored(report.reason!);
       // One alert per event; no retry can help until the member role is deployed in the account.
       await deps.notifier.publishMemberRoleUnavailable?.(problem, { kind: "event", event });
       return report;
     }
     guard = member.guard(event.account);
   } else if (deps.account !== undefined && event.account !== deps.account) {
-    const report = ignoredEvent(
-      event,
-      "foreign-account",
-      `the event is from account ${event.account}; this function acts in ${deps.account} only`,
-    );
-    logger.warn("event ignored", { guard: guard.name, ...report });
-    deps.metrics?.ignored(report.reason!);
-    return report;
+    const detail = `the event is from account ${event.account}; this function acts in ${deps.account} only`;
+    return ignored(guard, deps, ignoredEvent(event, "foreign-account", detail));
   }
   // The keys are removed again below: replay and tests call processEvent many times in one process, and one
   // event's id must never appear on the next event's log lines.
@@ -274,7 +253,19 @@ export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDep
   return report;
 }
 
-/** The member role problem of an account, or undefined when its credentials were obtained (other failures throw). */
+/** One log line for an event that is not acted upon, counted by reason; its report. */
+function ignored(
+  guard: Guard,
+  deps: PipelineDeps,
+  report: EventReport,
+  level: "warn" | "error" = "warn",
+  account?: string,
+): EventReport {
+  logger[level]("event ignored", { guard: guard.name, ...(account ? { account } : {}), ...report });
+  deps.metrics?.ignored(report.reason!);
+  return report;
+}
+
 /** The report of a well-formed event that is not acted upon (its account is not one this function acts in). */
 function ignoredEvent(event: CloudTrailEvent, reason: IgnoreReason, detail: string): EventReport {
   return {
@@ -288,6 +279,7 @@ function ignoredEvent(event: CloudTrailEvent, reason: IgnoreReason, detail: stri
   };
 }
 
+/** The member role problem of an account, or undefined when its credentials were obtained (other failures throw). */
 async function memberRoleProblem(
   member: MemberGuards,
   account: string,
