@@ -2,7 +2,7 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } 
 import { EFSClient } from "@aws-sdk/client-efs";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { REFUSED_BY_HEADER } from "../../emulator/recorder.js";
 import { accountAccess, MemberRoleUnavailableError } from "../../shared/aws/accounts.js";
 import type { Clock } from "../../shared/runtime/clock.js";
