@@ -33,9 +33,10 @@ export function withAccountName(message: ChatbotMessage, account: string, name: 
   );
   if (at >= 0) {
     const line = lines[at] as string;
+    // Replacer functions: a replacement string would read `$&`, `$'` or `` $` `` in the name as patterns.
     lines[at] = line.startsWith("*Account:* ")
-      ? line.replace(span, named)
-      : line.replace(`, account ${span}`, `, account ${named}`);
+      ? line.replace(span, () => named)
+      : line.replace(`, account ${span}`, () => `, account ${named}`);
   } else {
     lines.splice(Math.min(1, lines.length), 0, `*Account:* ${named}`);
   }

@@ -144,6 +144,28 @@ describe("withAccountName: the name after the id, escaped like every untrusted v
     expect(named.content.description).toContain(`(${"n".repeat(ACCOUNT_NAME_CAP - 1)}… (437 more characters))`);
   });
 
+  it("a name made of replacement patterns ($&, $', $`) is written as it is, never expanded", () => {
+    // Each name as escapeProse writes it (`&` as &amp;, a backtick as ˋ), with its `$` kept.
+    const escaped: [string, string][] = [
+      ["$&", "$&amp;"],
+      ["$'", "$'"],
+      ["$`", "$ˋ"],
+      ["$$", "$$"],
+    ];
+    for (const [name, shown] of escaped) {
+      const named = withAccountName(buildMessage(result, origin), MEMBER, name);
+      const line = named.content.description.split("\n").find((l) => l.startsWith("*Resource:* ")) as string;
+      expect(line.endsWith(`, account \`${MEMBER}\` (${shown})`)).toBe(true);
+      const role = memberRoleMessage(
+        { account: MEMBER, region: "us-east-1", roleArn: "arn:aws:iam::1:role/r", awsCode: "AccessDenied" } as never,
+        origin,
+      );
+      expect(withAccountName(role, MEMBER, name).content.description.split("\n")[0]).toBe(
+        `*Account:* \`${MEMBER}\` (${shown}) (us-east-1)`,
+      );
+    }
+  });
+
   it("the member role alert: on its Account line", () => {
     const message = memberRoleMessage(
       {
