@@ -233,9 +233,18 @@ describe("the hub's functions in the members", () => {
 describe("account names in the hub's alerts", () => {
   it("only the alerts function may read account names: DescribeAccount on this organization's accounts, nothing else", () => {
     const readers: string[] = [];
+    const listers: string[] = [];
     for (const [, fn] of ofType(hub, "AWS::Lambda::Function")) {
       const statements = roleStatements(hub, fn.Properties.Role["Fn::GetAtt"][0]);
-      const names = statements.filter((s) => s.actions.some((a) => a.startsWith("organizations:")));
+      // The one other Organizations grant is the sweep's ListAccounts (its own test above).
+      const other = statements.filter((s) =>
+        s.actions.some((a) => a.startsWith("organizations:") && a !== "organizations:DescribeAccount"),
+      );
+      if (other.length > 0) {
+        listers.push(fn.Metadata?.EfsGuardEntry);
+        expect(other.flatMap((s) => s.actions)).toEqual(["organizations:ListAccounts"]);
+      }
+      const names = statements.filter((s) => s.actions.includes("organizations:DescribeAccount"));
       if (names.length === 0) continue;
       readers.push(fn.Metadata?.EfsGuardEntry);
       expect(names).toEqual([
@@ -247,6 +256,7 @@ describe("account names in the hub's alerts", () => {
       ]);
     }
     expect(readers).toEqual(["functions/alerts/handler.ts"]);
+    expect(listers).toEqual(["functions/sweep/handler.ts"]);
     // A single account reads no names: no Organizations action in any role.
     for (const [, fn] of ofType(single, "AWS::Lambda::Function")) {
       const statements = roleStatements(single, fn.Properties.Role["Fn::GetAtt"][0]);
