@@ -19,7 +19,7 @@ function recordingGuard() {
   let most = 0;
   const guard: Guard = {
     name: "probe",
-    events: [],
+    events: {},
     async inventory(region) {
       inFlight++;
       most = Math.max(most, inFlight);
