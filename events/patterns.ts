@@ -1,8 +1,24 @@
 import { GUARD_TAG_PREFIX } from "../shared/config/controls.js";
+import {
+  accessPointCreated,
+  fileSystemCreated,
+  fileSystemFromRequest,
+  fileSystemTagged,
+  groupRulesModified,
+  groupsTagged,
+  ingressAuthorized,
+  keyFromRequest,
+  mountTargetCreated,
+  mountTargetGroupsModified,
+  replicationSource,
+  taskDefinitionRegistered,
+} from "../shared/events/extractors.js";
+import type { EventSpecs } from "../shared/events/triggers.js";
 
 /**
- * EventBridge patterns, built from the same "eventSource:eventName" keys the handlers accept, so a rule can never
- * deliver an event its function would call unsupported. Failed calls (errorCode present) are filtered out here
+ * Each function's events: one table per function ("eventSource:eventName" -> extractor), which is both what its
+ * handler parses (toTriggers) and what its EventBridge rules match (patternsFor), so a rule can never deliver an
+ * event its function would call unsupported. Failed calls (errorCode present) are filtered out here
  * already; the handlers check again because replay and the sweep do not pass through EventBridge.
  */
 export interface EventPattern {
@@ -26,11 +42,16 @@ const SOURCE_TO_EVENTBRIDGE: Record<string, string> = {
   "ecs.amazonaws.com": "aws.ecs",
 };
 
+function isKeyList(events: EventSpecs | readonly string[]): events is readonly string[] {
+  return Array.isArray(events);
+}
+
 /**
  * One pattern per event source (and per request filter), so no cross product of sources and names can match a
  * call we do not handle, and a tag-change rule fires only for the calls that touch the efs-guard: namespace.
  */
-export function patternsFor(keys: readonly string[]): EventPattern[] {
+export function patternsFor(events: EventSpecs | readonly string[]): EventPattern[] {
+  const keys = isKeyList(events) ? events : Object.keys(events);
   const groups = new Map<string, { source: string; names: string[]; filter?: TagFilter }>();
   for (const key of keys) {
     const at = key.lastIndexOf(":");
@@ -58,66 +79,70 @@ export function patternsFor(keys: readonly string[]): EventPattern[] {
   });
 }
 
-// The event lists are plain string literals (not built from SOURCES): esbuild can then tell they have no side
-// effects and leave the ones a function does not use out of its bundle. test/unit checks they name SOURCES' values.
-export const NFS_INGRESS_EVENTS = [
-  "ec2.amazonaws.com:AuthorizeSecurityGroupIngress",
-  "ec2.amazonaws.com:ModifySecurityGroupRules",
-  "elasticfilesystem.amazonaws.com:CreateMountTarget",
-  "elasticfilesystem.amazonaws.com:ModifyMountTargetSecurityGroups",
-] as const;
+// The tables have plain string literal keys (not built from SOURCES) and name their extractors: esbuild can then tell
+// they have no side effects and leave the ones a function does not use, with their extractors, out of its bundle
+// (each function bundles its own table only). test/unit/event-lists.test.ts checks they name SOURCES' values, and
+// that an event in two tables has the one extractor. The union of all of them is events/all.ts.
+export const NFS_INGRESS_EVENTS: EventSpecs = {
+  "ec2.amazonaws.com:AuthorizeSecurityGroupIngress": ingressAuthorized,
+  "ec2.amazonaws.com:ModifySecurityGroupRules": groupRulesModified,
+  "elasticfilesystem.amazonaws.com:CreateMountTarget": mountTargetCreated,
+  "elasticfilesystem.amazonaws.com:ModifyMountTargetSecurityGroups": mountTargetGroupsModified,
+};
 
 /**
  * The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key, and a
  * key policy replaced (efs-key-policy-restricted).
  */
-export const KMS_KEY_EVENTS = [
-  "kms.amazonaws.com:DisableKeyRotation",
-  "kms.amazonaws.com:DisableKey",
-  "kms.amazonaws.com:ScheduleKeyDeletion",
-  "elasticfilesystem.amazonaws.com:CreateFileSystem",
-  "kms.amazonaws.com:PutKeyPolicy",
-] as const;
+export const KMS_KEY_EVENTS: EventSpecs = {
+  "kms.amazonaws.com:DisableKeyRotation": keyFromRequest,
+  "kms.amazonaws.com:DisableKey": keyFromRequest,
+  "kms.amazonaws.com:ScheduleKeyDeletion": keyFromRequest,
+  "elasticfilesystem.amazonaws.com:CreateFileSystem": fileSystemCreated,
+  "kms.amazonaws.com:PutKeyPolicy": keyFromRequest,
+};
 
 /** The file-system guard: efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public. */
-export const FILE_SYSTEM_EVENTS = [
-  "elasticfilesystem.amazonaws.com:CreateFileSystem",
-  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy",
-  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy",
-  "elasticfilesystem.amazonaws.com:PutBackupPolicy",
-] as const;
+export const FILE_SYSTEM_EVENTS: EventSpecs = {
+  "elasticfilesystem.amazonaws.com:CreateFileSystem": fileSystemCreated,
+  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy": fileSystemFromRequest,
+  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy": fileSystemFromRequest,
+  "elasticfilesystem.amazonaws.com:PutBackupPolicy": fileSystemFromRequest,
+};
 
 /**
  * The access guard: who may mount, write and act as root (efs-iam-authorization-required, efs-root-access-restricted,
  * from the file system policy), what an access point enforces (efs-access-point-enforced) and where the data is
  * replicated to (efs-replica-encrypted). Alert only.
  */
-export const EFS_ACCESS_EVENTS = [
-  "elasticfilesystem.amazonaws.com:CreateFileSystem",
-  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy",
-  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy",
-  "elasticfilesystem.amazonaws.com:CreateAccessPoint",
-  "elasticfilesystem.amazonaws.com:CreateReplicationConfiguration",
-] as const;
+export const EFS_ACCESS_EVENTS: EventSpecs = {
+  "elasticfilesystem.amazonaws.com:CreateFileSystem": fileSystemCreated,
+  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy": fileSystemFromRequest,
+  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy": fileSystemFromRequest,
+  "elasticfilesystem.amazonaws.com:CreateAccessPoint": accessPointCreated,
+  "elasticfilesystem.amazonaws.com:CreateReplicationConfiguration": replicationSource,
+};
 
 /**
  * The tag-change guard (efs-guard-tags-audited): every add, change or removal of an efs-guard:* tag on a security
  * group, file system or KMS key. EFS has both the current TagResource/UntagResource and its older
  * CreateTags/DeleteTags (still accepted and logged under those names).
  */
-export const TAG_EVENTS = [
-  "ec2.amazonaws.com:CreateTags",
-  "ec2.amazonaws.com:DeleteTags",
-  "elasticfilesystem.amazonaws.com:TagResource",
-  "elasticfilesystem.amazonaws.com:UntagResource",
-  "elasticfilesystem.amazonaws.com:CreateTags",
-  "elasticfilesystem.amazonaws.com:DeleteTags",
-  "kms.amazonaws.com:TagResource",
-  "kms.amazonaws.com:UntagResource",
-] as const;
+export const TAG_EVENTS: EventSpecs = {
+  "ec2.amazonaws.com:CreateTags": groupsTagged,
+  "ec2.amazonaws.com:DeleteTags": groupsTagged,
+  "elasticfilesystem.amazonaws.com:TagResource": fileSystemTagged,
+  "elasticfilesystem.amazonaws.com:UntagResource": fileSystemTagged,
+  "elasticfilesystem.amazonaws.com:CreateTags": fileSystemTagged,
+  "elasticfilesystem.amazonaws.com:DeleteTags": fileSystemTagged,
+  "kms.amazonaws.com:TagResource": keyFromRequest,
+  "kms.amazonaws.com:UntagResource": keyFromRequest,
+};
 
 /** The ECS client guard (efs-clients-use-tls): every new task definition revision. */
-export const CLIENT_TLS_EVENTS = ["ecs.amazonaws.com:RegisterTaskDefinition"] as const;
+export const CLIENT_TLS_EVENTS: EventSpecs = {
+  "ecs.amazonaws.com:RegisterTaskDefinition": taskDefinitionRegistered,
+};
 
 type TagFilter = Pick<EventPattern["detail"], "requestParameters" | "$or">;
 

@@ -58,11 +58,50 @@ export const sdkSchemaLiteralKeys: Plugin = {
           const literal = strings.get(name);
           return literal === undefined ? key : `${literal}:`;
         });
-        return { contents, loader: "js" };
+        const sts = /[\\/]@aws-sdk[\\/]client-sts[\\/]/.test(args.path) ? stsCalledErrorsOnly(contents) : undefined;
+        return { contents: sts ?? contents, loader: "js" };
       },
     );
   },
 };
+
+/**
+ * The STS operations the functions call: AssumeRole (the hub's member access, the approver check) and
+ * GetCallerIdentity (no modeled error). test/infra/sdk-member-rewrites.test.ts checks that no bundle imports another
+ * STS command.
+ */
+export const STS_CALLED_COMMANDS = ["AssumeRole", "GetCallerIdentity"] as const;
+
+/** The modeled errors of those operations (AWS STS API Reference, AssumeRole, Errors; the SDK's @throws). */
+export const STS_CALLED_ERRORS = [
+  "ExpiredTokenException",
+  "InvalidContextAssertionException",
+  "MalformedPolicyDocumentException",
+  "PackedPolicyTooLargeException",
+  "RegionDisabledException",
+];
+
+/**
+ * STS's schemas register every modeled error of the service with its error registry (a statement esbuild must keep,
+ * and with it the error's schema and class): 15 errors, of which AssumeRole and GetCallerIdentity can answer five.
+ * The other ten (web identity, SAML, trade-in tokens, ...) are left out. Should STS ever answer one of them, the SDK
+ * throws its base STSServiceException with the wire code as `name` (ProtocolLib.getErrorSchemaOrThrowBaseException),
+ * which is what the guard reads (awsErrorCode). A file of another shape is left alone (undefined).
+ */
+export function stsCalledErrorsOnly(source: string): string | undefined {
+  const keep = new Set(STS_CALLED_ERRORS);
+  let removed = 0;
+  const block = /^export var (\w+)\$ = \[-3, n0, \w+,\n(?: {4}.*\n)+?\];\nn0_registry\.registerError\(\1\$, \1\);\n/gm;
+  const out = source.replace(block, (whole, name: string) => {
+    if (keep.has(name)) return whole;
+    removed++;
+    return "";
+  });
+  // Exactly the five remain registered, or the file is not the shape this expects.
+  const registered = out.split("n0_registry.registerError(").length - 1;
+  const kept = STS_CALLED_ERRORS.every((name) => out.includes(`n0_registry.registerError(${name}$, ${name});`));
+  return removed > 0 && kept && registered === STS_CALLED_ERRORS.length ? out : undefined;
+}
 
 /**
  * Inside Lambda, credentials always come from the environment: the Node.js default credential chain (SSO, ini,

@@ -136,7 +136,8 @@ export class EfsGuardStack extends Stack {
       description:
         "EFS Guard efs-iam-authorization-required, efs-root-access-restricted, efs-access-point-enforced: client access",
       events: EFS_ACCESS_EVENTS,
-      statements: efsAccessStatements(this),
+      // In the hub, it reads the members' file systems, access points and keys through their member role.
+      statements: [...efsAccessStatements(this), ...(organization ? memberRoleStatements(this, organization) : [])],
     });
 
     this.sweep = new Sweep(this, "Sweep", {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { accountAccess, partitionOfArn, sessionNameFor } from "../../shared/aws/accounts.js";
+import type { AccountClients } from "../../shared/aws/member-clients.js";
 import {
   ACCOUNT_ID,
   explicitAccounts,
@@ -260,7 +261,10 @@ export async function runScan(args: string[], io: Io, options: ScanOptions = {})
     io.err(
       `efs-guard scan: ${members.length} account(s), role ${roleName}, ${Math.min(concurrency, members.length)} at a time`,
     );
-    const scanned = await scanOrganization(options.guards ?? cliGuards(), members, regions, {
+    // Each account's guards on that account's clients (its member role), as in the organization sweep.
+    const fixed = options.guards;
+    const guardsOf = fixed ? () => fixed : (clients: AccountClients) => cliGuards({ clients });
+    const scanned = await scanOrganization(guardsOf, members, regions, {
       config,
       clock,
       access,

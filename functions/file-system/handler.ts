@@ -14,7 +14,8 @@ import type { Guard } from "../../shared/pipeline/types.js";
  * hub, in the event's account: the same guard with that account's EFS, KMS and Step Functions clients (its member
  * role), so the TLS deny merge, the backup policy and the key check all happen in that account. The migration
  * workflow and its record key are the hub's own: a member's file system is not migrated (docs/organizations.md),
- * so its guard has neither, and no Step Functions client of the member.
+ * so its guard has neither, and no Step Functions client of the member; its remediation declines, naming the
+ * account (memberMigrationDeclined).
  */
 export function createHandler(guard: Guard, deps: PipelineDeps) {
   return guardEventHandler(guard, deps, (functionArn) =>
@@ -25,6 +26,7 @@ export function createHandler(guard: Guard, deps: PipelineDeps) {
           kms: access.clients(account, (settings) => new KMSClient(settings)),
           sfn: sfnClient,
         },
+        memberAccount: account,
       }),
     ),
   );

@@ -19,6 +19,7 @@ import { Construct } from "constructs";
 import { type EventPattern, patternsFor } from "../../events/patterns.js";
 import { configEnvironment } from "../../shared/config/runtime.js";
 import type { GuardConfig } from "../../shared/config/schema.js";
+import type { EventSpecs } from "../../shared/events/triggers.js";
 import { BUNDLE_FILE, bundleFunctionSync } from "../bundling.js";
 import { regionFence } from "../iam.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -39,8 +40,8 @@ export interface GuardFunctionProps {
    */
   inbox?: ITopic | undefined;
   key: IKey;
-  /** "eventSource:eventName" keys; one EventBridge rule per event source. */
-  events?: readonly string[];
+  /** The function's events (events/patterns.ts), the table its handler parses; one EventBridge rule per source. */
+  events?: EventSpecs;
   /**
    * In an organization, the hub's efs-guard bus, where the members' events arrive (infra/constructs/hub.ts): it
    * gets the same rules as the account's default bus.
@@ -77,7 +78,7 @@ export class GuardFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
-    this.events = props.events ?? [];
+    this.events = Object.keys(props.events ?? {});
     this.deadLetterQueue = deadLetterQueue(
       this,
       "DeadLetterQueue",

@@ -11,6 +11,8 @@ import type { AccountAccess, ClientSettings } from "./accounts.js";
  * region): the same function each time means one client per account and region for the container's life.
  */
 export interface AccountClients {
+  /** The account these clients act in. */
+  account: string;
   efs: (region: string) => EFSClient;
   ec2: (region: string) => EC2Client;
   kms: (region: string) => KMSClient;
@@ -27,6 +29,7 @@ const ecs = (settings: ClientSettings) => new ECSClient(settings);
 export function accountClients(access: AccountAccess, account: string): AccountClients {
   const kmsOf = access.clients(account, kms);
   return {
+    account,
     efs: access.clients(account, efs),
     ec2: access.clients(account, ec2),
     kms: kmsOf,

@@ -1,5 +1,3 @@
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
-
 /**
  * Client settings shared by every SDK client the guard creates.
  *
@@ -44,24 +42,11 @@ export const CONNECTION_TIMEOUT_MS = 3_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
- * The account whose clients are being asked for, when not the caller's own: set only by shared/aws/account-scope.ts
- * (the organization scan and sweep), which a function's bundle does not carry; elsewhere always undefined.
+ * A client's settings in the caller's own account (another account's: shared/aws/accounts.ts AccountAccess.clients,
+ * which adds that account's credentials).
  */
-export interface ClientScope {
-  account: string;
-  credentials: AwsCredentialIdentityProvider;
-}
-let scope: () => ClientScope | undefined = () => undefined;
-
-/** Installs the account scope's lookup (shared/aws/account-scope.ts). */
-export function scopeClientsBy(lookup: () => ClientScope | undefined): void {
-  scope = lookup;
-}
-
 export function clientConfig(region: string) {
-  const credentials = scope()?.credentials;
   return {
-    ...(credentials ? { credentials } : {}),
     region,
     maxAttempts: MAX_ATTEMPTS,
     retryMode: "adaptive" as const,
@@ -77,18 +62,16 @@ export function clientConfig(region: string) {
 }
 
 /**
- * One client per region per service for the life of the container, created on first use; inside an account scope
- * (shared/aws/account-scope.ts), one per account and region, with that account's credentials.
+ * One client per region per service for the life of the container, created on first use (another account's:
+ * AccountAccess.clients, one such factory per account).
  */
 export function perRegion<C>(create: (region: string) => C): (region: string) => C {
   const clients = new Map<string, C>();
   return (region) => {
-    const account = scope()?.account;
-    const key = account ? `${account}/${region}` : region;
-    let client = clients.get(key);
+    let client = clients.get(region);
     if (client === undefined) {
       client = create(region);
-      clients.set(key, client);
+      clients.set(region, client);
     }
     return client;
   };

@@ -46,6 +46,23 @@ export interface FileSystemGuardOptions {
   migrationStateMachineArn?: string | undefined;
   /** The key that verifies the migration's record on a source (MIGRATION_RECORD_KEY_ARN). */
   recordKeyArn?: string | undefined;
+  /**
+   * The member account this guard acts in, for the hub's guard of a member (its member role's clients). The hub's
+   * migration workflow does not migrate there: its remediation declines, saying where the migration can run.
+   */
+  memberAccount?: string | undefined;
+}
+
+/**
+ * Why a member's file system is not migrated by the hub: the workflow, its backup vault and its record key are the
+ * hub's, and AWS Backup restores into the vault's own account, so the hub's workflow cannot recreate a file system
+ * in a member. A deployment of EFS Guard in that account (its own workflow) can: `efs-guard migrate` there.
+ */
+export function memberMigrationDeclined(fileSystemId: string, account: string, region: string): RemediationOutcome {
+  return {
+    status: "declined",
+    detail: `the migration workflow runs in the hub account only; migrate ${fileSystemId} in account ${account} with an EFS Guard deployment there (efs-guard migrate ${fileSystemId} --region ${region}, with that account's credentials)`,
+  };
 }
 
 const ALL_CONTROLS: ControlId[] = [encryption.CONTROL, tls.CONTROL, backup.CONTROL, publicPolicy.CONTROL];
@@ -295,6 +312,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         case "put-backup-policy":
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
+          if (options.memberAccount) return memberMigrationDeclined(plan.fileSystemId, options.memberAccount, region);
           const createdBy = creatorOf(origin, plan.fileSystemId);
           // The workflow runs in the home region for every guarded region (docs/migration.md): its client
           // is the state machine's region, the file system's region goes in the input.

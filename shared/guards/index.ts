@@ -39,7 +39,9 @@ export function allGuards(
       ? undefined
       : (options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined)),
     recordKeyArn,
-    ...(c ? { clients: { ...defaultFileSystemClients, efs: c.efs, kms: c.kmsDescribe } } : {}),
+    ...(c
+      ? { clients: { ...defaultFileSystemClients, efs: c.efs, kms: c.kmsDescribe }, memberAccount: c.account }
+      : {}),
   });
   const key = kmsKeyGuard(c ? { kms: c.kms, efs: c.efs } : undefined);
   const access = efsAccessGuard(c ? { efs: c.efs, kms: c.kmsDescribe } : undefined);
@@ -58,6 +60,8 @@ export function allGuards(
 /** Every client the guards use, per region: one account's (allGuards' `clients`). */
 export interface GuardClients extends SweepClients {
   ecs: (region: string) => ECSClient;
+  /** The account the clients act in, when it is a member's: the hub's migration workflow does not migrate there. */
+  account?: string;
 }
 
 /**

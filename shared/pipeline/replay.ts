@@ -33,10 +33,10 @@ function recording(notifier: Notifier): Notifier & { results: Result[] } {
  */
 export async function routeEvent(raw: unknown, guards: readonly Guard[], deps: PipelineDeps): Promise<RoutedReport> {
   const parsed = parseCloudTrail(raw);
-  const all = guards.flatMap((g) => g.events);
+  const all = Object.assign({}, ...guards.map((g) => g.events));
   const handlers =
     parsed.kind === "event"
-      ? guards.filter((g) => g.events.includes(`${parsed.event.eventSource}:${parsed.event.eventName}`))
+      ? guards.filter((g) => Object.hasOwn(g.events, `${parsed.event.eventSource}:${parsed.event.eventName}`))
       : [];
   if (handlers.length === 0) {
     const ignored = toTriggers(raw, all);

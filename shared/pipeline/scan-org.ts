@@ -1,5 +1,7 @@
-import { type CredentialsByAccount, inAccount } from "../aws/account-scope.js";
+import type { AccountAccess } from "../aws/accounts.js";
 import { awsErrorCode } from "../aws/errors.js";
+import { defaultInventory } from "../aws/inventory.js";
+import { type AccountClients, accountClients } from "../aws/member-clients.js";
 import type { MemberAccount } from "../aws/organization.js";
 import { errorMessage } from "../runtime/errors.js";
 import { mapLimit } from "./concurrency.js";
@@ -26,8 +28,8 @@ export interface OrgScanReport extends ScanReport {
 }
 
 export interface OrgScanDeps extends Omit<ScanDeps, "account"> {
-  /** The accounts module's credentials per account (shared/aws/accounts.ts); none for the caller's own account. */
-  access: CredentialsByAccount;
+  /** The accounts module's access (shared/aws/accounts.ts): each account's credentials and clients. */
+  access: AccountAccess;
   /** How many accounts are read at once (default ORG_SCAN_CONCURRENCY). */
   concurrency?: number;
   /** Called when an account starts and ends (the CLI's progress; the tests measure the concurrency with it). */
@@ -35,13 +37,14 @@ export interface OrgScanDeps extends Omit<ScanDeps, "account"> {
 }
 
 /**
- * scanAccount for every account, each inside its account scope (shared/aws/account-scope.ts): the same readers,
- * evaluators and decide(), with the account's own credentials and API quotas. The account's credentials are
- * asked for first, once: an account whose member role cannot be assumed is one status line with the AWS error
- * code, not one error per guard and region, and the other accounts are scanned all the same.
+ * scanAccount for every account, with the guards built on that account's clients (`guardsOf`, allGuards({ clients })
+ * as in the organization sweep): the same readers, evaluators and decide(), with the account's own credentials and
+ * API quotas. The account's credentials are asked for first, once: an account whose member role cannot be assumed
+ * is one status line with the AWS error code, not one error per guard and region, and the other accounts are
+ * scanned all the same.
  */
 export async function scanOrganization(
-  guards: readonly Guard[],
+  guardsOf: (clients: AccountClients) => Guard[],
   accounts: readonly MemberAccount[],
   regions: readonly string[],
   deps: OrgScanDeps,
@@ -49,7 +52,7 @@ export async function scanOrganization(
   const perAccount = await mapLimit(accounts, deps.concurrency ?? ORG_SCAN_CONCURRENCY, async (member) => {
     deps.onAccount?.(member.id, "start");
     try {
-      return await scanMember(guards, member, regions, deps);
+      return await scanMember(guardsOf, member, regions, deps);
     } finally {
       deps.onAccount?.(member.id, "end");
     }
@@ -59,7 +62,8 @@ export async function scanOrganization(
     errors: perAccount.flatMap((r) => r.report?.errors ?? []),
     accounts: perAccount.map((r) => r.status),
     summary: {
-      ...emptySummary(guards, regions),
+      // The guards' names only: building them creates no client.
+      ...emptySummary(guardsOf(accountClients(deps.access, deps.access.homeAccount)), regions),
       accounts: accounts.length,
       unavailable: perAccount.filter((r) => r.status.status === "unavailable").length,
     },
@@ -78,7 +82,7 @@ export async function scanOrganization(
 }
 
 async function scanMember(
-  guards: readonly Guard[],
+  guardsOf: (clients: AccountClients) => Guard[],
   member: MemberAccount,
   regions: readonly string[],
   deps: OrgScanDeps,
@@ -100,8 +104,13 @@ async function scanMember(
       };
     }
   }
-  const report = await inAccount(deps.access, member.id, () =>
-    scanAccount(guards, regions, { config: deps.config, clock: deps.clock, account: member.id }),
+  const clients = accountClients(deps.access, member.id);
+  // The region's shared inventory on the account's clients too, as in the organization sweep's child.
+  const report = await scanAccount(
+    guardsOf(clients),
+    regions,
+    { config: deps.config, clock: deps.clock, account: member.id },
+    (region) => defaultInventory(region, undefined, clients),
   );
   return { status: { ...named, status: "scanned" }, report };
 }

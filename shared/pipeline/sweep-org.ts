@@ -1,4 +1,4 @@
-import { accountAccess, partitionOfArn, sessionNameFor } from "../aws/accounts.js";
+import type { AccountAccessOptions } from "../aws/accounts.js";
 import { type AccountClients, accountClients } from "../aws/member-clients.js";
 import {
   explicitAccounts,
@@ -9,7 +9,7 @@ import {
 } from "../aws/organization.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
-import { accountOfFunctionArn } from "./handler.js";
+import { memberAccessOf } from "./members.js";
 import type { Guard } from "./types.js";
 
 /**
@@ -36,7 +36,7 @@ export interface OrgSweepOptions {
   /** Tests: the account listing instead of Organizations. */
   listAccounts?: () => Promise<MemberAccount[]>;
   /** Tests: the account access instead of STS (shared/aws/accounts.ts). */
-  access?: Parameters<typeof accountAccess>[0]["sts"];
+  access?: AccountAccessOptions["sts"];
 }
 
 /** The hub's organization sweep, from the function's own ARN (account, partition, region); undefined elsewhere. */
@@ -46,20 +46,9 @@ export function orgSweep(
   clock: Clock,
   options: OrgSweepOptions,
 ): OrgSweep | undefined {
-  const organization = config.organization;
-  const home = accountOfFunctionArn(functionArn);
-  const partition = partitionOfArn(functionArn);
-  const region = functionArn.split(":")[3];
-  if (!organization?.organizationId || !home || !partition || !region) return undefined;
-  const access = accountAccess({
-    homeAccount: home,
-    partition,
-    region,
-    roleName: organization.memberRoleName,
-    sessionName: sessionNameFor("sweep"),
-    clock,
-    ...(options.access ? { sts: options.access } : {}),
-  });
+  const members = memberAccessOf(config, functionArn, "sweep", clock, options.access);
+  if (!members) return undefined;
+  const { access, organization, homeAccount: home, region } = members;
   const list =
     options.listAccounts ??
     (() =>

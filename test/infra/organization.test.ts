@@ -216,6 +216,7 @@ describe("the hub's functions in the members", () => {
     }
     expect(assumers.sort()).toEqual([
       "functions/ecs-clients/handler.ts",
+      "functions/efs-access/handler.ts",
       "functions/file-system/handler.ts",
       "functions/kms-key/handler.ts",
       "functions/nfs-ingress/handler.ts",

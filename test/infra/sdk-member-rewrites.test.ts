@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,6 +11,9 @@ import {
   noSigV4aRuntimeConfig,
   noSigV4aSharedRuntimeConfig,
   partitionsWithoutDescriptions,
+  STS_CALLED_COMMANDS,
+  STS_CALLED_ERRORS,
+  stsCalledErrorsOnly,
 } from "../../infra/bundling.js";
 import { PROJECT_ROOT } from "../../infra/paths.js";
 import { localeError } from "../../infra/zod-messages.js";
@@ -18,7 +21,8 @@ import { configSchema } from "../../shared/config/schema.js";
 
 /**
  * The bundle-time cuts that pay for the member code (STS client, member access) in kms-key and file-system:
- * SigV4a out of STS, the partition table's display names, zod's English locale, the IMDS region lookup. Each still
+ * SigV4a out of STS, STS's errors of the operations no function calls, the partition table's display names, zod's
+ * English locale, the IMDS region lookup. Each still
  * applies to the installed SDK, leaves a file of another shape alone, and keeps what the SDK computes.
  */
 const requireFromRoot = createRequire(join(PROJECT_ROOT, "package.json"));
@@ -98,6 +102,49 @@ describe("the member bundles' SDK rewrites (infra/bundling.ts)", () => {
     expect(localeError({ code: "custom" })).toBe("Invalid input");
   });
 
+  it("STS errors: the kept ones are exactly what the called commands can throw in the installed SDK", () => {
+    const types = join(dirname(requireFromRoot.resolve("@aws-sdk/client-sts/package.json")), "dist-types", "commands");
+    const thrown = STS_CALLED_COMMANDS.flatMap((c) =>
+      [...readFileSync(join(types, `${c}Command.d.ts`), "utf8").matchAll(/@throws \{@link (\w+)\}/g)].map((m) => m[1]),
+    ).filter((name) => name !== "STSServiceException");
+    expect([...new Set(thrown)].sort()).toEqual([...STS_CALLED_ERRORS].sort());
+  });
+
+  it("STS errors: the installed schemas keep those five registered and lose the other ten; another shape is left alone", () => {
+    const source = read("@aws-sdk/client-sts", "schemas/schemas_0.js");
+    const out = stsCalledErrorsOnly(source);
+    expect(out).toBeDefined();
+    const registered = (text: string) =>
+      [...text.matchAll(/n0_registry\.registerError\((\w+)\$, \1\);/g)].map((m) => m[1]).sort();
+    expect(registered(source)).toHaveLength(15);
+    expect(registered(out as string)).toEqual([...STS_CALLED_ERRORS].sort());
+    // The operations' own schemas are untouched.
+    expect(out).toContain("export var AssumeRole$ = ");
+    expect(out).toContain("export var GetCallerIdentity$ = ");
+    expect(out).toContain("_s_registry.registerError(STSServiceException$, STSServiceException);");
+    expect(stsCalledErrorsOnly("export const x = 1;\n")).toBeUndefined();
+  });
+
+  it("STS errors: no function bundles an STS command other than AssumeRole and GetCallerIdentity", async () => {
+    const entries = readdirSync(join(PROJECT_ROOT, "functions"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith("handler.ts"))
+      .map((f) => `functions/${f}`);
+    expect(entries.length).toBeGreaterThan(10);
+    const commands = new Set<string>();
+    for (const entry of entries) {
+      const outdir = mkdtempSync(join(tmpdir(), "efs-guard-sts-commands-"));
+      const metafile = await bundleFunction(entry, outdir);
+      for (const o of Object.values(metafile.outputs)) {
+        for (const [input, v] of Object.entries(o.inputs)) {
+          const m = /@aws-sdk\/client-sts\/dist-es\/commands\/(\w+)Command\.js$/.exec(input);
+          if (m && v.bytesInOutput > 0) commands.add(m[1] as string);
+        }
+      }
+    }
+    expect([...commands].every((c) => (STS_CALLED_COMMANDS as readonly string[]).includes(c))).toBe(true);
+    expect(commands.has("AssumeRole")).toBe(true);
+  }, 300_000);
+
   it("a member bundle carries none of the cut code, and the compact messages instead of zod's locale", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "efs-guard-member-rewrites-"));
     const metafile = await bundleFunction("functions/kms-key/handler.ts", outdir);
@@ -114,5 +161,7 @@ describe("the member bundles' SDK rewrites (infra/bundling.ts)", () => {
     expect(bundle).not.toContain("US East (N. Virginia)");
     expect(bundle).toContain('"us-east-1":{}');
     expect(bundle).not.toContain("/latest/meta-data/placement/region");
+    expect(bundle).not.toContain("IDPRejectedClaim");
+    expect(bundle).toContain("RegionDisabledException");
   });
 });

@@ -1,13 +1,22 @@
-import { DescribeFileSystemPolicyCommand } from "@aws-sdk/client-efs";
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  CreateAccessPointCommand,
+  DescribeFileSystemPolicyCommand,
+  PutFileSystemPolicyCommand,
+} from "@aws-sdk/client-efs";
 import { GetKeyRotationStatusCommand } from "@aws-sdk/client-kms";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
-import { ACCOUNT, resolveIntrinsics } from "../../emulator/intrinsics.js";
-import { REGION } from "../../emulator/seed.js";
-import { synthTemplate } from "../../emulator/template.js";
-import { authorizeIngressEvent, deleteFileSystemPolicyEvent, kmsKeyEvent } from "../../events/build.js";
+import { ACCOUNT } from "../../emulator/intrinsics.js";
+import { REGION, Seeder } from "../../emulator/seed.js";
+import {
+  authorizeIngressEvent,
+  createAccessPointEvent,
+  deleteFileSystemPolicyEvent,
+  kmsKeyEvent,
+  putFileSystemPolicyEvent,
+} from "../../events/build.js";
 import { resetEmulator } from "../support/emulator.js";
+import { hubTemplate, hubTestState, memberPolicyOf, memberRole, roleArnOf } from "../support/hub.js";
 import { inAccount, organization } from "../support/organization.js";
 import { KeySeeder } from "../support/seed-kms.js";
 
@@ -69,56 +78,12 @@ describe("the hub remediates each member's NFS rule, TLS deny and key rotation i
   it("three members remediated in their own account only; a member without the role is alerted, the rest handled", async () => {
     const { id: organizationId, members } = await organization(["a", "b", "c", "roleless"]);
     const [a, b, c, roleless] = members as [string, string, string, string];
-    const template = synthTemplate(
-      { organization: { organizationId, organizationalUnitIds: ["ou-ab12-11112222"] } },
-      { region: REGION },
-    );
+    const template = hubTemplate(organizationId);
     host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
 
     // The member role as the hub's StackSet deploys it: the member template's own policy, trusting the functions.
-    const stackSet = Object.values(template.Resources).find(
-      (r: any) => r.Type === "AWS::CloudFormation::StackSet",
-    ) as any;
-    const member = JSON.parse(stackSet.Properties.TemplateBody);
-    const policy = Object.values(member.Resources as Record<string, any>).find(
-      (r) => r.Type === "AWS::IAM::Policy" && r.Properties.PolicyName.startsWith("GuardPermissions"),
-    )!;
-    const roleArns = Object.values(ENTRIES).map((entry) => {
-      const fn = Object.values(template.Resources).find((r: any) => r.Metadata?.EfsGuardEntry === entry) as any;
-      return `arn:aws:iam::${ACCOUNT}:role/${fn.Properties.Role["Fn::GetAtt"][0]}`;
-    });
-    for (const account of [a, b, c]) {
-      const iam = inAccount(new IAMClient({ region: REGION }), account);
-      const trust = {
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { AWS: roleArns },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:PrincipalOrgID": organizationId } },
-          },
-        ],
-      };
-      await iam.send(
-        new CreateRoleCommand({ RoleName: "efs-guard-member", AssumeRolePolicyDocument: JSON.stringify(trust) }),
-      );
-      const document = resolveIntrinsics(
-        policy.Properties.PolicyDocument,
-        new Map([
-          ["HubRegion", { ref: REGION, atts: {} }],
-          ["HubAccountId", { ref: ACCOUNT, atts: {} }],
-        ]),
-        REGION,
-      );
-      await iam.send(
-        new PutRolePolicyCommand({
-          RoleName: "efs-guard-member",
-          PolicyName: "GuardPermissions",
-          PolicyDocument: JSON.stringify(document).replaceAll(ACCOUNT, account),
-        }),
-      );
-    }
+    const roleArns = Object.values(ENTRIES).map((entry) => roleArnOf(template, entry));
+    for (const account of [a, b, c]) await memberRole(account, roleArns, organizationId, memberPolicyOf(template));
 
     const hub = await violations(ACCOUNT);
     const seeded = { a: await violations(a), b: await violations(b), c: await violations(c) };
@@ -197,4 +162,97 @@ describe("the hub remediates each member's NFS rule, TLS deny and key rotation i
       ]);
     }
   }, 600_000);
+});
+
+/**
+ * efs-access in the hub (alert only, read only): a member's file system policy and access point are read with that
+ * member's role, under the member role the StackSet deploys, and the alert names the member. The same ids sent from
+ * another member are looked up in that member (where they do not exist), never in the account that holds them.
+ */
+describe("the hub's efs-access function judges each member's access in that member", () => {
+  const t = hubTestState();
+
+  const ENTRY = "functions/efs-access/handler.ts";
+  /** A file system whose policy lets everyone mount, write and be root, with an access point that sets no user. */
+  async function openAccess(account: string) {
+    const seed = new Seeder();
+    inAccount(seed.efs, account);
+    const fileSystemId = await seed.fileSystem();
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: [
+            "elasticfilesystem:ClientMount",
+            "elasticfilesystem:ClientWrite",
+            "elasticfilesystem:ClientRootAccess",
+          ],
+          Resource: `arn:aws:elasticfilesystem:${REGION}:${account}:file-system/${fileSystemId}`,
+        },
+      ],
+    });
+    await seed.efs.send(new PutFileSystemPolicyCommand({ FileSystemId: fileSystemId, Policy: policy }));
+    const ap = await seed.efs.send(new CreateAccessPointCommand({ FileSystemId: fileSystemId, ClientToken: account }));
+    return { account, fileSystemId, policy, accessPointId: ap.AccessPointId! };
+  }
+  type Open = Awaited<ReturnType<typeof openAccess>>;
+  const events = (x: Open, from: string) => [
+    { ...putFileSystemPolicyEvent(x.fileSystemId, x.policy), account: from },
+    { ...createAccessPointEvent({ accessPointId: x.accessPointId, fileSystemId: x.fileSystemId }), account: from },
+  ];
+  const verdicts = (report: any) => report.findings.map((f: any) => `${f.control} ${f.outcome}`).sort();
+
+  it("a member's open policy and user-less access point alert, read with its role; its ids from another member do not cross", async () => {
+    const { id: organizationId, members } = await organization(["a", "b"]);
+    const [a, b] = members as [string, string];
+    const template = hubTemplate(organizationId);
+    const host = await t.deploy(template);
+    for (const account of [a, b]) {
+      await memberRole(account, [roleArnOf(template, ENTRY)], organizationId, memberPolicyOf(template));
+    }
+    // The same violations in the hub itself: read there, they would be found for the member's event too.
+    const hub = await openAccess(ACCOUNT);
+    const inA = await openAccess(a);
+
+    const own = [];
+    for (const event of events(inA, a)) own.push(await host.invoke(ENTRY, event));
+    expect(own.map((r: any) => r.outcome)).toEqual(["evaluated", "evaluated"]);
+    expect(own.map(verdicts)).toEqual([
+      ["efs-iam-authorization-required alerted", "efs-root-access-restricted alerted"],
+      ["efs-access-point-enforced alerted"],
+    ]);
+
+    // A's ids in an event of B: read in B, where there is no such file system or access point.
+    const crossed = [];
+    for (const event of events(inA, b)) crossed.push(await host.invoke(ENTRY, event));
+    expect(crossed.map(verdicts)).toEqual([
+      ["efs-iam-authorization-required not-applicable", "efs-root-access-restricted not-applicable"],
+      ["efs-access-point-enforced not-applicable"],
+    ]);
+
+    const alerts = (await host.alerts()).filter((x) => x.attributes.outcome === "alerted");
+    expect(alerts.map((x) => x.attributes.control).sort()).toEqual([
+      "efs-access-point-enforced",
+      "efs-iam-authorization-required",
+      "efs-root-access-restricted",
+    ]);
+    for (const alert of alerts) {
+      const text = alert.message.content.description as string;
+      expect(text).toContain(`account \`${a}\``);
+      expect(text).not.toContain(hub.fileSystemId);
+      expect(text).not.toContain(b);
+    }
+    // Every EFS read was a member session's: the hub function's own role read nothing of EFS or KMS.
+    const hubCalls = host.recorder.calls.filter(
+      (call) => call.function !== undefined && ["elasticfilesystem", "kms"].includes(call.service),
+    );
+    expect(hubCalls).toEqual([]);
+    const memberCalls = host.recorder.calls
+      .filter((call) => call.function === undefined)
+      .map((call) => `${call.service}:${call.operation}`);
+    expect(memberCalls).toContain("elasticfilesystem:DescribeFileSystemPolicy");
+    expect(memberCalls).toContain("elasticfilesystem:DescribeAccessPoints");
+  }, 300_000);
 });

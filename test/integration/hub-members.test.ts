@@ -1,12 +1,11 @@
-import { ECSClient, RegisterTaskDefinitionCommand, type RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
+import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { TagResourceCommand } from "@aws-sdk/client-efs";
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
-import { synthTemplate } from "../../emulator/template.js";
 import { authorizeIngressEvent, efsTagsEvent, registerTaskDefinitionEvent } from "../../events/build.js";
 import { resetEmulator } from "../support/emulator.js";
+import { efsTaskDefinition, exposed, HUB, hubTemplate, memberRole, roleArnOf } from "../support/hub.js";
 import { inAccount, organization } from "../support/organization.js";
 
 /**
@@ -19,72 +18,15 @@ import { inAccount, organization } from "../support/organization.js";
  * ecs-clients the same way: a member's event is judged by what that member holds, and the hub function's own role
  * makes no EC2, EFS, KMS or ECS call for it (the recording proxy names the calls of each function's own key).
  */
-const HUB = "123456789012";
 const ENTRY = "functions/nfs-ingress/handler.ts";
-
-/** A member account's file system behind a group with a world-open NFS rule, seeded in that account. */
-async function exposed(account: string) {
-  const seed = new Seeder();
-  inAccount(seed.ec2, account);
-  inAccount(seed.efs, account);
-  const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
-  const groupId = await seed.securityGroup(vpcId);
-  const fileSystemId = await seed.fileSystem();
-  await seed.mountTarget(fileSystemId, subnets[0]!, [groupId]);
-  const open = await seed.nfsFrom(groupId, "0.0.0.0/0");
-  return { seed, groupId, open };
-}
-
-async function memberRole(
-  account: string,
-  hubRoleArn: string,
-  organizationId: string,
-  actions = ["ec2:*", "elasticfilesystem:Describe*"],
-) {
-  const iam = inAccount(new IAMClient({ region: REGION }), account);
-  const trust = {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { AWS: [hubRoleArn] },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:PrincipalOrgID": organizationId } },
-      },
-    ],
-  };
-  await iam.send(
-    new CreateRoleCommand({ RoleName: "efs-guard-member", AssumeRolePolicyDocument: JSON.stringify(trust) }),
-  );
-  await iam.send(
-    new PutRolePolicyCommand({
-      RoleName: "efs-guard-member",
-      PolicyName: "guard",
-      PolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: actions, Resource: "*" }],
-      }),
-    }),
-  );
-}
-
-/** The hub's template and the ARN of the role of one of its functions (the principal the member role trusts). */
-function hubTemplate(organizationId: string, entry: string) {
-  const template = synthTemplate(
-    { organization: { organizationId, organizationalUnitIds: ["ou-ab12-11112222"] } },
-    { region: REGION },
-  );
-  const fn = Object.values(template.Resources).find((r: any) => r.Metadata?.EfsGuardEntry === entry) as any;
-  return { template, roleArn: `arn:aws:iam::${HUB}:role/${fn.Properties.Role["Fn::GetAtt"][0]}` };
-}
 
 /** A hub deployed with one member "a" whose member role trusts the function of `entry` and grants `actions`. */
 async function hubWithOneMember(entry: string, actions: string[]) {
   const { id: organizationId, members } = await organization(["a"]);
   const [a] = members as [string];
-  const { template, roleArn } = hubTemplate(organizationId, entry);
+  const template = hubTemplate(organizationId);
   const deployed = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
-  await memberRole(a, roleArn, organizationId, actions);
+  await memberRole(a, [roleArnOf(template, entry)], organizationId, actions);
   return { a, deployed };
 }
 
@@ -111,10 +53,11 @@ describe("the hub acts in its members (nfs-ingress, tag-audit, ecs-clients)", ()
   it("each member's open rule is revoked in that member; a member without the role is alerted once", async () => {
     const { id: organizationId, members } = await organization(["a", "b", "roleless"]);
     const [a, b, roleless] = members as [string, string, string];
-    const { template, roleArn: hubRoleArn } = hubTemplate(organizationId, ENTRY);
+    const template = hubTemplate(organizationId);
+    const hubRoleArn = roleArnOf(template, ENTRY);
     host = await FunctionHost.deploy(template, { env: { LOG_LEVEL: "WARN" } });
-    await memberRole(a, hubRoleArn, organizationId);
-    await memberRole(b, hubRoleArn, organizationId);
+    await memberRole(a, [hubRoleArn], organizationId);
+    await memberRole(b, [hubRoleArn], organizationId);
 
     const hub = await exposed(HUB);
     const inA = await exposed(a);
@@ -199,15 +142,7 @@ describe("the hub acts in its members (nfs-ingress, tag-audit, ecs-clients)", ()
     const { a, deployed } = await hubWithOneMember(entry, ["ecs:DescribeTaskDefinition"]);
     host = deployed;
 
-    const input = (transitEncryption: "ENABLED" | "DISABLED"): RegisterTaskDefinitionCommandInput => ({
-      family: "web",
-      networkMode: "awsvpc",
-      requiresCompatibilities: ["FARGATE"],
-      cpu: "256",
-      memory: "512",
-      containerDefinitions: [{ name: "app", image: "public.ecr.aws/docker/library/nginx:latest", essential: true }],
-      volumes: [{ name: "data", efsVolumeConfiguration: { fileSystemId: "fs-0123456789abcdef0", transitEncryption } }],
-    });
+    const input = efsTaskDefinition;
     // The same family and revision in the hub, with TLS: read there, the member's revision would look compliant.
     await new ECSClient({ region: REGION }).send(new RegisterTaskDefinitionCommand(input("ENABLED")));
     const inA = inAccount(new ECSClient({ region: REGION }), a);

@@ -322,7 +322,7 @@ describe("sweepRegion", () => {
     const a = await mixedAccount();
     const broken: Guard = {
       name: "broken",
-      events: [],
+      events: {},
       inventory: async () => {
         throw new Error("inventory exploded");
       },
@@ -331,7 +331,7 @@ describe("sweepRegion", () => {
     };
     const flaky: Guard = {
       name: "flaky",
-      events: [],
+      events: {},
       inventory: async () => [
         { type: "file-system", fileSystemId: "fs-1" },
         { type: "file-system", fileSystemId: "fs-2" },

@@ -2,6 +2,7 @@ import type { RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { afterEach, beforeEach } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
+import { resolveIntrinsics } from "../../emulator/intrinsics.js";
 import { REGION, Seeder } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import { resetEmulator } from "./emulator.js";
@@ -27,12 +28,39 @@ export async function exposed(account: string) {
   return { seed, groupId, open, fileSystemId };
 }
 
-/** The member role in `account`, trusting the hub roles given (in this organization), granting `actions`. */
+/** A member role policy for one account: the member template's own (memberPolicyOf), or actions on everything. */
+export type MemberPermissions = string[] | ((account: string) => unknown);
+
+/**
+ * The member role's policy as the hub's StackSet deploys it: the member template's GuardPermissions, its
+ * parameters resolved, in `account`.
+ */
+export function memberPolicyOf(template: CfnTemplate): (account: string) => unknown {
+  const stackSet = Object.values(template.Resources).find(
+    (r: any) => r.Type === "AWS::CloudFormation::StackSet",
+  ) as any;
+  const member = JSON.parse(stackSet.Properties.TemplateBody);
+  const policy = Object.values(member.Resources as Record<string, any>).find(
+    (r) => r.Type === "AWS::IAM::Policy" && r.Properties.PolicyName.startsWith("GuardPermissions"),
+  );
+  if (!policy) throw new Error("the member template has no GuardPermissions policy");
+  const parameters = new Map([
+    ["HubRegion", { ref: REGION, atts: {} }],
+    ["HubAccountId", { ref: HUB, atts: {} }],
+  ]);
+  const document = JSON.stringify(resolveIntrinsics(policy.Properties.PolicyDocument, parameters, REGION));
+  return (account) => JSON.parse(document.replaceAll(HUB, account));
+}
+
+/**
+ * The member role in `account`, trusting the hub roles given (in this organization), granting `permissions`: a list
+ * of actions on every resource, or a policy per account (memberPolicyOf).
+ */
 export async function memberRole(
   account: string,
   hubRoleArns: string[],
   organizationId: string,
-  actions = ["ec2:*", "elasticfilesystem:Describe*"],
+  permissions: MemberPermissions = ["ec2:*", "elasticfilesystem:Describe*"],
 ) {
   const iam = inAccount(new IAMClient({ region: REGION }), account);
   const trust = {
@@ -53,10 +81,11 @@ export async function memberRole(
     new PutRolePolicyCommand({
       RoleName: "efs-guard-member",
       PolicyName: "guard",
-      PolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: actions, Resource: "*" }],
-      }),
+      PolicyDocument: JSON.stringify(
+        Array.isArray(permissions)
+          ? { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: permissions, Resource: "*" }] }
+          : permissions(account),
+      ),
     }),
   );
 }

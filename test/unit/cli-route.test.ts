@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { authorizeIngressEvent, cloudTrailEnvelope } from "../../events/build.js";
 import { NFS_INGRESS_EVENTS } from "../../events/patterns.js";
 import type { Finding } from "../../shared/controls/types.js";
+import { ingressAuthorized } from "../../shared/events/extractors.js";
+import type { EventSpecs } from "../../shared/events/triggers.js";
 import { routeEvent } from "../../shared/pipeline/replay.js";
 import type { Guard } from "../../shared/pipeline/types.js";
 import { logger } from "../../shared/runtime/logger.js";
@@ -10,7 +12,7 @@ import { testDeps } from "../support/deps.js";
 logger.setLogLevel("SILENT");
 
 /** A guard that finds every triggered resource compliant, under its own control id. */
-function guard(name: string, control: Finding["control"], events: readonly string[]): Guard {
+function guard(name: string, control: Finding["control"], events: EventSpecs): Guard {
   return {
     name,
     events,
@@ -38,7 +40,9 @@ function guard(name: string, control: Finding["control"], events: readonly strin
 
 describe("routeEvent: one event, every guard that handles it", () => {
   const nfs = guard("nfs", "efs-nfs-ingress-restricted", NFS_INGRESS_EVENTS);
-  const other = guard("other", "efs-policy-not-public", ["ec2.amazonaws.com:AuthorizeSecurityGroupIngress"]);
+  const other = guard("other", "efs-policy-not-public", {
+    "ec2.amazonaws.com:AuthorizeSecurityGroupIngress": ingressAuthorized,
+  });
   const event = authorizeIngressEvent({ groupId: "sg-1", ruleId: "sgr-1", cidr: "0.0.0.0/0" });
 
   it("merges the findings of every guard that handles the event", async () => {

@@ -10,7 +10,7 @@ function guard(name: string, n: number, clock: { t: number }, assessed: string[]
   return {
     name,
     controls: ["efs-tls-enforced"],
-    events: [],
+    events: {},
     inventory: async () =>
       Array.from({ length: n }, (_, i) => ({ type: "file-system" as const, fileSystemId: `fs-${name}-${i}` })),
     assess: async (trigger): Promise<Finding[]> => {
