@@ -116,6 +116,17 @@ export const TAG_EVENTS = [
   "kms.amazonaws.com:UntagResource",
 ] as const;
 
+/**
+ * efs-tls-enforced's own events, taken by the ecs-clients function while tlsEnforcement is "unless-clients-break"
+ * (shared/guards/tls-enforcement.ts: the lookup of the file system's ECS clients needs the ECS client, which that
+ * function carries); the file-system function then leaves the control alone on them.
+ */
+export const TLS_ENFORCEMENT_EVENTS = [
+  "elasticfilesystem.amazonaws.com:CreateFileSystem",
+  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy",
+  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy",
+] as const;
+
 /** The ECS client guard (efs-clients-use-tls): every new task definition revision. */
 export const CLIENT_TLS_EVENTS = ["ecs.amazonaws.com:RegisterTaskDefinition"] as const;
 
