@@ -354,6 +354,12 @@ const keyRef = (a: BenchAccount) => ({ sent: a.keyId, keyArn: a.keyArn });
 const created = (a: BenchAccount) =>
   createFileSystemEvent({ fileSystemId: a.fileSystemId, encrypted: true, kmsKeyId: a.keyArn });
 
+/** CreateFileSystem on the file system in its compliant state (the file-system and ecs-clients rows). */
+async function createdCompliant(a: BenchAccount) {
+  await compliantFileSystem(a);
+  return created(a);
+}
+
 /**
  * One row per trigger. New functions add their rows here (the lead adds them at merge); a function without rows
  * still gets its bundle and import time measured, and the bench says its calls are not measured.
@@ -396,15 +402,36 @@ export const SCENARIOS: TriggerScenario[] = [
     kind: "security-group",
     paths: nfsMountTargetPaths((a) => modifyMountTargetSecurityGroupsEvent(a.mountTargetId, [a.groupId])),
   },
+  // tlsEnforcement "unless-clients-break" (the default): efs-tls-enforced on its events is the ecs-clients
+  // function's (below); the file-system function evaluates the other controls of these events.
   {
     function: FILE_SYSTEM,
     trigger: "elasticfilesystem:CreateFileSystem",
     kind: "policy",
     paths: {
-      compliant: async (a) => {
-        await compliantFileSystem(a);
+      compliant: createdCompliant,
+      remediation: async (a) => {
+        await backups(a, "DISABLED");
         return created(a);
       },
+    },
+  },
+  {
+    function: FILE_SYSTEM,
+    trigger: "elasticfilesystem:PutFileSystemPolicy",
+    kind: "policy",
+    // efs-policy-not-public is alert only: no remediation path.
+    paths: { compliant: async (a) => putFileSystemPolicyEvent(a.fileSystemId, await compliantFileSystem(a)) },
+  },
+  // efs-tls-enforced with the lookup of the ECS clients the deny would cut off (the bench's file system has mount
+  // targets). Each ACTIVE task definition of the region adds one DescribeTaskDefinition; at this point the account
+  // has none (the RegisterTaskDefinition row below registers the first).
+  {
+    function: ECS_CLIENTS,
+    trigger: "elasticfilesystem:CreateFileSystem",
+    kind: "policy",
+    paths: {
+      compliant: createdCompliant,
       remediation: async (a) => {
         await a.seed.efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId: a.fileSystemId }));
         return created(a);
@@ -412,7 +439,7 @@ export const SCENARIOS: TriggerScenario[] = [
     },
   },
   {
-    function: FILE_SYSTEM,
+    function: ECS_CLIENTS,
     trigger: "elasticfilesystem:PutFileSystemPolicy",
     kind: "policy",
     paths: {
@@ -424,7 +451,7 @@ export const SCENARIOS: TriggerScenario[] = [
     },
   },
   {
-    function: FILE_SYSTEM,
+    function: ECS_CLIENTS,
     trigger: "elasticfilesystem:DeleteFileSystemPolicy",
     kind: "policy",
     paths: {

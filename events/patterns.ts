@@ -139,6 +139,17 @@ export const TAG_EVENTS: EventSpecs = {
   "kms.amazonaws.com:UntagResource": keyFromRequest,
 };
 
+/**
+ * efs-tls-enforced's own events, taken by the ecs-clients function while tlsEnforcement is "unless-clients-break"
+ * (shared/guards/tls-enforcement.ts: the lookup of the file system's ECS clients needs the ECS client, which that
+ * function carries); the file-system function then leaves the control alone on them.
+ */
+export const TLS_ENFORCEMENT_EVENTS: EventSpecs = {
+  "elasticfilesystem.amazonaws.com:CreateFileSystem": fileSystemCreated,
+  "elasticfilesystem.amazonaws.com:PutFileSystemPolicy": fileSystemFromRequest,
+  "elasticfilesystem.amazonaws.com:DeleteFileSystemPolicy": fileSystemFromRequest,
+};
+
 /** The ECS client guard (efs-clients-use-tls): every new task definition revision. */
 export const CLIENT_TLS_EVENTS: EventSpecs = {
   "ecs.amazonaws.com:RegisterTaskDefinition": taskDefinitionRegistered,

@@ -126,7 +126,11 @@ export function kmsKeyStatements(scope: Construct, config: GuardConfig): PolicyS
   ];
 }
 
-export function fileSystemStatements(scope: Construct, config: GuardConfig): PolicyStatement[] {
+/**
+ * `writesTls` false: the file-system function while tlsEnforcement is "unless-clients-break", which leaves the TLS
+ * deny on events to the ecs-clients function (tlsEnforcementStatements); the sweep and the member role still write it.
+ */
+export function fileSystemStatements(scope: Construct, config: GuardConfig, writesTls = true): PolicyStatement[] {
   const stack = Stack.of(scope);
   const fsArn = `arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`;
   return [
@@ -147,7 +151,7 @@ export function fileSystemStatements(scope: Construct, config: GuardConfig): Pol
       actions: ["kms:DescribeKey"],
       resources: [`arn:${stack.partition}:kms:*:${stack.account}:key/*`],
     }),
-    ...(remediates(config, "efs-tls-enforced")
+    ...(writesTls && remediates(config, "efs-tls-enforced")
       ? [
           new PolicyStatement({
             sid: "WriteTlsPolicy",
@@ -252,6 +256,36 @@ export function ecsClientsStatements(): PolicyStatement[] {
       actions: ["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"],
       resources: ["*"],
     }),
+  ];
+}
+
+/** Whether the ecs-clients function takes efs-tls-enforced's events (shared/guards/tls-enforcement.ts). */
+export function enforcesTlsWithLookup(config: GuardConfig): boolean {
+  return config.tlsEnforcement === "unless-clients-break" && config.modes["efs-tls-enforced"] !== "off";
+}
+
+/**
+ * efs-tls-enforced in the ecs-clients function (tlsEnforcement "unless-clients-break"): the file system (its mount
+ * targets, state and tags), its policy, and the deny's write when the control remediates. Nothing otherwise.
+ */
+export function tlsEnforcementStatements(scope: Construct, config: GuardConfig): PolicyStatement[] {
+  if (!enforcesTlsWithLookup(config)) return [];
+  const fsArn = `arn:${Stack.of(scope).partition}:elasticfilesystem:*:${Stack.of(scope).account}:file-system/*`;
+  return [
+    new PolicyStatement({
+      sid: "ReadFileSystemsAndPolicies",
+      actions: ["elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeFileSystemPolicy"],
+      resources: [fsArn],
+    }),
+    ...(remediates(config, "efs-tls-enforced")
+      ? [
+          new PolicyStatement({
+            sid: "WriteTlsPolicyAfterClientLookup",
+            actions: ["elasticfilesystem:PutFileSystemPolicy"],
+            resources: [fsArn],
+          }),
+        ]
+      : []),
   ];
 }
 

@@ -7,6 +7,7 @@ import {
   KMS_KEY_EVENTS,
   NFS_INGRESS_EVENTS,
   TAG_EVENTS,
+  TLS_ENFORCEMENT_EVENTS,
 } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
 import { alarmOnStateMachine } from "./constructs/alarms.js";
@@ -25,6 +26,7 @@ import {
   allGuardStatements,
   ecsClientsStatements,
   efsAccessStatements,
+  enforcesTlsWithLookup,
   fileSystemStatements,
   kmsKeyStatements,
   memberRoleStatements,
@@ -32,6 +34,7 @@ import {
   organizationSweepStatements,
   remediates,
   tagAuditStatements,
+  tlsEnforcementStatements,
 } from "./permissions.js";
 
 export interface EfsGuardStackProps extends StackProps {
@@ -107,7 +110,7 @@ export class EfsGuardStack extends Stack {
       events: FILE_SYSTEM_EVENTS,
       // In the hub, it acts in the members' accounts through their member role (shared/pipeline/members.ts).
       statements: [
-        ...fileSystemStatements(this, config),
+        ...fileSystemStatements(this, config, !enforcesTlsWithLookup(config)),
         ...(organization ? memberRoleStatements(this, organization) : []),
       ],
     });
@@ -176,10 +179,18 @@ export class EfsGuardStack extends Stack {
     this.functions.ecsClients = new GuardFunction(this, "EcsClients", {
       ...guards,
       entry: "functions/ecs-clients/handler.ts",
-      description: "EFS Guard efs-clients-use-tls: alerts ECS task definitions that mount EFS without TLS",
-      events: CLIENT_TLS_EVENTS,
-      // In the hub, it reads the members' task definitions through their member role (shared/pipeline/members.ts).
-      statements: [...ecsClientsStatements(), ...(organization ? memberRoleStatements(this, organization) : [])],
+      description: enforcesTlsWithLookup(config)
+        ? "EFS Guard efs-clients-use-tls, efs-tls-enforced: ECS clients without TLS, and the TLS deny only where it breaks none"
+        : "EFS Guard efs-clients-use-tls: alerts ECS task definitions that mount EFS without TLS",
+      // tlsEnforcement "unless-clients-break": efs-tls-enforced's events too, since the deny waits for the lookup
+      // of the ECS clients it would cut off (shared/guards/tls-enforcement.ts); the file-system function leaves it.
+      events: { ...CLIENT_TLS_EVENTS, ...(enforcesTlsWithLookup(config) ? TLS_ENFORCEMENT_EVENTS : {}) },
+      // In the hub, it reads the members' task definitions and file systems through their member role.
+      statements: [
+        ...ecsClientsStatements(),
+        ...tlsEnforcementStatements(this, config),
+        ...(organization ? memberRoleStatements(this, organization) : []),
+      ],
     });
 
     // The functions that report decisions: alerts (through the inbox) and, when on, findings for Security Hub.

@@ -37,6 +37,19 @@ export interface TlsState {
   clients?: TlsClientCheck;
 }
 
+/**
+ * Whether the deny may only be written after looking up the file system's ECS clients (tlsEnforcement
+ * "unless-clients-break"): only when the deny would be written (a policy that does not enforce TLS and can be
+ * merged) into a file system that already has mount targets. A new file system (CreateFileSystem: no mount target
+ * yet) has no client to break, so it needs no lookup and no ECS call.
+ */
+export function needsClientCheck(fs: FileSystemFacts, policy: string | undefined, config: GuardConfig): boolean {
+  if (config.tlsEnforcement !== "unless-clients-break" || isGone(fs)) return false;
+  // EFS always reports the count; a description without it is treated as having mount targets (looked up).
+  if (fs.numberOfMountTargets === 0) return false;
+  return mergeTlsDeny(policy, fs.arn).status === "merged";
+}
+
 /** How many task definition ARNs an alert names before "and N more". */
 const NAMED_CLIENTS = 10;
 

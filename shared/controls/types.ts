@@ -83,6 +83,11 @@ export type RemediationPlan = PlanText &
         policy: string;
         /** The policy text it was derived from (null: none); if the live policy differs, the merge is redone. */
         basedOn: string | null;
+        /**
+         * Set by the guard whose read of `basedOn` was its last call before the decision (shared/guards/
+         * tls-enforcement.ts): that read is the one just before the write, so the write does not repeat it.
+         */
+        fresh?: boolean;
       }
     | { kind: "put-backup-policy"; fileSystemId: string }
     | {

@@ -1,7 +1,7 @@
 import type { EFSClient } from "@aws-sdk/client-efs";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SFNClient } from "@aws-sdk/client-sfn";
-import { FILE_SYSTEM_EVENTS } from "../../events/patterns.js";
+import { FILE_SYSTEM_EVENTS, TLS_ENFORCEMENT_EVENTS } from "../../events/patterns.js";
 import {
   backupPolicyStatus,
   describeFileSystem,
@@ -10,7 +10,6 @@ import {
   fileSystemPolicy,
   isFileSystemNotFound,
   listFileSystems,
-  putFileSystemPolicy,
 } from "../aws/efs.js";
 import { describeKeyFacts, kmsDescribeClient } from "../aws/kms-describe.js";
 import { migrationSubject, sfnClient, startMigration } from "../aws/migration.js";
@@ -22,10 +21,9 @@ import type { KeyFacts } from "../controls/encrypted-at-rest.js";
 import * as encryption from "../controls/encrypted-at-rest.js";
 import { type FileSystemFacts, isGone, notApplicable } from "../controls/file-system.js";
 import { accountOfKeyArn } from "../controls/kms-key-state.js";
-import { assessTls, mergeTlsDeny, parsePolicy } from "../controls/policy.js";
 import * as publicPolicy from "../controls/policy-not-public.js";
 import * as tls from "../controls/tls-enforced.js";
-import type { Finding, RemediationPlan } from "../controls/types.js";
+import type { Finding } from "../controls/types.js";
 import { SOURCES, type Trigger } from "../events/triggers.js";
 import { type Creator, creatorFrom } from "../migration/approval.js";
 import { recordKeyRegion } from "../migration/record.js";
@@ -33,11 +31,18 @@ import { settle, unwrap } from "../pipeline/concurrency.js";
 import type { Guard, Origin, RemediationOutcome } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
 import { GuardError } from "../runtime/errors.js";
+import { enforceTls, gone, type TlsClientLookup } from "./tls-write.js";
 
 export interface FileSystemClients {
   efs: (region: string) => EFSClient;
   kms: (region: string) => KMSClient;
   sfn: (region: string) => SFNClient;
+  /**
+   * The lookup of the ECS clients the TLS deny would cut off (tlsEnforcement "unless-clients-break"): the sweep's
+   * and scan's, which carry the ECS client. The file-system function has none: it leaves efs-tls-enforced on events
+   * to the ecs-clients function then (shared/guards/tls-enforcement.ts).
+   */
+  tlsClients?: (region: string, config: GuardConfig) => TlsClientLookup;
 }
 
 export interface FileSystemGuardOptions {
@@ -78,13 +83,20 @@ export const CONTROLS_BY_EVENT: Record<string, ControlId[]> = {
   [`${SOURCES.efs}:PutBackupPolicy`]: [backup.CONTROL],
 };
 
-export function controlsFor(origin: Origin | undefined): ControlId[] {
+export function controlsFor(origin: Origin | undefined, config: GuardConfig): ControlId[] {
   if (origin?.kind !== "event") return ALL_CONTROLS;
-  return CONTROLS_BY_EVENT[`${origin.event.eventSource}:${origin.event.eventName}`] ?? ALL_CONTROLS;
+  const key = `${origin.event.eventSource}:${origin.event.eventName}`;
+  const controls = CONTROLS_BY_EVENT[key] ?? ALL_CONTROLS;
+  // "unless-clients-break": the ecs-clients function evaluates efs-tls-enforced on these events, after the lookup
+  // of the file system's ECS clients (shared/guards/tls-enforcement.ts); one writer per event.
+  if (config.tlsEnforcement === "unless-clients-break" && Object.hasOwn(TLS_ENFORCEMENT_EVENTS, key)) {
+    return controls.filter((c) => c !== tls.CONTROL);
+  }
+  return controls;
 }
 
-/** How many times the TLS merge is redone when the policy keeps changing under it before giving up (retryable). */
-export const MAX_POLICY_ATTEMPTS = 3;
+/** No lookup was possible: the evaluator holds the deny back with its "cannot tell" reason. */
+const NOT_CHECKED: tls.TlsClientCheck = { checked: 0, truncated: true, clients: [] };
 
 export const defaultFileSystemClients: FileSystemClients = { efs: efsClient, kms: kmsDescribeClient, sfn: sfnClient };
 
@@ -137,9 +149,18 @@ export async function assessFileSystem(
     const findings: Finding[] = [];
     for (const control of controls) {
       switch (control) {
-        case tls.CONTROL:
-          findings.push(tls.evaluate({ fileSystem: fs, policy }, config, clock));
+        case tls.CONTROL: {
+          // Before the deny is written into a file system with mount targets: its ECS clients without TLS. Without
+          // a lookup here, the deny is held back as not checked rather than written blind.
+          const lookup = clients.tlsClients?.(region, config);
+          const check = tls.needsClientCheck(fs, policy, config)
+            ? lookup
+              ? await lookup(fs.fileSystemId)
+              : NOT_CHECKED
+            : undefined;
+          findings.push(tls.evaluate({ fileSystem: fs, policy, ...(check ? { clients: check } : {}) }, config, clock));
           break;
+        }
         case publicPolicy.CONTROL:
           findings.push(publicPolicy.evaluate({ fileSystem: fs, policy }, config, clock));
           break;
@@ -186,73 +207,6 @@ export async function assessFileSystem(
   }
 }
 
-const gone = (fileSystemId: string): RemediationOutcome => ({
-  status: "already-done",
-  detail: `${fileSystemId} no longer exists`,
-});
-
-/**
- * Read-merge-write without losing a concurrent update: EFS has no conditional write, so the policy is re-read just
- * before writing; if it is not the one the plan was derived from, the merge is redone on the live policy (or the
- * live policy already enforces TLS, or can no longer be merged), and the read is repeated until it is stable.
- * The remaining window is the time between that last read and the write (milliseconds).
- */
-export async function enforceTls(
-  efs: EFSClient,
-  plan: Extract<RemediationPlan, { kind: "put-file-system-policy" }>,
-): Promise<RemediationOutcome> {
-  let expected = plan.basedOn ?? undefined;
-  let policy = plan.policy;
-  let redone = false;
-  for (let attempt = 1; attempt <= MAX_POLICY_ATTEMPTS; attempt += 1) {
-    let current: string | undefined;
-    try {
-      current = await fileSystemPolicy(efs, plan.fileSystemId);
-    } catch (error) {
-      if (isFileSystemNotFound(error)) return gone(plan.fileSystemId);
-      throw error;
-    }
-    if (current !== expected) {
-      const merge = mergeTlsDeny(current, plan.fileSystemArn);
-      if (merge.status === "compliant") {
-        return { status: "already-done", detail: "the policy was changed meanwhile and now denies non-TLS access" };
-      }
-      if (merge.status === "invalid" || merge.status === "too-large") {
-        throw new GuardError(
-          "POLICY_INVALID",
-          `the policy of ${plan.fileSystemId} changed meanwhile and can no longer be merged: ${merge.detail}; nothing was written`,
-        );
-      }
-      expected = current;
-      policy = merge.policy;
-      redone = true;
-      continue;
-    }
-    let written: string;
-    try {
-      written = await putFileSystemPolicy(efs, plan.fileSystemId, policy);
-    } catch (error) {
-      if (isFileSystemNotFound(error)) return gone(plan.fileSystemId);
-      throw error;
-    }
-    const confirmed = parsePolicy(written);
-    if (confirmed.status !== "ok" || !assessTls(confirmed.statements, plan.fileSystemArn).enforced) {
-      throw new GuardError("REMEDIATION_FAILED", `EFS did not confirm a TLS-enforcing policy on ${plan.fileSystemId}`);
-    }
-    return redone
-      ? {
-          status: "done",
-          detail: "the policy had changed since the evaluation; the deny was merged into the current one",
-        }
-      : { status: "done" };
-  }
-  throw new GuardError(
-    "REMEDIATION_FAILED",
-    `the policy of ${plan.fileSystemId} changed ${MAX_POLICY_ATTEMPTS} times while EFS Guard was merging; nothing was written, the event will be retried`,
-    { retryable: true },
-  );
-}
-
 async function turnOnBackups(efs: EFSClient, fileSystemId: string): Promise<RemediationOutcome> {
   try {
     const now = await backupPolicyStatus(efs, fileSystemId);
@@ -290,7 +244,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
     events: FILE_SYSTEM_EVENTS,
     async assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin) {
       if (trigger.type !== "file-system") return [];
-      const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
+      const controls = controlsFor(origin, config).filter((c) => config.modes[c] !== "off");
       if (controls.length === 0) return [];
       return assessFileSystem(clients, trigger.fileSystemId, region, controls, config, clock, {
         kmsKeyArn: trigger.kmsKeyArn,

@@ -1,4 +1,5 @@
-import type { ECSClient } from "@aws-sdk/client-ecs";
+import { ecsClient } from "../aws/ecs.js";
+import { efsClient } from "../aws/efs.js";
 import { MIGRATION_ENV } from "../aws/migration.js";
 import { RECORD_KEY_ALIAS, RECORD_KEY_ENV } from "../migration/record.js";
 import type { Guard } from "../pipeline/types.js";
@@ -16,6 +17,7 @@ import {
   type SweepClients,
 } from "./sweep-paths.js";
 import { tagAuditGuard } from "./tag-audit.js";
+import { ecsClientLookup, tlsEnforcementGuard } from "./tls-enforcement.js";
 
 /**
  * Every guard, in the order the sweep and `scan` run them. Add a new guard here. The migration state machine is the
@@ -39,9 +41,13 @@ export function allGuards(
       ? undefined
       : (options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined)),
     recordKeyArn,
-    ...(c
-      ? { clients: { ...defaultFileSystemClients, efs: c.efs, kms: c.kmsDescribe }, memberAccount: c.account }
-      : {}),
+    // The lookup of the ECS clients before a TLS deny (tlsEnforcement): the sweep's and scan's guards carry ECS.
+    clients: {
+      ...defaultFileSystemClients,
+      ...(c ? { efs: c.efs, kms: c.kmsDescribe } : {}),
+      tlsClients: (region, config) => ecsClientLookup((c?.ecs ?? ecsClient)(region), region, config),
+    },
+    ...(c ? { memberAccount: c.account } : {}),
   });
   const key = kmsKeyGuard(c ? { kms: c.kms, efs: c.efs } : undefined);
   const access = efsAccessGuard(c ? { efs: c.efs, kms: c.kmsDescribe } : undefined);
@@ -59,7 +65,6 @@ export function allGuards(
 
 /** Every client the guards use, per region: one account's (allGuards' `clients`). */
 export interface GuardClients extends SweepClients {
-  ecs: (region: string) => ECSClient;
   /** The account the clients act in, when it is a member's: the hub's migration workflow does not migrate there. */
   account?: string;
 }
@@ -69,5 +74,7 @@ export interface GuardClients extends SweepClients {
  * deployed as functions and run by `replay`, not by the sweep or `scan`.
  */
 export function eventOnlyGuards(): Guard[] {
-  return [tagAuditGuard()];
+  // efs-tls-enforced on its events while tlsEnforcement is "unless-clients-break" (the ecs-clients function's part;
+  // the sweep and scan assess the control in the file-system guard).
+  return [tagAuditGuard(), tlsEnforcementGuard({ efs: efsClient, ecs: ecsClient })];
 }

@@ -1,7 +1,9 @@
 import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import { DescribeFileSystemPolicyCommand, type EFSClient } from "@aws-sdk/client-efs";
 import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { ec2Client } from "../aws/ec2.js";
+import { activeTaskDefinitions, clientsWithoutTls, ecsClient, type TaskDefinitionsRead } from "../aws/ecs.js";
 import { describeFileSystem, efsClient } from "../aws/efs.js";
 import { call } from "../aws/errors.js";
 import type { RegionInventory } from "../aws/inventory.js";
@@ -35,6 +37,8 @@ export interface SweepClients {
   kms: (region: string) => KMSClient;
   /** The DescribeKey-only client of the file-system and efs-access guards (the same service). */
   kmsDescribe: (region: string) => KMSClient;
+  /** ECS: efs-clients-use-tls, and the lookup before efs-tls-enforced writes its deny (tlsEnforcement). */
+  ecs: (region: string) => ECSClient;
 }
 
 export const defaultSweepClients: SweepClients = {
@@ -42,7 +46,26 @@ export const defaultSweepClients: SweepClients = {
   ec2: ec2Client,
   kms: kmsClient,
   kmsDescribe: kmsDescribeClient,
+  ecs: ecsClient,
 };
+
+/**
+ * The region's ACTIVE task definitions, read once per sweep of the region and only when a TLS deny is about to be
+ * written into a file system with mount targets (tlsEnforcement "unless-clients-break"): each such file system is
+ * then checked against the same reading.
+ */
+const taskDefinitionReads = new WeakMap<RegionInventory, Promise<TaskDefinitionsRead>>();
+
+function sweepTlsClients(inventory: RegionInventory, ecs: ECSClient, config: GuardConfig) {
+  return async (fileSystemId: string) => {
+    let read = taskDefinitionReads.get(inventory);
+    if (!read) {
+      read = activeTaskDefinitions(ecs, inventory.region, config.tlsClientCheckLimit);
+      taskDefinitionReads.set(inventory, read);
+    }
+    return clientsWithoutTls(fileSystemId, await read);
+  };
+}
 
 const off = (guard: Guard, config: GuardConfig) => (guard.controls ?? []).every((c) => config.modes[c] === "off");
 
@@ -97,13 +120,14 @@ export function fileSystemSweep(
     },
     async assess(trigger, inventory, config, clock, origin) {
       if (trigger.type !== "file-system") return [];
-      const controls = controlsFor(origin).filter((c) => config.modes[c] !== "off");
+      const controls = controlsFor(origin, config).filter((c) => config.modes[c] !== "off");
       if (controls.length === 0) return [];
       const { region } = inventory;
       const reads = {
         ...defaultFileSystemClients,
         efs: (r: string) => sharedPolicyReads(inventory, clients.efs(r)),
         kms: (r: string) => sharedKeyReads(inventory, clients.kmsDescribe(r)),
+        tlsClients: (r: string) => sweepTlsClients(inventory, clients.ecs(r), config),
       };
       return assessFileSystem(reads, trigger.fileSystemId, region, controls, config, clock, {
         homeAccount: origin.kind === "sweep" ? origin.account : undefined,

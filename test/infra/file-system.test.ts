@@ -37,7 +37,8 @@ describe("file-system guard function", () => {
       "elasticfilesystem:DescribeFileSystemPolicy",
       "elasticfilesystem:DescribeFileSystems",
       // efs-backup-enabled is in alert mode by default: no PutBackupPolicy (test/infra/least-privilege.test.ts).
-      "elasticfilesystem:PutFileSystemPolicy",
+      // No PutFileSystemPolicy: with tlsEnforcement "unless-clients-break" (the default) the ecs-clients function
+      // writes the TLS deny after its client lookup (test/infra/least-privilege.test.ts).
       "kms:Decrypt",
       "kms:DescribeKey",
       "kms:GenerateDataKey",
@@ -54,10 +55,10 @@ describe("file-system guard function", () => {
     expect(statements.filter((s) => s.Effect !== "Allow").map((s) => s.Sid)).toEqual(["DenyOutsideGuardedRegions"]);
   });
 
-  it("scopes the policy and backup writes to file system ARNs and DescribeKey to key ARNs", () => {
+  it("scopes the policy reads to file system ARNs and DescribeKey to key ARNs", () => {
     const statements = statementsOf(functionLogicalId());
-    const writes = statements.find((s) => [s.Action].flat().includes("elasticfilesystem:PutFileSystemPolicy"));
-    expect(JSON.stringify(writes.Resource)).toContain(":file-system/*");
+    const reads = statements.find((s) => [s.Action].flat().includes("elasticfilesystem:DescribeFileSystemPolicy"));
+    expect(JSON.stringify(reads.Resource)).toContain(":file-system/*");
     const describeKey = statements.find((s) => [s.Action].flat().includes("kms:DescribeKey"));
     expect(JSON.stringify(describeKey.Resource)).toContain(":key/*");
     const list = statements.find((s) => [s.Action].flat().includes("elasticfilesystem:DescribeFileSystems"));

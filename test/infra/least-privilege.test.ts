@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { synthTemplate } from "../../emulator/template.js";
-import { CLIENT_TLS_EVENTS, patternsFor, TAG_EVENTS } from "../../events/patterns.js";
+import { CLIENT_TLS_EVENTS, patternsFor, TAG_EVENTS, TLS_ENFORCEMENT_EVENTS } from "../../events/patterns.js";
 import type { ConfigInput } from "../../shared/config/schema.js";
 import { functionPermissions, roleStatements, type Template } from "./iam.js";
 
@@ -22,6 +22,7 @@ const GUARDS: Record<string, string> = {
   sweep: "functions/sweep/handler.ts",
   tags: "functions/tag-audit/handler.ts",
   access: "functions/efs-access/handler.ts",
+  ecs: "functions/ecs-clients/handler.ts",
 };
 
 function writesOf(config: ConfigInput): Record<keyof typeof GUARDS, string[]> {
@@ -44,7 +45,10 @@ describe("least privilege by mode: a write only while its control is in remediat
   it("default modes: revoke, TLS policy, rotation and the migration start; no backup or key-restore writes", () => {
     const w = writesOf({});
     expect(w.nfs).toEqual(WRITES["efs-nfs-ingress-restricted"]);
-    expect(w.fs).toEqual(sorted(WRITES["efs-tls-enforced"]!, WRITES["efs-encrypted-at-rest"]!));
+    // tlsEnforcement "unless-clients-break" (the default): the ecs-clients function writes the TLS deny on events,
+    // after looking up the ECS clients it would cut off; the file-system function no longer may.
+    expect(w.fs).toEqual(sorted(WRITES["efs-encrypted-at-rest"]!));
+    expect(w.ecs).toEqual(WRITES["efs-tls-enforced"]);
     expect(w.kms).toEqual(WRITES["efs-key-rotation-enabled"]);
     expect(w.sweep).toEqual(
       sorted(
@@ -58,14 +62,28 @@ describe("least privilege by mode: a write only while its control is in remediat
     expect(w.access).toEqual([]);
   });
 
+  it('tlsEnforcement "always": the file-system function writes the TLS deny, the ecs-clients function writes nothing', () => {
+    const w = writesOf({ tlsEnforcement: "always" });
+    expect(w.fs).toEqual(sorted(WRITES["efs-tls-enforced"]!, WRITES["efs-encrypted-at-rest"]!));
+    expect(w.ecs).toEqual([]);
+  });
+
   it("every control in alert mode: no write anywhere", () => {
     const modes = Object.fromEntries(Object.keys(WRITES).map((c) => [c, "alert"]));
-    expect(writesOf({ modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [], access: [] });
+    expect(writesOf({ modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [], access: [], ecs: [] });
   });
 
   it("dryRun: no write anywhere, whatever the modes", () => {
     const modes = Object.fromEntries(Object.keys(WRITES).map((c) => [c, "remediate"]));
-    expect(writesOf({ dryRun: true, modes })).toEqual({ nfs: [], fs: [], kms: [], sweep: [], tags: [], access: [] });
+    expect(writesOf({ dryRun: true, modes })).toEqual({
+      nfs: [],
+      fs: [],
+      kms: [],
+      sweep: [],
+      tags: [],
+      access: [],
+      ecs: [],
+    });
   });
 
   it("opt-in remediations add exactly their writes; a control turned off takes its write away", () => {
@@ -79,7 +97,8 @@ describe("least privilege by mode: a write only while its control is in remediat
       },
     });
     expect(w.nfs).toEqual([]);
-    expect(w.fs).toEqual(sorted(WRITES["efs-tls-enforced"]!, WRITES["efs-backup-enabled"]!));
+    expect(w.fs).toEqual(sorted(WRITES["efs-backup-enabled"]!));
+    expect(w.ecs).toEqual(WRITES["efs-tls-enforced"]);
     expect(w.kms).toEqual(sorted(WRITES["efs-key-usable"]!));
     expect(w.sweep).toEqual(
       sorted(WRITES["efs-tls-enforced"]!, WRITES["efs-backup-enabled"]!, WRITES["efs-key-usable"]!),
@@ -166,14 +185,22 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
   });
 });
 
-describe("the ECS client function (efs-clients-use-tls)", () => {
+describe("the ECS client function (efs-clients-use-tls, and efs-tls-enforced while unless-clients-break)", () => {
   const template = synthTemplate({});
-  const perms = functionPermissions(template as Template).get("functions/ecs-clients/handler.ts")!;
+  const perms = functionPermissions(template as Template).get(GUARDS.ecs!)!;
+  const rulesOf = (t: ReturnType<typeof synthTemplate>, id: string) =>
+    Object.values(t.Resources).filter(
+      (r) => r.Type === "AWS::Events::Rule" && r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === id),
+    );
+  const FS_ARN = "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*";
 
-  it("may only list and describe task definitions (and publish, dead-letter, log)", () => {
+  it("lists and describes task definitions, reads file systems and their policies, writes only the policy", () => {
     expect(perms.actions).toEqual([
       "ecs:DescribeTaskDefinition",
       "ecs:ListTaskDefinitions",
+      "elasticfilesystem:DescribeFileSystemPolicy",
+      "elasticfilesystem:DescribeFileSystems",
+      "elasticfilesystem:PutFileSystemPolicy",
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "logs:CreateLogStream",
@@ -181,16 +208,40 @@ describe("the ECS client function (efs-clients-use-tls)", () => {
       "sns:Publish",
       "sqs:SendMessage",
     ]);
+    const resourcesOf = (action: string) =>
+      perms.allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+    for (const action of [
+      "elasticfilesystem:DescribeFileSystemPolicy",
+      "elasticfilesystem:DescribeFileSystems",
+      "elasticfilesystem:PutFileSystemPolicy",
+    ]) {
+      expect(resourcesOf(action)).toEqual([FS_ARN]);
+    }
   });
 
-  it("has one rule: ECS RegisterTaskDefinition, failed calls excluded", () => {
-    const rules = Object.values(template.Resources).filter(
-      (r) =>
-        r.Type === "AWS::Events::Rule" &&
-        r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === perms.logicalId),
+  it("has the rules of ECS RegisterTaskDefinition and of efs-tls-enforced's EFS events, failed calls excluded", () => {
+    const rules = rulesOf(template, perms.logicalId);
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual(
+      patternsFor({ ...CLIENT_TLS_EVENTS, ...TLS_ENFORCEMENT_EVENTS }),
     );
-    expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(CLIENT_TLS_EVENTS));
-    expect(rules[0]?.Properties.EventPattern.source).toEqual(["aws.ecs"]);
+    expect(rules.map((r) => r.Properties.EventPattern.source).sort()).toEqual([["aws.ecs"], ["aws.elasticfilesystem"]]);
+  });
+
+  it('tlsEnforcement "always", or efs-tls-enforced in alert mode: only what each needs', () => {
+    const always = synthTemplate({ tlsEnforcement: "always" });
+    const a = functionPermissions(always as Template).get(GUARDS.ecs!)!;
+    expect(a.actions.filter((x) => !/^(kms|logs|sns|sqs):/.test(x))).toEqual([
+      "ecs:DescribeTaskDefinition",
+      "ecs:ListTaskDefinitions",
+    ]);
+    expect(rulesOf(always, a.logicalId).map((r) => r.Properties.EventPattern)).toEqual(patternsFor(CLIENT_TLS_EVENTS));
+    const alert = functionPermissions(synthTemplate({ modes: { "efs-tls-enforced": "alert" } }) as Template).get(
+      GUARDS.ecs!,
+    )!;
+    expect(alert.actions.filter((x) => x.startsWith("elasticfilesystem:"))).toEqual([
+      "elasticfilesystem:DescribeFileSystemPolicy",
+      "elasticfilesystem:DescribeFileSystems",
+    ]);
   });
 });
 

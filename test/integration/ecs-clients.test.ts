@@ -14,6 +14,7 @@ import { allGuards } from "../../shared/guards/index.js";
 import { scanAccount } from "../../shared/pipeline/scan.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 import { resetEmulator } from "../support/emulator.js";
+import { taskDefinition } from "../support/task-definitions.js";
 
 const ENTRY = "functions/ecs-clients/handler.ts";
 const FS = "fs-0123456789abcdef0";
@@ -24,27 +25,6 @@ beforeAll(() => {
 });
 
 const ecs = new ECSClient({ region: "us-east-1" });
-
-function taskDefinition(
-  family: string,
-  efs: { fileSystemId: string; transitEncryption?: "ENABLED" | "DISABLED" }[],
-): RegisterTaskDefinitionCommandInput {
-  return {
-    family,
-    networkMode: "awsvpc",
-    requiresCompatibilities: ["FARGATE"],
-    cpu: "256",
-    memory: "512",
-    containerDefinitions: [{ name: "app", image: "public.ecr.aws/docker/library/nginx:latest", essential: true }],
-    volumes: efs.map((v, i) => ({
-      name: `data_${i}`,
-      efsVolumeConfiguration: {
-        fileSystemId: v.fileSystemId,
-        ...(v.transitEncryption ? { transitEncryption: v.transitEncryption } : {}),
-      },
-    })),
-  };
-}
 
 /** Registers as a user would (real SDK, the emulator) and delivers the event CloudTrail records for it. */
 async function register(host: FunctionHost, input: RegisterTaskDefinitionCommandInput) {

@@ -2,7 +2,6 @@ import {
   DeleteFileSystemCommand,
   DeleteFileSystemPolicyCommand,
   DescribeBackupPolicyCommand,
-  DescribeFileSystemPolicyCommand,
   PutBackupPolicyCommand,
   PutFileSystemPolicyCommand,
 } from "@aws-sdk/client-efs";
@@ -32,6 +31,7 @@ import { fixedClock } from "../../shared/runtime/clock.js";
 import { guardHandler } from "../../shared/runtime/middleware.js";
 import { ACCESS_ENTRY, withoutAccessControls } from "../support/access-off.js";
 import { exemptUntil, testDeps } from "../support/deps.js";
+import { policyOf, roleOnlyPolicy } from "../support/efs-policy.js";
 import { resetEmulator } from "../support/emulator.js";
 
 const ENTRY = "functions/file-system/handler.ts";
@@ -39,19 +39,17 @@ const KMS_ENTRY = "functions/kms-key/handler.ts";
 const ACCOUNT = "123456789012";
 const arnOf = (fs: string) => `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/${fs}`;
 
+/**
+ * The file-system function's own TLS path: tlsEnforcement "always", where it writes the deny itself. The default,
+ * "unless-clients-break", leaves the control on these events to the ecs-clients function, after the lookup of the
+ * file system's ECS clients (test/integration/tls-enforcement.test.ts).
+ */
+const ALWAYS = { tlsEnforcement: "always" } as const;
+
 let template: CfnTemplate;
 beforeAll(() => {
-  template = synthTemplate(withoutAccessControls());
+  template = synthTemplate(withoutAccessControls(ALWAYS));
 });
-
-async function policyOf(seed: Seeder, FileSystemId: string): Promise<string | undefined> {
-  try {
-    return (await seed.efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId }))).Policy;
-  } catch (error) {
-    if ((error as Error).name === "PolicyNotFound") return undefined;
-    throw error;
-  }
-}
 
 async function backupOf(seed: Seeder, FileSystemId: string): Promise<string | undefined> {
   try {
@@ -76,18 +74,7 @@ async function customerKey(): Promise<string> {
 const byControl = (alerts: { message: any; attributes: Record<string, string> }[]) =>
   Object.fromEntries(alerts.map((a) => [a.attributes.control, a]));
 
-const ROLE_ONLY = (fs: string) => ({
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "AppRole",
-      Effect: "Allow",
-      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/app` },
-      Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-      Resource: arnOf(fs),
-    },
-  ],
-});
+const ROLE_ONLY = (fs: string) => roleOnlyPolicy(arnOf(fs), ACCOUNT);
 
 describe("file-system guard end to end: CloudTrail event -> real rule -> handler -> emulator -> alert", () => {
   let host: FunctionHost;
@@ -103,7 +90,7 @@ describe("file-system guard end to end: CloudTrail event -> real rule -> handler
   function useConfig(config: ConfigInput, options: { migrationStateMachineArn?: string } = {}) {
     const guard = fileSystemGuard(options);
     const deps = {
-      config: parseConfig(config),
+      config: parseConfig({ ...ALWAYS, ...config }),
       clock: fixedClock("2026-11-26T12:00:00Z"),
       notifier: snsNotifier(host.alertsTopicArn),
     };
@@ -398,7 +385,7 @@ describe("policies EFS Guard must not overwrite, and concurrent changes", () => 
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     const broken = await putPolicy(seed, fs, '{"Statement": [');
-    const deps = testDeps();
+    const deps = testDeps(ALWAYS);
     const report = await processEvent(putFileSystemPolicyEvent(fs, broken), fileSystemGuard(), deps);
     expect(report.findings).toMatchObject([
       { control: "efs-tls-enforced", verdict: "non-compliant", action: "none", outcome: "alerted" },
@@ -418,7 +405,7 @@ describe("policies EFS Guard must not overwrite, and concurrent changes", () => 
         { Sid: "x".repeat(19_800), Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "*" },
       ],
     });
-    const deps = testDeps();
+    const deps = testDeps(ALWAYS);
     const report = await processEvent(putFileSystemPolicyEvent(fs, big), fileSystemGuard(), deps);
     expect(report.findings[0]).toMatchObject({
       control: "efs-tls-enforced",
@@ -433,7 +420,7 @@ describe("policies EFS Guard must not overwrite, and concurrent changes", () => 
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     const guard = fileSystemGuard();
-    const deps = testDeps();
+    const deps = testDeps(ALWAYS);
     const first = await putPolicy(seed, fs, ROLE_ONLY(fs));
     const finding = (
       await guard.assess({ type: "file-system", fileSystemId: fs }, REGION, deps.config, deps.clock)
@@ -462,7 +449,7 @@ describe("policies EFS Guard must not overwrite, and concurrent changes", () => 
     const seed = new Seeder();
     const fs = await seed.fileSystem();
     const guard = fileSystemGuard();
-    const deps = testDeps();
+    const deps = testDeps(ALWAYS);
     const finding = (
       await guard.assess({ type: "file-system", fileSystemId: fs }, REGION, deps.config, deps.clock)
     ).find((f) => f.control === "efs-tls-enforced");

@@ -32,6 +32,8 @@ import { KeySeeder } from "../support/seed-kms.js";
 const ENTRIES = {
   nfs: "functions/nfs-ingress/handler.ts",
   fileSystem: "functions/file-system/handler.ts",
+  // efs-tls-enforced's events with tlsEnforcement "unless-clients-break" (the default): after the member's ECS lookup.
+  tls: "functions/ecs-clients/handler.ts",
   key: "functions/kms-key/handler.ts",
 } as const;
 
@@ -94,7 +96,7 @@ describe("the hub remediates each member's NFS rule, TLS deny and key rotation i
     const events = (x: Seeded) =>
       [
         [ENTRIES.nfs, authorizeIngressEvent({ groupId: x.groupId, ruleId: x.open, cidr: "0.0.0.0/0" })],
-        [ENTRIES.fileSystem, deleteFileSystemPolicyEvent(x.fileSystemId)],
+        [ENTRIES.tls, deleteFileSystemPolicyEvent(x.fileSystemId)],
         [
           ENTRIES.key,
           kmsKeyEvent("DisableKeyRotation", { sent: x.key.keyId, keyArn: x.key.arn }, { account: x.account }),

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FILE_SYSTEM_EVENTS, patternsFor } from "../../events/patterns.js";
+import { parseConfig } from "../../shared/config/schema.js";
 import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
 import { toTriggers } from "../../shared/events/triggers.js";
 import { CONTROLS_BY_EVENT, controlsFor } from "../../shared/guards/file-system.js";
@@ -81,12 +82,35 @@ describe("controls per event", () => {
     expect(Object.keys(CONTROLS_BY_EVENT).sort()).toEqual(Object.keys(FILE_SYSTEM_EVENTS).sort());
     const parsed = parseCloudTrail(sample("efs-put-backup-policy.json"));
     if (parsed.kind !== "event") throw new Error("sample not parsed");
-    expect(controlsFor({ kind: "event", event: parsed.event })).toEqual(["efs-backup-enabled"]);
-    expect(controlsFor({ kind: "sweep", region: "us-east-1" }).sort()).toEqual([
+    const config = parseConfig({});
+    expect(controlsFor({ kind: "event", event: parsed.event }, config)).toEqual(["efs-backup-enabled"]);
+    expect(controlsFor({ kind: "sweep", region: "us-east-1" }, config).sort()).toEqual([
       "efs-backup-enabled",
       "efs-encrypted-at-rest",
       "efs-policy-not-public",
       "efs-tls-enforced",
     ]);
+  });
+
+  it("leaves efs-tls-enforced on its events to the ecs-clients function unless tlsEnforcement is always", () => {
+    const origin = (name: string) => {
+      const parsed = parseCloudTrail(sample(name));
+      if (parsed.kind !== "event") throw new Error("sample not parsed");
+      return { kind: "event" as const, event: parsed.event };
+    };
+    const lookup = parseConfig({});
+    const always = parseConfig({ tlsEnforcement: "always" });
+    expect(controlsFor(origin("efs-put-file-system-policy.json"), lookup)).toEqual(["efs-policy-not-public"]);
+    expect(controlsFor(origin("efs-delete-file-system-policy.json"), lookup)).toEqual([]);
+    expect(controlsFor(origin("efs-create-file-system.json"), lookup)).toEqual([
+      "efs-encrypted-at-rest",
+      "efs-backup-enabled",
+    ]);
+    expect(controlsFor(origin("efs-put-file-system-policy.json"), always)).toEqual([
+      "efs-tls-enforced",
+      "efs-policy-not-public",
+    ]);
+    expect(controlsFor(origin("efs-delete-file-system-policy.json"), always)).toEqual(["efs-tls-enforced"]);
+    expect(controlsFor(origin("efs-create-file-system.json"), always)).toContain("efs-tls-enforced");
   });
 });

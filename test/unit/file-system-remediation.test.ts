@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { describeKeyFacts } from "../../shared/aws/kms-describe.js";
 import { mergeTlsDeny } from "../../shared/controls/policy.js";
 import type { RemediationPlan } from "../../shared/controls/types.js";
-import { enforceTls, MAX_POLICY_ATTEMPTS } from "../../shared/guards/file-system.js";
+import { enforceTls, MAX_POLICY_ATTEMPTS } from "../../shared/guards/tls-write.js";
 import { GuardError } from "../../shared/runtime/errors.js";
 
 const FS = "fs-0123456789abcdef0";

@@ -149,3 +149,42 @@ describe("efs-tls-enforced with tlsEnforcement", () => {
     expect(f.plan).toMatchObject({ kind: "put-file-system-policy" });
   });
 });
+
+describe("efs-tls-enforced: when the deny waits for the ECS client lookup (needsClientCheck)", () => {
+  const fsArn = `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${FS}`;
+  const facts = (over: Partial<FileSystemFacts> = {}): FileSystemFacts => ({
+    fileSystemId: FS,
+    region: "us-east-1",
+    arn: fsArn,
+    lifeCycleState: "available",
+    numberOfMountTargets: 1,
+    ...over,
+  });
+  const enforced = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: [
+          "elasticfilesystem:ClientMount",
+          "elasticfilesystem:ClientWrite",
+          "elasticfilesystem:ClientRootAccess",
+        ],
+        Resource: fsArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  });
+
+  it("only a deny about to be written into a file system with mount targets, and only unless-clients-break", () => {
+    expect(tls.needsClientCheck(facts(), undefined, config())).toBe(true);
+    // EFS always reports the count; without it the file system is treated as mounted (looked up, never blind).
+    expect(tls.needsClientCheck(facts({ numberOfMountTargets: undefined }), undefined, config())).toBe(true);
+    expect(tls.needsClientCheck(facts({ numberOfMountTargets: 0 }), undefined, config())).toBe(false);
+    expect(tls.needsClientCheck(facts(), undefined, config({ tlsEnforcement: "always" }))).toBe(false);
+    expect(tls.needsClientCheck(facts(), enforced, config())).toBe(false);
+    expect(tls.needsClientCheck(facts(), "{not json", config())).toBe(false);
+    expect(tls.needsClientCheck(facts({ lifeCycleState: "deleted" }), undefined, config())).toBe(false);
+  });
+});
