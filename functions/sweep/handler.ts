@@ -26,12 +26,12 @@ import {
 } from "../../shared/pipeline/sweep.js";
 import {
   capErrors,
+  compactSummary,
   itemOf,
   planAccountItems,
   planItems,
   resultsOfEntries,
   runKeys,
-  SUMMARY_ERRORS,
   SWEEP_BUCKET_ENV,
   SWEEP_MAP_ENV,
   type SweepItem,
@@ -90,9 +90,9 @@ export function createHandler(
     const toSummarize = summaryEventOf(event);
     if (toSummarize) {
       const all = summarizeItems("resultWriter" in toSummarize ? await readRun(home, toSummarize) : toSummarize);
-      // The log line and the execution's output (256 KiB at most) carry the first errors, the rest counted; the
-      // message counts them all.
-      const summary = capErrors(all, SUMMARY_ERRORS);
+      // The log line and the execution's output (256 KiB at most) carry the first errors and unreachable accounts,
+      // the rest counted; the message counts them all.
+      const summary = compactSummary(all);
       logger.info("sweep done", { ...summary });
       await deps.notifier.publishSummary?.(all);
       return summary;

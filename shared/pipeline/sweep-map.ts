@@ -199,6 +199,24 @@ export function summaryEventOf(event: unknown): SweepSummaryEvent["sweepSummary"
  */
 export const SUMMARY_ERRORS = 200;
 
+/** The unreachable accounts the summary step's output lists (each names its regions and error); the rest counted. */
+export const SUMMARY_UNREACHABLE = 100;
+
+/**
+ * The summary as the summary step returns it (the execution's output) and logs it: its first SUMMARY_ERRORS errors
+ * and SUMMARY_UNREACHABLE unreachable accounts, the rest counted, so that 17,000 failed items stay within 256 KiB.
+ */
+export function compactSummary(summary: SweepSummary): SweepSummary {
+  const capped = capErrors(summary, SUMMARY_ERRORS);
+  const unreachable = summary.unreachable ?? [];
+  if (unreachable.length <= SUMMARY_UNREACHABLE) return capped;
+  return {
+    ...capped,
+    unreachable: unreachable.slice(0, SUMMARY_UNREACHABLE),
+    omittedUnreachable: unreachable.length - SUMMARY_UNREACHABLE + (summary.omittedUnreachable ?? 0),
+  };
+}
+
 /** An item's summary as it leaves the child: its errors capped at ITEM_ERRORS (or `limit`), the rest counted. */
 export function capErrors(summary: SweepSummary, limit = ITEM_ERRORS): SweepSummary {
   if (summary.errors.length <= limit) return summary;

@@ -2,12 +2,15 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 import { MemberRoleUnavailableError } from "../../shared/aws/accounts.js";
 import { parseConfig } from "../../shared/config/schema.js";
-import { buildSummaryMessage } from "../../shared/notify/summary.js";
+import { ACCOUNT_LINES, buildSummaryMessage } from "../../shared/notify/summary.js";
 import type { SweepSummary } from "../../shared/pipeline/sweep.js";
 import {
+  compactSummary,
   planAccountItems,
   type ResultEntry,
   resultsOfEntries,
+  SUMMARY_ERRORS,
+  SUMMARY_UNREACHABLE,
   type SweepItem,
   summarizeItems,
 } from "../../shared/pipeline/sweep-map.js";
@@ -188,6 +191,32 @@ describe("summarizeItems for an organization", () => {
       accounts: "2",
       unreachableAccounts: B,
     });
+  });
+
+  it("17 regions of 150 roleless accounts: the output lists 200 errors and 100 accounts, the message 100, all counted", () => {
+    const regions = Array.from({ length: 17 }, (_, i) => `ap-south-${i + 1}`);
+    const roleless = Array.from({ length: 150 }, (_, i) => String(500000000000 + i));
+    const many = planAccountItems(roleless, regions);
+    const done = {
+      ...tally({}, 0),
+      accounts: { [HUB]: { counts: {}, nonCompliant: 0, remediated: 0, failed: 0, errors: 0 } },
+    };
+    const all = summarizeItems({ items: many, done, results: many.map(noRole) });
+    expect(all.errors).toHaveLength(150 * 17);
+    expect(all.unreachable).toHaveLength(150);
+    const out = compactSummary(all);
+    expect(out.errors).toHaveLength(SUMMARY_ERRORS);
+    expect(out.omittedErrors).toBe(150 * 17 - SUMMARY_ERRORS);
+    expect(out.unreachable).toEqual(all.unreachable?.slice(0, SUMMARY_UNREACHABLE));
+    expect(out.omittedUnreachable).toBe(150 - SUMMARY_UNREACHABLE);
+    expect(out.split).toEqual({ items: 150 * 17, failedItems: 150 * 17 });
+    for (const summary of [all, out]) {
+      const message = JSON.stringify(buildSummaryMessage(summary, new Date("2026-12-02T00:00:00Z")));
+      expect(message).toContain("1 swept, 150 unreachable");
+      expect(message.match(/not swept in /g)).toHaveLength(ACCOUNT_LINES);
+      expect(message).toContain(`… and ${150 - ACCOUNT_LINES} more unreachable accounts`);
+      expect(message).toContain(`*unreadable:* ${150 * 17}`);
+    }
   });
 });
 
