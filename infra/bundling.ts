@@ -79,7 +79,8 @@ export const lambdaCredentialChain: Plugin = {
 
 /**
  * The SDK's HTTP protocols import event-stream support lazily (`import("@smithy/core/event-streams")` in
- * HttpProtocol), for operations that stream events; none of the functions' clients has one. That one import is
+ * HttpProtocol), for operations that stream events; none of the functions' clients has one, but for S3's
+ * SelectObjectContent, which the sweep never calls (its S3 client's own config imports the real module). That one import is
  * resolved to infra/no-event-streams.ts, which fails clearly if it is ever reached; any other importer gets the real
  * module.
  */

@@ -217,7 +217,7 @@ export class Sweep extends Construct {
     Validations.of(bucket).acknowledge({
       id: "AwsSolutions::AwsSolutions-S1",
       reason:
-        "The runs bucket holds transient sweep items and results that only the sweep function's and the sweep state machine's roles may read or write (their policies, on runs/ objects only); CloudTrail records the writes of both, and the objects expire after 30 days. Access logs would be a second bucket for that trail.",
+        "The runs bucket holds transient sweep items and results that only the sweep function's and the sweep state machine's roles may read or write (their policies, on runs/ objects only), expired after 30 days; CloudTrail's S3 data events record those object calls where the organization logs them, without a second bucket for access logs.",
     });
     this.function.fn.addEnvironment(SWEEP_BUCKET_ENV, bucket.bucketName);
     return bucket;
