@@ -2,6 +2,7 @@ import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from 
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -14,7 +15,7 @@ import {
 import type { Context } from "aws-lambda";
 import { ENTRY_METADATA } from "../infra/constructs/guard-function.js";
 import { bundleOf } from "./function-bundles.js";
-import { ACCOUNT, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
+import { ACCOUNT, bucketNameOf, expectedResolution, type Resolved, resolveIntrinsics } from "./intrinsics.js";
 import { deployTemplateKey, hasAlias } from "./kms-keys.js";
 import { Recorder } from "./recorder.js";
 import { assumeRole, deployRole, roleOf, rolePolicies } from "./roles.js";
@@ -161,6 +162,20 @@ async function templateTopics(
 }
 
 /**
+ * The template's S3 buckets (the organization sweep's runs bucket), created in the emulator under the name
+ * expectedResolution gives them. Their encryption, lifecycle and TLS-only policy are asserted on the template
+ * (test/infra); moto stores the objects.
+ */
+async function templateBuckets(template: CfnTemplate, s3: S3Client): Promise<void> {
+  for (const [logicalId, r] of Object.entries(template.Resources)) {
+    if (r.Type !== "AWS::S3::Bucket") continue;
+    await s3.send(new CreateBucketCommand({ Bucket: bucketNameOf(logicalId) })).catch((error: { name?: string }) => {
+      if (error?.name !== "BucketAlreadyOwnedByYou") throw error;
+    });
+  }
+}
+
+/**
  * The template's DynamoDB tables (the alert dedup table), created in the emulator as the template declares them:
  * key schema, on-demand, and the TTL attribute. Returns where each is, by logical id.
  */
@@ -264,6 +279,7 @@ export class FunctionHost {
     const resources = template.Resources;
     const { topics, eventQueues, queues } = await templateTopics(template, sns, sqs);
     const tables = await templateTables(template, new DynamoDBClient(client));
+    await templateBuckets(template, new S3Client(client));
     // Every token resolves to where the resource would be: the alerts topic is the host's (the alerts queue reads it),
     // the others (the Security Hub findings topic) the ones templateTopics created with their subscriptions. Keys
     // with an alias are the stack's real keys, shared with the workflow's steps (emulator/kms-keys.ts).

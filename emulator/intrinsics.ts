@@ -57,6 +57,11 @@ export function resolveIntrinsics(value: unknown, resolved: Map<string, Resolved
  * would give it, by type and name, for every resource a role policy or a function environment refers to. What a
  * deployer really creates (the alerts topic, the migration's key and vault) it sets in `known`, which wins.
  */
+/** A bucket's name in the emulator, from its logical id (S3: lower case, at most 63 characters). */
+export function bucketNameOf(logicalId: string): string {
+  return `efs-guard-${logicalId.toLowerCase()}`.slice(0, 63);
+}
+
 export function expectedResolution(
   template: CfnTemplate,
   region: string,
@@ -105,6 +110,12 @@ export function expectedResolution(
       case "AWS::StepFunctions::StateMachine": {
         const machine = arn("states", `stateMachine:${name(p.StateMachineName)}`);
         out.set(id, { ref: machine, atts: { Arn: machine, Name: name(p.StateMachineName) } });
+        break;
+      }
+      case "AWS::S3::Bucket": {
+        // CloudFormation names a bucket from the stack and logical id, lower case; here the logical id's.
+        const bucket = typeof p.BucketName === "string" ? p.BucketName : bucketNameOf(id);
+        out.set(id, { ref: bucket, atts: { Arn: `arn:aws:s3:::${bucket}`, BucketName: bucket } });
         break;
       }
       case "AWS::Backup::BackupVault": {

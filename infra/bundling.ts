@@ -118,7 +118,8 @@ export const lambdaCredentialChain: Plugin = {
 
 /**
  * The SDK's HTTP protocols import event-stream support lazily (`import("@smithy/core/event-streams")` in
- * HttpProtocol), for operations that stream events; none of the functions' clients has one. That one import is
+ * HttpProtocol), for operations that stream events; none of the functions' clients has one, but for S3's
+ * SelectObjectContent, which the sweep never calls (its S3 client's own config imports the real module). That one import is
  * resolved to infra/no-event-streams.ts, which fails clearly if it is ever reached; any other importer gets the real
  * module.
  */
@@ -286,8 +287,9 @@ export const nodeStreamsOnly = (source: string) =>
 
 /**
  * Endpoint parameters get S3's bucket-name customizations (resolveParamsForS3, 0.8 kB minified) in every client,
- * used only when the client is S3's. No function bundles an S3 client (none is installed): should one ever be, its
- * first call fails with this message instead of resolving a wrong endpoint.
+ * used only when the client is S3's. Only the sweep bundles an S3 client (the organization sweep's runs bucket,
+ * S3_ENTRIES) and keeps them; in any other bundle an S3 client's first call fails with this message instead of
+ * resolving a wrong endpoint.
  */
 export const noS3Customizations = (source: string) =>
   rewriteExactly(
@@ -440,25 +442,34 @@ export const noInstanceMetadataRegion = (source: string) =>
     ? "export const getInstanceMetadataRegion = async () => undefined;\n"
     : undefined;
 
+/** The functions whose bundle carries an S3 client (shared/aws/sweep-map.ts, the runs bucket). */
+export const S3_ENTRIES: ReadonlySet<string> = new Set(["functions/sweep/handler.ts"]);
+
+type SdkRewrite = { file: RegExp; rewrite: (source: string) => string | undefined };
 /** The SDK files rewritten by the functions above, by path. */
-const SDK_REWRITES: { file: RegExp; rewrite: (source: string) => string | undefined }[] = [
+const SDK_REWRITES: SdkRewrite[] = [
   { file: /[\\/]checksum[\\/]sha256[\\/]Sha256Node\.js$/, rewrite: nativeSha256 },
   { file: /[\\/]serde[\\/]util-stream[\\/]sdk-stream-mixin\.js$/, rewrite: nodeStreamsOnly },
   { file: /[\\/]middleware-endpoint[\\/]adaptors[\\/]getEndpointFromInstructions\.js$/, rewrite: noS3Customizations },
   { file: /[\\/]regionConfig[\\/]getInstanceMetadataRegion\.js$/, rewrite: noInstanceMetadataRegion },
 ];
 
-export const sdkNodeOnly: Plugin = {
-  name: "sdk-node-only",
-  setup(build) {
-    build.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/].+\.js$/ }, async (args) => {
-      const rule = SDK_REWRITES.find((r) => r.file.test(args.path));
-      if (!rule) return undefined;
-      const contents = rule.rewrite(await readFile(args.path, "utf8"));
-      return contents === undefined ? undefined : { contents, loader: "js" };
-    });
-  },
-};
+function sdkRewrites(rewrites: readonly SdkRewrite[]): Plugin {
+  return {
+    name: "sdk-node-only",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/].+\.js$/ }, async (args) => {
+        const rule = rewrites.find((r) => r.file.test(args.path));
+        if (!rule) return undefined;
+        const contents = rule.rewrite(await readFile(args.path, "utf8"));
+        return contents === undefined ? undefined : { contents, loader: "js" };
+      });
+    },
+  };
+}
+export const sdkNodeOnly: Plugin = sdkRewrites(SDK_REWRITES);
+/** The same, keeping S3's endpoint customizations (S3_ENTRIES). */
+const sdkNodeOnlyWithS3: Plugin = sdkRewrites(SDK_REWRITES.filter((r) => r.rewrite !== noS3Customizations));
 
 export const BUNDLE_PLUGINS: Plugin[] = [
   sdkSchemaLiteralKeys,
@@ -488,7 +499,9 @@ export function esbuildOptions(entry: string, outdir: string): BuildOptions & { 
     },
     outfile: join(outdir, BUNDLE_FILE),
     metafile: true,
-    plugins: BUNDLE_PLUGINS,
+    plugins: S3_ENTRIES.has(entry)
+      ? BUNDLE_PLUGINS.map((p) => (p === sdkNodeOnly ? sdkNodeOnlyWithS3 : p))
+      : BUNDLE_PLUGINS,
   };
 }
 

@@ -45,6 +45,18 @@ const ACCOUNTS_OF_ONE_ORGANIZATION =
 const MEMBER_ROLE_IN_ANY_ACCOUNT = /^arn:(?:<AWS::Partition>|aws[a-z-]*):iam::\*:role\/[\w+=,.@-]+$/;
 
 /**
+ * The organization sweep's run objects (infra/constructs/sweep.ts): one run's items or results under runs/NAME/, in
+ * the stack's own runs bucket. The execution names are chosen when a sweep starts.
+ */
+const SWEEP_RUN_OBJECTS = /^<[A-Za-z0-9]+\.Arn>\/runs\/\*\/(items\.json|results\/\*)$/;
+const SWEEP_RUN_ACTIONS = new Set([
+  "s3:GetObject",
+  "s3:PutObject",
+  "s3:ListMultipartUploadParts",
+  "s3:AbortMultipartUpload",
+]);
+
+/**
  * Acknowledges AwsSolutions-IAM5 findings that are justified by construction, and only those, with a reason that
  * says why. Checked on the resolved policy, after every grant was made:
  * - `Resource::*` when every Allow statement on `*` grants only actions of NO_RESOURCE_LEVEL_ACTIONS;
@@ -56,6 +68,8 @@ const MEMBER_ROLE_IN_ANY_ACCOUNT = /^arn:(?:<AWS::Partition>|aws[a-z-]*):iam::\*
  *   member role in the organization's accounts).
  * - `Resource::arn:...:organizations::*:account/o-ID/*` in a statement that only allows organizations:DescribeAccount
  *   (ACCOUNTS_OF_ONE_ORGANIZATION).
+ * - `Resource::<Bucket.Arn>/runs/NAME/items.json` and `.../runs/NAME/results/OBJECT`, NAME and OBJECT wildcards, in a
+ *   statement of object actions only (the organization sweep's run objects, SWEEP_RUN_OBJECTS).
  * Each resource wildcard is matched against RESOURCE_WILDCARD_RULES, one rule per shape above.
  * Action wildcards (`kms:GenerateDataKey*`, `ec2:*`) are never acknowledged: they fail the synth.
  */
@@ -119,6 +133,12 @@ const RESOURCE_WILDCARD_RULES: readonly WildcardRule[] = [
     const org = ACCOUNTS_OF_ONE_ORGANIZATION.exec(resource)?.[1];
     return org && list(statement.Action).every((a) => a === "organizations:DescribeAccount")
       ? `organizations:DescribeAccount (an account's name for the alerts) on the accounts of organization ${org} only: an alert may be about any of them, and the management account is not known when the hub is a delegated administrator.`
+      : undefined;
+  },
+  (statement, resource) => {
+    const objects = SWEEP_RUN_OBJECTS.exec(resource)?.[1];
+    return objects && list(statement.Action).every((a) => SWEEP_RUN_ACTIONS.has(a))
+      ? `Object actions on the organization sweep's ${objects === "items.json" ? "items" : "results"} of any run (runs/NAME/, NAME the execution's, chosen when the sweep starts) in the stack's own runs bucket: no listing, no deletion, no other object.`
       : undefined;
   },
   (_statement, resource) => {

@@ -2,7 +2,14 @@ import type { Context } from "aws-lambda";
 import { cloudFormationClient, stackCreationTime } from "../../shared/aws/deployment.js";
 import { defaultInventory } from "../../shared/aws/inventory.js";
 import { sfnClient } from "../../shared/aws/migration.js";
-import { startSweepMap } from "../../shared/aws/sweep-map.js";
+import {
+  putRunItems,
+  readRunItems,
+  readRunResults,
+  s3Client,
+  startSweepMap,
+  sweepExecutionName,
+} from "../../shared/aws/sweep-map.js";
 import { allGuards } from "../../shared/guards/index.js";
 import { withSweepSummary } from "../../shared/notify/sweep-notifier.js";
 import { deployedAlertSender, deployedDeps } from "../../shared/pipeline/deps.js";
@@ -19,13 +26,19 @@ import {
 } from "../../shared/pipeline/sweep.js";
 import {
   capErrors,
+  compactSummary,
   itemOf,
   planAccountItems,
   planItems,
+  resultsOfEntries,
+  runKeys,
+  SWEEP_BUCKET_ENV,
   SWEEP_MAP_ENV,
   type SweepItem,
   type SweepItemEvent,
   type SweepItemResult,
+  type SweepRunSummary,
+  type SweepSummaryEvent,
   summarizeItems,
   summaryEventOf,
 } from "../../shared/pipeline/sweep-map.js";
@@ -58,6 +71,8 @@ export function createHandler(
   sweepMap?: string,
   /** The hub's organization sweep, from the function's ARN (shared/pipeline/sweep-org.ts); undefined elsewhere. */
   organization?: (functionArn: string) => OrgSweep | undefined,
+  /** The runs bucket (SWEEP_BUCKET_ENV, the hub only): the Map's items and results are its objects. */
+  runsBucket?: string,
 ) {
   let org: OrgSweep | undefined | null = null;
   const orgOf = (context: Context) => {
@@ -74,9 +89,12 @@ export function createHandler(
     if (item) return sweepItem(guards, deps, item, deadline, orgOf(context));
     const toSummarize = summaryEventOf(event);
     if (toSummarize) {
-      const summary = summarizeItems(toSummarize);
+      const all = summarizeItems("resultWriter" in toSummarize ? await readRun(home, toSummarize) : toSummarize);
+      // The log line and the execution's output (256 KiB at most) carry the first errors and unreachable accounts,
+      // the rest counted; the message counts them all.
+      const summary = compactSummary(all);
       logger.info("sweep done", { ...summary });
-      await deps.notifier.publishSummary?.(summary);
+      await deps.notifier.publishSummary?.(all);
       return summary;
     }
     const period = await resolveObservePeriod(deps.config, deployedAt);
@@ -122,11 +140,19 @@ export function createHandler(
       summary.observe = { until: observing, ...(period.status === "unknown" ? { reason: period.reason } : {}) };
     }
     if (sweepMap && items.length > 0) {
-      // The one summary is the state machine's last step: it adds the items to what this invocation swept.
-      const execution = await startSweepMap(sfnClient(home), sweepMap, context?.awsRequestId ?? "local", {
-        items,
+      // The one summary is the state machine's last step: it adds the items to what this invocation swept. With the
+      // runs bucket the items are an object the Map's ItemReader reads (no 256 KiB limit on their number).
+      const requestId = context?.awsRequestId ?? "local";
+      const run = observing ? { observingUntil: observing } : {};
+      let carried: { items: SweepItem[] } | ReturnType<typeof runKeys> = { items };
+      if (runsBucket) {
+        carried = runKeys(sweepExecutionName(requestId));
+        await putRunItems(s3Client(home), runsBucket, carried.itemsKey, items);
+      }
+      const execution = await startSweepMap(sfnClient(home), sweepMap, requestId, {
+        ...carried,
         done: capErrors(summary),
-        run: observing ? { observingUntil: observing } : {},
+        run,
       });
       summary.split = { items: items.length, failedItems: 0, execution };
       logger.info("sweep split started", { execution, items: items.length });
@@ -166,6 +192,16 @@ async function memberItems(
     });
     return [];
   }
+}
+
+/** A run's items and its children's results, from the runs bucket (the summary step's event names them). */
+async function readRun(home: string, run: SweepRunSummary): Promise<SweepSummaryEvent["sweepSummary"]> {
+  const s3 = s3Client(home);
+  const [items, entries] = await Promise.all([
+    readRunItems(s3, run.resultWriter.Bucket, run.itemsKey),
+    readRunResults(s3, run.resultWriter),
+  ]);
+  return { items, done: run.done, results: resultsOfEntries(entries) };
 }
 
 function handoverError(region: string, error: unknown): SweepError {
@@ -244,4 +280,5 @@ export const handler = createHandler(
   stackId ? () => stackCreationTime(cloudFormationClient(home), stackId) : undefined,
   process.env[SWEEP_MAP_ENV] || undefined,
   (functionArn) => orgSweep(deps.config, functionArn, deps.clock, { guards: (clients) => allGuards({ clients }) }),
+  process.env[SWEEP_BUCKET_ENV] || undefined,
 );

@@ -24,7 +24,8 @@ function accountLines(summary: SweepSummary): Md[] {
     const busy = (id: string) => ((accounts[id]?.nonCompliant ?? 0) + (accounts[id]?.errors ?? 0) > 0 ? 0 : 1);
     return busy(a) - busy(b) || a.localeCompare(b);
   });
-  const lines: Md[] = [md`*Accounts:* ${ids.length} swept, ${unreachable.length} unreachable`];
+  const unreachableCount = unreachable.length + (summary.omittedUnreachable ?? 0);
+  const lines: Md[] = [md`*Accounts:* ${ids.length} swept, ${unreachableCount} unreachable`];
   for (const id of ids.slice(0, ACCOUNT_LINES)) {
     const tally = accounts[id];
     if (!tally) continue;
@@ -35,9 +36,12 @@ function accountLines(summary: SweepSummary): Md[] {
   }
   if (ids.length > ACCOUNT_LINES)
     lines.push(md`… and ${ids.length - ACCOUNT_LINES} more accounts (the sweep's output)`);
-  for (const u of unreachable) {
+  // As many unreachable accounts as accounts, at most: the whole message must stay within SNS's 256 KB.
+  for (const u of unreachable.slice(0, ACCOUNT_LINES)) {
     lines.push(md`:x: account \`${u.account}\` not swept in ${u.regions.join(", ")}: ${u.code}: ${u.message}`);
   }
+  if (unreachableCount > ACCOUNT_LINES)
+    lines.push(md`… and ${unreachableCount - ACCOUNT_LINES} more unreachable accounts (the sweep's logs)`);
   return lines;
 }
 

@@ -18,6 +18,14 @@ import {
 
 /** The environment variable with the ARN of the state machine that runs the items (unset: no split). */
 export const SWEEP_MAP_ENV = "EFS_GUARD_SWEEP_MAP";
+/** The environment variable with the runs bucket (the hub's organization sweep; unset: the items go inline). */
+export const SWEEP_BUCKET_ENV = "EFS_GUARD_SWEEP_BUCKET";
+/** Where the runs are in it: runs/NAME/items.json and runs/NAME/results/ (infra/constructs/sweep.ts). */
+export const RUNS_PREFIX = "runs";
+/** The objects of one execution (its name: one run per execution, so a retried sweep writes the same keys). */
+export function runKeys(execution: string): { itemsKey: string; resultsPrefix: string } {
+  return { itemsKey: `${RUNS_PREFIX}/${execution}/items.json`, resultsPrefix: `${RUNS_PREFIX}/${execution}/results` };
+}
 /** Its name, fixed, so that the function can be given its ARN without a reference cycle in the template. */
 export const SWEEP_STATE_MACHINE_NAME = "efs-guard-sweep";
 /** The errors one item returns in full; the rest are counted (the Map's output must stay within 256 KiB). */
@@ -53,14 +61,84 @@ export interface SweepItemFailure {
   error: { Error?: string; Cause?: string };
 }
 
-/** The state machine's input: the items, and the tally of the regions that the scheduled invocation swept itself. */
-export interface SweepMapInput {
-  items: SweepItem[];
-  done: SweepSummary;
-  run: SweepItemEvent["run"];
-}
+/**
+ * The state machine's input: the items (inline, or with the runs bucket the key of their object and the prefix of
+ * the results), and the tally of the regions that the scheduled invocation swept itself.
+ */
+export type SweepMapInput = { done: SweepSummary; run: SweepItemEvent["run"] } & (
+  | { items: SweepItem[] }
+  | { itemsKey: string; resultsPrefix: string }
+);
 export interface SweepSummaryEvent {
   sweepSummary: { items: SweepItem[]; done: SweepSummary; results: (SweepItemResult | SweepItemFailure)[] };
+}
+/** The summary step's event with the runs bucket: where the items and the ResultWriter's manifest are. */
+export interface SweepRunSummary {
+  itemsKey: string;
+  done: SweepSummary;
+  resultWriter: { Bucket: string; Key: string };
+}
+
+/** The ResultWriter's manifest (Step Functions developer guide, "ResultWriter (Map)": exporting to Amazon S3). */
+export interface ResultManifest {
+  DestinationBucket?: string;
+  MapRunArn?: string;
+  ResultFiles: Partial<Record<"SUCCEEDED" | "FAILED" | "PENDING", { Key: string; Size?: number }[]>>;
+}
+/** One child execution in a result file (Transformation NONE): its input and output as JSON text. */
+export interface ResultEntry {
+  ExecutionArn?: string;
+  Status?: string;
+  Input?: string;
+  Output?: string;
+  Error?: string;
+  Cause?: string;
+}
+
+/**
+ * The children's results from the ResultWriter's files. A SUCCEEDED child's Output is the child's result, or the
+ * Catch's failure record (its input and error); a FAILED one (the execution itself failed: timed out, aborted, or an
+ * error the Catch did not take) is a failure record from its Input and its Error and Cause. An entry whose Input is
+ * not a sweep item's is left out: the summary then names that item "no result".
+ */
+export function resultsOfEntries(entries: readonly ResultEntry[]): (SweepItemResult | SweepItemFailure)[] {
+  const parse = (text: string | undefined): unknown => {
+    try {
+      return text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const results: (SweepItemResult | SweepItemFailure)[] = [];
+  for (const entry of entries) {
+    if (entry.Status === "SUCCEEDED") {
+      const output = parse(entry.Output);
+      if (isObject(output) && isObject(output.sweepItem)) results.push(output as unknown as SweepItemResult);
+      continue;
+    }
+    const input = parse(entry.Input);
+    if (!isObject(input) || !isObject(input.sweepItem)) continue;
+    results.push({
+      sweepItem: input.sweepItem as unknown as SweepItem,
+      error: { Error: entry.Error ?? entry.Status ?? "States.Runtime", Cause: entry.Cause ?? "" },
+    });
+  }
+  return results;
+}
+
+/** The summary step's event with the runs bucket, checked. */
+export function runSummaryOf(event: Record<string, unknown>): SweepRunSummary | undefined {
+  const { itemsKey, done, resultWriter } = event;
+  if (itemsKey === undefined && resultWriter === undefined) return undefined;
+  if (
+    typeof itemsKey !== "string" ||
+    !isObject(done) ||
+    !isObject(resultWriter) ||
+    typeof resultWriter.Bucket !== "string" ||
+    typeof resultWriter.Key !== "string"
+  )
+    throw new GuardError("EVENT_MALFORMED", "a sweep summary event without its items key, done tally and results");
+  return event as unknown as SweepRunSummary;
 }
 
 /** A region's items: `markers` are the listing's page markers, `perItem` a multiple of the page size. */
@@ -105,19 +183,45 @@ export function itemOf(event: unknown): SweepItemEvent | undefined {
   };
 }
 
-export function summaryEventOf(event: unknown): SweepSummaryEvent["sweepSummary"] | undefined {
+export function summaryEventOf(event: unknown): SweepSummaryEvent["sweepSummary"] | SweepRunSummary | undefined {
   if (!isObject(event) || !isObject(event.sweepSummary)) return undefined;
+  const run = runSummaryOf(event.sweepSummary);
+  if (run) return run;
   const { items, done, results } = event.sweepSummary;
   if (!Array.isArray(items) || !Array.isArray(results) || !isObject(done))
     throw new GuardError("EVENT_MALFORMED", "a sweep summary event without its items, results and done tally");
   return event.sweepSummary as SweepSummaryEvent["sweepSummary"];
 }
 
-/** An item's summary as it leaves the child: its errors capped at ITEM_ERRORS, the rest counted. */
-export function capErrors(summary: SweepSummary): SweepSummary {
-  if (summary.errors.length <= ITEM_ERRORS) return summary;
-  const omitted = summary.errors.length - ITEM_ERRORS + (summary.omittedErrors ?? 0);
-  return { ...summary, errors: summary.errors.slice(0, ITEM_ERRORS), omittedErrors: omitted };
+/**
+ * The errors the summary step returns in full; the rest are counted. Its result is the execution's output, which
+ * Step Functions limits to 256 KiB: 17,000 failed items would be about 4 MB of errors (the message counts them all).
+ */
+export const SUMMARY_ERRORS = 200;
+
+/** The unreachable accounts the summary step's output lists (each names its regions and error); the rest counted. */
+export const SUMMARY_UNREACHABLE = 100;
+
+/**
+ * The summary as the summary step returns it (the execution's output) and logs it: its first SUMMARY_ERRORS errors
+ * and SUMMARY_UNREACHABLE unreachable accounts, the rest counted, so that 17,000 failed items stay within 256 KiB.
+ */
+export function compactSummary(summary: SweepSummary): SweepSummary {
+  const capped = capErrors(summary, SUMMARY_ERRORS);
+  const unreachable = summary.unreachable ?? [];
+  if (unreachable.length <= SUMMARY_UNREACHABLE) return capped;
+  return {
+    ...capped,
+    unreachable: unreachable.slice(0, SUMMARY_UNREACHABLE),
+    omittedUnreachable: unreachable.length - SUMMARY_UNREACHABLE + (summary.omittedUnreachable ?? 0),
+  };
+}
+
+/** An item's summary as it leaves the child: its errors capped at ITEM_ERRORS (or `limit`), the rest counted. */
+export function capErrors(summary: SweepSummary, limit = ITEM_ERRORS): SweepSummary {
+  if (summary.errors.length <= limit) return summary;
+  const omitted = summary.errors.length - limit + (summary.omittedErrors ?? 0);
+  return { ...summary, errors: summary.errors.slice(0, limit), omittedErrors: omitted };
 }
 
 const ACCOUNT = /^\d{12}$/;

@@ -9,6 +9,7 @@ import {
 } from "../aws/organization.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
+import { GuardError } from "../runtime/errors.js";
 import { memberAccessOf } from "./members.js";
 import type { Guard } from "./types.js";
 
@@ -28,6 +29,20 @@ export interface OrgSweep {
    * assumed throws MemberRoleUnavailableError (typed, naming the account) before anything is read.
    */
   member(account: string): Promise<{ guards: Guard[]; clients: AccountClients }>;
+}
+
+/**
+ * A sweep item names an account the sweep does not cover: outside organization.accounts (when set), or the hub
+ * itself (swept with its own role by the scheduled invocation). The item's input comes from the runs bucket, so it
+ * is checked before anything is assumed: the child fails with this error, the summary names the item.
+ */
+export class AccountNotCoveredError extends GuardError {
+  readonly account: string;
+  constructor(account: string, why: string) {
+    super("EVENT_MALFORMED", `sweep item for account ${account}: ${why}; nothing was assumed`, { retryable: false });
+    this.name = "AccountNotCoveredError";
+    this.account = account;
+  }
 }
 
 export interface OrgSweepOptions {
@@ -59,6 +74,9 @@ export function orgSweep(
     homeAccount: home,
     members: async () => membersToCover(await list(), home, false),
     async member(account) {
+      if (account === home) throw new AccountNotCoveredError(account, "the hub's own account");
+      if (organization.accounts.length > 0 && !organization.accounts.includes(account))
+        throw new AccountNotCoveredError(account, "not in organization.accounts");
       // Assumed once, first: an account without its role is one failed item, not one error per guard.
       await access.credentials(account)?.();
       const clients = accountClients(access, account);

@@ -266,6 +266,8 @@ export interface SweepSummary {
   accounts?: Record<string, AccountTally>;
   /** The organization sweep's member accounts that could not be swept (no member role, AccessDenied, throttled). */
   unreachable?: UnreachableAccount[];
+  /** Unreachable accounts counted but not listed (the summary step's output, SUMMARY_UNREACHABLE in sweep-map.ts). */
+  omittedUnreachable?: number;
 }
 
 /** One account's share of an organization sweep. */

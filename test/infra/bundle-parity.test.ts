@@ -33,8 +33,8 @@ describe("function bundles", () => {
 
   /**
    * What the two trimming plugins of infra/bundling.ts rely on, for every SDK client installed (the functions bundle
-   * a subset): no client has an event-stream operation (such a client sets eventStreamSerdeProvider in its runtime
-   * config), and the only field of its package.json that a client reads is the version.
+   * a subset): no client but S3 has an event-stream operation (such a client sets eventStreamSerdeProvider in its
+   * runtime config), and the only field of its package.json that a client reads is the version.
    */
   it("no installed SDK client streams events or reads more of its package.json than the version", () => {
     const sdk = join(PROJECT_ROOT, "node_modules", "@aws-sdk");
@@ -44,7 +44,9 @@ describe("function bundles", () => {
       const dist = join(sdk, client, "dist-es");
       for (const file of readdirSync(dist).filter((f) => /^runtimeConfig.*\.js$/.test(f))) {
         const source = readFileSync(join(dist, file), "utf8");
-        expect(source, `${client}/${file}`).not.toContain("eventStreamSerdeProvider");
+        // S3's one event-stream operation, SelectObjectContent, is never called (the sweep only puts and gets its run
+        // objects): its runtime config imports the real event-stream module, and the lazy import stays failing.
+        if (client !== "client-s3") expect(source, `${client}/${file}`).not.toContain("eventStreamSerdeProvider");
         const reads = [...source.matchAll(/packageInfo\.(\w+)/g)].map((m) => m[1]);
         expect(new Set(reads), `${client}/${file}`).toEqual(new Set(source.includes("packageInfo") ? ["version"] : []));
       }

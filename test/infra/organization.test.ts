@@ -38,7 +38,13 @@ afterAll(() => {
 /** A function's resource without its configuration (which carries the organization block, by design). */
 function withoutConfig(resource: { Type: string; Properties?: any }) {
   if (resource.Type !== "AWS::Lambda::Function") return resource;
-  const { EFS_GUARD_CONFIG: _c, EFS_GUARD_CONFIG_SHA256: _h, ...variables } = resource.Properties.Environment.Variables;
+  // The sweep's runs bucket (the hub's only) is named in its environment, like the configuration.
+  const {
+    EFS_GUARD_CONFIG: _c,
+    EFS_GUARD_CONFIG_SHA256: _h,
+    EFS_GUARD_SWEEP_BUCKET: _b,
+    ...variables
+  } = resource.Properties.Environment.Variables;
   return { ...resource, Properties: { ...resource.Properties, Environment: { Variables: variables } } };
 }
 
@@ -98,7 +104,11 @@ describe("the hub", () => {
     // apart from what names the hub's resources.
     const added = ids(hub).filter((id) => !(id in single.Resources));
     expect(ids(single).filter((id) => !(id in hub.Resources))).toEqual([]);
-    expect(added.every((id) => /HubBus|Members|Hub\d/.test(id))).toBe(true);
+    // The hub's runs bucket (the organization sweep's items and results) and its TLS-only policy are the hub's too.
+    expect(added.filter((id) => !/HubBus|Members|Hub\d/.test(id))).toEqual([
+      expect.stringMatching(/^SweepRuns[0-9A-F]{8}$/),
+      expect.stringMatching(/^SweepRunsPolicy[0-9A-F]{8}$/),
+    ]);
     for (const id of ids(single)) {
       const before = single.Resources[id]!;
       const after = hub.Resources[id]!;
@@ -123,7 +133,8 @@ describe("the hub", () => {
           (x: any) =>
             x.Sid !== "AssumeTheMemberRoleInThisOrganization" &&
             x.Sid !== "NameTheAlertsAccount" &&
-            x.Sid !== "ListTheOrganizationsAccounts",
+            x.Sid !== "ListTheOrganizationsAccounts" &&
+            !["WriteSweepItems", "ReadSweepRun", "ReadSweepItems", "WriteSweepResults"].includes(x.Sid),
         ).map(({ NotAction, ...x }: any) =>
           x.Sid === "DenyOutsideGuardedRegions" && NotAction
             ? { ...x, Action: "*" }
@@ -143,9 +154,12 @@ describe("the hub", () => {
       }
       if (before.Type === "AWS::StepFunctions::StateMachine") {
         // The sweep's Map is bounded by organization.sweepConcurrency (20) in the hub, sweepMap.maxConcurrency (4)
-        // otherwise: that number and nothing else.
+        // otherwise, and in the hub reads its items from and writes its results to the runs bucket (asserted below):
+        // its definition and nothing else.
         const bound = (r: object, n?: string) => JSON.stringify(r).replace(/(MaxConcurrency\\":)\d+/g, `$1${n ?? "N"}`);
-        expect(bound(after)).toEqual(bound(before));
+        const isSweep = id.startsWith("SweepSplit");
+        const rest = (r: any) => (isSweep ? { ...r, Properties: { ...r.Properties, DefinitionString: "" } } : r);
+        expect(bound(rest(after))).toEqual(bound(rest(before)));
         continue;
       }
       expect([id, withoutConfig(after)]).toEqual([id, withoutConfig(before)]);
@@ -194,6 +208,111 @@ describe("the organization sweep", () => {
     } finally {
       rmSync(explicit.outdir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the organization sweep's runs bucket (ItemReader / ResultWriter)", () => {
+  const sweepFn = (t: Template) =>
+    ofType(t, "AWS::Lambda::Function").find(([, r]) => r.Metadata?.EfsGuardEntry === "functions/sweep/handler.ts")!;
+  const splitOf = (t: Template) =>
+    ofType(t, "AWS::StepFunctions::StateMachine").find(([id]) => id.startsWith("SweepSplit"))![1] as any;
+  const s3Of = (statements: Statement[]) =>
+    statements
+      .filter((x) => x.actions.some((a) => a.startsWith("s3:")))
+      .map((x) => ({ effect: x.effect, actions: [...x.actions].sort(), resources: x.resources }));
+
+  it("only in the hub: one bucket, SSE, TLS only, never public, owner-enforced, runs expired after 30 days", () => {
+    expect(ofType(single, "AWS::S3::Bucket")).toEqual([]);
+    expect(ofType(single, "AWS::S3::BucketPolicy")).toEqual([]);
+    expect(sweepFn(single)[1].Properties.Environment.Variables.EFS_GUARD_SWEEP_BUCKET).toBeUndefined();
+    const [bucketId, bucket] = one(hub, "AWS::S3::Bucket");
+    expect(bucket.Properties).toEqual({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            ExpirationInDays: 30,
+            Prefix: "runs/",
+            Status: "Enabled",
+          },
+        ],
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    const [, policy] = one(hub, "AWS::S3::BucketPolicy");
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Effect: "Deny",
+        Action: "s3:*",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    ]);
+    expect(sweepFn(hub)[1].Properties.Environment.Variables.EFS_GUARD_SWEEP_BUCKET).toEqual({ Ref: bucketId });
+  });
+
+  it("the Map reads the items object and writes its results there; the summary step gets where they are", () => {
+    const [bucketId] = one(hub, "AWS::S3::Bucket");
+    const parts = splitOf(hub).Properties.DefinitionString["Fn::Join"][1] as unknown[];
+    const def = JSON.parse(
+      parts.map((p) => (typeof p === "string" ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join(""),
+    );
+    const bucket = `<{'Ref':'${bucketId}'}>`;
+    const map = def.States.Items;
+    expect(map.ItemsPath).toBeUndefined();
+    expect(map.ItemReader).toEqual({
+      Resource: "arn:aws:states:::s3:getObject",
+      ReaderConfig: { InputType: "JSON" },
+      Parameters: { Bucket: bucket, "Key.$": "$.itemsKey" },
+    });
+    expect(map.ResultWriter).toEqual({
+      Resource: "arn:aws:states:::s3:putObject",
+      Parameters: { Bucket: bucket, "Prefix.$": "$.resultsPrefix" },
+    });
+    expect(map).toMatchObject({ MaxConcurrency: 20, ToleratedFailurePercentage: 100, ResultPath: "$.results" });
+    expect(def.States.Summarize.Parameters).toEqual({
+      sweepSummary: {
+        "itemsKey.$": "$.itemsKey",
+        "done.$": "$.done",
+        "resultWriter.$": "$.results.ResultWriterDetails",
+      },
+    });
+  });
+
+  it("least privilege: the function puts and gets its run objects, the state machine gets items and writes results", () => {
+    const [bucketId] = one(hub, "AWS::S3::Bucket");
+    const items = `<${bucketId}.Arn>/runs/*/items.json`;
+    const results = `<${bucketId}.Arn>/runs/*/results/*`;
+    expect(s3Of(roleStatements(hub, sweepFn(hub)[1].Properties.Role["Fn::GetAtt"][0]))).toEqual([
+      { effect: "Allow", actions: ["s3:PutObject"], resources: [items] },
+      { effect: "Allow", actions: ["s3:GetObject"], resources: [items, results] },
+    ]);
+    expect(s3Of(roleStatements(hub, splitOf(hub).Properties.RoleArn["Fn::GetAtt"][0]))).toEqual([
+      { effect: "Allow", actions: ["s3:GetObject"], resources: [items] },
+      {
+        effect: "Allow",
+        actions: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"],
+        resources: [results],
+      },
+    ]);
+    // No other role of the hub, and no role of a single account, may touch S3.
+    const others = ofType(hub, "AWS::IAM::Role")
+      .map(([id]) => id)
+      .filter(
+        (id) =>
+          id !== sweepFn(hub)[1].Properties.Role["Fn::GetAtt"][0] &&
+          id !== splitOf(hub).Properties.RoleArn["Fn::GetAtt"][0],
+      );
+    for (const id of others) expect(s3Of(roleStatements(hub, id)), id).toEqual([]);
+    for (const [id] of ofType(single, "AWS::IAM::Role")) expect(s3Of(roleStatements(single, id)), id).toEqual([]);
   });
 });
 

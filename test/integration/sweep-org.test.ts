@@ -19,7 +19,9 @@ import { maxOverlap } from "../support/overlap.js";
  * Node.js 24 sandbox under the sweep function's role (IAM enforced), acting in its member through the member role
  * (the StackSet's policy; AssumeRole checks the trust, emulator/patches/sts_assume_role_trust.py). One member has
  * no role. Every member holds one file system per region in a known state: the summary's counts per account and
- * control must equal it exactly, and at most CONCURRENCY children may run at once (measured).
+ * control must equal it exactly, and at most CONCURRENCY children may run at once (measured). The items and the
+ * results go through the hub's runs bucket (the Map's ItemReader and ResultWriter; test/integration/sweep-org-s3.test.ts
+ * takes them past 256 KiB).
  */
 const HUB = "123456789012";
 const MEMBERS = 50;
@@ -131,12 +133,21 @@ describe("the organization sweep on the Distributed Map (emulator)", () => {
     const executionArn = parent.split?.execution as string;
     let status = "RUNNING";
     let output = "";
+    let input = "";
     for (let i = 0; i < 1200 && status === "RUNNING"; i += 1) {
       await new Promise((done) => setTimeout(done, 500));
       const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       status = out.status ?? "";
       output = out.output ?? "";
+      input = out.input ?? "";
     }
+    // The items went through the runs bucket (the Map's ItemReader), not the execution's input.
+    expect(JSON.parse(input)).toEqual({
+      itemsKey: expect.stringMatching(/^runs\/sweep-[\w-]+\/items\.json$/),
+      resultsPrefix: expect.stringMatching(/^runs\/sweep-[\w-]+\/results$/),
+      done: expect.any(Object),
+      run: {},
+    });
     if (status !== "SUCCEEDED") {
       const history = await sfn.send(
         new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 15 }),

@@ -2,10 +2,19 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 import { MemberRoleUnavailableError } from "../../shared/aws/accounts.js";
 import { parseConfig } from "../../shared/config/schema.js";
-import { buildSummaryMessage } from "../../shared/notify/summary.js";
+import { ACCOUNT_LINES, buildSummaryMessage } from "../../shared/notify/summary.js";
 import type { SweepSummary } from "../../shared/pipeline/sweep.js";
-import { planAccountItems, type SweepItem, summarizeItems } from "../../shared/pipeline/sweep-map.js";
-import { orgSweep } from "../../shared/pipeline/sweep-org.js";
+import {
+  compactSummary,
+  planAccountItems,
+  type ResultEntry,
+  resultsOfEntries,
+  SUMMARY_ERRORS,
+  SUMMARY_UNREACHABLE,
+  type SweepItem,
+  summarizeItems,
+} from "../../shared/pipeline/sweep-map.js";
+import { AccountNotCoveredError, orgSweep } from "../../shared/pipeline/sweep-org.js";
 import { systemClock } from "../../shared/runtime/clock.js";
 
 /**
@@ -117,6 +126,45 @@ describe("summarizeItems for an organization", () => {
     expect(summary.errors[0]?.message).toMatch(new RegExp(`^account ${B} in eu-west-1 not assessed: its child failed`));
   });
 
+  it("reads the ResultWriter's entries: SUCCEEDED outputs (results and caught failures) and FAILED executions", () => {
+    const [a1, a2, b1, b2, c1, c2] = items as [SweepItem, SweepItem, SweepItem, SweepItem, SweepItem, SweepItem];
+    const run = {};
+    // As Step Functions writes them (Transformation NONE): Input and Output are the child's JSON, as text.
+    const succeeded = (output: unknown, item: SweepItem): ResultEntry => ({
+      Status: "SUCCEEDED",
+      Input: JSON.stringify({ sweepItem: item, run }),
+      Output: JSON.stringify(output),
+    });
+    const entries: ResultEntry[] = [
+      succeeded(ok(a1, { "efs-backup-enabled": { alerted: 1 } }, 1), a1),
+      succeeded(ok(a2, { "efs-backup-enabled": { compliant: 1 } }, 0), a2),
+      // The Catch's record: a SUCCEEDED execution whose output is the item and its error.
+      succeeded({ ...noRole(b1), run }, b1),
+      succeeded({ ...noRole(b2), run }, b2),
+      succeeded(ok(c1, { "efs-backup-enabled": { compliant: 1 } }, 0), c1),
+      // A child execution that failed itself (the Catch did not take it): its Input, Error and Cause.
+      { Status: "FAILED", Input: JSON.stringify({ sweepItem: c2, run }), Error: "States.Timeout", Cause: "timed out" },
+      // Not a sweep item's: left out (its item, if any, is then "no result").
+      { Status: "FAILED", Input: "not json", Error: "States.Runtime" },
+    ];
+    const results = resultsOfEntries(entries);
+    expect(results).toHaveLength(6);
+    expect(results[5]).toEqual({ sweepItem: c2, error: { Error: "States.Timeout", Cause: "timed out" } });
+    const summary = summarizeItems({ items, done: tally({}, 0), results });
+    expect(summary.split).toEqual({ items: 6, failedItems: 3 });
+    expect(summary.nonCompliant).toBe(1);
+    expect(summary.counts).toEqual({ "efs-backup-enabled": { alerted: 1, compliant: 2 } });
+    expect(summary.errors.map((e) => [e.account, e.region, e.code])).toEqual([
+      [B, "eu-west-1", "MemberRoleUnavailableError"],
+      [B, "us-east-1", "MemberRoleUnavailableError"],
+      [C, "us-east-1", "States.Timeout"],
+    ]);
+    expect(summary.unreachable?.map((u) => [u.account, u.regions])).toEqual([
+      [B, ["eu-west-1", "us-east-1"]],
+      [C, ["us-east-1"]],
+    ]);
+  });
+
   it("the one message lists counts per account and names the unreachable account, escaped", () => {
     const summary = summarizeItems({
       items: [items[0] as SweepItem, items[2] as SweepItem],
@@ -143,6 +191,32 @@ describe("summarizeItems for an organization", () => {
       accounts: "2",
       unreachableAccounts: B,
     });
+  });
+
+  it("17 regions of 150 roleless accounts: the output lists 200 errors and 100 accounts, the message 100, all counted", () => {
+    const regions = Array.from({ length: 17 }, (_, i) => `ap-south-${i + 1}`);
+    const roleless = Array.from({ length: 150 }, (_, i) => String(500000000000 + i));
+    const many = planAccountItems(roleless, regions);
+    const done = {
+      ...tally({}, 0),
+      accounts: { [HUB]: { counts: {}, nonCompliant: 0, remediated: 0, failed: 0, errors: 0 } },
+    };
+    const all = summarizeItems({ items: many, done, results: many.map(noRole) });
+    expect(all.errors).toHaveLength(150 * 17);
+    expect(all.unreachable).toHaveLength(150);
+    const out = compactSummary(all);
+    expect(out.errors).toHaveLength(SUMMARY_ERRORS);
+    expect(out.omittedErrors).toBe(150 * 17 - SUMMARY_ERRORS);
+    expect(out.unreachable).toEqual(all.unreachable?.slice(0, SUMMARY_UNREACHABLE));
+    expect(out.omittedUnreachable).toBe(150 - SUMMARY_UNREACHABLE);
+    expect(out.split).toEqual({ items: 150 * 17, failedItems: 150 * 17 });
+    for (const summary of [all, out]) {
+      const message = JSON.stringify(buildSummaryMessage(summary, new Date("2026-12-02T00:00:00Z")));
+      expect(message).toContain("1 swept, 150 unreachable");
+      expect(message.match(/not swept in /g)).toHaveLength(ACCOUNT_LINES);
+      expect(message).toContain(`… and ${150 - ACCOUNT_LINES} more unreachable accounts`);
+      expect(message).toContain(`*unreadable:* ${150 * 17}`);
+    }
   });
 });
 
@@ -199,5 +273,33 @@ describe("orgSweep", () => {
       name: "MemberRoleUnavailableError",
     });
     expect(built).toBe(0);
+  });
+
+  it("an item's account outside organization.accounts, or the hub's, fails before anything is assumed", async () => {
+    let calls = 0;
+    const sts = {
+      async send() {
+        calls += 1;
+        throw new Error("must not be called");
+      },
+    } as unknown as Pick<STSClient, "send">;
+    const org = orgSweep(config({ organizationId: "o-a1b2c3d4e5", accounts: [A, B] }), ARN, systemClock, {
+      guards,
+      access: sts,
+    });
+    for (const [account, why] of [
+      [C, "not in organization.accounts"],
+      [HUB, "the hub's own account"],
+    ] as const) {
+      const error = await org?.member(account).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccountNotCoveredError);
+      expect(error).toMatchObject({
+        account,
+        retryable: false,
+        name: "AccountNotCoveredError",
+        message: `sweep item for account ${account}: ${why}; nothing was assumed`,
+      });
+    }
+    expect(calls).toBe(0);
   });
 });
