@@ -68,6 +68,19 @@ export const NFS_INGRESS_EVENTS = [
 ] as const;
 
 /**
+ * efs-mount-target-private (issue 15): a new mount target, and the EC2 changes that can make its subnet public (its
+ * own function, so that CreateMountTarget costs each of its two functions no more than its 3 reads).
+ */
+export const MOUNT_TARGET_PRIVATE_EVENTS = [
+  "elasticfilesystem.amazonaws.com:CreateMountTarget",
+  "ec2.amazonaws.com:ModifySubnetAttribute",
+  "ec2.amazonaws.com:CreateRoute",
+  "ec2.amazonaws.com:ReplaceRoute",
+  "ec2.amazonaws.com:AssociateRouteTable",
+  "ec2.amazonaws.com:ReplaceRouteTableAssociation",
+] as const;
+
+/**
  * The key guard: rotation turned off, a key disabled or scheduled for deletion, a new file system on a key, and a
  * key policy replaced (efs-key-policy-restricted).
  */

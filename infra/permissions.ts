@@ -218,6 +218,8 @@ export function tagAuditStatements(scope: Construct): PolicyStatement[] {
   const stack = Stack.of(scope);
   return [
     new PolicyStatement({ sid: "ReadGroupTags", actions: ["ec2:DescribeSecurityGroups"], resources: ["*"] }),
+    // A subnet's exemption tags (efs-mount-target-private); EC2 Describe* has no resource-level permissions.
+    new PolicyStatement({ sid: "ReadSubnetTags", actions: ["ec2:DescribeSubnets"], resources: ["*"] }),
     new PolicyStatement({
       sid: "ReadFileSystemTags",
       actions: ["elasticfilesystem:DescribeFileSystems"],
@@ -251,6 +253,27 @@ export function ecsClientsStatements(): PolicyStatement[] {
       sid: "ReadTaskDefinitions",
       actions: ["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"],
       resources: ["*"],
+    }),
+  ];
+}
+
+/**
+ * The mount-target guard (efs-mount-target-private) reads and writes nothing else: EFS's record of a file system's
+ * mount targets, and EC2's subnets, route tables and mount-target interfaces. EC2 Describe* calls support no
+ * resource-level permissions ("*"); DescribeMountTargets is authorized on the file system.
+ */
+export function mountTargetsStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new PolicyStatement({
+      sid: "ReadSubnetsAndRoutes",
+      actions: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables", "ec2:DescribeSubnets"],
+      resources: ["*"],
+    }),
+    new PolicyStatement({
+      sid: "ReadMountTargets",
+      actions: ["elasticfilesystem:DescribeMountTargets"],
+      resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
     }),
   ];
 }
@@ -305,5 +328,6 @@ export function allGuardStatements(scope: Construct, config: GuardConfig): Polic
     ...kmsKeyStatements(scope, config),
     ...efsAccessStatements(scope),
     ...ecsClientsStatements(),
+    ...mountTargetsStatements(scope),
   ];
 }

@@ -31,6 +31,18 @@ export type Trigger =
     }
   /** An EFS access point (efs-access-point-enforced); the id is re-read, nothing else in the event counts. */
   | { type: "access-point"; accessPointId: string }
+  // --- efs-mount-target-private (issue 15): subnets and route tables -------------------------------------------
+  /** A subnet whose attributes changed (ModifySubnetAttribute). */
+  | { type: "subnet"; subnetId: string }
+  | {
+      type: "route-table";
+      routeTableId: string;
+      /** AssociateRouteTable: the one subnet the table now serves. */
+      subnetId?: string;
+      /** ReplaceRouteTableAssociation: EC2's new association id (the VPC's main one, or a subnet's). */
+      associationId?: string;
+    }
+  // --- end efs-mount-target-private ---------------------------------------------------------------------------
   | {
       type: "task-definition";
       /** family:revision or the task definition ARN; DescribeTaskDefinition takes either. */
@@ -83,13 +95,18 @@ const keyFromRequest: Extractor = (e) => {
   return id ? [{ type: "kms-key", keyId: id }] : [];
 };
 
-/** EC2 tag calls name several resources (resourcesSet); only security groups are guarded resources. */
+/**
+ * EC2 tag calls name several resources (resourcesSet); security groups and subnets (efs-mount-target-private's
+ * exemption) are the guarded ones.
+ */
 const groupsTagged: Extractor = (e) =>
   items(e.requestParameters.resourcesSet)
     .filter(isRecord)
     .map((r) => str(r.resourceId))
-    .filter((id): id is string => id !== undefined && /^sg-[0-9a-f]+$/.test(id))
-    .map((groupId) => ({ type: "security-group" as const, groupId }));
+    .flatMap((id): Trigger[] => {
+      if (id !== undefined && /^sg-[0-9a-f]+$/.test(id)) return [{ type: "security-group", groupId: id }];
+      return id !== undefined && /^subnet-[0-9a-f]+$/.test(id) ? [{ type: "subnet", subnetId: id }] : [];
+    });
 
 /** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point, by id or ARN), the
  * older CreateTags/DeleteTags `fileSystemId`. Access points are guarded too (efs-access-point-enforced reads their
@@ -110,6 +127,47 @@ const taskDefinitionRegistered: Extractor = (e) => {
   const arn = str(td.taskDefinitionArn);
   return arn && TASK_DEFINITION_ARN.test(arn) ? [{ type: "task-definition", taskDefinition: arn }] : [];
 };
+
+// --- efs-mount-target-private (issue 15): the EC2 events that can make a mount target's subnet public ----------
+const SUBNET_ID = /^subnet-[0-9a-f]+$/;
+const ROUTE_TABLE_ID = /^rtb-[0-9a-f]+$/;
+
+/** ModifySubnetAttribute names the subnet (EC2 API Reference, request parameter SubnetId). */
+const subnetModified: Extractor = (e) => {
+  const id = firstString(e.requestParameters.subnetId);
+  return id && SUBNET_ID.test(id) ? [{ type: "subnet", subnetId: id }] : [];
+};
+
+/** CreateRoute / ReplaceRoute name the route table; the route in the request is re-read, never trusted. */
+const routeChanged: Extractor = (e) => {
+  const id = firstString(e.requestParameters.routeTableId);
+  return id && ROUTE_TABLE_ID.test(id) ? [{ type: "route-table", routeTableId: id }] : [];
+};
+
+/** AssociateRouteTable: a subnet now uses the table (a gateway edge association names no subnet: not ours). */
+const routeTableAssociated: Extractor = (e) => {
+  const id = firstString(e.requestParameters.routeTableId);
+  const subnetId = firstString(e.requestParameters.subnetId);
+  if (!id || !ROUTE_TABLE_ID.test(id) || !subnetId || !SUBNET_ID.test(subnetId)) return [];
+  return [{ type: "route-table", routeTableId: id, subnetId }];
+};
+
+/** ReplaceRouteTableAssociation: the association EC2 answers with (newAssociationId) now points at the table. */
+const routeTableAssociationReplaced: Extractor = (e) => {
+  const id = firstString(e.requestParameters.routeTableId);
+  const associationId = firstString(e.responseElements.newAssociationId);
+  if (!id || !ROUTE_TABLE_ID.test(id)) return [];
+  return [{ type: "route-table", routeTableId: id, ...(associationId ? { associationId } : {}) }];
+};
+
+const MOUNT_TARGET_PRIVATE_SPECS: Record<string, Extractor> = {
+  [`${SOURCES.ec2}:ModifySubnetAttribute`]: subnetModified,
+  [`${SOURCES.ec2}:CreateRoute`]: routeChanged,
+  [`${SOURCES.ec2}:ReplaceRoute`]: routeChanged,
+  [`${SOURCES.ec2}:AssociateRouteTable`]: routeTableAssociated,
+  [`${SOURCES.ec2}:ReplaceRouteTableAssociation`]: routeTableAssociationReplaced,
+};
+// --- end efs-mount-target-private -----------------------------------------------------------------------------
 
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
 export const EVENT_SPECS: Record<string, Extractor> = {
@@ -176,6 +234,7 @@ export const EVENT_SPECS: Record<string, Extractor> = {
     return id && /^fsap-[0-9a-f]+$/.test(id) ? [{ type: "access-point", accessPointId: id }] : [];
   },
   [`${SOURCES.ecs}:RegisterTaskDefinition`]: taskDefinitionRegistered,
+  ...MOUNT_TARGET_PRIVATE_SPECS,
 };
 
 /** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
@@ -207,7 +266,7 @@ export function toTriggers(raw: unknown, handled: readonly string[]): TriggerRes
   const triggers = extract ? extract(event) : [];
   if (triggers.length === 0) {
     if (TAG_CALLS.has(event.eventName)) {
-      const detail = `${event.eventName} names no security group, file system, access point or KMS key`;
+      const detail = `${event.eventName} names no security group, subnet, file system, access point or KMS key`;
       return { kind: "ignored", reason: "unsupported-event", detail, ...ids };
     }
     return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };
@@ -229,5 +288,9 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.accessPointId;
     case "task-definition":
       return trigger.taskDefinition;
+    case "subnet":
+      return trigger.subnetId;
+    case "route-table":
+      return trigger.routeTableId;
   }
 }

@@ -123,5 +123,6 @@ export const REPORTING_ENTRIES = [
   "functions/tag-audit/handler.ts",
   "functions/efs-access/handler.ts",
   "functions/ecs-clients/handler.ts",
+  "functions/mount-targets/handler.ts",
   "functions/sweep/handler.ts",
 ];

@@ -88,6 +88,13 @@ const ACCESS_GUARD = [
 
 const ECS_CLIENTS_GUARD = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"];
 
+const MOUNT_TARGETS_GUARD = [
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeRouteTables",
+  "ec2:DescribeSubnets",
+  "elasticfilesystem:DescribeMountTargets",
+];
+
 const NFS_GUARD = [
   // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
   "ec2:AuthorizeSecurityGroupIngress",
@@ -206,6 +213,7 @@ describe("scheduled sweep", () => {
           ...KMS_GUARD,
           ...ACCESS_GUARD,
           ...ECS_CLIENTS_GUARD,
+          ...MOUNT_TARGETS_GUARD,
           ...PLUMBING,
           "cloudformation:DescribeStacks",
         ]),

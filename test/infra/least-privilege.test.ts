@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { synthTemplate } from "../../emulator/template.js";
-import { CLIENT_TLS_EVENTS, patternsFor, TAG_EVENTS } from "../../events/patterns.js";
+import { CLIENT_TLS_EVENTS, MOUNT_TARGET_PRIVATE_EVENTS, patternsFor, TAG_EVENTS } from "../../events/patterns.js";
 import type { ConfigInput } from "../../shared/config/schema.js";
 import { functionPermissions, roleStatements, type Template } from "./iam.js";
 
@@ -103,6 +103,7 @@ describe("the tag-change function", () => {
   it("may only re-read tags (and publish, dead-letter, log)", () => {
     expect(perms.actions).toEqual([
       "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
       "elasticfilesystem:DescribeAccessPoints",
       "elasticfilesystem:DescribeFileSystems",
       "kms:Decrypt",
@@ -191,6 +192,40 @@ describe("the ECS client function (efs-clients-use-tls)", () => {
     );
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(CLIENT_TLS_EVENTS));
     expect(rules[0]?.Properties.EventPattern.source).toEqual(["aws.ecs"]);
+  });
+});
+
+describe("the mount-target function (efs-mount-target-private)", () => {
+  const template = synthTemplate({});
+  const perms = functionPermissions(template as Template).get("functions/mount-targets/handler.ts")!;
+
+  it("may only read mount targets, subnets, route tables and interfaces (and publish, dead-letter, log)", () => {
+    expect(perms.actions).toEqual([
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSubnets",
+      "elasticfilesystem:DescribeMountTargets",
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sns:Publish",
+      "sqs:SendMessage",
+    ]);
+    const resourcesOf = (action: string) =>
+      perms.allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+    expect(resourcesOf("elasticfilesystem:DescribeMountTargets")).toEqual([
+      "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
+    ]);
+  });
+
+  it("has one rule per event source: EFS CreateMountTarget and the five EC2 subnet and route calls", () => {
+    const rules = Object.values(template.Resources).filter(
+      (r) =>
+        r.Type === "AWS::Events::Rule" &&
+        r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === perms.logicalId),
+    );
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(MOUNT_TARGET_PRIVATE_EVENTS));
   });
 });
 
