@@ -271,7 +271,8 @@ export function mountTargetsStatements(scope: Construct): PolicyStatement[] {
       resources: ["*"],
     }),
     new PolicyStatement({
-      sid: "ReadMountTargets",
+      // Not "ReadMountTargets": the NFS guard's statement of that name is in the same unions (sweep, member role).
+      sid: "ReadMountTargetPlacement",
       actions: ["elasticfilesystem:DescribeMountTargets"],
       resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
     }),
