@@ -129,7 +129,9 @@ export async function describeSubnets(
   // By ids, a deleted subnet would fail the whole call (InvalidSubnetID.NotFound): the ids go in a filter instead.
   const Filters = "subnetIds" in by ? [{ Name: "subnet-id", Values: by.subnetIds }] : by.filters;
   do {
-    const page = await call("ec2:DescribeSubnets", () => ec2.send(new DescribeSubnetsCommand({ Filters, NextToken })));
+    const page = await call("ec2:DescribeSubnets", () =>
+      ec2.send(new DescribeSubnetsCommand({ ...(Filters.length > 0 ? { Filters } : {}), NextToken })),
+    );
     for (const subnet of page.Subnets ?? []) {
       if (!subnet.SubnetId) continue;
       const tags: Record<string, string> = {};

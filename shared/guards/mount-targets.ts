@@ -103,11 +103,18 @@ const EMPTY: Placements = { mountTargets: [], subnets: [], tables: new Map(), co
  */
 async function ofMountTarget(
   clients: { ec2: EC2Client; efs: EFSClient },
-  trigger: Extract<Trigger, { type: "mount-target" }>,
+  trigger: Extract<Trigger, { type: "mount-target" }> | Extract<Trigger, { type: "file-system" }>,
 ): Promise<Placements> {
-  const by = trigger.fileSystemId ? { fileSystemId: trigger.fileSystemId } : { mountTargetId: trigger.mountTargetId };
+  const by =
+    trigger.type === "file-system" || trigger.fileSystemId
+      ? { fileSystemId: trigger.fileSystemId as string }
+      : { mountTargetId: trigger.mountTargetId };
   const mountTargets = await mountTargetsWhere(clients.efs, by);
-  if (!mountTargets.some((mt) => mt.mountTargetId === trigger.mountTargetId)) return EMPTY;
+  // The event's mount target is gone (deleted since): nothing to judge. A file system (the guard's own inventory,
+  // without the sweep's) is judged as EFS reports it.
+  if (trigger.type === "mount-target" && !mountTargets.some((mt) => mt.mountTargetId === trigger.mountTargetId)) {
+    return EMPTY;
+  }
   const vpcId = mountTargets.find((mt) => mt.vpcId)?.vpcId;
   const subnetIds = [...new Set(mountTargets.map((mt) => mt.subnetId))];
   const [subnets, tables] = await Promise.all([
@@ -177,6 +184,28 @@ async function ofRouteTable(ec2: EC2Client, trigger: Extract<Trigger, { type: "r
   return { mountTargets, subnets, tables, complete: false };
 }
 
+/** One trigger per file system that has a mount-target interface in the region, in id order. */
+export function fileSystemTriggers(interfaces: GroupInterface[]): Trigger[] {
+  const ids = new Set(interfaces.flatMap((eni) => (eni.describedAs ? [eni.describedAs.fileSystemId] : [])));
+  return [...ids].sort().map((fileSystemId) => ({ type: "file-system" as const, fileSystemId }));
+}
+
+/**
+ * The sweep's and scan's view of one file system, from the region's inventory (no call of its own): its
+ * mount-target interfaces (requester-managed, so EFS's), the region's subnets and route tables listed once.
+ */
+export function sweepPlacements(
+  fileSystemId: string,
+  interfaces: GroupInterface[],
+  allSubnets: SubnetInfo[],
+  allTables: RouteTableInfo[],
+): Placements {
+  const mountTargets = fromInterfaces(interfaces).filter((mt) => mt.fileSystemId === fileSystemId);
+  const wanted = new Set(mountTargets.map((mt) => mt.subnetId));
+  const subnets = allSubnets.filter((s) => wanted.has(s.subnetId));
+  return { mountTargets, subnets, tables: effectiveTables(allTables, subnets), complete: true };
+}
+
 function eventIdOf(origin?: Origin): string | undefined {
   return origin?.kind === "event" ? origin.event.eventId : undefined;
 }
@@ -195,8 +224,9 @@ export function mountTargetsGuard(clients: MountTargetClients = defaultClients):
       if (config.modes[CONTROL] === "off") return [];
       const ec2 = clients.ec2(region);
       let placements: Placements;
-      if (trigger.type === "mount-target") placements = await ofMountTarget({ ec2, efs: clients.efs(region) }, trigger);
-      else if (trigger.type === "subnet") placements = await ofSubnet(ec2, trigger.subnetId);
+      if (trigger.type === "mount-target" || trigger.type === "file-system") {
+        placements = await ofMountTarget({ ec2, efs: clients.efs(region) }, trigger);
+      } else if (trigger.type === "subnet") placements = await ofSubnet(ec2, trigger.subnetId);
       else if (trigger.type === "route-table") placements = await ofRouteTable(ec2, trigger);
       else return [];
       const findings = findingsOf(placements, region, config, clock);
@@ -212,8 +242,10 @@ export function mountTargetsGuard(clients: MountTargetClients = defaultClients):
       }
       return findings;
     },
-    async inventory() {
-      return [];
+    /** Without the sweep's shared inventory: the file systems behind the region's mount-target interfaces. */
+    async inventory(region, config) {
+      if (config.modes[CONTROL] === "off") return [];
+      return fileSystemTriggers(await mountTargetInterfaces(clients.ec2(region)));
     },
     async remediate(plan) {
       throw new Error(`mount-targets has no remediation (asked for ${plan.kind})`);

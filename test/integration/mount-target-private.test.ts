@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
-import { Seeder } from "../../emulator/seed.js";
+import { REGION, Seeder } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import {
   associateRouteTableEvent,
@@ -23,6 +23,10 @@ import {
   modifySubnetAttributeEvent,
   replaceRouteTableAssociationEvent,
 } from "../../events/build.js";
+import { allGuards } from "../../shared/guards/index.js";
+import { sweepRegion } from "../../shared/pipeline/sweep.js";
+import { runCli } from "../support/cli.js";
+import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
 
 const ENTRY = "functions/mount-targets/handler.ts";
@@ -262,5 +266,40 @@ describe("efs-mount-target-private end to end on the emulator (issue 15)", () =>
     const report = await deliver(host, modifySubnetAttributeEvent(a.subnets[0]!, true));
     expect(report).toMatchObject({ outcome: "evaluated", findings: [] });
     expect(await host.alerts()).toEqual([]);
+  });
+
+  it("the sweep and scan: the public mount target's file system alerted, the private one compliant", async () => {
+    const open = await mountTarget(a, 0);
+    const closed = await mountTarget(a, 1);
+    await a.seed.ec2.send(
+      new ModifySubnetAttributeCommand({ SubnetId: open.subnetId, MapPublicIpOnLaunch: { Value: true } }),
+    );
+    const deps = testDeps();
+    const guards = allGuards().filter((g) => g.name === "mount-targets");
+    const report = await sweepRegion(guards, REGION, deps);
+    expect(report.errors).toEqual([]);
+    const rows = report.results
+      .filter((r) => r.finding.control === "efs-mount-target-private")
+      .map((r) => [r.finding.resource.id, r.finding.verdict, r.outcome])
+      .sort();
+    expect(rows).toEqual(
+      [
+        [open.fileSystemId, "non-compliant", "alerted"],
+        [closed.fileSystemId, "compliant", "compliant"],
+      ].sort(),
+    );
+    const run = await runCli(["scan", "--json", "--region", REGION]);
+    expect(run.stderr).toBe("");
+    const scan = JSON.parse(run.stdout);
+    const scanned = scan.findings
+      .filter((f: { control: string }) => f.control === "efs-mount-target-private")
+      .map((f: { resource: string; verdict: string }) => [f.resource, f.verdict])
+      .sort();
+    expect(scanned).toEqual(
+      [
+        [open.fileSystemId, "non-compliant"],
+        [closed.fileSystemId, "compliant"],
+      ].sort(),
+    );
   });
 });

@@ -7,7 +7,7 @@ import {
   type RouteTableFacts,
   type SubnetFacts,
 } from "../../shared/controls/mount-target-private.js";
-import { findingsOf } from "../../shared/guards/mount-targets.js";
+import { fileSystemTriggers, findingsOf, sweepPlacements } from "../../shared/guards/mount-targets.js";
 import { decide } from "../../shared/pipeline/decide.js";
 import { fixedClock } from "../../shared/runtime/clock.js";
 
@@ -225,5 +225,56 @@ describe("toRouteTableInfo", () => {
         { destination: "::/0", target: "eigw-1", state: "active" },
       ],
     });
+  });
+});
+
+describe("the sweep's view: from the region's interfaces, subnets and tables", () => {
+  const eni = (fs: string, mt: string, subnetId: string, requesterManaged = true) => ({
+    networkInterfaceId: `eni-${mt}`,
+    vpcId: "vpc-1",
+    subnetId,
+    groupIds: [],
+    requesterManaged,
+    describedAs: { fileSystemId: fs, mountTargetId: mt },
+  });
+  const interfaces = [
+    eni("fs-2", "fsmt-b", "subnet-b"),
+    eni("fs-1", "fsmt-a", "subnet-a"),
+    eni("fs-1", "fsmt-c", "subnet-c"),
+  ];
+  const subnets = ["subnet-a", "subnet-b", "subnet-c"].map((subnetId) => ({
+    subnetId,
+    vpcId: "vpc-1",
+    mapPublicIpOnLaunch: subnetId === "subnet-c",
+    tags: {},
+  }));
+  const main: RouteTableInfo = {
+    routeTableId: "rtb-m",
+    vpcId: "vpc-1",
+    main: true,
+    subnetIds: [],
+    associations: {},
+    routes: [LOCAL],
+  };
+
+  it("one trigger per file system, in id order", () => {
+    expect(fileSystemTriggers(interfaces)).toEqual([
+      { type: "file-system", fileSystemId: "fs-1" },
+      { type: "file-system", fileSystemId: "fs-2" },
+    ]);
+  });
+
+  it("every mount target of the file system, complete: one public one makes the finding", () => {
+    const placements = sweepPlacements("fs-1", interfaces, subnets, [main]);
+    expect(placements.mountTargets.map((m) => m.mountTargetId)).toEqual(["fsmt-a", "fsmt-c"]);
+    expect(placements.complete).toBe(true);
+    const [finding] = findingsOf(placements, "us-east-1", config, clock);
+    expect(finding?.verdict).toBe("non-compliant");
+    expect((finding!.evidence.publicMountTargets as { mountTargetId: string }[]).map((p) => p.mountTargetId)).toEqual([
+      "fsmt-c",
+    ]);
+    expect(
+      findingsOf(sweepPlacements("fs-2", interfaces, subnets, [main]), "us-east-1", config, clock)[0]?.verdict,
+    ).toBe("compliant");
   });
 });
