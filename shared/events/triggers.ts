@@ -56,7 +56,7 @@ export const SOURCES = {
   ecs: "ecs.amazonaws.com",
 } as const;
 
-type Extractor = (event: CloudTrailEvent) => Trigger[];
+export type Extractor = (event: CloudTrailEvent) => Trigger[];
 
 function firstString(...values: unknown[]): string | undefined {
   for (const value of values) {
@@ -128,47 +128,6 @@ const taskDefinitionRegistered: Extractor = (e) => {
   return arn && TASK_DEFINITION_ARN.test(arn) ? [{ type: "task-definition", taskDefinition: arn }] : [];
 };
 
-// --- efs-mount-target-private (issue 15): the EC2 events that can make a mount target's subnet public ----------
-const SUBNET_ID = /^subnet-[0-9a-f]+$/;
-const ROUTE_TABLE_ID = /^rtb-[0-9a-f]+$/;
-
-/** ModifySubnetAttribute names the subnet (EC2 API Reference, request parameter SubnetId). */
-const subnetModified: Extractor = (e) => {
-  const id = firstString(e.requestParameters.subnetId);
-  return id && SUBNET_ID.test(id) ? [{ type: "subnet", subnetId: id }] : [];
-};
-
-/** CreateRoute / ReplaceRoute name the route table; the route in the request is re-read, never trusted. */
-const routeChanged: Extractor = (e) => {
-  const id = firstString(e.requestParameters.routeTableId);
-  return id && ROUTE_TABLE_ID.test(id) ? [{ type: "route-table", routeTableId: id }] : [];
-};
-
-/** AssociateRouteTable: a subnet now uses the table (a gateway edge association names no subnet: not ours). */
-const routeTableAssociated: Extractor = (e) => {
-  const id = firstString(e.requestParameters.routeTableId);
-  const subnetId = firstString(e.requestParameters.subnetId);
-  if (!id || !ROUTE_TABLE_ID.test(id) || !subnetId || !SUBNET_ID.test(subnetId)) return [];
-  return [{ type: "route-table", routeTableId: id, subnetId }];
-};
-
-/** ReplaceRouteTableAssociation: the association EC2 answers with (newAssociationId) now points at the table. */
-const routeTableAssociationReplaced: Extractor = (e) => {
-  const id = firstString(e.requestParameters.routeTableId);
-  const associationId = firstString(e.responseElements.newAssociationId);
-  if (!id || !ROUTE_TABLE_ID.test(id)) return [];
-  return [{ type: "route-table", routeTableId: id, ...(associationId ? { associationId } : {}) }];
-};
-
-const MOUNT_TARGET_PRIVATE_SPECS: Record<string, Extractor> = {
-  [`${SOURCES.ec2}:ModifySubnetAttribute`]: subnetModified,
-  [`${SOURCES.ec2}:CreateRoute`]: routeChanged,
-  [`${SOURCES.ec2}:ReplaceRoute`]: routeChanged,
-  [`${SOURCES.ec2}:AssociateRouteTable`]: routeTableAssociated,
-  [`${SOURCES.ec2}:ReplaceRouteTableAssociation`]: routeTableAssociationReplaced,
-};
-// --- end efs-mount-target-private -----------------------------------------------------------------------------
-
 /** Every CloudTrail event the guard reacts to, keyed by "eventSource:eventName". */
 export const EVENT_SPECS: Record<string, Extractor> = {
   [`${SOURCES.ec2}:AuthorizeSecurityGroupIngress`]: (e) => {
@@ -234,7 +193,6 @@ export const EVENT_SPECS: Record<string, Extractor> = {
     return id && /^fsap-[0-9a-f]+$/.test(id) ? [{ type: "access-point", accessPointId: id }] : [];
   },
   [`${SOURCES.ecs}:RegisterTaskDefinition`]: taskDefinitionRegistered,
-  ...MOUNT_TARGET_PRIVATE_SPECS,
 };
 
 /** Tag calls that may name no guarded resource at all (an instance, an access point): not malformed, not ours. */
@@ -250,7 +208,12 @@ export type TriggerResult =
  * Turns a raw event into triggers, given the "source:name" keys the caller handles. The same event name from
  * another service (s3files.amazonaws.com also emits CreateFileSystem and CreateMountTarget) is foreign.
  */
-export function toTriggers(raw: unknown, handled: readonly string[]): TriggerResult {
+export function toTriggers(
+  raw: unknown,
+  handled: readonly string[],
+  /** A guard's own extractors (Guard.extractors), kept out of EVENT_SPECS so other functions do not bundle them. */
+  own: Readonly<Record<string, Extractor>> = {},
+): TriggerResult {
   const parsed = parseCloudTrail(raw);
   if (parsed.kind === "ignored") return parsed;
   const { event } = parsed;
@@ -262,11 +225,11 @@ export function toTriggers(raw: unknown, handled: readonly string[]): TriggerRes
       ? { kind: "ignored", reason: "foreign-source", detail: `${event.eventName} from ${event.eventSource}`, ...ids }
       : { kind: "ignored", reason: "unsupported-event", detail: `${key} is not a trigger here`, ...ids };
   }
-  const extract = EVENT_SPECS[key];
+  const extract = own[key] ?? EVENT_SPECS[key];
   const triggers = extract ? extract(event) : [];
   if (triggers.length === 0) {
     if (TAG_CALLS.has(event.eventName)) {
-      const detail = `${event.eventName} names no security group, subnet, file system, access point or KMS key`;
+      const detail = `${event.eventName} names no guarded resource`;
       return { kind: "ignored", reason: "unsupported-event", detail, ...ids };
     }
     return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };
@@ -290,7 +253,7 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.taskDefinition;
     case "subnet":
       return trigger.subnetId;
-    case "route-table":
+    default:
       return trigger.routeTableId;
   }
 }

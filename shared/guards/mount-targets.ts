@@ -22,6 +22,7 @@ import {
   type SubnetFacts,
 } from "../controls/mount-target-private.js";
 import type { Finding } from "../controls/types.js";
+import { MOUNT_TARGET_PRIVATE_SPECS } from "../events/mount-target-triggers.js";
 import type { Trigger } from "../events/triggers.js";
 import type { Guard, Origin } from "../pipeline/types.js";
 import type { Clock } from "../runtime/clock.js";
@@ -220,6 +221,7 @@ export function mountTargetsGuard(clients: MountTargetClients = defaultClients):
     name: "mount-targets",
     controls: [CONTROL],
     events: MOUNT_TARGET_PRIVATE_EVENTS,
+    extractors: MOUNT_TARGET_PRIVATE_SPECS,
     async assess(trigger, region, config, clock, origin) {
       if (config.modes[CONTROL] === "off") return [];
       const ec2 = clients.ec2(region);

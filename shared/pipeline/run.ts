@@ -163,7 +163,7 @@ function measure(result: Result, origin: Origin, deps: PipelineDeps): void {
  * retryable cause are rethrown after reporting, so Lambda retries the event and finally dead-letters it.
  */
 export async function processEvent(raw: unknown, guard: Guard, deps: PipelineDeps): Promise<EventReport> {
-  const parsed = toTriggers(raw, guard.events);
+  const parsed = toTriggers(raw, guard.events, guard.extractors);
   if (parsed.kind === "ignored") {
     const { kind: _, ...why } = parsed;
     return ignored(guard, deps, { outcome: "ignored", findings: [], ...why });

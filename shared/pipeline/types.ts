@@ -3,7 +3,7 @@ import type { ControlId } from "../config/controls.js";
 import type { GuardConfig } from "../config/schema.js";
 import type { Finding, RemediationPlan } from "../controls/types.js";
 import type { CloudTrailEvent, IgnoreReason } from "../events/cloudtrail.js";
-import type { Trigger } from "../events/triggers.js";
+import type { Extractor, Trigger } from "../events/triggers.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Decision } from "./decide.js";
 import type { SweepSummary } from "./sweep.js";
@@ -68,6 +68,8 @@ export interface Guard {
   controls?: readonly ControlId[];
   /** "eventSource:eventName" keys this guard reacts to. */
   events: readonly string[];
+  /** Extractors for keys of `events` that shared/events/triggers.ts EVENT_SPECS does not have (its own module). */
+  extractors?: Readonly<Record<string, Extractor>>;
   /** `origin` says which event (if any) named the trigger, for guards whose controls have different triggers. */
   assess(trigger: Trigger, region: string, config: GuardConfig, clock: Clock, origin?: Origin): Promise<Finding[]>;
   /** Every resource of the region this guard looks after, as triggers: what the sweep and `scan` evaluate. */

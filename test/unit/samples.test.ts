@@ -12,6 +12,7 @@ import {
   TAG_EVENTS,
 } from "../../events/patterns.js";
 import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
+import { MOUNT_TARGET_PRIVATE_SPECS } from "../../shared/events/mount-target-triggers.js";
 import { tagChanges } from "../../shared/events/tag-changes.js";
 import { EVENT_SPECS, type Trigger, toTriggers } from "../../shared/events/triggers.js";
 import { matchesPattern } from "../support/event-pattern.js";
@@ -20,7 +21,8 @@ const SAMPLES = join(import.meta.dirname, "../../events/samples");
 const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "utf8"));
 
 /** Every trigger of every control in the design: what the whole product reacts to, whichever guard handles it. */
-const ALL_EVENTS = Object.keys(EVENT_SPECS);
+const ALL_SPECS = { ...EVENT_SPECS, ...MOUNT_TARGET_PRIVATE_SPECS };
+const ALL_EVENTS = Object.keys(ALL_SPECS);
 const FS = "fs-0123456789abcdef0";
 const SG = "sg-0123456789abcdef0";
 const SUBNET = "subnet-0123456789abcdef0";
@@ -157,7 +159,7 @@ describe("every recorded shape, against every trigger in the design", () => {
   it.each(files)("%s", (file) => {
     const expected = EXPECTED[file];
     expect(expected, `add ${file} to EXPECTED`).toBeDefined();
-    const result = toTriggers(sample(file), ALL_EVENTS);
+    const result = toTriggers(sample(file), ALL_EVENTS, ALL_SPECS);
     if (expected && "triggers" in expected) {
       expect(result).toMatchObject({ kind: "triggers" });
       expect(result.kind === "triggers" && result.triggers).toEqual(expected.triggers);
@@ -181,8 +183,8 @@ describe("every recorded shape, against every trigger in the design", () => {
     (_, events) => {
       for (const file of files) {
         const event = sample(file);
-        const all = toTriggers(event, ALL_EVENTS);
-        const own = toTriggers(event, events);
+        const all = toTriggers(event, ALL_EVENTS, ALL_SPECS);
+        const own = toTriggers(event, events, ALL_SPECS);
         const key = `${event.detail.eventSource}:${event.detail.eventName}`;
         if (all.kind === "triggers" && (events as readonly string[]).includes(key)) {
           expect(own, file).toEqual(all);
@@ -210,7 +212,7 @@ describe("every recorded shape, against every trigger in the design", () => {
     const patterns = patternsFor(ALL_EVENTS);
     for (const file of files.filter((f) => !isTagSample(f))) {
       const event = sample(file);
-      const acted = toTriggers(event, ALL_EVENTS).kind === "triggers";
+      const acted = toTriggers(event, ALL_EVENTS, ALL_SPECS).kind === "triggers";
       expect(
         patterns.some((p) => matchesPattern(p, event)),
         file,
@@ -233,7 +235,7 @@ describe("every recorded shape, against every trigger in the design", () => {
   it("covers every trigger in the design with a successful and a CloudTrail-shaped sample", () => {
     const seen = new Set<string>();
     for (const file of files) {
-      const result = toTriggers(sample(file), ALL_EVENTS);
+      const result = toTriggers(sample(file), ALL_EVENTS, ALL_SPECS);
       if (result.kind === "triggers") seen.add(`${result.event.eventSource}:${result.event.eventName}`);
     }
     expect([...seen].sort()).toEqual([...ALL_EVENTS].sort());
