@@ -1,7 +1,8 @@
 import type { GuardConfig } from "../config/schema.js";
 import type { Clock } from "../runtime/clock.js";
 import { type Exemption, exemptionFor } from "./exemptions.js";
-import type { Finding, ResourceRef } from "./types.js";
+import { fileSystemResource, label } from "./file-system.js";
+import type { Finding } from "./types.js";
 
 /**
  * efs-mount-target-private: no mount target of the file system sits in a public subnet: one that assigns public
@@ -101,20 +102,6 @@ export function publicReasons(
   return reasons;
 }
 
-function resourceOf(fs: FileSystemRef): ResourceRef {
-  return {
-    type: "file-system",
-    id: fs.fileSystemId,
-    region: fs.region,
-    ...(fs.arn ? { arn: fs.arn } : {}),
-    ...(fs.account ? { account: fs.account } : {}),
-  };
-}
-
-function label(fs: FileSystemRef): string {
-  return fs.name ? `${fs.fileSystemId} (${fs.name})` : fs.fileSystemId;
-}
-
 function describe(p: PublicPlacement): string {
   return `${p.mountTargetId} (${p.reasons.join("; ")})`;
 }
@@ -133,7 +120,7 @@ function soonest(exempt: { tags: Record<string, string>; exemption: Exemption }[
  */
 export function evaluate(state: MountTargetPrivacyState, config: GuardConfig, clock: Clock): Finding {
   const fs = state.fileSystem;
-  const base = { control: CONTROL, resource: resourceOf(fs) };
+  const base = { control: CONTROL, resource: fileSystemResource(fs) };
   if (state.mountTargets.length === 0) {
     return {
       ...base,

@@ -126,3 +126,16 @@ export const REPORTING_ENTRIES = [
   "functions/mount-targets/handler.ts",
   "functions/sweep/handler.ts",
 ];
+
+/**
+ * Actions common to every guard function: write its own logs, publish alerts (KMS-encrypted topic) and dead-letter
+ * (encrypted queue), using the key through SNS and SQS only.
+ */
+export const PLUMBING = [
+  "kms:Decrypt",
+  "kms:GenerateDataKey",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "sns:Publish",
+  "sqs:SendMessage",
+];

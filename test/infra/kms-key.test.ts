@@ -5,6 +5,7 @@ import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
 import { kmsKeyStatements } from "../../infra/permissions.js";
 import { parseConfig } from "../../shared/config/schema.js";
+import { PLUMBING } from "./iam.js";
 
 let template: Template;
 beforeAll(() => {
@@ -40,19 +41,6 @@ function denySidsOfRole(roleId: string): string[] {
     .map((s) => s.Sid)
     .sort();
 }
-
-/**
- * Actions common to every guard function: write its own logs, publish alerts (KMS-encrypted topic) and dead-letter
- * (encrypted queue), using the key through SNS and SQS only.
- */
-const PLUMBING = [
-  "kms:Decrypt",
-  "kms:GenerateDataKey",
-  "logs:CreateLogStream",
-  "logs:PutLogEvents",
-  "sns:Publish",
-  "sqs:SendMessage",
-];
 
 /** With the default modes: efs-key-rotation-enabled remediates, efs-key-usable only alerts (no restore rights). */
 const KMS_GUARD = [

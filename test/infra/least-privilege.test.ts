@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { synthTemplate } from "../../emulator/template.js";
 import { CLIENT_TLS_EVENTS, MOUNT_TARGET_PRIVATE_EVENTS, patternsFor, TAG_EVENTS } from "../../events/patterns.js";
 import type { ConfigInput } from "../../shared/config/schema.js";
-import { functionPermissions, roleStatements, type Template } from "./iam.js";
+import { functionPermissions, PLUMBING, roleStatements, type Template } from "./iam.js";
 
 /** Every write a guard function (or the sweep) can make, by the control that needs it. */
 const WRITES: Record<string, string[]> = {
@@ -167,29 +167,24 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
   });
 });
 
+/** The EventBridge rules whose target is the function. */
+function rulesTargeting(template: Template, logicalId: string) {
+  return Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === "AWS::Events::Rule" && r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === logicalId),
+  );
+}
+
 describe("the ECS client function (efs-clients-use-tls)", () => {
   const template = synthTemplate({});
   const perms = functionPermissions(template as Template).get("functions/ecs-clients/handler.ts")!;
 
   it("may only list and describe task definitions (and publish, dead-letter, log)", () => {
-    expect(perms.actions).toEqual([
-      "ecs:DescribeTaskDefinition",
-      "ecs:ListTaskDefinitions",
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "sns:Publish",
-      "sqs:SendMessage",
-    ]);
+    expect(perms.actions).toEqual(["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", ...PLUMBING]);
   });
 
   it("has one rule: ECS RegisterTaskDefinition, failed calls excluded", () => {
-    const rules = Object.values(template.Resources).filter(
-      (r) =>
-        r.Type === "AWS::Events::Rule" &&
-        r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === perms.logicalId),
-    );
+    const rules = rulesTargeting(template as Template, perms.logicalId);
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(CLIENT_TLS_EVENTS));
     expect(rules[0]?.Properties.EventPattern.source).toEqual(["aws.ecs"]);
   });
@@ -205,12 +200,7 @@ describe("the mount-target function (efs-mount-target-private)", () => {
       "ec2:DescribeRouteTables",
       "ec2:DescribeSubnets",
       "elasticfilesystem:DescribeMountTargets",
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "sns:Publish",
-      "sqs:SendMessage",
+      ...PLUMBING,
     ]);
     const resourcesOf = (action: string) =>
       perms.allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
@@ -220,11 +210,7 @@ describe("the mount-target function (efs-mount-target-private)", () => {
   });
 
   it("has one rule per event source: EFS CreateMountTarget and the five EC2 subnet and route calls", () => {
-    const rules = Object.values(template.Resources).filter(
-      (r) =>
-        r.Type === "AWS::Events::Rule" &&
-        r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === perms.logicalId),
-    );
+    const rules = rulesTargeting(template as Template, perms.logicalId);
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(MOUNT_TARGET_PRIVATE_EVENTS));
   });
 });
