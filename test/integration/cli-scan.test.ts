@@ -99,7 +99,7 @@ describe("efs-guard scan against the emulator", () => {
     expect(report.errors).toEqual([]);
     expect(report.summary).toMatchObject({
       regions: ["us-east-1"],
-      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access", "ecs-clients"],
+      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access", "mount-targets", "ecs-clients"],
       resources: 5,
       compliant: 10,
       nonCompliant: 1,
