@@ -67,7 +67,9 @@ export function findingsOf(
   const routeTables: Record<string, RouteTableFacts> = {};
   for (const [subnetId, table] of placements.tables) routeTables[subnetId] = toTableFacts(table);
   const byFileSystem = new Map<string, MountTargetPlacement[]>();
-  for (const { fileSystemId, ...mt } of placements.mountTargets) {
+  // In id order, whichever listing found them (EFS's or EC2's), so both views give the same evidence.
+  const sorted = [...placements.mountTargets].sort((a, b) => a.mountTargetId.localeCompare(b.mountTargetId));
+  for (const { fileSystemId, ...mt } of sorted) {
     byFileSystem.set(fileSystemId, [...(byFileSystem.get(fileSystemId) ?? []), mt]);
   }
   const findings: Finding[] = [];
