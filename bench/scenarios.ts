@@ -254,6 +254,7 @@ const FILE_SYSTEM = "functions/file-system/handler.ts";
 const KMS_KEY = "functions/kms-key/handler.ts";
 const EFS_ACCESS = "functions/efs-access/handler.ts";
 const ECS_CLIENTS = "functions/ecs-clients/handler.ts";
+const MOUNT_TARGETS = "functions/mount-targets/handler.ts";
 
 /** A new revision of a task definition that mounts the account's file system with TLS, and ECS's event for it. */
 async function registerTlsClient(a: BenchAccount) {
@@ -609,6 +610,24 @@ export const SCENARIOS: TriggerScenario[] = [
     trigger: "ecs:RegisterTaskDefinition",
     kind: "task-definition",
     paths: { compliant: registerTlsClient },
+  },
+  {
+    // efs-mount-target-private: DescribeMountTargets of the file system (3 mount targets), then DescribeSubnets and
+    // DescribeRouteTables of its VPC at once: 3 reads whatever the number of file systems. Its EC2 triggers are not
+    // measured here: their alert path publishes one alert per exposed file system of the subnet or table (the
+    // bench's subnets hold a third of the account's mount targets each), and a private table gives no finding.
+    function: MOUNT_TARGETS,
+    trigger: "elasticfilesystem:CreateMountTarget",
+    kind: "security-group",
+    paths: {
+      compliant: async (a) =>
+        createMountTargetEvent({
+          fileSystemId: a.fileSystemId,
+          mountTargetId: a.mountTargetId,
+          subnetId: a.subnets[0] as string,
+          securityGroups: [a.groupId],
+        }),
+    },
   },
   // Last: its replica adds a file system to the account, which no scenario above may count.
   {

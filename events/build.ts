@@ -524,3 +524,57 @@ export function registerTaskDefinitionEvent(
     ...extra,
   });
 }
+
+// --- efs-mount-target-private (issue 15): the EC2 subnet and route calls, as CloudTrail records them -----------
+const ec2Call = (
+  eventName: string,
+  requestParameters: Record<string, unknown>,
+  response: Record<string, unknown> = {},
+) =>
+  cloudTrailEnvelope({
+    eventSource: "ec2.amazonaws.com",
+    eventName,
+    requestParameters,
+    responseElements: { requestId: randomUUID(), ...response },
+  });
+
+export function modifySubnetAttributeEvent(subnetId: string, mapPublicIpOnLaunch: boolean) {
+  return ec2Call(
+    "ModifySubnetAttribute",
+    { subnetId, mapPublicIpOnLaunch: { value: mapPublicIpOnLaunch } },
+    { _return: true },
+  );
+}
+
+export function createRouteEvent(
+  routeTableId: string,
+  route: {
+    destinationCidrBlock?: string;
+    destinationIpv6CidrBlock?: string;
+    gatewayId?: string;
+    natGatewayId?: string;
+  },
+  eventName: "CreateRoute" | "ReplaceRoute" = "CreateRoute",
+) {
+  return ec2Call(eventName, { routeTableId, ...route }, { _return: true });
+}
+
+export function associateRouteTableEvent(routeTableId: string, subnetId: string, associationId: string) {
+  return ec2Call(
+    "AssociateRouteTable",
+    { routeTableId, subnetId },
+    { associationId, associationState: { state: "associated" } },
+  );
+}
+
+export function replaceRouteTableAssociationEvent(
+  associationId: string,
+  routeTableId: string,
+  newAssociationId: string,
+) {
+  return ec2Call(
+    "ReplaceRouteTableAssociation",
+    { associationId, routeTableId },
+    { newAssociationId, associationState: { state: "associated" } },
+  );
+}

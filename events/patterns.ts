@@ -11,6 +11,10 @@ import {
   mountTargetCreated,
   mountTargetGroupsModified,
   replicationSource,
+  routeChanged,
+  routeTableAssociated,
+  routeTableAssociationReplaced,
+  subnetModified,
   taskDefinitionRegistered,
 } from "../shared/events/extractors.js";
 import type { EventSpecs } from "../shared/events/triggers.js";
@@ -88,6 +92,19 @@ export const NFS_INGRESS_EVENTS: EventSpecs = {
   "ec2.amazonaws.com:ModifySecurityGroupRules": groupRulesModified,
   "elasticfilesystem.amazonaws.com:CreateMountTarget": mountTargetCreated,
   "elasticfilesystem.amazonaws.com:ModifyMountTargetSecurityGroups": mountTargetGroupsModified,
+};
+
+/**
+ * efs-mount-target-private (issue 15): a new mount target, and the EC2 changes that can make its subnet public (its
+ * own function, so that CreateMountTarget costs each of its two functions no more than its 3 reads).
+ */
+export const MOUNT_TARGET_PRIVATE_EVENTS: EventSpecs = {
+  "elasticfilesystem.amazonaws.com:CreateMountTarget": mountTargetCreated,
+  "ec2.amazonaws.com:ModifySubnetAttribute": subnetModified,
+  "ec2.amazonaws.com:CreateRoute": routeChanged,
+  "ec2.amazonaws.com:ReplaceRoute": routeChanged,
+  "ec2.amazonaws.com:AssociateRouteTable": routeTableAssociated,
+  "ec2.amazonaws.com:ReplaceRouteTableAssociation": routeTableAssociationReplaced,
 };
 
 /**

@@ -13,6 +13,7 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   // EC2 Describe* calls support no resource-level permissions at all.
   "ec2:DescribeAvailabilityZones",
   "ec2:DescribeManagedPrefixLists",
+  "ec2:DescribeRouteTables",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroupRules",
   "ec2:DescribeSecurityGroups",

@@ -222,6 +222,8 @@ export function tagAuditStatements(scope: Construct): PolicyStatement[] {
   const stack = Stack.of(scope);
   return [
     new PolicyStatement({ sid: "ReadGroupTags", actions: ["ec2:DescribeSecurityGroups"], resources: ["*"] }),
+    // A subnet's exemption tags (efs-mount-target-private); EC2 Describe* has no resource-level permissions.
+    new PolicyStatement({ sid: "ReadSubnetTags", actions: ["ec2:DescribeSubnets"], resources: ["*"] }),
     new PolicyStatement({
       sid: "ReadFileSystemTags",
       actions: ["elasticfilesystem:DescribeFileSystems"],
@@ -290,6 +292,28 @@ export function tlsEnforcementStatements(scope: Construct, config: GuardConfig):
 }
 
 /**
+ * The mount-target guard (efs-mount-target-private) reads and writes nothing else: EFS's record of a file system's
+ * mount targets, and EC2's subnets, route tables and mount-target interfaces. EC2 Describe* calls support no
+ * resource-level permissions ("*"); DescribeMountTargets is authorized on the file system.
+ */
+export function mountTargetsStatements(scope: Construct): PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new PolicyStatement({
+      sid: "ReadSubnetsAndRoutes",
+      actions: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables", "ec2:DescribeSubnets"],
+      resources: ["*"],
+    }),
+    new PolicyStatement({
+      // Not "ReadMountTargets": the NFS guard's statement of that name is in the same unions (sweep, member role).
+      sid: "ReadMountTargetPlacement",
+      actions: ["elasticfilesystem:DescribeMountTargets"],
+      resources: [`arn:${stack.partition}:elasticfilesystem:*:${stack.account}:file-system/*`],
+    }),
+  ];
+}
+
+/**
  * A hub function that acts in the organization's members (organization.organizationId, shared/aws/accounts.ts):
  * it may assume the member role, by its name, in accounts of this organization only. aws:ResourceOrgID is the
  * organization of the account that owns the role ("AWS global condition context keys", IAM User Guide), so a role
@@ -339,5 +363,6 @@ export function allGuardStatements(scope: Construct, config: GuardConfig): Polic
     ...kmsKeyStatements(scope, config),
     ...efsAccessStatements(scope),
     ...ecsClientsStatements(),
+    ...mountTargetsStatements(scope),
   ];
 }

@@ -5,6 +5,7 @@ import {
   EFS_ACCESS_EVENTS,
   FILE_SYSTEM_EVENTS,
   KMS_KEY_EVENTS,
+  MOUNT_TARGET_PRIVATE_EVENTS,
   NFS_INGRESS_EVENTS,
   TAG_EVENTS,
   TLS_ENFORCEMENT_EVENTS,
@@ -30,6 +31,7 @@ import {
   fileSystemStatements,
   kmsKeyStatements,
   memberRoleStatements,
+  mountTargetsStatements,
   nfsIngressStatements,
   organizationSweepStatements,
   remediates,
@@ -193,6 +195,17 @@ export class EfsGuardStack extends Stack {
       ],
     });
 
+    // Mount targets in public subnets (efs-mount-target-private); read only. Its own function: CreateMountTarget
+    // also reaches the NFS ingress function, whose 3 reads on that event leave no room for this control's 3.
+    this.functions.mountTargets = new GuardFunction(this, "MountTargets", {
+      ...guards,
+      entry: "functions/mount-targets/handler.ts",
+      description: "EFS Guard efs-mount-target-private: alerts mount targets in public subnets",
+      events: MOUNT_TARGET_PRIVATE_EVENTS,
+      // In the hub, it reads the members' subnets and routes through their member role (shared/pipeline/members.ts).
+      statements: [...mountTargetsStatements(this), ...(organization ? memberRoleStatements(this, organization) : [])],
+    });
+
     // The functions that report decisions: alerts (through the inbox) and, when on, findings for Security Hub.
     const reporters = [
       this.functions.nfsIngress,
@@ -201,6 +214,7 @@ export class EfsGuardStack extends Stack {
       this.functions.efsAccess,
       this.functions.tagAudit,
       this.functions.ecsClients,
+      this.functions.mountTargets,
       this.sweep.function,
     ];
     if (this.alertDedup) {

@@ -2,14 +2,17 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   type AuthorizeSecurityGroupIngressCommandOutput,
   DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
   type Filter,
   type IpPermission,
   type NetworkInterface,
   RevokeSecurityGroupIngressCommand,
+  type RouteTable,
   type SecurityGroupRule,
   type Vpc,
 } from "@aws-sdk/client-ec2";
@@ -34,6 +37,7 @@ const MOUNT_TARGET_ENI = /^EFS mount target for (fs-[0-9a-f]{8,40}) \((fsmt-[0-9
 export interface GroupInterface {
   networkInterfaceId: string;
   vpcId?: string;
+  subnetId?: string;
   groupIds: string[];
   requesterManaged: boolean;
   interfaceType?: string;
@@ -48,6 +52,7 @@ export function toGroupInterface(eni: NetworkInterface): GroupInterface | undefi
   return {
     networkInterfaceId: eni.NetworkInterfaceId,
     ...(eni.VpcId ? { vpcId: eni.VpcId } : {}),
+    ...(eni.SubnetId ? { subnetId: eni.SubnetId } : {}),
     groupIds: (eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => typeof g === "string"),
     requesterManaged: eni.RequesterManaged === true,
     ...(eni.InterfaceType ? { interfaceType: eni.InterfaceType } : {}),
@@ -93,13 +98,132 @@ export async function mountTargetGroupIds(ec2: EC2Client): Promise<string[]> {
   return [...groups].sort();
 }
 
-/** The requester-managed interfaces described as a mount target's, in the region (one paginated, filtered call). */
-export async function mountTargetInterfaces(ec2: EC2Client): Promise<GroupInterface[]> {
+/**
+ * The requester-managed interfaces described as a mount target's, in the region (one paginated, filtered call), or
+ * only those of `narrow` (subnet-id, vpc-id filters).
+ */
+export async function mountTargetInterfaces(ec2: EC2Client, narrow: Filter[] = []): Promise<GroupInterface[]> {
   const interfaces = await describeInterfaces(ec2, [
     { Name: "requester-managed", Values: ["true"] },
     { Name: "description", Values: ["EFS mount target for *"] },
+    ...narrow,
   ]);
   return interfaces.filter((eni) => eni.requesterManaged && eni.describedAs);
+}
+
+/** A subnet as efs-mount-target-private needs it: MapPublicIpOnLaunch and its tags (the control's exemption). */
+export interface SubnetInfo {
+  subnetId: string;
+  vpcId?: string;
+  mapPublicIpOnLaunch: boolean;
+  tags: Record<string, string>;
+}
+
+/** DescribeSubnets by ids or by filter (paginated). A subnet that no longer exists is simply absent. */
+export async function describeSubnets(
+  ec2: EC2Client,
+  by: { subnetIds: string[] } | { filters: Filter[] },
+): Promise<SubnetInfo[]> {
+  const out: SubnetInfo[] = [];
+  let NextToken: string | undefined;
+  // By ids, a deleted subnet would fail the whole call (InvalidSubnetID.NotFound): the ids go in a filter instead.
+  const Filters = "subnetIds" in by ? [{ Name: "subnet-id", Values: by.subnetIds }] : by.filters;
+  do {
+    const page = await call("ec2:DescribeSubnets", () =>
+      ec2.send(new DescribeSubnetsCommand({ ...(Filters.length > 0 ? { Filters } : {}), NextToken })),
+    );
+    for (const subnet of page.Subnets ?? []) {
+      if (!subnet.SubnetId) continue;
+      const tags: Record<string, string> = {};
+      for (const tag of subnet.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
+      out.push({
+        subnetId: subnet.SubnetId,
+        ...(subnet.VpcId ? { vpcId: subnet.VpcId } : {}),
+        mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch === true,
+        tags,
+      });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/** A route table with what decides which subnets use it. */
+export interface RouteTableInfo {
+  routeTableId: string;
+  vpcId?: string;
+  main: boolean;
+  /** Subnets explicitly associated with the table. */
+  subnetIds: string[];
+  /** Association id -> subnet id, or "main" for the VPC's main association. */
+  associations: Record<string, string>;
+  routes: { destination: string; target: string; state?: string }[];
+}
+
+export function toRouteTableInfo(table: RouteTable): RouteTableInfo | undefined {
+  if (!table.RouteTableId) return undefined;
+  const associations: Record<string, string> = {};
+  const subnetIds: string[] = [];
+  let main = false;
+  for (const a of table.Associations ?? []) {
+    const state = a.AssociationState?.State ?? "associated";
+    if (state !== "associated" && state !== "associating") continue;
+    if (a.Main) main = true;
+    if (a.SubnetId) subnetIds.push(a.SubnetId);
+    if (a.RouteTableAssociationId) associations[a.RouteTableAssociationId] = a.Main ? "main" : (a.SubnetId ?? "");
+  }
+  const routes = (table.Routes ?? []).map((r) => ({
+    destination: r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock ?? r.DestinationPrefixListId ?? "",
+    target:
+      r.GatewayId ??
+      r.NatGatewayId ??
+      r.TransitGatewayId ??
+      r.VpcPeeringConnectionId ??
+      r.EgressOnlyInternetGatewayId ??
+      r.NetworkInterfaceId ??
+      "",
+    ...(r.State ? { state: r.State } : {}),
+  }));
+  return {
+    routeTableId: table.RouteTableId,
+    ...(table.VpcId ? { vpcId: table.VpcId } : {}),
+    main,
+    subnetIds,
+    associations,
+    routes,
+  };
+}
+
+/** DescribeRouteTables with filters (paginated): `route-table-id`, `vpc-id`, or none for the whole region. */
+export async function describeRouteTables(ec2: EC2Client, Filters: Filter[]): Promise<RouteTableInfo[]> {
+  const out: RouteTableInfo[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await call("ec2:DescribeRouteTables", () =>
+      ec2.send(new DescribeRouteTablesCommand({ ...(Filters.length > 0 ? { Filters } : {}), NextToken })),
+    );
+    for (const table of page.RouteTables ?? []) {
+      const info = toRouteTableInfo(table);
+      if (info) out.push(info);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/** The table each subnet uses: its explicit association, else its VPC's main table. Pure. */
+export function effectiveTables(
+  tables: readonly RouteTableInfo[],
+  subnets: readonly { subnetId: string; vpcId?: string }[],
+): Map<string, RouteTableInfo> {
+  const out = new Map<string, RouteTableInfo>();
+  for (const subnet of subnets) {
+    const table =
+      tables.find((t) => t.subnetIds.includes(subnet.subnetId)) ??
+      tables.find((t) => t.main && t.vpcId !== undefined && t.vpcId === subnet.vpcId);
+    if (table) out.set(subnet.subnetId, table);
+  }
+  return out;
 }
 
 export function toIngressRule(rule: SecurityGroupRule): IngressRule {

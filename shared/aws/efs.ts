@@ -186,3 +186,49 @@ export async function enableBackups(efs: EFSClient, fileSystemId: string): Promi
   );
   return out.BackupPolicy?.Status;
 }
+
+/** A mount target where EFS reports it: its file system, subnet and VPC (efs-mount-target-private). */
+export interface MountTargetWhere {
+  mountTargetId: string;
+  fileSystemId: string;
+  subnetId: string;
+  vpcId?: string;
+  availabilityZone?: string;
+}
+
+/**
+ * Every mount target of a file system (by `fileSystemId`), or one mount target (by `mountTargetId`), as EFS
+ * reports them; empty when the file system or mount target no longer exists. A file system has at most one mount
+ * target per Availability Zone, all in one VPC: one page (pages are followed all the same).
+ */
+export async function mountTargetsWhere(
+  efs: EFSClient,
+  by: { fileSystemId: string } | { mountTargetId: string },
+): Promise<MountTargetWhere[]> {
+  const out: MountTargetWhere[] = [];
+  let Marker: string | undefined;
+  const what = "fileSystemId" in by ? { FileSystemId: by.fileSystemId } : { MountTargetId: by.mountTargetId };
+  try {
+    do {
+      const page = await call("efs:DescribeMountTargets", () =>
+        efs.send(new DescribeMountTargetsCommand({ ...what, Marker })),
+      );
+      for (const mt of page.MountTargets ?? []) {
+        if (!mt.MountTargetId || !mt.FileSystemId || !mt.SubnetId) continue;
+        out.push({
+          mountTargetId: mt.MountTargetId,
+          fileSystemId: mt.FileSystemId,
+          subnetId: mt.SubnetId,
+          ...(mt.VpcId ? { vpcId: mt.VpcId } : {}),
+          ...(mt.AvailabilityZoneName ? { availabilityZone: mt.AvailabilityZoneName } : {}),
+        });
+      }
+      Marker = page.NextMarker;
+    } while (Marker);
+  } catch (error) {
+    if (isFileSystemNotFound(error)) return [];
+    if (error instanceof AwsCallError && error.awsCode === "MountTargetNotFound") return [];
+    throw error;
+  }
+  return out;
+}

@@ -15,11 +15,15 @@ import type { AccessPointFacts } from "../controls/access-point-enforced.js";
 import type { FileSystemFacts } from "../controls/file-system.js";
 import type { IngressRule } from "../controls/nfs-ingress-restricted.js";
 import {
+  describeRouteTables,
+  describeSubnets,
   ec2Client,
   type GroupInterface,
   groupInterfaces,
   ingressRules,
   mountTargetInterfaces,
+  type RouteTableInfo,
+  type SubnetInfo,
   toGroupInterface,
   toIngressRule,
   vpcCidrs,
@@ -63,6 +67,10 @@ export interface RegionInventory {
    * which groups the NFS control looks at. Not proof of a mount target: EFS confirms before anything is acted on.
    */
   mountTargetInterfaces(): Promise<GroupInterface[]>;
+  /** Every subnet of the region (DescribeSubnets, paginated): efs-mount-target-private's MapPublicIpOnLaunch, tags. */
+  subnets(): Promise<SubnetInfo[]>;
+  /** Every route table of the region (DescribeRouteTables, paginated): which subnets route to an internet gateway. */
+  routeTables(): Promise<RouteTableInfo[]>;
   /** Every interface that carries the group, mount target or not: one call per 200 mount-target groups. */
   groupInterfaces(groupId: string): Promise<GroupInterface[]>;
   /** The group's ingress rules: one DescribeSecurityGroupRules (1,000 per page) per 200 mount-target groups. */
@@ -252,6 +260,8 @@ export function regionInventory(region: string, clients: InventoryClients): Regi
       })),
     ),
     mountTargetInterfaces: mountTargets,
+    subnets: once(() => describeSubnets(ec2, { filters: [] })),
+    routeTables: once(() => describeRouteTables(ec2, [])),
     groupInterfaces: single(interfacesByGroup, (id) => groupInterfaces(ec2, [id])),
     ingressRules: single(rulesByGroup, (id) => ingressRules(ec2, id)),
     vpcCidrs: single(cidrsByVpc, (id) => vpcCidrs(ec2, id)),

@@ -35,7 +35,7 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
   "efs-guard-tags-audited": "alert",
   "efs-iam-authorization-required": "alert",
   "efs-root-access-restricted": "alert",
-  "efs-mount-target-private": "off",
+  "efs-mount-target-private": "alert",
   "efs-access-point-enforced": "alert",
   "efs-key-policy-restricted": "alert",
   "efs-replica-encrypted": "alert",
@@ -46,7 +46,7 @@ export const DEFAULT_MODES: Record<ControlId, Mode> = {
  * Controls of issue 15 whose evaluators exist but that no function evaluates yet (no trigger, no sweep path): their
  * mode is "off" and the schema refuses any other, so that no deployment believes it is guarded by them.
  */
-export const NOT_YET_EVALUATED: ReadonlySet<ControlId> = new Set<ControlId>(["efs-mount-target-private"]);
+export const NOT_YET_EVALUATED: ReadonlySet<ControlId> = new Set<ControlId>([]);
 
 /**
  * Whether a control has an automatic remediation. An alert-only control cannot be put in `remediate` mode: the

@@ -26,7 +26,9 @@ export function isGone(fs: FileSystemFacts): boolean {
   return GONE.has(fs.lifeCycleState);
 }
 
-export function fileSystemResource(fs: FileSystemFacts): ResourceRef {
+export function fileSystemResource(
+  fs: Pick<FileSystemFacts, "fileSystemId" | "region" | "arn" | "account">,
+): ResourceRef {
   return {
     type: "file-system",
     id: fs.fileSystemId,
@@ -51,7 +53,7 @@ export function notApplicable(control: ControlId, fs: FileSystemFacts): Finding 
 }
 
 /** "fs-1 (Name)" when the file system has a Name tag, for alerts people read. */
-export function label(fs: FileSystemFacts): string {
+export function label(fs: Pick<FileSystemFacts, "fileSystemId" | "name">): string {
   return fs.name ? `${fs.fileSystemId} (${fs.name})` : fs.fileSystemId;
 }
 

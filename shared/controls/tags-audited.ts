@@ -22,10 +22,10 @@ export const CONTROLS_BY_RESOURCE: Record<ResourceRef["type"], ControlId[]> = {
   ],
   "kms-key": ["efs-key-rotation-enabled", "efs-key-usable", "efs-key-policy-restricted"],
   "access-point": ["efs-access-point-enforced"],
-  // efs-mount-target-private joins its resource's list when a
-  // function evaluates it (NOT_YET_EVALUATED in shared/config/controls.ts). The ECS guard reads no tags: a task
-  // definition cannot be exempted by tag (yet).
+  // The ECS guard reads no tags: a task definition cannot be exempted by tag (yet).
   "task-definition": [],
+  // The subnet is what is public: its tags exempt the mount targets in it (shared/controls/mount-target-private.ts).
+  subnet: ["efs-mount-target-private"],
 };
 
 export interface TagChangeState {

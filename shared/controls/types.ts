@@ -3,7 +3,7 @@ import type { ControlId } from "../config/controls.js";
 export type Verdict = "compliant" | "non-compliant" | "not-applicable";
 export type Severity = "critical" | "high" | "medium" | "low" | "info";
 
-export type ResourceType = "security-group" | "file-system" | "kms-key" | "access-point" | "task-definition";
+export type ResourceType = "security-group" | "file-system" | "kms-key" | "access-point" | "task-definition" | "subnet";
 
 export interface ResourceRef {
   type: ResourceType;

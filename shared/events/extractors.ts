@@ -1,5 +1,5 @@
 import { isRecord, items, str } from "./cloudtrail.js";
-import type { Extractor } from "./triggers.js";
+import type { Extractor, Trigger } from "./triggers.js";
 
 /**
  * What each CloudTrail event names, one extractor per shape of record. The tables of each function's events
@@ -91,13 +91,18 @@ export const keyFromRequest: Extractor = (e) => {
   return id ? [{ type: "kms-key", keyId: id }] : [];
 };
 
-/** EC2 tag calls name several resources (resourcesSet); only security groups are guarded resources. */
+/**
+ * EC2 tag calls name several resources (resourcesSet); security groups and subnets (efs-mount-target-private's
+ * exemption) are the guarded ones.
+ */
 export const groupsTagged: Extractor = (e) =>
   items(e.requestParameters.resourcesSet)
     .filter(isRecord)
     .map((r) => str(r.resourceId))
-    .filter((id): id is string => id !== undefined && /^sg-[0-9a-f]+$/.test(id))
-    .map((groupId) => ({ type: "security-group" as const, groupId }));
+    .flatMap((id): Trigger[] => {
+      if (id !== undefined && /^sg-[0-9a-f]+$/.test(id)) return [{ type: "security-group", groupId: id }];
+      return id !== undefined && /^subnet-[0-9a-f]+$/.test(id) ? [{ type: "subnet", subnetId: id }] : [];
+    });
 
 /** EFS tag calls: TagResource/UntagResource name `resourceId` (a file system or an access point, by id or ARN), the
  * older CreateTags/DeleteTags `fileSystemId`. Access points are guarded too (efs-access-point-enforced reads their
@@ -123,4 +128,36 @@ export const taskDefinitionRegistered: Extractor = (e) => {
   const td = isRecord(e.responseElements.taskDefinition) ? e.responseElements.taskDefinition : {};
   const arn = str(td.taskDefinitionArn);
   return arn && TASK_DEFINITION_ARN.test(arn) ? [{ type: "task-definition", taskDefinition: arn }] : [];
+};
+
+// --- efs-mount-target-private (issue 15): the EC2 events that can make a mount target's subnet public ----------
+const SUBNET_ID = /^subnet-[0-9a-f]+$/;
+const ROUTE_TABLE_ID = /^rtb-[0-9a-f]+$/;
+
+/** ModifySubnetAttribute names the subnet (EC2 API Reference, request parameter SubnetId). */
+export const subnetModified: Extractor = (e) => {
+  const id = firstString(e.requestParameters.subnetId);
+  return id && SUBNET_ID.test(id) ? [{ type: "subnet", subnetId: id }] : [];
+};
+
+/** CreateRoute / ReplaceRoute name the route table; the route in the request is re-read, never trusted. */
+export const routeChanged: Extractor = (e) => {
+  const id = firstString(e.requestParameters.routeTableId);
+  return id && ROUTE_TABLE_ID.test(id) ? [{ type: "route-table", routeTableId: id }] : [];
+};
+
+/** AssociateRouteTable: a subnet now uses the table (a gateway edge association names no subnet: not ours). */
+export const routeTableAssociated: Extractor = (e) => {
+  const id = firstString(e.requestParameters.routeTableId);
+  const subnetId = firstString(e.requestParameters.subnetId);
+  if (!id || !ROUTE_TABLE_ID.test(id) || !subnetId || !SUBNET_ID.test(subnetId)) return [];
+  return [{ type: "route-table", routeTableId: id, subnetId }];
+};
+
+/** ReplaceRouteTableAssociation: the association EC2 answers with (newAssociationId) now points at the table. */
+export const routeTableAssociationReplaced: Extractor = (e) => {
+  const id = firstString(e.requestParameters.routeTableId);
+  const associationId = firstString(e.responseElements.newAssociationId);
+  if (!id || !ROUTE_TABLE_ID.test(id)) return [];
+  return [{ type: "route-table", routeTableId: id, ...(associationId ? { associationId } : {}) }];
 };

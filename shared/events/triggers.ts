@@ -31,6 +31,18 @@ export type Trigger =
     }
   /** An EFS access point (efs-access-point-enforced); the id is re-read, nothing else in the event counts. */
   | { type: "access-point"; accessPointId: string }
+  // --- efs-mount-target-private (issue 15): subnets and route tables -------------------------------------------
+  /** A subnet whose attributes changed (ModifySubnetAttribute). */
+  | { type: "subnet"; subnetId: string }
+  | {
+      type: "route-table";
+      routeTableId: string;
+      /** AssociateRouteTable: the one subnet the table now serves. */
+      subnetId?: string;
+      /** ReplaceRouteTableAssociation: EC2's new association id (the VPC's main one, or a subnet's). */
+      associationId?: string;
+    }
+  // --- end efs-mount-target-private ---------------------------------------------------------------------------
   | {
       type: "task-definition";
       /** family:revision or the task definition ARN; DescribeTaskDefinition takes either. */
@@ -80,7 +92,7 @@ export function toTriggers(raw: unknown, specs: EventSpecs): TriggerResult {
   const triggers = extract(event);
   if (triggers.length === 0) {
     if (TAG_CALLS.has(event.eventName)) {
-      const detail = `${event.eventName} names no security group, file system, access point or KMS key`;
+      const detail = `${event.eventName} names no guarded resource`;
       return { kind: "ignored", reason: "unsupported-event", detail, ...ids };
     }
     return { kind: "ignored", reason: "malformed", detail: `${event.eventName} without the resource id`, ...ids };
@@ -102,5 +114,9 @@ export function triggerResourceId(trigger: Trigger): string {
       return trigger.accessPointId;
     case "task-definition":
       return trigger.taskDefinition;
+    case "subnet":
+      return trigger.subnetId;
+    case "route-table":
+      return trigger.routeTableId;
   }
 }

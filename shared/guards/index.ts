@@ -7,12 +7,14 @@ import { ecsClientsGuard } from "./ecs-clients.js";
 import { efsAccessGuard } from "./efs-access.js";
 import { defaultFileSystemClients, fileSystemGuard } from "./file-system.js";
 import { kmsKeyGuard } from "./kms-key.js";
+import { mountTargetsGuard } from "./mount-targets.js";
 import { nfsIngressGuard } from "./nfs-ingress.js";
 import {
   defaultSweepClients,
   efsAccessSweep,
   fileSystemSweep,
   kmsKeySweep,
+  mountTargetsSweep,
   nfsIngressSweep,
   type SweepClients,
 } from "./sweep-paths.js";
@@ -58,6 +60,8 @@ export function allGuards(
     { ...fileSystem, sweep: fileSystemSweep(fileSystem, recordKeyArn, sweeps) },
     { ...key, sweep: kmsKeySweep(key, sweeps) },
     { ...access, sweep: efsAccessSweep(access, sweeps) },
+    // Mount targets in public subnets: the region's mount-target interfaces, subnets and route tables, once each.
+    { ...mountTargetsGuard(c ? { ec2: c.ec2, efs: c.efs } : undefined), sweep: mountTargetsSweep() },
     // ACTIVE task definitions, newest first, at most tlsClientCheckLimit (its own inventory and assess).
     ecsClientsGuard(c ? { ecs: c.ecs } : undefined),
   ];

@@ -12,6 +12,7 @@ import { kmsDescribeClient } from "../aws/kms-describe.js";
 import type { GuardConfig } from "../config/schema.js";
 import { CONTROL as ACCESS_POINT_CONTROL, evaluate as accessPointEvaluate } from "../controls/access-point-enforced.js";
 import { isGone } from "../controls/file-system.js";
+import { CONTROL as MOUNT_TARGET_CONTROL } from "../controls/mount-target-private.js";
 import { CONTROL as NFS_CONTROL } from "../controls/nfs-ingress-restricted.js";
 import { CONTROL as REPLICA_CONTROL } from "../controls/replica-encrypted.js";
 import type { Trigger } from "../events/triggers.js";
@@ -19,6 +20,7 @@ import type { Guard, GuardSweep } from "../pipeline/types.js";
 import { assessFileSystemAccess, assessReplica, efsAccessGuard, POLICY_CONTROLS } from "./efs-access.js";
 import { assessFileSystem, controlsFor, defaultFileSystemClients } from "./file-system.js";
 import { assessKey, keyTriggers } from "./kms-key.js";
+import { fileSystemTriggers, findingsOf, sweepPlacements } from "./mount-targets.js";
 import { assessSecurityGroup } from "./nfs-ingress.js";
 
 /**
@@ -275,6 +277,33 @@ export function efsAccessSweep(
         }
       }
       return findings;
+    },
+  };
+}
+
+/**
+ * efs-mount-target-private: one trigger per file system behind the region's mount-target interfaces (the listing
+ * the NFS path reads anyway), each judged from the region's subnets and route tables, each listed once
+ * (DescribeSubnets, DescribeRouteTables, paginated): two calls per region, none per file system. The interfaces are
+ * requester-managed (only EFS creates them), so the view of each file system is complete and a compliant finding
+ * is reported.
+ */
+export function mountTargetsSweep(): GuardSweep {
+  return {
+    service: "ec2",
+    async inventory(inventory, config) {
+      if (config.modes[MOUNT_TARGET_CONTROL] === "off") return [];
+      return fileSystemTriggers(await inventory.mountTargetInterfaces());
+    },
+    async assess(trigger, inventory, config, clock) {
+      if (config.modes[MOUNT_TARGET_CONTROL] === "off" || trigger.type !== "file-system") return [];
+      const [interfaces, subnets, tables] = await Promise.all([
+        inventory.mountTargetInterfaces(),
+        inventory.subnets(),
+        inventory.routeTables(),
+      ]);
+      const placements = sweepPlacements(trigger.fileSystemId, interfaces, subnets, tables);
+      return findingsOf(placements, inventory.region, config, clock);
     },
   };
 }

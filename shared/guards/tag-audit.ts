@@ -2,7 +2,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { EFSClient } from "@aws-sdk/client-efs";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { TAG_EVENTS } from "../../events/patterns.js";
-import { ec2Client, securityGroupTags } from "../aws/ec2.js";
+import { describeSubnets, ec2Client, securityGroupTags } from "../aws/ec2.js";
 import { describeFileSystem, efsClient } from "../aws/efs.js";
 import { describeAccessPoint } from "../aws/efs-access-points.js";
 import { keyTags, kmsClient } from "../aws/kms.js";
@@ -37,6 +37,12 @@ async function currentTags(
       case "security-group": {
         const resource: ResourceRef = { type: "security-group", id: trigger.groupId, region };
         return { resource, tags: await securityGroupTags(clients.ec2(region), trigger.groupId) };
+      }
+      case "subnet": {
+        const resource: ResourceRef = { type: "subnet", id: trigger.subnetId, region };
+        // By filter: a subnet deleted since the tag call is absent (reported as gone), not an error.
+        const [subnet] = await describeSubnets(clients.ec2(region), { subnetIds: [trigger.subnetId] });
+        return subnet ? { resource, tags: subnet.tags } : { resource };
       }
       case "file-system": {
         const fs = await describeFileSystem(clients.efs(region), trigger.fileSystemId, region);
@@ -78,8 +84,8 @@ async function currentTags(
 }
 
 /**
- * efs-guard-tags-audited: every add, change or removal of an efs-guard:* tag on a security group, file system,
- * access point or key is alerted, with what the exemption now means. The event says what changed (the request); the resource's
+ * efs-guard-tags-audited: every add, change or removal of an efs-guard:* tag on a security group, subnet,
+ * file system, access point or key is alerted, with what the exemption now means. The event says what changed (the request); the resource's
  * tags are re-read for what holds now. Whether the resource is guarded at this moment is not asked: an exemption
  * put on a group before it is attached to a mount target is the dormant form of the same off-switch.
  * Read only: no remediation, no inventory (a tag change is only ever seen as an event; what exemptions are in

@@ -149,6 +149,8 @@ const RESOURCE_TYPE = {
   "kms-key": "AwsKmsKey",
   "access-point": "AwsEfsAccessPoint",
   "task-definition": "AwsEcsTaskDefinition",
+  // A subnet's finding is efs-guard-tags-audited's (a change of its exemption tags).
+  subnet: "AwsEc2Subnet",
 } as const;
 
 export function resourceArn(item: Pick<ReportItem, "resource" | "evidence">): string {
@@ -160,6 +162,7 @@ export function resourceArn(item: Pick<ReportItem, "resource" | "evidence">): st
   if (type === "access-point") return `arn:${p}:elasticfilesystem:${region}:${account}:access-point/${id}`;
   // A task definition's id is family:revision, its ARN arn:...:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.
   if (type === "task-definition") return `arn:${p}:ecs:${region}:${account}:task-definition/${id}`;
+  if (type === "subnet") return `arn:${p}:ec2:${region}:${account}:subnet/${id}`;
   const keyArn = item.evidence.keyArn;
   if (typeof keyArn === "string" && keyArn.startsWith("arn:")) return keyArn;
   return id.startsWith("arn:") ? id : `arn:${p}:kms:${region}:${account}:key/${id}`;

@@ -30,6 +30,7 @@ const RESOURCE_TYPE = {
   "kms-key": "AWS::KMS::Key",
   "access-point": "AWS::EFS::AccessPoint",
   "task-definition": "AWS::ECS::TaskDefinition",
+  subnet: "AWS::EC2::Subnet",
 } as const;
 
 export function toOcsf(item: ReportItem, version: string): Record<string, unknown> {

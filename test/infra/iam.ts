@@ -123,5 +123,19 @@ export const REPORTING_ENTRIES = [
   "functions/tag-audit/handler.ts",
   "functions/efs-access/handler.ts",
   "functions/ecs-clients/handler.ts",
+  "functions/mount-targets/handler.ts",
   "functions/sweep/handler.ts",
+];
+
+/**
+ * Actions common to every guard function: write its own logs, publish alerts (KMS-encrypted topic) and dead-letter
+ * (encrypted queue), using the key through SNS and SQS only.
+ */
+export const PLUMBING = [
+  "kms:Decrypt",
+  "kms:GenerateDataKey",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "sns:Publish",
+  "sqs:SendMessage",
 ];

@@ -5,6 +5,7 @@ import { KMS_KEY_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
 import { kmsKeyStatements } from "../../infra/permissions.js";
 import { parseConfig } from "../../shared/config/schema.js";
+import { PLUMBING } from "./iam.js";
 
 let template: Template;
 beforeAll(() => {
@@ -41,19 +42,6 @@ function denySidsOfRole(roleId: string): string[] {
     .sort();
 }
 
-/**
- * Actions common to every guard function: write its own logs, publish alerts (KMS-encrypted topic) and dead-letter
- * (encrypted queue), using the key through SNS and SQS only.
- */
-const PLUMBING = [
-  "kms:Decrypt",
-  "kms:GenerateDataKey",
-  "logs:CreateLogStream",
-  "logs:PutLogEvents",
-  "sns:Publish",
-  "sqs:SendMessage",
-];
-
 /** With the default modes: efs-key-rotation-enabled remediates, efs-key-usable only alerts (no restore rights). */
 const KMS_GUARD = [
   "elasticfilesystem:DescribeFileSystems",
@@ -87,6 +75,13 @@ const ACCESS_GUARD = [
 ];
 
 const ECS_CLIENTS_GUARD = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"];
+
+const MOUNT_TARGETS_GUARD = [
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeRouteTables",
+  "ec2:DescribeSubnets",
+  "elasticfilesystem:DescribeMountTargets",
+];
 
 const NFS_GUARD = [
   // Only to add the narrowed form of a rule it revokes (a rule broader than NFS on a shared group).
@@ -206,6 +201,7 @@ describe("scheduled sweep", () => {
           ...KMS_GUARD,
           ...ACCESS_GUARD,
           ...ECS_CLIENTS_GUARD,
+          ...MOUNT_TARGETS_GUARD,
           ...PLUMBING,
           "cloudformation:DescribeStacks",
         ]),

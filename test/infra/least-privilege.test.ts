@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { synthTemplate } from "../../emulator/template.js";
-import { CLIENT_TLS_EVENTS, patternsFor, TAG_EVENTS, TLS_ENFORCEMENT_EVENTS } from "../../events/patterns.js";
+import {
+  CLIENT_TLS_EVENTS,
+  MOUNT_TARGET_PRIVATE_EVENTS,
+  patternsFor,
+  TAG_EVENTS,
+  TLS_ENFORCEMENT_EVENTS,
+} from "../../events/patterns.js";
 import type { ConfigInput } from "../../shared/config/schema.js";
-import { functionPermissions, roleStatements, type Template } from "./iam.js";
+import { functionPermissions, PLUMBING, roleStatements, type Template } from "./iam.js";
 
 /** Every write a guard function (or the sweep) can make, by the control that needs it. */
 const WRITES: Record<string, string[]> = {
@@ -122,6 +128,7 @@ describe("the tag-change function", () => {
   it("may only re-read tags (and publish, dead-letter, log)", () => {
     expect(perms.actions).toEqual([
       "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
       "elasticfilesystem:DescribeAccessPoints",
       "elasticfilesystem:DescribeFileSystems",
       "kms:Decrypt",
@@ -185,6 +192,14 @@ describe("the access function (efs-iam-authorization-required, efs-root-access-r
   });
 });
 
+/** The EventBridge rules whose target is the function. */
+function rulesTargeting(template: Template, logicalId: string) {
+  return Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === "AWS::Events::Rule" && r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === logicalId),
+  );
+}
+
 describe("the ECS client function (efs-clients-use-tls, and efs-tls-enforced while unless-clients-break)", () => {
   const template = synthTemplate({});
   const perms = functionPermissions(template as Template).get(GUARDS.ecs!)!;
@@ -242,6 +257,31 @@ describe("the ECS client function (efs-clients-use-tls, and efs-tls-enforced whi
       "elasticfilesystem:DescribeFileSystemPolicy",
       "elasticfilesystem:DescribeFileSystems",
     ]);
+  });
+});
+
+describe("the mount-target function (efs-mount-target-private)", () => {
+  const template = synthTemplate({});
+  const perms = functionPermissions(template as Template).get("functions/mount-targets/handler.ts")!;
+
+  it("may only read mount targets, subnets, route tables and interfaces (and publish, dead-letter, log)", () => {
+    expect(perms.actions).toEqual([
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSubnets",
+      "elasticfilesystem:DescribeMountTargets",
+      ...PLUMBING,
+    ]);
+    const resourcesOf = (action: string) =>
+      perms.allows.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+    expect(resourcesOf("elasticfilesystem:DescribeMountTargets")).toEqual([
+      "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*",
+    ]);
+  });
+
+  it("has one rule per event source: EFS CreateMountTarget and the five EC2 subnet and route calls", () => {
+    const rules = rulesTargeting(template as Template, perms.logicalId);
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual(patternsFor(MOUNT_TARGET_PRIVATE_EVENTS));
   });
 });
 

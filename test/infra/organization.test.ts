@@ -338,6 +338,7 @@ describe("the hub's functions in the members", () => {
       "functions/efs-access/handler.ts",
       "functions/file-system/handler.ts",
       "functions/kms-key/handler.ts",
+      "functions/mount-targets/handler.ts",
       "functions/nfs-ingress/handler.ts",
       "functions/sweep/handler.ts",
       "functions/tag-audit/handler.ts",

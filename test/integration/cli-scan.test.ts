@@ -86,7 +86,7 @@ describe("efs-guard scan against the emulator", () => {
     }
     expect(lines.filter((l) => l.includes(` ${keyId} `) && /\scompliant\s/.test(l))).toHaveLength(3);
     expect(run.stdout).toContain(
-      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 10 compliant, 0 not applicable",
+      "5 resource(s) in us-east-1: 1 non-compliant, 1 exempt, 11 compliant, 0 not applicable",
     );
     expect(await allRules(seed, [good, open, exempt])).toEqual(before);
   });
@@ -99,9 +99,9 @@ describe("efs-guard scan against the emulator", () => {
     expect(report.errors).toEqual([]);
     expect(report.summary).toMatchObject({
       regions: ["us-east-1"],
-      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access", "ecs-clients"],
+      guards: ["nfs-ingress", "file-system", "kms-key", "efs-access", "mount-targets", "ecs-clients"],
       resources: 5,
-      compliant: 10,
+      compliant: 11,
       nonCompliant: 1,
       exempt: 1,
       notApplicable: 0,
@@ -130,6 +130,7 @@ describe("efs-guard scan against the emulator", () => {
       "efs-backup-enabled:compliant",
       "efs-encrypted-at-rest:compliant",
       "efs-iam-authorization-required:compliant",
+      "efs-mount-target-private:compliant",
       "efs-policy-not-public:compliant",
       "efs-root-access-restricted:compliant",
       "efs-tls-enforced:compliant",
@@ -144,7 +145,7 @@ describe("efs-guard scan against the emulator", () => {
     await seed.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: open, SecurityGroupRuleIds: [openRule] }));
     const after = await runCli(["scan", "--json"]);
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 11 });
+    expect(JSON.parse(after.stdout).summary).toMatchObject({ nonCompliant: 0, exempt: 1, compliant: 12 });
   });
 
   it("--config: alert mode shows alert; an invalid config is a usage error naming the key", async () => {
@@ -155,8 +156,8 @@ describe("efs-guard scan against the emulator", () => {
     const run = await runCli(["scan", "--json", "--config", alert]);
     const report = JSON.parse(run.stdout);
     const wouldDo = report.findings.map((f: any) => f.wouldDo).sort();
-    // none: the compliant group, the file system's six controls and the key's three.
-    expect(wouldDo).toEqual(["alert", "exempt", ...Array(10).fill("none")]);
+    // none: the compliant group, the file system's seven controls (efs-mount-target-private included) and the key's three.
+    expect(wouldDo).toEqual(["alert", "exempt", ...Array(11).fill("none")]);
 
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ modes: { "efs-nfs-ingress-restricted": "fix-it" } }));
@@ -192,7 +193,7 @@ describe("efs-guard scan against the emulator", () => {
     try {
       const run = await spawnCli(["scan", "--json"], { AWS_ENDPOINT_URL: proxy.endpoint });
       expect(run.code, run.stderr).toBe(1);
-      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 10 });
+      expect(JSON.parse(run.stdout).summary).toMatchObject({ nonCompliant: 1, exempt: 1, compliant: 11 });
       const operations = proxy.calls.map((c) => c.operation);
       expect(operations).toContain("DescribeNetworkInterfaces");
       expect(operations).toContain("DescribeSecurityGroupRules");

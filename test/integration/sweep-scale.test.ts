@@ -37,6 +37,9 @@ const EXPECTED: Record<string, number> = {
   "elasticfilesystem:DescribeReplicationConfigurations": 1,
   // efs-clients-use-tls: the region's ACTIVE task definitions (none here), one page.
   "ecs:ListTaskDefinitions": 1,
+  // efs-mount-target-private: the region's subnets and route tables, one listing each (none per file system).
+  "ec2:DescribeSubnets": 1,
+  "ec2:DescribeRouteTables": 1,
 };
 
 let proxy: CountingProxy;

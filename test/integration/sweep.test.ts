@@ -124,6 +124,8 @@ describe("scheduled sweep: every guard over a seeded account, through the sweep 
       "efs-key-rotation-enabled": { remediated: 1, compliant: 1, "not-applicable": 1 },
       "efs-key-usable": { compliant: 2, alerted: 1 },
       "efs-key-policy-restricted": { compliant: 3 },
+      // Every mount target of the seeded file systems is in a private subnet (the seeded VPC has no gateway).
+      "efs-mount-target-private": { compliant: 3 },
       "efs-tls-enforced": { remediated: 4 },
       "efs-backup-enabled": { alerted: 4 },
       "efs-policy-not-public": { compliant: 4 },
@@ -313,8 +315,9 @@ describe("sweepRegion", () => {
     const after = await sweepRegion(allGuards(), "us-east-1", dry, { account: "123456789012" });
     expect(before.errors).toEqual([]);
     expect(after.errors).toEqual([]);
-    // 3 groups, 3 keys x 3 controls, 4 file systems x (4 file-system + 2 access controls); no access point.
-    expect(after.results).toHaveLength(3 + 3 * 3 + 4 * 6);
+    // 3 groups, 3 keys x 3 controls, 4 file systems x (4 file-system + 2 access controls); no access point; the 3
+    // file systems with mount targets x efs-mount-target-private.
+    expect(after.results).toHaveLength(3 + 3 * 3 + 4 * 6 + 3);
     expect(view(after)).toEqual(view(before));
   });
 

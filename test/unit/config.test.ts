@@ -60,13 +60,16 @@ describe("config schema", () => {
     }
   });
 
-  it("keeps the controls no function evaluates yet off, and refuses any other mode for them", () => {
+  it("keeps the controls no function evaluates yet off; efs-mount-target-private is evaluated: alert by default", () => {
     const config = parseConfig({});
     for (const id of NOT_YET_EVALUATED) expect(config.modes[id]).toBe("off");
-    expect(() => parseConfig({ modes: { "efs-mount-target-private": "alert" } })).toThrow(
-      'modes.efs-mount-target-private (got "alert"): efs-mount-target-private is not evaluated yet (issue 15): only "off" is accepted until it is',
-    );
+    expect(NOT_YET_EVALUATED.has("efs-mount-target-private")).toBe(false);
+    expect(config.modes["efs-mount-target-private"]).toBe("alert");
     expect(parseConfig({ modes: { "efs-mount-target-private": "off" } }).modes["efs-mount-target-private"]).toBe("off");
+    // Alert only: nothing moves a mount target.
+    expect(() => parseConfig({ modes: { "efs-mount-target-private": "remediate" } })).toThrow(
+      /modes\.efs-mount-target-private \(got "remediate"\)/,
+    );
   });
 
   it("refuses remediate on an alert-only control with the reason, and lists the valid ids for an unknown one", () => {

@@ -7,9 +7,11 @@ import {
   EFS_ACCESS_EVENTS,
   FILE_SYSTEM_EVENTS,
   KMS_KEY_EVENTS,
+  MOUNT_TARGET_PRIVATE_EVENTS,
   NFS_INGRESS_EVENTS,
   patternsFor,
   TAG_EVENTS,
+  TLS_ENFORCEMENT_EVENTS,
 } from "../../events/patterns.js";
 import { parseCloudTrail } from "../../shared/events/cloudtrail.js";
 import { tagChanges } from "../../shared/events/tag-changes.js";
@@ -23,6 +25,8 @@ const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "u
 const ALL_KEYS = Object.keys(ALL_EVENTS);
 const FS = "fs-0123456789abcdef0";
 const SG = "sg-0123456789abcdef0";
+const SUBNET = "subnet-0123456789abcdef0";
+const RTB = "rtb-0123456789abcdef0";
 const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 type Expected = { triggers: Trigger[] } | { ignored: "failed-call" | "foreign-source" | "unsupported-event" };
@@ -100,6 +104,8 @@ const EXPECTED: Record<string, Expected> = {
   "ec2-create-tags-exempt.json": { triggers: [{ type: "security-group", groupId: SG }] },
   "ec2-create-tags-instance-and-group.json": { triggers: [{ type: "security-group", groupId: SG }] },
   "ec2-create-tags-instance-only.json": { ignored: "unsupported-event" },
+  // A subnet's tags exempt the mount targets in it (efs-mount-target-private): audited like a group's.
+  "ec2-create-tags-subnet-exempt.json": { triggers: [{ type: "subnet", subnetId: SUBNET }] },
   // Delivered by no rule (no efs-guard: key); replayed by hand, it names the group and the guard finds no change.
   "ec2-create-tags-other-keys.json": { triggers: [{ type: "security-group", groupId: SG }] },
   "ec2-delete-tags.json": { triggers: [{ type: "security-group", groupId: SG }] },
@@ -113,6 +119,16 @@ const EXPECTED: Record<string, Expected> = {
   },
   "kms-tag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
   "kms-untag-resource.json": { triggers: [{ type: "kms-key", keyId: KEY_ARN }] },
+  // efs-mount-target-private (issue 15): the subnet or route table; the request's route is re-read, never trusted.
+  "ec2-modify-subnet-attribute.json": { triggers: [{ type: "subnet", subnetId: SUBNET }] },
+  "ec2-modify-subnet-attribute-failed.json": { ignored: "failed-call" },
+  "ec2-create-route.json": { triggers: [{ type: "route-table", routeTableId: RTB }] },
+  "ec2-create-route-ipv6.json": { triggers: [{ type: "route-table", routeTableId: RTB }] },
+  "ec2-replace-route.json": { triggers: [{ type: "route-table", routeTableId: RTB }] },
+  "ec2-associate-route-table.json": { triggers: [{ type: "route-table", routeTableId: RTB, subnetId: SUBNET }] },
+  "ec2-replace-route-table-association.json": {
+    triggers: [{ type: "route-table", routeTableId: RTB, associationId: "rtbassoc-0123456789abcdef0" }],
+  },
 };
 
 /** The tag samples the tag-change rules must deliver (an efs-guard: key, or EC2's delete-all on a group). */
@@ -121,6 +137,7 @@ const TAG_DELIVERED: Record<string, boolean> = {
   "ec2-create-tags-instance-and-group.json": true,
   // EventBridge cannot tell an instance from a group inside resourcesSet: delivered, then ignored by the handler.
   "ec2-create-tags-instance-only.json": true,
+  "ec2-create-tags-subnet-exempt.json": true,
   "ec2-create-tags-other-keys.json": false,
   "ec2-delete-tags.json": true,
   "ec2-delete-tags-all.json": true,
@@ -160,6 +177,7 @@ describe("every recorded shape, against every trigger in the design", () => {
     ["tag-audit", TAG_EVENTS],
     ["efs-access", EFS_ACCESS_EVENTS],
     ["ecs-clients", CLIENT_TLS_EVENTS],
+    ["mount-targets", MOUNT_TARGET_PRIVATE_EVENTS],
   ] as const)(
     "the %s guard's event list gives the same triggers for its own events, and ignores the rest",
     (_, events) => {
@@ -185,6 +203,8 @@ describe("every recorded shape, against every trigger in the design", () => {
       TAG_EVENTS,
       EFS_ACCESS_EVENTS,
       CLIENT_TLS_EVENTS,
+      MOUNT_TARGET_PRIVATE_EVENTS,
+      TLS_ENFORCEMENT_EVENTS,
     ];
     for (const key of ALL_KEYS) {
       const extractors = new Set(tables.filter((t) => Object.hasOwn(t, key)).map((t) => t[key]));

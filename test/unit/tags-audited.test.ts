@@ -80,6 +80,25 @@ describe("efs-guard-tags-audited", () => {
     expect(removed.summary).toContain("removed efs-guard:exempt; no exemption is in force now");
   });
 
+  it("a subnet's exemption tags are audited: they switch efs-mount-target-private off for its mount targets", () => {
+    expect(changesOf("ec2-create-tags-subnet-exempt.json")).toEqual([
+      { action: "set", key: "efs-guard:exempt", value: "efs-mount-target-private" },
+      { action: "set", key: "efs-guard:exempt-until", value: "2026-12-15" },
+    ]);
+    const finding = evaluate(
+      {
+        resource: { type: "subnet", id: "subnet-1", region: "us-east-1" },
+        eventName: "CreateTags",
+        changes: changesOf("ec2-create-tags-subnet-exempt.json"),
+        current: { "efs-guard:exempt": "efs-mount-target-private", "efs-guard:exempt-until": "2026-12-15" },
+      },
+      config,
+      clock,
+    );
+    expect(finding.severity).toBe("high");
+    expect(finding.summary).toContain("now exempts efs-mount-target-private until 2026-12-15");
+  });
+
   it("a resource deleted since the call is reported from the event alone", () => {
     const gone = evaluate(
       { resource, eventName: "TagResource", changes: [{ action: "set", key: "efs-guard:exempt", value: "all" }] },
