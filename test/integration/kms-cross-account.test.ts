@@ -123,9 +123,11 @@ describe("a file system on another account's key", () => {
         ["functions/kms-key/handler.ts", 1, undefined],
         ["functions/file-system/handler.ts", 1, undefined],
         ["functions/efs-access/handler.ts", 1, undefined],
+        // efs-tls-enforced's CreateFileSystem under the default tlsEnforcement ("unless-clients-break").
+        ["functions/ecs-clients/handler.ts", 1, undefined],
       ]),
     );
-    expect(invocations).toHaveLength(3);
+    expect(invocations).toHaveLength(4);
     expect(await host.deadLetters()).toEqual([]);
     const keyAlerts = (await host.alerts()).filter((a) => a.attributes.control?.startsWith("efs-key"));
     expect(keyAlerts.map((a) => a.attributes)).toEqual([

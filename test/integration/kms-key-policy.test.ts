@@ -101,7 +101,8 @@ describe("efs-key-policy-restricted end to end: PutKeyPolicy -> rule -> kms-key 
     const fs = await seed.fileSystem({ encrypted: true, kmsKeyId: key.keyId });
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs, kmsKeyId: key.keyId, kmsKeyArn: key.arn })]);
     const invocations = await host.drain();
-    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
+    // kms-key, file-system, efs-access and ecs-clients (efs-tls-enforced under the default tlsEnforcement).
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined, undefined]);
     const alerts = ofControl(await host.alerts());
     expect(alerts.map((a) => a.attributes)).toEqual([{ control: CONTROL, severity: "critical", outcome: "alerted" }]);
     const { content } = alerts[0]!.message;
@@ -127,7 +128,8 @@ describe("efs-key-policy-restricted end to end: PutKeyPolicy -> rule -> kms-key 
     const fs = await seed.fileSystem({ encrypted: true, kmsKeyId: key.keyId });
     await host.putEvents([createFileSystemEvent({ fileSystemId: fs, kmsKeyId: key.keyId, kmsKeyArn: key.arn })]);
     const invocations = await host.drain();
-    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined]);
+    // kms-key, file-system, efs-access and ecs-clients (efs-tls-enforced under the default tlsEnforcement).
+    expect(invocations.map((i) => i.error)).toEqual([undefined, undefined, undefined, undefined]);
     expect(ofControl(await host.alerts())).toEqual([]);
     const fn = invocations.find((i) => i.entry === ACCESS_ENTRY)!.function;
     const reads = host.recorder.calls.filter((c) => c.function === fn && c.operation !== "Publish");

@@ -283,8 +283,11 @@ describe("Security Hub: every finding imported, read back field by field through
         .Findings!.map((f) => f.Id!.split("/").slice(3).join("/"))
         .sort();
     const before = await active();
-    // The file-system guard's four controls and the access guard's two policy controls.
-    expect(before.filter((x) => x.endsWith(fileSystemId))).toHaveLength(6);
+    // The file-system guard's four controls, the access guard's two policy controls and efs-mount-target-private.
+    expect(before.filter((x) => x.endsWith(fileSystemId))).toHaveLength(7);
+    expect(
+      before.filter((x) => x.endsWith(fileSystemId)).filter((x) => x.includes("efs-mount-target-private")),
+    ).toHaveLength(1);
     for (const mt of (
       await seed.efs.send(
         new (
