@@ -57,8 +57,10 @@ const s3 = new S3Client({ region: "us-east-1" });
 beforeAll(async () => {
   await resetEmulator();
   await configureEmulator({ stepfunctions: { execute_state_machine: true } });
-  const org = await organization([]);
-  accounts = Array.from({ length: ACCOUNTS }, (_, i) => String(200000000000 + i));
+  // Members of the organization (the sweep role may assume member roles only there, aws:ResourceOrgID), each
+  // without its role: a denial by the member's side, never by the hub's own policy.
+  const org = await organization(Array.from({ length: ACCOUNTS }, (_, i) => `member-${i}`));
+  accounts = org.members;
   const modes = Object.fromEntries(CONTROL_IDS.map((c) => [c, "off"]));
   const template = synthTemplate(
     {

@@ -32,6 +32,8 @@ interface Planned {
   kind: string;
   /** The guarded groups a delivered event points at (CreateMountTarget: every group on the mount target). */
   groups?: string[];
+  /** The functions whose rules deliver it (default 1): CreateMountTarget reaches nfs-ingress and mount-targets. */
+  receivers?: number;
 }
 
 describe(`burst of ${TOTAL} mixed events`, () => {
@@ -109,6 +111,7 @@ describe(`burst of ${TOTAL} mixed events`, () => {
         return {
           kind: "create-mount-target",
           delivered: true,
+          receivers: 2,
           groups: guarded.filter((x) => x.mountTargetId === g.mountTargetId).map((x) => x.groupId),
           event: createMountTargetEvent({
             fileSystemId: g.fileSystemId,
@@ -182,7 +185,7 @@ describe(`burst of ${TOTAL} mixed events`, () => {
 
     // Per event id: delivered events invoked as often as they were put, the others never.
     const expected = count(
-      planned.filter((p) => p.delivered),
+      planned.filter((p) => p.delivered).flatMap((p) => Array<Planned>(p.receivers ?? 1).fill(p)),
       (p) => p.event.detail.eventID,
     );
     const actual = count(invocations, (i) => i.event.detail.eventID);
