@@ -269,8 +269,19 @@ export const configSchema = z
            * administrator for CloudFormation StackSets (DELEGATED_ADMIN), or the management account itself (SELF).
            */
           callAs: z._default(z.enum(["DELEGATED_ADMIN", "SELF"]), "DELEGATED_ADMIN"),
+          /**
+           * The member role's name. The migration's two member roles are named after it (shared/migration/member.ts:
+           * `<name>-migration`, `<name>-backup`), so it keeps 10 of IAM's 64 characters for the suffix.
+           */
           memberRoleName: z._default(
-            z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (up to 64 characters, no path)")),
+            z
+              .string()
+              .check(
+                z.regex(
+                  /^[\w+=,.@-]{1,54}$/,
+                  "an IAM role name (up to 54 characters, no path; the migration's roles add -migration)",
+                ),
+              ),
             "efs-guard-member",
           ),
           organizationalUnitIds: z._default(

@@ -14,6 +14,12 @@ export interface MigrationRequest {
   createdBy?: Creator;
   /** The severity of the finding that started the migration (absent in executions started by older versions). */
   severity?: string;
+  /**
+   * The member account the file system is in, for a hub's migration of a member's file system (the event's
+   * EventBridge `account`, or the sweep child's). Absent: the hub's own account. The steps act there through the
+   * member migration role (shared/migration/member.ts).
+   */
+  account?: string;
 }
 
 export interface CapturedMountTarget {
