@@ -203,10 +203,6 @@ function rulesTargeting(template: Template, logicalId: string) {
 describe("the ECS client function (efs-clients-use-tls, and efs-tls-enforced while unless-clients-break)", () => {
   const template = synthTemplate({});
   const perms = functionPermissions(template as Template).get(GUARDS.ecs!)!;
-  const rulesOf = (t: ReturnType<typeof synthTemplate>, id: string) =>
-    Object.values(t.Resources).filter(
-      (r) => r.Type === "AWS::Events::Rule" && r.Properties.Targets.some((t: any) => t.Arn["Fn::GetAtt"]?.[0] === id),
-    );
   const FS_ARN = "arn:<AWS::Partition>:elasticfilesystem:*:<AWS::AccountId>:file-system/*";
 
   it("lists and describes task definitions, reads file systems and their policies, writes only the policy", () => {
@@ -235,7 +231,7 @@ describe("the ECS client function (efs-clients-use-tls, and efs-tls-enforced whi
   });
 
   it("has the rules of ECS RegisterTaskDefinition and of efs-tls-enforced's EFS events, failed calls excluded", () => {
-    const rules = rulesOf(template, perms.logicalId);
+    const rules = rulesTargeting(template as Template, perms.logicalId);
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(
       patternsFor({ ...CLIENT_TLS_EVENTS, ...TLS_ENFORCEMENT_EVENTS }),
     );
@@ -249,7 +245,9 @@ describe("the ECS client function (efs-clients-use-tls, and efs-tls-enforced whi
       "ecs:DescribeTaskDefinition",
       "ecs:ListTaskDefinitions",
     ]);
-    expect(rulesOf(always, a.logicalId).map((r) => r.Properties.EventPattern)).toEqual(patternsFor(CLIENT_TLS_EVENTS));
+    expect(rulesTargeting(always as Template, a.logicalId).map((r) => r.Properties.EventPattern)).toEqual(
+      patternsFor(CLIENT_TLS_EVENTS),
+    );
     const alert = functionPermissions(synthTemplate({ modes: { "efs-tls-enforced": "alert" } }) as Template).get(
       GUARDS.ecs!,
     )!;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { NFS_INGRESS_EVENTS, patternsFor } from "../../events/patterns.js";
 import { buildApp } from "../../infra/app.js";
 import { configDigest } from "../../shared/config/runtime.js";
-import { functionPermissions, type Template as IamTemplate } from "./iam.js";
+import { functionPermissions, type Template as IamTemplate, PLUMBING } from "./iam.js";
 import { cdkJsonFlags } from "./synth.js";
 
 let template: Template;
@@ -84,13 +84,8 @@ describe("EfsGuard stack", () => {
       "ec2:RevokeSecurityGroupIngress",
       "elasticfilesystem:DescribeMountTargetSecurityGroups",
       "elasticfilesystem:DescribeMountTargets",
-      // SSE-KMS producers (the alerts topic, the dead-letter queue) need these two and nothing else.
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "sns:Publish",
-      "sqs:SendMessage",
+      // Logs, alerts and dead letters (SSE-KMS producers use the key through SNS and SQS only).
+      ...PLUMBING,
     ]);
   });
 
