@@ -1,10 +1,7 @@
 import {
   AssociateRouteTableCommand,
-  AttachInternetGatewayCommand,
-  CreateInternetGatewayCommand,
   CreateNetworkInterfaceCommand,
   CreateRouteCommand,
-  CreateRouteTableCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   DescribeRouteTablesCommand,
@@ -13,7 +10,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FunctionHost } from "../../emulator/host.js";
-import { REGION, Seeder } from "../../emulator/seed.js";
+import { REGION } from "../../emulator/seed.js";
 import { type CfnTemplate, synthTemplate } from "../../emulator/template.js";
 import {
   associateRouteTableEvent,
@@ -28,6 +25,7 @@ import { sweepRegion } from "../../shared/pipeline/sweep.js";
 import { runCli } from "../support/cli.js";
 import { testDeps } from "../support/deps.js";
 import { resetEmulator } from "../support/emulator.js";
+import { type Account, account, internetTable, mountTarget } from "../support/public-subnets.js";
 
 const ENTRY = "functions/mount-targets/handler.ts";
 
@@ -35,43 +33,6 @@ let template: CfnTemplate;
 beforeAll(() => {
   template = synthTemplate();
 });
-
-/** A VPC with three subnets, each on its own private table (no internet route), a group and an attached gateway. */
-async function account() {
-  const seed = new Seeder();
-  const { vpcId, subnets } = await seed.vpc("10.0.0.0/16");
-  const groupId = await seed.securityGroup(vpcId, "efs");
-  const igw = await seed.ec2.send(new CreateInternetGatewayCommand({}));
-  const igwId = igw.InternetGateway!.InternetGatewayId!;
-  await seed.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
-  const tables: string[] = [];
-  for (const subnetId of subnets) {
-    const t = await seed.ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }));
-    const routeTableId = t.RouteTable!.RouteTableId!;
-    await seed.ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }));
-    tables.push(routeTableId);
-  }
-  return { seed, vpcId, subnets, groupId, igwId, tables };
-}
-
-type Account = Awaited<ReturnType<typeof account>>;
-
-/** A new table of the VPC whose ::/0 goes to the internet gateway. */
-async function internetTable(a: Account) {
-  const t = await a.seed.ec2.send(new CreateRouteTableCommand({ VpcId: a.vpcId }));
-  const id = t.RouteTable!.RouteTableId!;
-  await a.seed.ec2.send(
-    new CreateRouteCommand({ RouteTableId: id, DestinationIpv6CidrBlock: "::/0", GatewayId: a.igwId }),
-  );
-  return id;
-}
-
-async function mountTarget(a: Account, subnet: number) {
-  const fileSystemId = await a.seed.fileSystem({ encrypted: true });
-  const subnetId = a.subnets[subnet]!;
-  const mountTargetId = await a.seed.mountTarget(fileSystemId, subnetId, [a.groupId]);
-  return { fileSystemId, mountTargetId, subnetId };
-}
 
 async function deliver(host: FunctionHost, event: unknown) {
   await host.putEvents([event as Parameters<FunctionHost["putEvents"]>[0][number]]);

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { FunctionHost } from "../../../emulator/host.js";
 import { type CfnTemplate, synthTemplate } from "../../../emulator/template.js";
-import { ALL_FAULTS, FaultProxy } from "../../emulator/fault-proxy.js";
+import { ALL_FAULTS, type FaultProxy } from "../../emulator/fault-proxy.js";
 import { resetEmulator } from "../../support/emulator.js";
+import { faultProxyForFile } from "../../support/fault-proxy.js";
 import { buildAccount, count, eventIdOf, KEPT_SHAPES, type ReliabilityAccount, snapshot } from "./account.js";
 
 /**
@@ -18,24 +19,17 @@ const RATE = Number(process.env.RELIABILITY_FAULT_RATE ?? 0.2);
 const CONCURRENCY = 5;
 
 let template: CfnTemplate;
-let proxy: FaultProxy;
-const savedEndpoint = process.env.AWS_ENDPOINT_URL;
-
-beforeAll(async () => {
-  template = synthTemplate();
-  proxy = await FaultProxy.start({
-    target: inject("emulatorEndpoint"),
-    seed: 20261126,
-    services: ["ec2", "elasticfilesystem", "sns"],
-    faults: ALL_FAULTS,
-    slowMs: 200,
-  });
-  // The function's SDK clients (created on first use, after this) reach AWS only through the proxy.
-  process.env.AWS_ENDPOINT_URL = proxy.url;
+const faultProxy = faultProxyForFile({
+  seed: 20261126,
+  services: ["ec2", "elasticfilesystem", "sns"],
+  faults: ALL_FAULTS,
+  slowMs: 200,
 });
-afterAll(async () => {
-  process.env.AWS_ENDPOINT_URL = savedEndpoint;
-  await proxy.stop();
+let proxy: FaultProxy;
+
+beforeAll(() => {
+  template = synthTemplate();
+  proxy = faultProxy();
 });
 
 interface Run {
