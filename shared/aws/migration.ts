@@ -29,12 +29,14 @@ export const MAX_ATTEMPTS = 20;
  * migrating (failed, rejected, timed out, aborted), the next trigger starts `efs-guard-migrate-<fsid>-2`, and so on
  * (Step Functions keeps a finished execution's name taken for 90 days).
  * A member's file system (the hub migrating it in the member account) has the account in the name,
- * `efs-guard-migrate-<account>-<fsid>[-n]`: the same id can exist in two accounts, and a file system created in
- * member B must neither block nor take over the migration of member A's. The longest name (12-digit account, the
- * longest fs id, fs- and 40 hex, attempt 20) is 77 characters, within Step Functions' 80.
+ * `efs-guard-migrate-<fsid>-<account>[-n]`: the same id can exist in two accounts, and a file system created in
+ * member B must neither block nor take over the migration of member A's. After the id, so that the name still
+ * starts `efs-guard-migrate-fs-` (the step roles' IAM conditions on the efs-guard:migration tag) and `efs-guard
+ * approve fs-…` finds it; a 12-digit account cannot be read as an attempt (at most MAX_ATTEMPTS). The longest name
+ * (the longest fs id, fs- and 40 hex, the account, attempt 20) is 77 characters, within Step Functions' 80.
  */
 export function migrationExecutionName(fileSystemId: string, attempt = 1, account?: string): string {
-  const base = account ? `efs-guard-migrate-${account}-${fileSystemId}` : `efs-guard-migrate-${fileSystemId}`;
+  const base = account ? `efs-guard-migrate-${fileSystemId}-${account}` : `efs-guard-migrate-${fileSystemId}`;
   return attempt <= 1 ? base : `${base}-${attempt}`;
 }
 

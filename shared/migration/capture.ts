@@ -154,7 +154,7 @@ export async function capture(event: StepEvent, deps: CaptureDeps): Promise<Migr
     if (fs.Encrypted && (!deps.config.requireCustomerManagedKey || keyId(fs.KmsKeyId) === keyId(target.kmsKeyArn))) {
       throw new MigrationStepError(ERRORS.nothingToMigrate, `${fileSystemId} is already encrypted with ${fs.KmsKeyId}`);
     }
-    const resume = await resumableReplacement(deps, event.executionArn, efs, fileSystemId, target);
+    const resume = await resumableReplacement(deps, event.executionArn, efs, request, target);
     const kept = Object.keys(withoutAwsTags(tags)).filter((k) => k !== REPLACEMENT_TAG).length;
     if (kept + 2 > MAX_TAGS) {
       refuse(
@@ -202,9 +202,10 @@ async function resumableReplacement(
   deps: CaptureDeps,
   executionArn: string,
   efs: EFSClient,
-  fileSystemId: string,
+  request: MigrationRequest,
   target: MigrationTarget,
 ): Promise<Resume | undefined> {
+  const { fileSystemId, account } = request;
   const replication = await replicationOf(efs, fileSystemId);
   if (!replication) return undefined;
   const destination = replication.Destinations?.[0];
@@ -220,7 +221,7 @@ async function resumableReplacement(
   if (!destination?.FileSystemId || destination.Region !== target.region) return foreign("it is in another region");
   const replica = await describeFileSystem(efs, destination.FileSystemId);
   if (!replica) return foreign("it cannot be described");
-  const verdict = await verdictOn(deps, replica, fileSystemId, target.kmsKeyArn, executionArn);
+  const verdict = await verdictOn(deps, replica, fileSystemId, target.kmsKeyArn, executionArn, account);
   if (!verdict.own) return foreign(verdict.why);
   return { fileSystemId: destination.FileSystemId, createdBy: verdict.createdBy };
 }

@@ -7,6 +7,7 @@ import type { Finding } from "../../shared/controls/types.js";
 import { fileSystemGuard } from "../../shared/guards/file-system.js";
 import { memberStepDeps, requireCoveredAccount } from "../../shared/migration/account.js";
 import type { MigrationBase } from "../../shared/migration/deps.js";
+import { claimedCreator } from "../../shared/migration/provenance.js";
 import { ERRORS, type MigrationState, MigrationStepError } from "../../shared/migration/types.js";
 import { testDeps } from "../support/deps.js";
 
@@ -71,7 +72,7 @@ describe("a member's unencrypted file system in the hub", () => {
     const outcome = await guard.remediate(unencrypted.plan!, "eu-west-1", config);
     expect(outcome).toMatchObject({ status: "done", outcome: "migration-started" });
     expect(started).toHaveLength(1);
-    expect(started[0]!.name).toBe(`efs-guard-migrate-${MEMBER}-${FS}`);
+    expect(started[0]!.name).toBe(`efs-guard-migrate-${FS}-${MEMBER}`);
     expect(JSON.parse(started[0]!.input!)).toMatchObject({ fileSystemId: FS, account: MEMBER, region: "eu-west-1" });
   });
 
@@ -92,9 +93,18 @@ describe("a member's unencrypted file system in the hub", () => {
 
   it("names differ per account, the hub's own keep theirs, and the longest fits Step Functions' 80", () => {
     expect(migrationExecutionName(FS)).toBe(`efs-guard-migrate-${FS}`);
-    expect(migrationExecutionName(FS, 2, MEMBER)).toBe(`efs-guard-migrate-${MEMBER}-${FS}-2`);
+    expect(migrationExecutionName(FS, 2, MEMBER)).toBe(`efs-guard-migrate-${FS}-${MEMBER}-2`);
     expect(migrationExecutionName(FS, 1, MEMBER)).not.toBe(migrationExecutionName(FS, 1, "333333333333"));
     expect(migrationExecutionName(`fs-${"a".repeat(40)}`, 20, MEMBER).length).toBeLessThanOrEqual(80);
+  });
+
+  it("a replacement tagged by another account's migration of the same id is not this migration's", () => {
+    const tags = (name: string) => ({ "efs-guard:migration": name, "efs-guard:migrated-from": FS });
+    const mine = migrationExecutionName(FS, 1, MEMBER);
+    expect(claimedCreator(tags(mine), FS, MEMBER)).toBe(mine);
+    expect(claimedCreator(tags(migrationExecutionName(FS, 1, "333333333333")), FS, MEMBER)).toBeUndefined();
+    expect(claimedCreator(tags(migrationExecutionName(FS)), FS, MEMBER)).toBeUndefined();
+    expect(claimedCreator(tags(mine), FS)).toBeUndefined();
   });
 });
 
