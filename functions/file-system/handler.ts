@@ -13,9 +13,9 @@ import type { Guard } from "../../shared/pipeline/types.js";
  * efs-encrypted-at-rest, efs-tls-enforced, efs-backup-enabled, efs-policy-not-public: file system changes. In the
  * hub, in the event's account: the same guard with that account's EFS, KMS and Step Functions clients (its member
  * role), so the TLS deny merge, the backup policy and the key check all happen in that account. The migration
- * workflow and its record key are the hub's own: a member's file system is not migrated (docs/organizations.md),
- * so its guard has neither, and no Step Functions client of the member; its remediation declines, naming the
- * account (memberMigrationDeclined).
+ * workflow is the hub's own: the member's guard starts it with the hub's Step Functions client and the account in
+ * the input (the steps act in the member through its migration role, docs/organizations.md). The record key is the
+ * hub's too, and the member's KMS client cannot verify with it: the member guard has none.
  */
 export function createHandler(guard: Guard, deps: PipelineDeps) {
   return guardEventHandler(guard, deps, (functionArn) =>
@@ -26,6 +26,7 @@ export function createHandler(guard: Guard, deps: PipelineDeps) {
           kms: access.clients(account, (settings) => new KMSClient(settings)),
           sfn: sfnClient,
         },
+        migrationStateMachineArn: process.env[MIGRATION_ENV] || undefined,
         memberAccount: account,
       }),
     ),

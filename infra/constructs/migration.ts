@@ -37,6 +37,7 @@ import { configEnvironment } from "../../shared/config/runtime.js";
 import { durationToSeconds, type GuardConfig } from "../../shared/config/schema.js";
 import { APPROVER_ROLE_ENV } from "../../shared/migration/approval.js";
 import { MIGRATION_ENV_KEYS } from "../../shared/migration/deps.js";
+import { memberMigrationRoleName } from "../../shared/migration/member.js";
 import { ERRORS, MIGRATION_VAULT_NAME } from "../../shared/migration/types.js";
 import { regionFence } from "../iam.js";
 import {
@@ -175,6 +176,22 @@ export class MigrationWorkflow extends Construct {
       "EFS Guard migration: verifies the encrypted replacement",
       verifyStatements(permissions),
     );
+    // In the hub, the steps that act on a member's file system assume its migration role (shared/migration/member.ts,
+    // created by the member template), only in the organization's accounts (aws:ResourceOrgID).
+    const organizationId = config.organization?.organizationId;
+    if (organizationId) {
+      const role = memberMigrationRoleName(config.organization!.memberRoleName);
+      for (const f of [captureFn, backupFn, recreateFn, surroundingsFn, verifyFn]) {
+        f.addToRolePolicy(
+          new PolicyStatement({
+            sid: "AssumeTheMemberMigrationRole",
+            actions: ["sts:AssumeRole"],
+            resources: [`arn:${stack.partition}:iam::*:role/${role}`],
+            conditions: { StringEquals: { "aws:ResourceOrgID": organizationId } },
+          }),
+        );
+      }
+    }
     const notifyFn = fn("notify", "EFS Guard migration: reports how the migration ended", []);
     // Calls nothing but STS GetCallerIdentity with the approvers' signatures (which needs no permission), and
     // publishes a refused answer's alert.

@@ -28,9 +28,16 @@ export const MAX_ATTEMPTS = 20;
  * cannot start a second migration. Attempt 1 is `efs-guard-migrate-<fsid>`; after a run that ended without
  * migrating (failed, rejected, timed out, aborted), the next trigger starts `efs-guard-migrate-<fsid>-2`, and so on
  * (Step Functions keeps a finished execution's name taken for 90 days).
+ * A member's file system (the hub migrating it in the member account) has the account in the name,
+ * `efs-guard-migrate-<fsid>-<account>[-n]`: the same id can exist in two accounts, and a file system created in
+ * member B must neither block nor take over the migration of member A's. After the id, so that the name still
+ * starts `efs-guard-migrate-fs-` (the step roles' IAM conditions on the efs-guard:migration tag) and `efs-guard
+ * approve fs-…` finds it; a 12-digit account cannot be read as an attempt (at most MAX_ATTEMPTS). The longest name
+ * (the longest fs id, fs- and 40 hex, the account, attempt 20) is 77 characters, within Step Functions' 80.
  */
-export function migrationExecutionName(fileSystemId: string, attempt = 1): string {
-  return attempt <= 1 ? `efs-guard-migrate-${fileSystemId}` : `efs-guard-migrate-${fileSystemId}-${attempt}`;
+export function migrationExecutionName(fileSystemId: string, attempt = 1, account?: string): string {
+  const base = account ? `efs-guard-migrate-${fileSystemId}-${account}` : `efs-guard-migrate-${fileSystemId}`;
+  return attempt <= 1 ? base : `${base}-${attempt}`;
 }
 
 export function executionArnFor(stateMachineArn: string, name: string): string {
@@ -48,6 +55,8 @@ export interface MigrationInput {
   subject?: string;
   /** The finding's severity, so that the approval request and the alert that started it say the same. */
   severity?: string;
+  /** The member account of a member's file system (MigrationRequest.account); absent: the hub's own. */
+  account?: string;
 }
 
 /**
@@ -135,7 +144,7 @@ export async function startMigration(
   }
   let last: (Described & { name: string; executionArn: string }) | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const name = migrationExecutionName(input.fileSystemId, attempt);
+    const name = migrationExecutionName(input.fileSystemId, attempt, input.account);
     const executionArn = executionArnFor(stateMachineArn, name);
     const previous = await describe(sfn, executionArn);
     if (previous?.status === "RUNNING" || previous?.status === "PENDING_REDRIVE") {
@@ -166,7 +175,7 @@ export async function startMigration(
           status: "declined",
           executionArn: last.executionArn,
           migration: "rejected",
-          detail: `the migration was rejected${when} (execution ${last.name}); not asked again until the file system or the migration asked for changes, or an operator runs efs-guard migrate ${input.fileSystemId}`,
+          detail: `the migration was rejected${when} (execution ${last.name}); not asked again until the file system or the migration asked for changes, or an operator runs efs-guard migrate ${input.fileSystemId}${input.account ? ` --account ${input.account}` : ""}`,
         };
       }
     }
@@ -211,6 +220,6 @@ export async function startMigration(
   }
   throw new GuardError(
     "REMEDIATION_FAILED",
-    `${input.fileSystemId} had ${MAX_ATTEMPTS} unsuccessful migration attempts; not starting another. Look at the executions efs-guard-migrate-${input.fileSystemId}*`,
+    `${input.fileSystemId} had ${MAX_ATTEMPTS} unsuccessful migration attempts; not starting another. Look at the executions ${migrationExecutionName(input.fileSystemId, 1, input.account)}*`,
   );
 }

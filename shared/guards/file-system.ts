@@ -53,21 +53,35 @@ export interface FileSystemGuardOptions {
   recordKeyArn?: string | undefined;
   /**
    * The member account this guard acts in, for the hub's guard of a member (its member role's clients). The hub's
-   * migration workflow does not migrate there: its remediation declines, saying where the migration can run.
+   * migration workflow migrates there (the input's `account`; the steps assume the member's migration role).
    */
   memberAccount?: string | undefined;
 }
 
 /**
- * Why a member's file system is not migrated by the hub: the workflow, its backup vault and its record key are the
- * hub's, and AWS Backup restores into the vault's own account, so the hub's workflow cannot recreate a file system
- * in a member. A deployment of EFS Guard in that account (its own workflow) can: `efs-guard migrate` there.
+ * Whether the hub's workflow may migrate a file system of this member account: only with an organization block (the
+ * member template then has the migration roles and vault) and, when `organization.accounts` lists the covered
+ * accounts, only one of them. Otherwise the remediation declines, saying why (the capture step refuses the same).
  */
-export function memberMigrationDeclined(fileSystemId: string, account: string, region: string): RemediationOutcome {
-  return {
-    status: "declined",
-    detail: `the migration workflow runs in the hub account only; migrate ${fileSystemId} in account ${account} with an EFS Guard deployment there (efs-guard migrate ${fileSystemId} --region ${region}, with that account's credentials)`,
-  };
+export function memberMigrationDeclined(
+  fileSystemId: string,
+  account: string,
+  config: GuardConfig,
+): RemediationOutcome | undefined {
+  const org = config.organization;
+  if (!org) {
+    return {
+      status: "declined",
+      detail: `${fileSystemId} is in account ${account}, and there is no organization block: the hub's workflow migrates only in the accounts of its organization`,
+    };
+  }
+  if (org.accounts.length > 0 && !org.accounts.includes(account)) {
+    return {
+      status: "declined",
+      detail: `${fileSystemId} is in account ${account}, which is not in organization.accounts: the hub's workflow migrates only there`,
+    };
+  }
+  return undefined;
 }
 
 const ALL_CONTROLS: ControlId[] = [encryption.CONTROL, tls.CONTROL, backup.CONTROL, publicPolicy.CONTROL];
@@ -266,7 +280,9 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
         case "put-backup-policy":
           return turnOnBackups(clients.efs(region), plan.fileSystemId);
         case "start-migration": {
-          if (options.memberAccount) return memberMigrationDeclined(plan.fileSystemId, options.memberAccount, region);
+          const account = options.memberAccount;
+          const declined = account ? memberMigrationDeclined(plan.fileSystemId, account, config) : undefined;
+          if (declined) return declined;
           const createdBy = creatorOf(origin, plan.fileSystemId);
           // The workflow runs in the home region for every guarded region (docs/migration.md): its client
           // is the state machine's region, the file system's region goes in the input.
@@ -285,6 +301,7 @@ export function fileSystemGuard(options: FileSystemGuardOptions = {}): Guard {
               strategy: config.migrationStrategy,
             }),
             ...(plan.severity ? { severity: plan.severity } : {}),
+            ...(account ? { account } : {}),
           });
           const outcome = started.migration === "succeeded" ? "cut-over-pending" : "migration-started";
           return { status: started.status, detail: started.detail, outcome };

@@ -30,7 +30,7 @@ export function allGuards(
     migrationStateMachineArn?: string | undefined;
     /**
      * Another account's clients (the organization sweep's child, shared/aws/accounts.ts): every guard and sweep path
-     * reads and acts with them, and no migration is started (the workflow and its vault are the hub's own).
+     * reads and acts with them; a migration is started in the hub's workflow with the child's account in its input.
      */
     clients?: GuardClients;
   } = {},
@@ -39,9 +39,7 @@ export function allGuards(
   const c = options.clients;
   const nfs = nfsIngressGuard(c ? { ec2: c.ec2, efs: c.efs } : undefined);
   const fileSystem = fileSystemGuard({
-    migrationStateMachineArn: c
-      ? undefined
-      : (options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined)),
+    migrationStateMachineArn: options.migrationStateMachineArn ?? (process.env[MIGRATION_ENV] || undefined),
     recordKeyArn,
     // The lookup of the ECS clients before a TLS deny (tlsEnforcement): the sweep's and scan's guards carry ECS.
     clients: {

@@ -12,6 +12,7 @@ import {
   replicationOf,
   tagsToRecord,
 } from "../aws/efs-migration.js";
+import { requireCoveredAccount } from "./account.js";
 import type { Creator } from "./approval.js";
 import { keyId, type MigrationBase, type PerRegion, refuse, type StepEvent, step, withoutAwsTags } from "./deps.js";
 import { CONTROL } from "./messages.js";
@@ -59,7 +60,10 @@ function requestOf(state: MigrationState, deps: MigrationBase): MigrationRequest
     refuse(`the region ${JSON.stringify(region)} is not one EFS Guard guards (${regions.join(", ")})`);
   }
   const createdBy = creatorOf(state.createdBy);
+  const account = state.account;
+  if (account !== undefined) requireCoveredAccount(account, deps.config);
   return {
+    ...(account !== undefined ? { account } : {}),
     fileSystemId,
     region,
     reason: typeof reason === "string" ? reason.slice(0, 500) : "",
@@ -96,13 +100,18 @@ function creatorOf(value: unknown): Creator | undefined {
  * with the key, and a vault's key cannot change after creation, so the vault names the key: a configured key must
  * be the vault's, and in a region whose stack created the key, the vault's key is it.
  */
-export async function migrationTarget(deps: CaptureDeps, region: string): Promise<MigrationTarget> {
+export async function migrationTarget(deps: CaptureDeps, region: string, account?: string): Promise<MigrationTarget> {
   const stack = region === deps.homeRegion ? "the EfsGuard stack" : `the stack EfsGuardForwarder-${region}`;
   const vault = await describeVault(deps.backup(region), MIGRATION_VAULT_NAME);
   if (!vault) {
     refuse(`there is no backup vault ${MIGRATION_VAULT_NAME} in ${region}: deploy ${stack} (it creates it)`);
   }
-  const expected = region === deps.homeRegion ? deps.kmsKeyArn : deps.config.regionKmsKeyArns[region];
+  // A member's vault (the member template's, in its account) has the member's key: no configured key names it.
+  const expected = account
+    ? undefined
+    : region === deps.homeRegion
+      ? deps.kmsKeyArn
+      : deps.config.regionKmsKeyArns[region];
   if (expected && keyId(vault.encryptionKeyArn) !== keyId(expected)) {
     refuse(
       `the vault ${MIGRATION_VAULT_NAME} in ${region} is encrypted with ${vault.encryptionKeyArn ?? "no key"}, not the migration key ${expected}: it is not the vault ${stack} created`,
@@ -114,6 +123,9 @@ export async function migrationTarget(deps: CaptureDeps, region: string): Promis
   // customer managed is `efs-guard doctor`'s check: a KMS client here would cost this step's bundle a fourth client.)
   if (!keyArn.startsWith("arn:") || keyArn.split(":")[3] !== region) {
     refuse(`the migration key ${keyArn} for ${region} is not a key ARN of ${region}`);
+  }
+  if (account && keyArn.split(":")[4] !== account) {
+    refuse(`the migration key ${keyArn} of the vault in account ${account} is not a key of that account`);
   }
   return { region, kmsKeyArn: keyArn, vaultName: vault.vaultName, vaultArn: vault.vaultArn };
 }
@@ -138,11 +150,11 @@ export async function capture(event: StepEvent, deps: CaptureDeps): Promise<Migr
         `${fileSystemId} was already migrated: its replacement is ${tags[REPLACEMENT_TAG]} (tag ${REPLACEMENT_TAG}); finish that cut-over instead`,
       );
     }
-    const target = await migrationTarget(deps, region);
+    const target = await migrationTarget(deps, region, request.account);
     if (fs.Encrypted && (!deps.config.requireCustomerManagedKey || keyId(fs.KmsKeyId) === keyId(target.kmsKeyArn))) {
       throw new MigrationStepError(ERRORS.nothingToMigrate, `${fileSystemId} is already encrypted with ${fs.KmsKeyId}`);
     }
-    const resume = await resumableReplacement(deps, event.executionArn, efs, fileSystemId, target);
+    const resume = await resumableReplacement(deps, event.executionArn, efs, request, target);
     const kept = Object.keys(withoutAwsTags(tags)).filter((k) => k !== REPLACEMENT_TAG).length;
     if (kept + 2 > MAX_TAGS) {
       refuse(
@@ -190,9 +202,10 @@ async function resumableReplacement(
   deps: CaptureDeps,
   executionArn: string,
   efs: EFSClient,
-  fileSystemId: string,
+  request: MigrationRequest,
   target: MigrationTarget,
 ): Promise<Resume | undefined> {
+  const { fileSystemId, account } = request;
   const replication = await replicationOf(efs, fileSystemId);
   if (!replication) return undefined;
   const destination = replication.Destinations?.[0];
@@ -208,7 +221,7 @@ async function resumableReplacement(
   if (!destination?.FileSystemId || destination.Region !== target.region) return foreign("it is in another region");
   const replica = await describeFileSystem(efs, destination.FileSystemId);
   if (!replica) return foreign("it cannot be described");
-  const verdict = await verdictOn(deps, replica, fileSystemId, target.kmsKeyArn, executionArn);
+  const verdict = await verdictOn(deps, replica, fileSystemId, target.kmsKeyArn, executionArn, account);
   if (!verdict.own) return foreign(verdict.why);
   return { fileSystemId: destination.FileSystemId, createdBy: verdict.createdBy };
 }

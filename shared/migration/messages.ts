@@ -62,8 +62,9 @@ function executionName(arn: string): string {
   return arn.split(":").at(-1) ?? arn;
 }
 
+/** Where the source is: its region, and the member account of a member's file system (the hub's own: no account). */
 function region(state: MigrationState): string {
-  return state.region;
+  return state.account ? `${state.region}, account ${state.account}` : state.region;
 }
 
 function sourceLines(state: MigrationState): Md[] {

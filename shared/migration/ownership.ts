@@ -18,9 +18,10 @@ export async function verdictOn(
   sourceId: string,
   kmsKeyArn: string,
   executionArn: string,
+  account?: string,
 ): Promise<Verdict> {
   const tags = tagsToRecord(fs.Tags);
-  const claimed = claimedCreator(tags, sourceId);
+  const claimed = claimedCreator(tags, sourceId, account);
   const executionStart = claimed
     ? await executionStartDate(
         deps.sfn(executionArn.split(":")[3] ?? deps.homeRegion),
@@ -36,6 +37,6 @@ export async function verdictOn(
       ...(fs.KmsKeyId ? { kmsKeyId: fs.KmsKeyId } : {}),
       ...(fs.Encrypted !== undefined ? { encrypted: fs.Encrypted } : {}),
     },
-    { sourceId, kmsKeyArn, executionStart },
+    { sourceId, kmsKeyArn, executionStart, account },
   );
 }

@@ -26,12 +26,15 @@ export interface ReplacementFacts {
 
 export type Verdict = { own: true; createdBy: string } | { own: false; why: string };
 
-/** The execution name the tags claim created the file system, when it is a name of this source's migration. */
-export function claimedCreator(tags: Record<string, string>, sourceId: string): string | undefined {
+/**
+ * The execution name the tags claim created the file system, when it is a name of this source's migration (in
+ * `account`, for a member's file system: another account's migration of the same id is not this one).
+ */
+export function claimedCreator(tags: Record<string, string>, sourceId: string, account?: string): string | undefined {
   const name = tags[MIGRATION_TAG];
   if (!name || tags[MIGRATED_FROM_TAG] !== sourceId) return undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    if (name === migrationExecutionName(sourceId, attempt)) return name;
+    if (name === migrationExecutionName(sourceId, attempt, account)) return name;
   }
   return undefined;
 }
@@ -47,10 +50,12 @@ export function judgeReplacement(
     kmsKeyArn: string;
     /** When the execution the tags name (claimedCreator) started; undefined when it does not exist. */
     executionStart: Date | undefined;
+    /** The member account of a member's source (MigrationRequest.account). */
+    account?: string | undefined;
   },
 ): Verdict {
   const id = facts.fileSystemId;
-  const createdBy = claimedCreator(facts.tags, expected.sourceId);
+  const createdBy = claimedCreator(facts.tags, expected.sourceId, expected.account);
   if (!createdBy) {
     return {
       own: false,

@@ -85,7 +85,7 @@ export async function recreate(event: StepEvent, deps: RecreateDeps): Promise<Mi
         // The token is taken: a retry of this step (ours), or a decoy someone made with our token (refused).
         const existing = await describeFileSystem(efs, fileSystemId);
         const verdict = existing
-          ? await verdictOn(deps, existing, source.fileSystemId, kmsKeyArn, event.executionArn)
+          ? await verdictOn(deps, existing, source.fileSystemId, kmsKeyArn, event.executionArn, state.account)
           : { own: false as const, why: `${fileSystemId} cannot be described` };
         if (!verdict.own)
           refuse(`a file system with this run's creation token ${name} exists and is not ours: ${verdict.why}`);

@@ -64,8 +64,13 @@ function accessPointToken(executionArn: string, sourceAccessPointId: string): st
  * Every write below goes to the replacement only after this: it carries this migration's tags (IAM checks it too)
  * and, when the migration created it itself (replication), its creation token.
  */
-function assertOurs(fs: FileSystemDescription, source: SourceSnapshot, destination: Destination): void {
-  const claimed = claimedCreator(tagsToRecord(fs.Tags), source.fileSystemId);
+function assertOurs(
+  fs: FileSystemDescription,
+  source: SourceSnapshot,
+  destination: Destination,
+  account: string | undefined,
+): void {
+  const claimed = claimedCreator(tagsToRecord(fs.Tags), source.fileSystemId, account);
   const token = destination.strategy === "restore" || fs.CreationToken === claimed;
   if (!claimed || claimed !== destination.createdBy || !token) {
     refuse(
@@ -90,7 +95,7 @@ export async function recreateSurroundings(event: StepEvent, deps: SurroundingsD
         `the new file system ${dst} is ${fs.LifeCycleState}, not yet available`,
       );
     }
-    assertOurs(fs, source, destination);
+    assertOurs(fs, source, destination, state.account);
     const report: SurroundingsReport = {
       mountTargets: [],
       policy: { written: false, tlsStatementAdded: false },

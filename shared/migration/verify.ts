@@ -29,7 +29,7 @@ export async function verify(event: StepEvent, deps: EfsStepDeps): Promise<Migra
     const checks: VerificationCheck[] = [];
     const fs = await describeFileSystem(efs, dst);
     if (!fs) throw new MigrationStepError(ERRORS.verificationFailed, `the replacement ${dst} does not exist`);
-    const claimed = claimedCreator(tagsToRecord(fs.Tags), source.fileSystemId);
+    const claimed = claimedCreator(tagsToRecord(fs.Tags), source.fileSystemId, state.account);
     checks.push({
       check: "created by this migration",
       ok:

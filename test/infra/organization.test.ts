@@ -132,6 +132,7 @@ describe("the hub", () => {
         const statements = after.Properties.PolicyDocument.Statement.filter(
           (x: any) =>
             x.Sid !== "AssumeTheMemberRoleInThisOrganization" &&
+            x.Sid !== "AssumeTheMemberMigrationRole" &&
             x.Sid !== "NameTheAlertsAccount" &&
             x.Sid !== "ListTheOrganizationsAccounts" &&
             !["WriteSweepItems", "ReadSweepRun", "ReadSweepItems", "WriteSweepResults"].includes(x.Sid),
@@ -323,12 +324,15 @@ describe("the hub's functions in the members", () => {
       const statements = roleStatements(hub, fn.Properties.Role["Fn::GetAtt"][0]);
       const assume = statements.filter((s) => s.actions.includes("sts:AssumeRole"));
       if (assume.length === 0) continue;
-      assumers.push(fn.Metadata?.EfsGuardEntry);
+      const entry: string = fn.Metadata?.EfsGuardEntry;
+      assumers.push(entry);
+      // The migration's member-side steps assume the member's migration role, not the guards' member role.
+      const role = entry.startsWith("functions/migration/") ? "efs-guard-member-migration" : "efs-guard-member";
       expect(assume).toEqual([
         expect.objectContaining({
           effect: "Allow",
           actions: ["sts:AssumeRole"],
-          resources: ["arn:<AWS::Partition>:iam::*:role/efs-guard-member"],
+          resources: [`arn:<AWS::Partition>:iam::*:role/${role}`],
           condition: { StringEquals: { "aws:ResourceOrgID": ORG } },
         }),
       ]);
@@ -338,6 +342,11 @@ describe("the hub's functions in the members", () => {
       "functions/efs-access/handler.ts",
       "functions/file-system/handler.ts",
       "functions/kms-key/handler.ts",
+      "functions/migration/capture/handler.ts",
+      "functions/migration/recreate/handler.ts",
+      "functions/migration/safety-backup/handler.ts",
+      "functions/migration/surroundings/handler.ts",
+      "functions/migration/verify/handler.ts",
       "functions/mount-targets/handler.ts",
       "functions/nfs-ingress/handler.ts",
       "functions/sweep/handler.ts",
