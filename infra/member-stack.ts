@@ -12,13 +12,25 @@ import {
   type StackProps,
 } from "aws-cdk-lib";
 import { EventBus, type Rule } from "aws-cdk-lib/aws-events";
-import { type CfnPolicy, type CfnRole, Policy, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { type CfnPolicy, type CfnRole, Policy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { patternsFor } from "../events/patterns.js";
 import type { GuardConfig } from "../shared/config/schema.js";
+import { memberBackupRoleArn, memberBackupRoleName, memberMigrationRoleName } from "../shared/migration/member.js";
+import { MIGRATION_STATE_MACHINE_NAME } from "./constructs/migration.js";
+import { migrationVault } from "./constructs/migration-vault.js";
 import { acknowledgeForwardingDlq, forwardingRule } from "./forwarder-stack.js";
 import { regionFence } from "./iam.js";
+import {
+  backupRoleStatements,
+  captureStatements,
+  type MigrationScope,
+  recreateStatements,
+  safetyBackupStatements,
+  surroundingsStatements,
+  verifyStatements,
+} from "./migration-permissions.js";
 import { enableNag } from "./nag.js";
 import { allGuardStatements, tagAuditStatements } from "./permissions.js";
 
@@ -30,6 +42,7 @@ export const MEMBER_PARAMETERS = {
   hubAccount: "HubAccountId",
   hubRegion: "HubRegion",
   hubPrincipals: "HubPrincipalArns",
+  hubMigrationPrincipals: "HubMigrationPrincipalArns",
 } as const;
 
 export interface MemberStackProps extends StackProps {
@@ -53,13 +66,19 @@ export interface MemberStackProps extends StackProps {
  *   guards' statements (infra/permissions.ts; asserted equal in test/infra/organization.test.ts), fenced to the
  *   StackSet's regions. In every region an instance is deployed, so the role is created only in the hub's home
  *   region (IAM is global: a second instance would fail on the name).
- * The migration's per-account key and backup vault are not here yet: the migration runs in the hub account only
- * (docs/organizations.md).
+ * - The migration's per-account resources (docs/organizations.md, "Where the migration's resources live"): in every
+ *   region the key and the backup vault (migrationVault, as the hub's own: AWS Backup restores into the vault's own
+ *   account, and EFS takes only a key of the file system's region and account); in the hub region's instance the
+ *   role AWS Backup uses here (`<memberRoleName>-backup`) and the role the hub's migration steps assume
+ *   (`<memberRoleName>-migration`, trusted by those steps' roles only). The guards' member role gets none of the
+ *   migration's permissions: the guard functions judge events anyone in an account can cause.
  */
 export class MemberStack extends Stack {
   readonly rules: Rule[] = [];
   readonly role: Role;
   readonly deadLetterQueue: Queue;
+  readonly migrationRole: Role;
+  readonly backupRole: Role;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     // No bootstrap-version rule: member accounts are not CDK-bootstrapped, and the template needs no asset.
@@ -107,24 +126,12 @@ export class MemberStack extends Stack {
       this.rules.push(rule);
     });
 
-    this.role = new Role(this, "MemberRole", {
+    this.role = hubTrustedRole(this, "MemberRole", {
       roleName: props.organization.memberRoleName,
       description: "EFS Guard: what the hub's functions do in this account (the union of the guards' permissions)",
-      // Replaced below: the principals are a list parameter, which no CDK principal class takes.
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      maxSessionDuration: Duration.hours(1),
-    });
-    (this.role.node.defaultChild as CfnRole).addPropertyOverride("AssumeRolePolicyDocument", {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "HubFunctionsOfThisOrganization",
-          Effect: "Allow",
-          Principal: { AWS: hubPrincipals },
-          Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:PrincipalOrgID": props.organization.organizationId } },
-        },
-      ],
+      sid: "HubFunctionsOfThisOrganization",
+      principals: hubPrincipals,
+      organizationId: props.organization.organizationId,
     });
     // An inline policy of its own rather than the role's default one: it is what the test compares with the guards.
     const policy = new Policy(this, "GuardPermissions", {
@@ -138,7 +145,129 @@ export class MemberStack extends Stack {
     });
     (this.role.node.defaultChild as CfnRole).cfnOptions.condition = inHubRegion;
     (policy.node.defaultChild as CfnPolicy).cfnOptions.condition = inHubRegion;
+
+    // The migration's key and vault, in every region (each region's file systems need a key of that region).
+    migrationVault(this, {
+      rotationPeriodInDays: props.config.rotationPeriodInDays,
+      ...(props.config.safetyBackupAdminRoleArn
+        ? { safetyBackupAdminRoleArn: props.config.safetyBackupAdminRoleArn }
+        : {}),
+    });
+    const migrationPrincipals = new CfnParameter(this, MEMBER_PARAMETERS.hubMigrationPrincipals, {
+      type: "CommaDelimitedList",
+      description: "The ARNs of the hub's migration step roles: the only principals that may assume the migration role",
+    }).valueAsList;
+    this.backupRole = new Role(this, "BackupRole", {
+      roleName: memberBackupRoleName(props.organization.memberRoleName),
+      description: "EFS Guard migration: AWS Backup backs up and restores this account's file systems with this role",
+      assumedBy: new ServicePrincipal("backup.amazonaws.com"),
+    });
+    const migration = memberMigrationScope(this, props);
+    const backupPolicy = new Policy(this, "BackupPermissions", { statements: backupRoleStatements(migration) });
+    backupPolicy.attachToRole(this.backupRole);
+    this.migrationRole = hubTrustedRole(this, "MigrationRole", {
+      roleName: memberMigrationRoleName(props.organization.memberRoleName),
+      description: "EFS Guard: what the hub's migration steps do in this account (after an approver approved)",
+      sid: "HubMigrationStepsOfThisOrganization",
+      principals: migrationPrincipals,
+      organizationId: props.organization.organizationId,
+    });
+    const migrationPolicy = new Policy(this, "MigrationPermissions", {
+      statements: [...memberMigrationStatements(migration), regionFence([...props.regions])],
+    });
+    migrationPolicy.attachToRole(this.migrationRole);
+    for (const c of [this.backupRole, backupPolicy, this.migrationRole, migrationPolicy]) {
+      (c.node.defaultChild as CfnRole | CfnPolicy).cfnOptions.condition = inHubRegion;
+    }
   }
+}
+
+/**
+ * A role of the member that only the hub's roles listed in a StackSet parameter, of this organization
+ * (aws:PrincipalOrgID), may assume, for sessions of at most one hour.
+ */
+function hubTrustedRole(
+  stack: Stack,
+  id: string,
+  props: { roleName: string; description: string; sid: string; principals: string[]; organizationId?: string },
+): Role {
+  const role = new Role(stack, id, {
+    roleName: props.roleName,
+    description: props.description,
+    // Replaced below: the principals are a list parameter, which no CDK principal class takes.
+    assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+    maxSessionDuration: Duration.hours(1),
+  });
+  (role.node.defaultChild as CfnRole).addPropertyOverride("AssumeRolePolicyDocument", {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: props.sid,
+        Effect: "Allow",
+        Principal: { AWS: props.principals },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:PrincipalOrgID": props.organizationId } },
+      },
+    ],
+  });
+  return role;
+}
+
+/**
+ * The migration's permissions in a member account: the member's own vaults and keys (by alias: each region's member
+ * stack created its key), its file systems, its backup role.
+ */
+export function memberMigrationScope(
+  stack: Stack,
+  props: Pick<MemberStackProps, "config" | "organization" | "regions">,
+): MigrationScope {
+  const [first, ...rest] = props.regions;
+  return {
+    partition: stack.partition,
+    account: stack.account,
+    homeRegion: first as string,
+    otherRegions: rest,
+    regionKeyArns: {},
+    backupRoleArn: memberBackupRoleArn(stack.partition, stack.account, props.organization.memberRoleName),
+    stateMachineName: MIGRATION_STATE_MACHINE_NAME,
+    strategy: props.config.migrationStrategy,
+  };
+}
+
+/**
+ * The member migration role's grants: the union of the member-side steps' statements (capture, safety backup,
+ * recreate, surroundings, verify) in the member's account, without what the steps do in the hub with their own role
+ * (Step Functions: the execution's provenance). One statement per Sid: the steps share some (ReadFileSystems).
+ */
+export function memberMigrationStatements(scope: MigrationScope): PolicyStatement[] {
+  const all = [
+    ...captureStatements(scope),
+    ...safetyBackupStatements(scope),
+    ...recreateStatements(scope),
+    ...surroundingsStatements(scope),
+    ...verifyStatements(scope),
+  ].filter((s) => !s.actions.some((a) => a.startsWith("states:")));
+  const bySid = new Map<string, PolicyStatement>();
+  for (const s of all) {
+    const sid = s.sid ?? "";
+    const seen = bySid.get(sid);
+    if (!seen) {
+      bySid.set(sid, s);
+      continue;
+    }
+    // Same Sid, different grants (ReadFileSystems lists each step's Describe* calls): one statement with all of them.
+    const merged = new PolicyStatement({
+      sid,
+      actions: [...new Set([...seen.actions, ...s.actions])].sort(),
+      resources: [...new Set([...seen.resources, ...s.resources])],
+      ...(Object.keys(seen.conditions ?? {}).length > 0 ? { conditions: seen.conditions } : {}),
+    });
+    if (JSON.stringify(seen.conditions) !== JSON.stringify(s.conditions)) {
+      throw new Error(`the migration statements ${sid} differ in their conditions: they cannot be merged`);
+    }
+    bySid.set(sid, merged);
+  }
+  return [...bySid.values()];
 }
 
 /** The member role's grants: every guard's statements, the tag audit's included, in the member's own account. */

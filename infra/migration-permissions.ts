@@ -24,8 +24,11 @@ export interface MigrationScope {
   homeRegion: string;
   /** The other guarded regions (`regions`). */
   otherRegions: string[];
-  /** The home region's key (the stack's or `kmsKeyArn`). */
-  homeKeyArn: string;
+  /**
+   * The home region's key (the stack's or `kmsKeyArn`). Absent in a member account (infra/member-stack.ts): there
+   * every region's key is the one its member stack created, known by its alias only.
+   */
+  homeKeyArn?: string;
   /** Configured keys of other regions (`regionKmsKeyArns`); the others are the forwarder stacks' keys. */
   regionKeyArns: Record<string, string>;
   backupRoleArn: string;
@@ -59,16 +62,20 @@ export function migrationKeyStatements(
   actions: string[],
   conditions: Record<string, Record<string, unknown>> = {},
 ): PolicyStatement[] {
-  const known = [scope.homeKeyArn, ...Object.values(scope.regionKeyArns)];
-  const created = scope.otherRegions.filter((r) => !scope.regionKeyArns[r]);
-  const out = [
-    new PolicyStatement({
-      sid,
-      actions,
-      resources: known,
-      ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
-    }),
-  ];
+  const known = [...(scope.homeKeyArn ? [scope.homeKeyArn] : []), ...Object.values(scope.regionKeyArns)];
+  const regions = scope.homeKeyArn ? scope.otherRegions : [scope.homeRegion, ...scope.otherRegions];
+  const created = regions.filter((r) => !scope.regionKeyArns[r]);
+  const out =
+    known.length > 0
+      ? [
+          new PolicyStatement({
+            sid,
+            actions,
+            resources: known,
+            ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
+          }),
+        ]
+      : [];
   if (created.length > 0) {
     out.push(
       new PolicyStatement({

@@ -236,6 +236,7 @@ export class EfsGuardStack extends Stack {
         organization,
         events: guardEventsOf(this),
         principals: reporters.map((fn) => fn.role),
+        migrationPrincipals: this.migration.memberSteps.map((fn) => fn.role!),
       });
     }
 

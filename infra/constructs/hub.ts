@@ -39,6 +39,8 @@ export interface MemberStackSetProps {
   events: readonly string[];
   /** The hub's function roles: the only principals the member role trusts. */
   principals: IRole[];
+  /** The roles of the migration steps that act in members: the only principals the member migration role trusts. */
+  migrationPrincipals: IRole[];
 }
 
 /**
@@ -68,7 +70,7 @@ export class MemberStackSet extends Construct {
     );
     this.stackSet = new CfnStackSet(this, "StackSet", {
       stackSetName: "efs-guard-member",
-      description: "EFS Guard members: event forwarding to the hub and the member role",
+      description: "EFS Guard members: event forwarding to the hub, the member roles, the migration vault and key",
       permissionModel: "SERVICE_MANAGED",
       autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
       callAs: props.organization.callAs,
@@ -87,6 +89,13 @@ export class MemberStackSet extends Construct {
           parameterValue: Fn.join(
             ",",
             props.principals.map((r) => r.roleArn),
+          ),
+        },
+        {
+          parameterKey: MEMBER_PARAMETERS.hubMigrationPrincipals,
+          parameterValue: Fn.join(
+            ",",
+            props.migrationPrincipals.map((r) => r.roleArn),
           ),
         },
       ],

@@ -110,6 +110,11 @@ export class MigrationWorkflow extends Construct {
   readonly vault: BackupVault;
   readonly backupRole: Role;
   readonly functions: Record<string, LambdaFunction> = {};
+  /**
+   * The steps that act on the file system, in a member's account through its migration role (the member template
+   * trusts their roles): capture, safety backup, recreate, surroundings, verify. Approval and notify act in the hub.
+   */
+  readonly memberSteps: LambdaFunction[];
 
   constructor(scope: Construct, id: string, props: MigrationWorkflowProps) {
     super(scope, id);
@@ -178,10 +183,11 @@ export class MigrationWorkflow extends Construct {
     );
     // In the hub, the steps that act on a member's file system assume its migration role (shared/migration/member.ts,
     // created by the member template), only in the organization's accounts (aws:ResourceOrgID).
+    this.memberSteps = [captureFn, backupFn, recreateFn, surroundingsFn, verifyFn];
     const organizationId = config.organization?.organizationId;
     if (organizationId) {
       const role = memberMigrationRoleName(config.organization!.memberRoleName);
-      for (const f of [captureFn, backupFn, recreateFn, surroundingsFn, verifyFn]) {
+      for (const f of this.memberSteps) {
         f.addToRolePolicy(
           new PolicyStatement({
             sid: "AssumeTheMemberMigrationRole",

@@ -424,16 +424,25 @@ describe("the member StackSet", () => {
     expect(roleIds).toHaveLength(REPORTING_ENTRIES.length);
   });
 
-  it("needs no asset: no code, no bootstrap bucket or version, only its three parameters", () => {
+  it("needs no asset: no code, no bootstrap bucket or version, only its four parameters", () => {
     const body = stackSet.Properties.TemplateBody as string;
     expect(body.length).toBeLessThan(51_200); // CloudFormation's TemplateBody limit
-    expect(Object.keys(member.Parameters ?? {}).sort()).toEqual(["HubAccountId", "HubPrincipalArns", "HubRegion"]);
+    expect(Object.keys(member.Parameters ?? {}).sort()).toEqual([
+      "HubAccountId",
+      "HubMigrationPrincipalArns",
+      "HubPrincipalArns",
+      "HubRegion",
+    ]);
     expect(body).not.toMatch(/cdk-hnb659fds|BootstrapVersion|aws:asset|AssetParameters/);
     const types = [...new Set(Object.values(member.Resources).map((r) => r.Type))].sort();
     expect(types).toEqual([
+      // The migration's vault and key (test/infra/member-migration.test.ts).
+      "AWS::Backup::BackupVault",
       "AWS::Events::Rule",
       "AWS::IAM::Policy",
       "AWS::IAM::Role",
+      "AWS::KMS::Alias",
+      "AWS::KMS::Key",
       "AWS::SQS::Queue",
       "AWS::SQS::QueuePolicy",
     ]);
