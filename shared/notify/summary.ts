@@ -2,8 +2,17 @@ import type { SweepSummary } from "../pipeline/sweep.js";
 import { joinMd, Md, md } from "./escape.js";
 import { type ChatbotMessage, chatbotMessage } from "./message.js";
 
-/** Accounts listed one line each in the organization sweep's summary (the rest are counted; all in its output). */
+/**
+ * Accounts listed one line each in the organization sweep's summary, and kept in its output (the rest are counted;
+ * every child's own result stays in the runs bucket, under the execution's ResultWriter prefix).
+ */
 export const ACCOUNT_LINES = 100;
+
+/** The accounts that need attention (findings or errors) first, then by id: the message's order and the output's. */
+export function accountsByAttention(accounts: NonNullable<SweepSummary["accounts"]>): string[] {
+  const quiet = (id: string) => ((accounts[id]?.nonCompliant ?? 0) + (accounts[id]?.errors ?? 0) > 0 ? 0 : 1);
+  return Object.keys(accounts).sort((a, b) => quiet(a) - quiet(b) || a.localeCompare(b));
+}
 
 const outcomesOf = (counts: Partial<Record<string, number>>) =>
   Object.entries(counts)
@@ -20,12 +29,10 @@ function accountLines(summary: SweepSummary): Md[] {
   const accounts = summary.accounts;
   if (!accounts) return [];
   const unreachable = summary.unreachable ?? [];
-  const ids = Object.keys(accounts).sort((a, b) => {
-    const busy = (id: string) => ((accounts[id]?.nonCompliant ?? 0) + (accounts[id]?.errors ?? 0) > 0 ? 0 : 1);
-    return busy(a) - busy(b) || a.localeCompare(b);
-  });
+  const ids = accountsByAttention(accounts);
+  const swept = ids.length + (summary.omittedAccounts ?? 0);
   const unreachableCount = unreachable.length + (summary.omittedUnreachable ?? 0);
-  const lines: Md[] = [md`*Accounts:* ${ids.length} swept, ${unreachableCount} unreachable`];
+  const lines: Md[] = [md`*Accounts:* ${swept} swept, ${unreachableCount} unreachable`];
   for (const id of ids.slice(0, ACCOUNT_LINES)) {
     const tally = accounts[id];
     if (!tally) continue;
@@ -34,8 +41,8 @@ function accountLines(summary: SweepSummary): Md[] {
       .map((control) => md`\`${control}\` ${outcomesOf(tally.counts[control] ?? {})}`);
     lines.push(md`• account \`${id}\`: ${tally.nonCompliant} non-compliant; ${joinMd(controls, "; ")}`);
   }
-  if (ids.length > ACCOUNT_LINES)
-    lines.push(md`… and ${ids.length - ACCOUNT_LINES} more accounts (the sweep's output)`);
+  if (swept > ACCOUNT_LINES)
+    lines.push(md`… and ${swept - ACCOUNT_LINES} more accounts (each one's result: the run's ResultWriter files)`);
   // As many unreachable accounts as accounts, at most: the whole message must stay within SNS's 256 KB.
   for (const u of unreachable.slice(0, ACCOUNT_LINES)) {
     lines.push(md`:x: account \`${u.account}\` not swept in ${u.regions.join(", ")}: ${u.code}: ${u.message}`);
@@ -127,8 +134,12 @@ export function buildSummaryMessage(summary: SweepSummary, at: Date): ChatbotMes
       ...(summary.cutOverPending.length > 0 ? { cutOverPending: String(summary.cutOverPending.length) } : {}),
       ...(summary.accounts
         ? {
-            accounts: String(Object.keys(summary.accounts).length),
-            unreachableAccounts: (summary.unreachable ?? []).map((u) => u.account).join(","),
+            accounts: String(Object.keys(summary.accounts).length + (summary.omittedAccounts ?? 0)),
+            // The first ACCOUNT_LINES, as the text lists them: the whole message stays within SNS's 256 KB.
+            unreachableAccounts: (summary.unreachable ?? [])
+              .slice(0, ACCOUNT_LINES)
+              .map((u) => u.account)
+              .join(","),
           }
         : {}),
     },

@@ -1,4 +1,5 @@
 import { LISTING_PAGE } from "../aws/inventory.js";
+import { ACCOUNT_LINES, accountsByAttention } from "../notify/summary.js";
 import { GuardError } from "../runtime/errors.js";
 import {
   type AccountTally,
@@ -203,18 +204,32 @@ export const SUMMARY_ERRORS = 200;
 export const SUMMARY_UNREACHABLE = 100;
 
 /**
- * The summary as the summary step returns it (the execution's output) and logs it: its first SUMMARY_ERRORS errors
- * and SUMMARY_UNREACHABLE unreachable accounts, the rest counted, so that 17,000 failed items stay within 256 KiB.
+ * The summary as the summary step returns it (the execution's output) and logs it: its first SUMMARY_ERRORS errors,
+ * SUMMARY_UNREACHABLE unreachable accounts and ACCOUNT_LINES account tallies (those needing attention first, as the
+ * message lists them), the rest counted, so that 1,000 accounts x 17 regions, or 17,000 failed items, stay within
+ * 256 KiB (test/unit/sweep-summary-size.test.ts). The totals per control cover every account; each account's own
+ * counts stay in the children's results, which the ResultWriter keeps in the runs bucket.
  */
 export function compactSummary(summary: SweepSummary): SweepSummary {
-  const capped = capErrors(summary, SUMMARY_ERRORS);
+  let out = capErrors(summary, SUMMARY_ERRORS);
   const unreachable = summary.unreachable ?? [];
-  if (unreachable.length <= SUMMARY_UNREACHABLE) return capped;
-  return {
-    ...capped,
-    unreachable: unreachable.slice(0, SUMMARY_UNREACHABLE),
-    omittedUnreachable: unreachable.length - SUMMARY_UNREACHABLE + (summary.omittedUnreachable ?? 0),
-  };
+  if (unreachable.length > SUMMARY_UNREACHABLE) {
+    out = {
+      ...out,
+      unreachable: unreachable.slice(0, SUMMARY_UNREACHABLE),
+      omittedUnreachable: unreachable.length - SUMMARY_UNREACHABLE + (summary.omittedUnreachable ?? 0),
+    };
+  }
+  const accounts = summary.accounts;
+  if (accounts && Object.keys(accounts).length > ACCOUNT_LINES) {
+    const kept = accountsByAttention(accounts).slice(0, ACCOUNT_LINES);
+    out = {
+      ...out,
+      accounts: Object.fromEntries(kept.map((id) => [id, accounts[id] as AccountTally])),
+      omittedAccounts: Object.keys(accounts).length - ACCOUNT_LINES + (summary.omittedAccounts ?? 0),
+    };
+  }
+  return out;
 }
 
 /** An item's summary as it leaves the child: its errors capped at ITEM_ERRORS (or `limit`), the rest counted. */

@@ -268,6 +268,8 @@ export interface SweepSummary {
   unreachable?: UnreachableAccount[];
   /** Unreachable accounts counted but not listed (the summary step's output, SUMMARY_UNREACHABLE in sweep-map.ts). */
   omittedUnreachable?: number;
+  /** Swept accounts counted but not listed in `accounts` (the summary step's output, ACCOUNT_LINES kept). */
+  omittedAccounts?: number;
 }
 
 /** One account's share of an organization sweep. */

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { buildSummaryMessage } from "../../shared/notify/summary.js";
+import { ACCOUNT_LINES, buildSummaryMessage } from "../../shared/notify/summary.js";
 import type { AccountTally, SweepSummary, UnreachableAccount } from "../../shared/pipeline/sweep.js";
 import { compactSummary } from "../../shared/pipeline/sweep-map.js";
 
 /**
- * Issue 13, measured before any fix: the summary step's output (compactSummary, the execution's output) and the SNS
+ * Issue 13: the summary step's output (compactSummary, the execution's output) and the SNS
  * summary message for an organization of 1,000 accounts × 17 regions, every control with a few findings, some
- * accounts unreachable, some errors. Step Functions and SNS both limit these to 256 KiB.
+ * accounts unreachable, some errors. Step Functions and SNS both limit these to 256 KiB; before the output kept
+ * ACCOUNT_LINES tallies it was 1,124,141 B.
  */
 const LIMIT = 256 * 1024;
 const CONTROLS = [
@@ -84,13 +85,18 @@ function organization(accounts: number): SweepSummary {
 const bytes = (value: unknown) => Buffer.byteLength(typeof value === "string" ? value : JSON.stringify(value), "utf8");
 
 describe("organization sweep summary size (issue 13)", () => {
-  it("1,000 accounts × 17 regions: the step's output exceeds Step Functions' 256 KiB, the message stays within SNS's", () => {
+  it("1,000 accounts × 17 regions: the step's output and the message both stay within 256 KiB", () => {
     const summary = organization(1000);
     const output = bytes(compactSummary(summary));
     const message = bytes(buildSummaryMessage(summary, new Date("2026-12-02T00:00:00Z")));
-    // The defect as measured: one tally per account (~1.3 KB with 15 controls) in the output, no cap.
-    expect(output).toBeGreaterThan(LIMIT);
+    // Before the cap: one tally per account (~1.1 KB with 15 controls), 1,124,141 B. Now ACCOUNT_LINES of them.
+    expect(output).toBeLessThan(LIMIT);
     expect(output).toBe(MEASURED_OUTPUT);
+    const compact = compactSummary(summary);
+    expect(Object.keys(compact.accounts ?? {})).toHaveLength(ACCOUNT_LINES);
+    expect(compact.omittedAccounts).toBe(980 - ACCOUNT_LINES);
+    // The totals per control still cover every account.
+    expect(compact.counts).toEqual(summary.counts);
     // The message lists ACCOUNT_LINES accounts and counts the rest: within the limit, but not by a wide margin.
     expect(message).toBeLessThan(LIMIT);
     expect(message).toBe(MEASURED_MESSAGE);
@@ -99,9 +105,9 @@ describe("organization sweep summary size (issue 13)", () => {
   it("10,000 accounts: the message still lists ACCOUNT_LINES accounts and stays within SNS's 256 KiB", () => {
     const message = bytes(buildSummaryMessage(organization(10000), new Date("2026-12-02T00:00:00Z")));
     expect(message).toBeLessThan(LIMIT);
-    expect(message).toBe(138_810);
+    expect(message).toBe(138_838);
   });
 });
 
-const MEASURED_OUTPUT = 1_124_141;
-const MEASURED_MESSAGE = 111_122;
+const MEASURED_OUTPUT = 143_394;
+const MEASURED_MESSAGE = 111_151;
