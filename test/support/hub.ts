@@ -32,24 +32,34 @@ export async function exposed(account: string) {
 export type MemberPermissions = string[] | ((account: string) => unknown);
 
 /**
- * The member role's policy as the hub's StackSet deploys it: the member template's GuardPermissions, its
+ * A policy of the member template as the hub's StackSet deploys it: the one whose name starts with `prefix`, its
  * parameters resolved, in `account`.
  */
-export function memberPolicyOf(template: CfnTemplate): (account: string) => unknown {
+export function memberTemplatePolicyOf(template: CfnTemplate, prefix: string): (account: string) => unknown {
   const stackSet = Object.values(template.Resources).find(
     (r: any) => r.Type === "AWS::CloudFormation::StackSet",
   ) as any;
   const member = JSON.parse(stackSet.Properties.TemplateBody);
   const policy = Object.values(member.Resources as Record<string, any>).find(
-    (r) => r.Type === "AWS::IAM::Policy" && r.Properties.PolicyName.startsWith("GuardPermissions"),
+    (r) => r.Type === "AWS::IAM::Policy" && r.Properties.PolicyName.startsWith(prefix),
   );
-  if (!policy) throw new Error("the member template has no GuardPermissions policy");
+  if (!policy) throw new Error(`the member template has no ${prefix} policy`);
   const parameters = new Map([
     ["HubRegion", { ref: REGION, atts: {} }],
     ["HubAccountId", { ref: HUB, atts: {} }],
   ]);
   const document = JSON.stringify(resolveIntrinsics(policy.Properties.PolicyDocument, parameters, REGION));
   return (account) => JSON.parse(document.replaceAll(HUB, account));
+}
+
+/** The guards' member role policy (the member template's GuardPermissions). */
+export function memberPolicyOf(template: CfnTemplate): (account: string) => unknown {
+  return memberTemplatePolicyOf(template, "GuardPermissions");
+}
+
+/** The member migration role's policy (the member template's MigrationPermissions). */
+export function memberMigrationPolicyOf(template: CfnTemplate): (account: string) => unknown {
+  return memberTemplatePolicyOf(template, "MigrationPermissions");
 }
 
 /**
